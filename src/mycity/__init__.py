@@ -1,0 +1,1 @@
+"""mycity: the event-sourced backend of a city's citizen-services app."""

@@ -1,0 +1,1 @@
+"""The citizen and enterprise files: aggregates, their events and their rules. No I/O."""

@@ -1,0 +1,79 @@
+"""Typed, user-facing errors raised by the domain and the application services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import Enum
+
+
+class ErrorCode(str, Enum):
+    """Every code a client may meet in `userErrors` or in a GraphQL error's extensions."""
+
+    INVALID_ID_NUMBER = "INVALID_ID_NUMBER"
+    INVALID_BIRTH_DATE = "INVALID_BIRTH_DATE"
+    BIRTH_DATE_IN_FUTURE = "BIRTH_DATE_IN_FUTURE"
+    CHECK_CHARACTER_MISMATCH = "CHECK_CHARACTER_MISMATCH"
+    INVALID_CREDIT_CODE = "INVALID_CREDIT_CODE"
+    ORGANIZATION_CODE_MISMATCH = "ORGANIZATION_CODE_MISMATCH"
+    INVALID_NAME = "INVALID_NAME"
+    INVALID_PHONE = "INVALID_PHONE"
+    INVALID_ADDRESS = "INVALID_ADDRESS"
+    INVALID_SCOPES = "INVALID_SCOPES"
+    INVALID_ID = "INVALID_ID"
+    ALREADY_REGISTERED = "ALREADY_REGISTERED"
+    PHONE_IN_USE = "PHONE_IN_USE"
+    NOT_FOUND = "NOT_FOUND"
+    ALREADY_VERIFIED = "ALREADY_VERIFIED"
+    REAL_NAME_MISMATCH = "REAL_NAME_MISMATCH"
+    REAL_NAME_UNAVAILABLE = "REAL_NAME_UNAVAILABLE"
+    LEGAL_REPRESENTATIVE_NOT_REGISTERED = "LEGAL_REPRESENTATIVE_NOT_REGISTERED"
+    AGENT_IS_LEGAL_REPRESENTATIVE = "AGENT_IS_LEGAL_REPRESENTATIVE"
+    AGENT_NOT_AUTHORISED = "AGENT_NOT_AUTHORISED"
+    CODE_INVALID = "CODE_INVALID"
+    CODE_EXPIRED = "CODE_EXPIRED"
+    TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"
+    RATE_LIMITED = "RATE_LIMITED"
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    INVALID_TOKEN = "INVALID_TOKEN"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    CONCURRENT_CHANGE = "CONCURRENT_CHANGE"
+
+
+class UserError(Exception):
+    """A refusal the user can act on: it names the input field and a stable code."""
+
+    def __init__(self, code: ErrorCode, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+    def __repr__(self) -> str:
+        return f"UserError({self.code.value}, {self.message!r}, field={self.field!r})"
+
+    def at(self, field: str) -> UserError:
+        """The same error, named after the input field it came from."""
+        return UserError(self.code, self.message, field)
+
+
+class Forbidden(UserError):
+    """The caller's role or scopes do not allow this."""
+
+    def __init__(self, message: str = "Not allowed", field: str | None = None) -> None:
+        super().__init__(ErrorCode.FORBIDDEN, message, field)
+
+
+class Unauthenticated(UserError):
+    """No valid access token was presented."""
+
+    def __init__(self, message: str = "Sign in first") -> None:
+        super().__init__(ErrorCode.UNAUTHENTICATED, message)
+
+
+def checked(field: str, validate: Callable[[str], str], value: str) -> str:
+    """Run a validator and name the input field in any error it raises."""
+    try:
+        return validate(value)
+    except UserError as e:
+        raise e.at(field) from None

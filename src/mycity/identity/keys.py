@@ -1,0 +1,193 @@
+"""Key material: where it lives, how it is generated, and how signing keys rotate.
+
+Every key comes from `MYCITY_<NAME>` in the environment or from a file in the keys
+directory. With the embedded store, missing keys are generated on first run; with
+PostgreSQL they must be provisioned (`mycity keys init`), so that every server of a
+deployment uses the same ones.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from jwt import PyJWK
+from jwt.utils import base64url_decode, base64url_encode
+
+log = logging.getLogger(__name__)
+
+
+class MissingKeyError(RuntimeError):
+    pass
+
+
+def _b64url(data: bytes) -> str:
+    return base64url_encode(data).decode()
+
+
+def new_signing_jwk() -> dict[str, str]:
+    """A fresh Ed25519 private JWK whose kid is the date and a random suffix."""
+    key = Ed25519PrivateKey.generate()
+    public = key.public_key().public_bytes_raw()
+    kid = datetime.now(UTC).strftime("%Y%m%d") + "-" + secrets.token_hex(4)
+    return {
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "alg": "EdDSA",
+        "use": "sig",
+        "kid": kid,
+        "x": _b64url(public),
+        "d": _b64url(key.private_bytes_raw()),
+    }
+
+
+@dataclass(frozen=True)
+class SigningKeyRing:
+    """Ed25519 keys by kid. The active one signs; every one in the ring verifies.
+
+    Rotation adds a new active key and keeps the old ones verifying, so nothing that
+    was signed before (a token, a code) stops working until it expires on its own.
+    """
+
+    keys: tuple[dict[str, str], ...]
+    active_kid: str
+
+    @classmethod
+    def from_json(cls, text: str) -> SigningKeyRing:
+        data = json.loads(text)
+        return cls(keys=tuple(data["keys"]), active_kid=data["active"])
+
+    def to_json(self) -> str:
+        return json.dumps({"active": self.active_kid, "keys": list(self.keys)}, indent=2)
+
+    @classmethod
+    def generate(cls) -> SigningKeyRing:
+        jwk = new_signing_jwk()
+        return cls(keys=(jwk,), active_kid=jwk["kid"])
+
+    def rotated(self) -> SigningKeyRing:
+        jwk = new_signing_jwk()
+        return SigningKeyRing(keys=(*self.keys, jwk), active_kid=jwk["kid"])
+
+    def retired(self, kid: str) -> SigningKeyRing:
+        if kid == self.active_kid:
+            raise ValueError("The active key cannot be retired; rotate first")
+        if kid not in {k["kid"] for k in self.keys}:
+            raise KeyError(kid)
+        return SigningKeyRing(
+            keys=tuple(k for k in self.keys if k["kid"] != kid), active_kid=self.active_kid
+        )
+
+    def private_key(self, kid: str | None = None) -> Ed25519PrivateKey:
+        jwk = self._jwk(kid or self.active_kid)
+        return Ed25519PrivateKey.from_private_bytes(base64url_decode(jwk["d"]))
+
+    def verifying_key(self, kid: str) -> PyJWK:
+        return PyJWK({k: v for k, v in self._jwk(kid).items() if k != "d"})
+
+    def public_jwks(self) -> dict[str, Any]:
+        return {"keys": [{k: v for k, v in jwk.items() if k != "d"} for jwk in self.keys]}
+
+    def _jwk(self, kid: str) -> dict[str, str]:
+        for jwk in self.keys:
+            if jwk["kid"] == kid:
+                return jwk
+        raise KeyError(kid)
+
+
+SECRET_KEYS = ("event-cipher", "identity-hash")
+KEY_RINGS = ("token-signing", "code-signing")
+
+
+@dataclass(frozen=True)
+class Keys:
+    event_cipher: bytes
+    identity_hash: bytes
+    token_signing: SigningKeyRing
+    code_signing: SigningKeyRing
+
+
+class KeyStore:
+    """Loads keys from the environment or the keys directory; generates them if allowed."""
+
+    def __init__(self, keys_dir: Path, *, generate_missing: bool, env: dict[str, str] | None = None):
+        self.keys_dir = keys_dir
+        self.generate_missing = generate_missing
+        self.env = dict(os.environ) if env is None else env
+
+    def load(self) -> Keys:
+        return Keys(
+            event_cipher=self._secret("event-cipher"),
+            identity_hash=self._secret("identity-hash"),
+            token_signing=self.key_ring("token-signing"),
+            code_signing=self.key_ring("code-signing"),
+        )
+
+    def init(self) -> list[Path]:
+        """Generate every key that is missing, whatever the store; return the files written."""
+        written = []
+        for name in SECRET_KEYS:
+            if not self._path(name, ".key").exists():
+                self._write(name, ".key", base64.b64encode(secrets.token_bytes(32)).decode())
+                written.append(self._path(name, ".key"))
+        for name in KEY_RINGS:
+            if not self._path(name, ".json").exists():
+                self._write(name, ".json", SigningKeyRing.generate().to_json())
+                written.append(self._path(name, ".json"))
+        return written
+
+    def key_ring(self, name: str) -> SigningKeyRing:
+        text = self._read(name, ".json", lambda: SigningKeyRing.generate().to_json())
+        return SigningKeyRing.from_json(text)
+
+    def save_key_ring(self, name: str, ring: SigningKeyRing) -> Path:
+        self._write(name, ".json", ring.to_json())
+        return self._path(name, ".json")
+
+    def key_ring_path(self, name: str) -> Path:
+        return self._path(name, ".json")
+
+    def _secret(self, name: str) -> bytes:
+        text = self._read(name, ".key", lambda: base64.b64encode(secrets.token_bytes(32)).decode())
+        key = base64.b64decode(text.strip())
+        if len(key) != 32:
+            raise MissingKeyError(f"Key {name} must be 32 bytes, base64-encoded")
+        return key
+
+    def _read(self, name: str, suffix: str, generate: Any) -> str:
+        env_name = "MYCITY_" + name.upper().replace("-", "_")
+        if value := self.env.get(env_name):
+            return value
+        path = self._path(name, suffix)
+        if file_name := self.env.get(env_name + "_FILE"):
+            path = Path(file_name)
+        if path.exists():
+            return path.read_text()
+        if not self.generate_missing:
+            raise MissingKeyError(
+                f"Key {name} not found: set {env_name}, {env_name}_FILE, or run `mycity keys init`"
+            )
+        text: str = generate()
+        self._write(name, suffix, text)
+        log.warning("Generated key %s and kept it in %s", name, path)
+        return text
+
+    def _path(self, name: str, suffix: str) -> Path:
+        return self.keys_dir / (name + suffix)
+
+    def _write(self, name: str, suffix: str, text: str) -> None:
+        self.keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = self._path(name, suffix)
+        tmp = path.with_suffix(suffix + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        tmp.replace(path)

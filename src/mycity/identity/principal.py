@@ -1,0 +1,33 @@
+"""Who is calling, as carried in an access token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from uuid import UUID
+
+
+class Role(str, Enum):
+    CITIZEN = "CITIZEN"  # also an enterprise's legal representative or agent, per enterprise
+    OFFICER = "OFFICER"  # government officer of one department
+    MERCHANT = "MERCHANT"  # partner shop
+    VENUE = "VENUE"  # partner venue: transit gate, hospital, hotel, library
+    AUTHORITY_FEED = "AUTHORITY_FEED"  # health authority, credit authority, ...
+    AUDITOR = "AUDITOR"
+    ADMIN = "ADMIN"
+
+
+STAFF_ROLES = frozenset({Role.OFFICER, Role.AUDITOR, Role.ADMIN})
+PARTNER_ROLES = frozenset({Role.MERCHANT, Role.VENUE, Role.AUTHORITY_FEED})
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str  # a citizen's file id, or a staff or partner client id
+    role: Role
+    department: str | None = None  # officers only
+    name: str = ""
+
+    @property
+    def citizen_id(self) -> UUID | None:
+        return UUID(self.subject) if self.role is Role.CITIZEN else None

@@ -1,0 +1,145 @@
+"""Access tokens (short-lived EdDSA JWTs with a kid) and rotating refresh tokens.
+
+Refresh tokens are opaque, stored hashed, and single-use: each refresh returns a new
+pair. Presenting a used refresh token again revokes its whole family, since only a
+thief or a replay would do that. Rotating the signing key logs nobody out: old kids
+stay in the key ring for verification, and refresh tokens do not depend on keys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+
+import jwt
+
+from mycity.domain.errors import ErrorCode, UserError
+from mycity.identity.keys import SigningKeyRing
+from mycity.identity.principal import Principal, Role
+from mycity.persistence import Database
+from mycity.settings import Settings
+
+AUDIENCE = "mycity-api"
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Tokens:
+    def __init__(self, ring: SigningKeyRing, db: Database, settings: Settings) -> None:
+        self.ring = ring
+        self.db = db
+        self.settings = settings
+        self.table = db.table("refresh_tokens")
+
+    def create_tables(self) -> None:
+        self.db.create_tables(
+            [
+                f"CREATE TABLE IF NOT EXISTS {self.table} ("
+                "token_hash TEXT PRIMARY KEY, family TEXT NOT NULL, subject TEXT NOT NULL, "
+                "role TEXT NOT NULL, department TEXT, name TEXT NOT NULL, "
+                "expires_at DOUBLE PRECISION NOT NULL, used_at DOUBLE PRECISION)",
+                f"CREATE INDEX IF NOT EXISTS refresh_tokens_family ON {self.table} (family)",
+            ]
+        )
+
+    def access_token(self, principal: Principal, now: float | None = None) -> str:
+        now = time.time() if now is None else now
+        claims = {
+            "iss": self.settings.issuer,
+            "aud": AUDIENCE,
+            "sub": principal.subject,
+            "role": principal.role.value,
+            "name": principal.name,
+            "iat": int(now),
+            "exp": int(now) + self.settings.access_token_seconds,
+            "jti": uuid.uuid4().hex,
+        }
+        if principal.department:
+            claims["dept"] = principal.department
+        return jwt.encode(
+            claims,
+            self.ring.private_key(),
+            algorithm="EdDSA",
+            headers={"kid": self.ring.active_kid},
+        )
+
+    def verify(self, token: str) -> Principal:
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+            key = self.ring.verifying_key(str(kid))
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=["EdDSA"],
+                audience=AUDIENCE,
+                issuer=self.settings.issuer,
+                options={"require": ["exp", "iat", "sub", "role"]},
+            )
+            return Principal(
+                claims["sub"], Role(claims["role"]), claims.get("dept"), claims.get("name", "")
+            )
+        except jwt.ExpiredSignatureError:
+            raise UserError(ErrorCode.INVALID_TOKEN, "The access token has expired") from None
+        except (jwt.InvalidTokenError, KeyError, ValueError):
+            raise UserError(ErrorCode.INVALID_TOKEN, "The access token is not valid") from None
+
+    def issue(self, principal: Principal, family: str | None = None) -> TokenPair:
+        refresh = secrets.token_urlsafe(32)
+        with self.db.transaction() as cur:
+            cur.execute(
+                f"INSERT INTO {self.table} VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
+                (
+                    _digest(refresh),
+                    family or uuid.uuid4().hex,
+                    principal.subject,
+                    principal.role.value,
+                    principal.department,
+                    principal.name,
+                    time.time() + self.settings.refresh_token_seconds,
+                ),
+            )
+        return TokenPair(
+            self.access_token(principal), refresh, self.settings.access_token_seconds
+        )
+
+    def refresh(self, refresh_token: str) -> TokenPair:
+        principal: Principal | None = None
+        with self.db.transaction() as cur:
+            row = cur.execute(
+                f"SELECT * FROM {self.table} WHERE token_hash = ?", (_digest(refresh_token),)
+            ).fetchone()
+            if row is not None and row["used_at"] is not None:
+                cur.execute(f"DELETE FROM {self.table} WHERE family = ?", (row["family"],))
+            elif row is not None and row["expires_at"] > time.time():
+                claimed = cur.execute(
+                    f"UPDATE {self.table} SET used_at = ? WHERE token_hash = ? AND used_at IS NULL",
+                    (time.time(), row["token_hash"]),
+                ).rowcount
+                if claimed == 1:
+                    principal = Principal(
+                        row["subject"], Role(row["role"]), row["department"], row["name"]
+                    )
+        if principal is None:
+            raise UserError(ErrorCode.INVALID_TOKEN, "The refresh token is not valid", "refreshToken")
+        return self.issue(principal, row["family"])
+
+    def revoke(self, refresh_token: str) -> None:
+        """Sign out: the token's whole family stops refreshing."""
+        with self.db.transaction() as cur:
+            row = cur.execute(
+                f"SELECT family FROM {self.table} WHERE token_hash = ?", (_digest(refresh_token),)
+            ).fetchone()
+            if row:
+                cur.execute(f"DELETE FROM {self.table} WHERE family = ?", (row["family"],))

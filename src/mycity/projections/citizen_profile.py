@@ -1,0 +1,94 @@
+"""The citizen's own profile screen, with the enterprises they represent or act for."""
+
+from __future__ import annotations
+
+from functools import singledispatchmethod
+from typing import Any
+
+from mycity.domain.citizen import Citizen
+from mycity.domain.enterprise import Enterprise
+from mycity.domain.identifiers import mask_id_number, mask_phone
+from mycity.projections.machinery import Row, RowProjection, TableSpec
+
+
+class CitizenProfile(RowProjection):
+    name = "citizen_profile"
+    version = 1
+    spec = TableSpec(
+        columns=(
+            ("id", "TEXT"),
+            ("name", "TEXT NOT NULL"),
+            ("id_number_masked", "TEXT NOT NULL"),
+            ("phone_masked", "TEXT NOT NULL"),
+            ("address", "TEXT NOT NULL"),
+            ("real_name_level", "TEXT NOT NULL"),
+            ("enterprises", "TEXT NOT NULL"),
+            ("registered_at", "TEXT NOT NULL"),
+            ("updated_at", "TEXT NOT NULL"),
+            ("version", "INTEGER NOT NULL"),
+        ),
+        json_columns=frozenset({"enterprises"}),
+    )
+
+    def key(self, event: Any) -> str:
+        """Enterprise events land on the row of the citizen they concern."""
+        if isinstance(event, Enterprise.Registered):
+            return str(event.legal_representative_id)
+        if isinstance(event, Enterprise.AgentAuthorised | Enterprise.AgentRevoked):
+            return str(event.agent_id)
+        return str(event.originator_id)
+
+    @singledispatchmethod
+    def apply(self, event: Any, row: Row | None) -> Row | None:
+        return row
+
+    @apply.register
+    def _(self, event: Citizen.Registered, row: Row | None) -> Row:
+        at = event.timestamp.isoformat()
+        return {
+            "id": str(event.originator_id),
+            "name": event.name,
+            "id_number_masked": mask_id_number(event.id_number),
+            "phone_masked": mask_phone(event.phone),
+            "address": "",
+            "real_name_level": "REGISTERED",
+            "enterprises": [],
+            "registered_at": at,
+            "updated_at": at,
+            "version": event.originator_version,
+        }
+
+    @apply.register
+    def _(self, event: Citizen.RealNameVerified, row: Row | None) -> Row | None:
+        return row and _touched(row, event, real_name_level=event.level)
+
+    @apply.register
+    def _(self, event: Citizen.ContactChanged, row: Row | None) -> Row | None:
+        return row and _touched(
+            row, event, phone_masked=mask_phone(event.phone), address=event.address
+        )
+
+    @apply.register
+    def _(self, event: Enterprise.Registered, row: Row | None) -> Row | None:
+        return row and _with_enterprise(row, str(event.originator_id), "LEGAL_REPRESENTATIVE", [])
+
+    @apply.register
+    def _(self, event: Enterprise.AgentAuthorised, row: Row | None) -> Row | None:
+        return row and _with_enterprise(row, str(event.originator_id), "AGENT", event.scopes)
+
+    @apply.register
+    def _(self, event: Enterprise.AgentRevoked, row: Row | None) -> Row | None:
+        return row and _with_enterprise(row, str(event.originator_id), None, [])
+
+
+def _touched(row: Row, event: Any, **changes: Any) -> Row:
+    return row | changes | {
+        "updated_at": event.timestamp.isoformat(),
+        "version": event.originator_version,
+    }
+
+
+def _with_enterprise(row: Row, enterprise_id: str, role: str | None, scopes: list[str]) -> Row:
+    others = [e for e in row["enterprises"] if e["id"] != enterprise_id]
+    mine = [{"id": enterprise_id, "role": role, "scopes": list(scopes)}] if role else []
+    return row | {"enterprises": others + mine}

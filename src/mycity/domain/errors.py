@@ -20,6 +20,7 @@ class ErrorCode(str, Enum):
     INVALID_ADDRESS = "INVALID_ADDRESS"
     INVALID_SCOPES = "INVALID_SCOPES"
     INVALID_ID = "INVALID_ID"
+    INVALID_ARGUMENT = "INVALID_ARGUMENT"
     ALREADY_REGISTERED = "ALREADY_REGISTERED"
     PHONE_IN_USE = "PHONE_IN_USE"
     NOT_FOUND = "NOT_FOUND"
@@ -51,6 +52,11 @@ class UserError(Exception):
 
     def __repr__(self) -> str:
         return f"UserError({self.code.value}, {self.message!r}, field={self.field!r})"
+
+    @property
+    def extensions(self) -> dict[str, str | None]:
+        """Read by graphql-core when this error surfaces as a GraphQL error."""
+        return {"code": self.code.value, "field": self.field}
 
     def at(self, field: str) -> UserError:
         """The same error, named after the input field it came from."""

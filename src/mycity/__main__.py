@@ -1,0 +1,3 @@
+from mycity.cli import main
+
+main()

@@ -1,0 +1,94 @@
+"""The ASGI app: GraphQL over HTTP and WebSocket, health checks, and the public keys."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from mycity.bootstrap import City, build
+from mycity.graphql.context import Context
+from mycity.graphql.schema import schema
+from mycity.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class CityGraphQL(GraphQL[Context, None]):
+    def __init__(self, city: City) -> None:
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if city.settings.dev_mode else None,
+            allow_queries_via_get=False,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        )
+        self.city = city
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket | None
+    ) -> Context:
+        return Context(city=self.city, request=request, response=response)
+
+
+def create_app(settings: Settings | None = None, city: City | None = None) -> Starlette:
+    """Build the app; with no city given, wire one from the settings (or the environment)."""
+    city = city or build(settings or Settings.from_env())
+    graphql = CityGraphQL(city)
+
+    async def healthz(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> JSONResponse:
+        try:
+            head = await run_in_threadpool(city.files.recorder.max_notification_id)
+        except Exception:
+            log.exception("Store check failed")
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ready", "head": head or 0})
+
+    async def jwks(request: Request) -> JSONResponse:
+        return JSONResponse(
+            city.keys.token_signing.public_jwks(),
+            headers={"Cache-Control": "public, max-age=300"},
+        )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        stop = threading.Event()
+        runner = None
+        if city.settings.run_projections_inline:
+            runner = threading.Thread(
+                target=city.read_models.run_forever, args=(stop,), name="read-models", daemon=True
+            )
+            runner.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            city.read_models.wake.set()
+            if runner:
+                runner.join(timeout=10)
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/.well-known/jwks.json", jwks),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.city = city
+    return app
+

@@ -1,0 +1,220 @@
+"""The `mycity` command: serve, demo data, read models, schema, credentials and keys."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mycity.identity.keys import KEY_RINGS, KeyStore
+from mycity.identity.principal import PARTNER_ROLES, STAFF_ROLES, Role
+from mycity.settings import Settings
+
+cli = typer.Typer(help="mycity: the event-sourced backend of a city's citizen-services app.")
+projections = typer.Typer(help="Read models: status, rebuild, run.")
+staff = typer.Typer(help="Staff credentials: officers, auditors, admins.")
+partner = typer.Typer(help="Partner credentials: merchants, venues, authority feeds.")
+keys = typer.Typer(help="Key material: init, rotate, retire.")
+sms = typer.Typer(help="The local SMS outbox.")
+for name, group in [
+    ("projections", projections),
+    ("staff", staff),
+    ("partner", partner),
+    ("keys", keys),
+    ("sms", sms),
+]:
+    cli.add_typer(group, name=name)
+
+
+def _city():  # type: ignore[no-untyped-def]
+    from mycity.bootstrap import build
+
+    return build(Settings.from_env())
+
+
+@cli.callback()
+def main_options(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@cli.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    demo: Annotated[bool, typer.Option(help="Load the demo data first (idempotent).")] = False,
+) -> None:
+    """Run the API with uvicorn (GraphQL at /graphql)."""
+    import uvicorn
+
+    from mycity.app import create_app
+
+    city = _city()
+    if demo:
+        from mycity.demo import load_demo
+
+        typer.echo(load_demo(city))
+    uvicorn.run(create_app(city=city), host=host, port=port, log_level="info")
+
+
+@cli.command()
+def demo() -> None:
+    """Load realistic demo data and print how to log in as each user."""
+    from mycity.demo import load_demo
+
+    city = _city()
+    try:
+        typer.echo(load_demo(city))
+    finally:
+        city.close()
+
+
+@cli.command("export-schema")
+def export_schema(
+    output: Annotated[Path | None, typer.Argument(help="File to write; stdout if omitted.")] = None,
+) -> None:
+    """Print the GraphQL schema in SDL (the committed schema.graphql)."""
+    from mycity.graphql.schema import schema
+
+    text = schema.as_str() + "\n"
+    if output:
+        output.write_text(text)
+    else:
+        typer.echo(text, nl=False)
+
+
+@projections.command("status")
+def projections_status() -> None:
+    """Each read model's generation, position in the log, and lag behind its head."""
+    city = _city()
+    try:
+        rows = city.read_models.status()
+    finally:
+        city.close()
+    typer.echo(f"{'read model':<20} {'gen':>4} {'ver':>4} {'position':>10} {'head':>10} {'lag':>8}")
+    for r in rows:
+        stale = "  (rules changed: rebuild)" if r["version"] != r["code_version"] else ""
+        typer.echo(
+            f"{r['name']:<20} {r['generation']:>4} {r['version']:>4} {r['position']:>10} "
+            f"{r['head']:>10} {r['lag']:>8}{stale}"
+        )
+
+
+@projections.command("rebuild")
+def projections_rebuild(
+    names: Annotated[list[str] | None, typer.Argument(help="Read models; all if omitted.")] = None,
+) -> None:
+    """Rebuild from zero beside the live generation, then switch readers over."""
+    city = _city()
+    try:
+        for name in names or list(city.read_models.classes):
+            if name not in city.read_models.classes:
+                raise typer.BadParameter(f"unknown read model {name}")
+            r = city.read_models.rebuild(name)
+            rate = r["events"] / r["seconds"] if r["seconds"] else 0.0
+            typer.echo(
+                f"{name}: generation {r['generation']}, {r['events']} events in "
+                f"{r['seconds']:.2f} s ({rate:,.0f} events/s), at position {r['position']}"
+            )
+    finally:
+        city.close()
+
+
+@projections.command("run")
+def projections_run() -> None:
+    """Keep every read model caught up until interrupted (for servers run without inline)."""
+    city = _city()
+    stop = threading.Event()
+    try:
+        city.read_models.run_forever(stop)
+    except KeyboardInterrupt:
+        stop.set()
+    finally:
+        city.close()
+
+
+def _add_client(client_id: str, role: Role, name: str, department: str | None) -> None:
+    from mycity.domain.errors import UserError
+
+    city = _city()
+    try:
+        secret = city.clients.add(client_id, role, name, department)
+    except UserError as e:
+        typer.echo(f"error: {e.code.value}: {e.message}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        city.close()
+    typer.echo(json.dumps({"clientId": client_id, "clientSecret": secret, "role": role.value}))
+
+
+@staff.command("add")
+def staff_add(
+    client_id: str,
+    role: Annotated[str, typer.Option(help="OFFICER, AUDITOR or ADMIN")],
+    name: Annotated[str, typer.Option()],
+    department: Annotated[str | None, typer.Option(help="Officers only")] = None,
+) -> None:
+    """Provision a staff client; prints its secret once."""
+    if Role(role) not in STAFF_ROLES:
+        raise typer.BadParameter(f"{role} is not a staff role")
+    _add_client(client_id, Role(role), name, department)
+
+
+@partner.command("add")
+def partner_add(
+    client_id: str,
+    role: Annotated[str, typer.Option(help="MERCHANT, VENUE or AUTHORITY_FEED")],
+    name: Annotated[str, typer.Option()],
+) -> None:
+    """Provision a partner client; prints its secret once."""
+    if Role(role) not in PARTNER_ROLES:
+        raise typer.BadParameter(f"{role} is not a partner role")
+    _add_client(client_id, Role(role), name, None)
+
+
+def _key_store() -> KeyStore:
+    settings = Settings.from_env()
+    return KeyStore(settings.keys_dir, generate_missing=True)
+
+
+@keys.command("init")
+def keys_init() -> None:
+    """Generate every missing key in the keys directory."""
+    for path in _key_store().init():
+        typer.echo(f"wrote {path}")
+
+
+@keys.command("rotate")
+def keys_rotate(ring: Annotated[str, typer.Argument(help=" or ".join(KEY_RINGS))]) -> None:
+    """Add a new active signing key; older keys keep verifying what they signed."""
+    store = _key_store()
+    rotated = store.key_ring(ring).rotated()
+    store.save_key_ring(ring, rotated)
+    typer.echo(f"{ring}: active key is now {rotated.active_kid}; restart the servers to use it")
+
+
+@keys.command("retire")
+def keys_retire(ring: str, kid: str) -> None:
+    """Remove a signing key: what it signed stops verifying."""
+    store = _key_store()
+    store.save_key_ring(ring, store.key_ring(ring).retired(kid))
+    typer.echo(f"{ring}: retired {kid}")
+
+
+@sms.command("outbox")
+def sms_outbox(phone: Annotated[str | None, typer.Argument()] = None, last: int = 5) -> None:
+    """The last messages the local SMS sender 'sent' (where demo login codes arrive)."""
+    from mycity.integrations.sms import OutboxSms
+
+    for message in OutboxSms(Settings.from_env().sms_outbox).messages(phone)[-last:]:
+        typer.echo(f"{message['at']}  {message['to']}  {message['text']}")
+
+
+def main() -> None:
+    cli()

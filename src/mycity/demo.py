@@ -1,0 +1,165 @@
+"""Realistic demo data for the embedded store, and how to log in as each user.
+
+Loading is idempotent: what exists is kept, and the logins are kept in the data
+directory so a second run prints the same ones.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from mycity.bootstrap import City
+from mycity.domain.errors import ErrorCode, UserError
+from mycity.domain.identifiers import (
+    CREDIT_CODE_ALPHABET,
+    credit_code_check_character,
+    organisation_code_check_character,
+    resident_id_check_character,
+)
+from mycity.identity.principal import Principal, Role
+from mycity.integrations.realname import PopulationRegister
+
+
+def resident_id(area: str, birth: str, sequence: str) -> str:
+    body = area + birth + sequence
+    return body + resident_id_check_character(body)
+
+
+def credit_code(prefix: str, organisation_body: str) -> str:
+    """A credit code from its first 8 characters and an 8-character organisation body."""
+    organisation = organisation_body + organisation_code_check_character(organisation_body)
+    assert all(c in CREDIT_CODE_ALPHABET for c in organisation), organisation
+    body = prefix + organisation
+    return body + credit_code_check_character(body)
+
+
+@dataclass(frozen=True)
+class DemoCitizen:
+    name: str
+    id_number: str
+    phone: str
+    level: str  # REGISTERED, VERIFIED or VERIFIED_IN_PERSON
+
+
+CITIZENS = [
+    DemoCitizen("王芳", resident_id("430702", "19880314", "042"), "13807360001", "VERIFIED"),
+    DemoCitizen("李强", resident_id("430702", "19790921", "113"), "13807360002", "VERIFIED_IN_PERSON"),
+    DemoCitizen("张伟", resident_id("430703", "19921102", "257"), "13807360003", "VERIFIED"),
+    DemoCitizen("刘洋", resident_id("430721", "20010605", "318"), "13807360004", "REGISTERED"),
+    DemoCitizen("陈静", resident_id("430702", "19650227", "026"), "13807360005", "VERIFIED"),
+]
+
+ENTERPRISES = [
+    # (credit code, name, legal representative, [(agent, scopes)])
+    (
+        credit_code("91430702", "MA4L0C8P"),
+        "常德市武陵区湘味餐饮有限公司",
+        "李强",
+        [("王芳", ["APPLICATIONS", "PAYMENTS"])],
+    ),
+    (
+        credit_code("91430703", "MA4Q7K2D"),
+        "常德智行出行科技有限公司",
+        "张伟",
+        [("刘洋", ["PROFILE", "LICENCES"]), ("陈静", ["APPLICATIONS"])],
+    ),
+]
+
+CLIENTS = [
+    ("officer-samr-01", Role.OFFICER, "赵敏 (市场监督管理局)", "SAMR"),
+    ("officer-psb-01", Role.OFFICER, "孙磊 (公安局户政科)", "PSB"),
+    ("auditor-01", Role.AUDITOR, "周审计 (审计局)", None),
+    ("admin-01", Role.ADMIN, "平台管理员", None),
+    ("merchant-wuling-01", Role.MERCHANT, "武陵阁超市", None),
+    ("venue-library-01", Role.VENUE, "常德市图书馆", None),
+    ("feed-health", Role.AUTHORITY_FEED, "常德市卫生健康委员会", None),
+]
+
+
+def load_demo(city: City) -> str:
+    """Load the demo data; return the text that tells how to log in as each user."""
+    files = city.files
+    register = PopulationRegister(city.settings.population_register)
+    known = {c.id_number for c in CITIZENS if register.check(c.id_number, c.name).verdict.value == "MATCH"}
+    by_name = {}
+    position = 0
+    for person in CITIZENS:
+        if person.id_number not in known:
+            register.add(person.id_number, person.name)
+        citizen_id = files.ids.citizen(person.id_number)
+        by_name[person.name] = citizen_id
+        if citizen_id in files.repository:
+            continue
+        _, position = files.register_citizen(person.id_number, person.name, person.phone)
+        me = Principal(str(citizen_id), Role.CITIZEN, name=person.name)
+        if person.level != "REGISTERED":
+            position = files.verify_real_name(me)
+        if person.level == "VERIFIED_IN_PERSON":
+            officer = Principal("officer-psb-01", Role.OFFICER, "PSB", "孙磊")
+            position = files.verify_in_person(officer, citizen_id)
+
+    for code, name, representative, agents in ENTERPRISES:
+        if files.ids.enterprise(code) in files.repository:
+            continue
+        rep = Principal(str(by_name[representative]), Role.CITIZEN, name=representative)
+        enterprise, position = files.register_enterprise(rep, code, name)
+        for agent, scopes in agents:
+            number = next(c.id_number for c in CITIZENS if c.name == agent)
+            _, position = files.authorise_agent(rep, enterprise.id, number, scopes)
+
+    logins_file = city.settings.data_dir / "demo-logins.json"
+    logins = json.loads(logins_file.read_text()) if logins_file.exists() else {}
+    for client_id, role, name, department in CLIENTS:
+        try:
+            logins[client_id] = {
+                "secret": city.clients.add(client_id, role, name, department),
+                "role": role.value,
+                "name": name,
+                "department": department,
+            }
+        except UserError as e:
+            if e.code is not ErrorCode.ALREADY_REGISTERED:
+                raise
+    logins_file.write_text(json.dumps(logins, ensure_ascii=False, indent=2))
+    logins_file.chmod(0o600)
+    if position:
+        city.read_models.wait(position, timeout=30)
+    city.read_models.catch_up()
+    return _instructions(logins)
+
+
+def _instructions(logins: dict[str, dict[str, str]]) -> str:
+    lines = [
+        "Demo data loaded. GraphQL: http://127.0.0.1:8000/graphql",
+        "",
+        "Citizens log in with their phone and a one-time code:",
+        '  1. mutation { requestPhoneCode(input: {phone: "13807360001"}) { retryAfterSeconds } }',
+        "  2. read the code:  mycity sms outbox 13807360001",
+        '  3. mutation { logInWithPhoneCode(input: {phone: "13807360001", code: "123456"})',
+        "       { tokens { accessToken } userErrors { code message } } }",
+        "  4. send  Authorization: Bearer <accessToken>  and ask  { me { citizen { name idNumber } } }",
+        "",
+        f"{'citizen':<8} {'phone':<12} {'real-name level':<20} enterprises",
+    ]
+    for person in CITIZENS:
+        roles = [
+            f"legal representative of {name}" if rep == person.name else f"agent of {name} {scopes}"
+            for _, name, rep, agents in ENTERPRISES
+            for agent, scopes in [(rep, None), *agents]
+            if agent == person.name
+        ]
+        lines.append(f"{person.name:<8} {person.phone:<12} {person.level:<20} {'; '.join(roles)}")
+    lines += [
+        "",
+        "Staff and partners log in with client credentials:",
+        '  mutation { logInWithClientCredentials(input: {clientId: "...", clientSecret: "..."})',
+        "    { tokens { accessToken } } }",
+        "",
+    ]
+    for client_id, login in logins.items():
+        dept = f" ({login['department']})" if login.get("department") else ""
+        lines.append(f"  {login['role']:<15} {client_id:<20} {login['secret']}  {login['name']}{dept}")
+    lines.append("\n(These logins are kept in the data directory, demo-logins.json.)")
+    return "\n".join(lines)
+

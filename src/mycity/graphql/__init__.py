@@ -1,0 +1,1 @@
+"""A thin strawberry schema over the application services and the read models."""

@@ -19,7 +19,6 @@ from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 import pytest
-
 from eventsourcing.domain import Aggregate, CanInitAggregate
 from eventsourcing.utils import get_topic
 
@@ -38,7 +37,7 @@ def fact(event_class: type, **attributes: Any) -> Fact:
     return event_class, attributes
 
 
-def given(cls: type[A], *facts: Fact, id: UUID | None = None) -> A:  # noqa: A002
+def given(cls: type[A], *facts: Fact, id: UUID | None = None) -> A:
     """The aggregate as rebuilt from these past events, with nothing pending."""
     originator_id = id or uuid4()
     aggregate: Any = None

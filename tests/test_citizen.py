@@ -6,10 +6,10 @@ from uuid import uuid4
 
 import pytest
 
-from domain_helpers import fact, given, refused, then
 from mycity.domain.citizen import Citizen, RealNameLevel
-from mycity.domain.errors import ErrorCode, UserError
+from mycity.domain.errors import ErrorCode
 from mycity.domain.phone import PhoneClaim
+from tests.domain_helpers import fact, given, refused, then
 
 ID_NUMBER = "11010519491231002X"
 NAME = "Li Lei"
@@ -120,7 +120,9 @@ def test_an_unmatched_check_records_nothing(matched: bool | None, code: ErrorCod
 
 
 @pytest.mark.parametrize("matched", [True, False, None])
-@pytest.mark.parametrize("history", [[VERIFIED], [VERIFIED_IN_PERSON], [VERIFIED, VERIFIED_IN_PERSON]])
+@pytest.mark.parametrize(
+    "history", [[VERIFIED], [VERIFIED_IN_PERSON], [VERIFIED, VERIFIED_IN_PERSON]]
+)
 def test_a_verified_file_is_not_checked_again(matched: bool | None, history: list) -> None:
     citizen = given(Citizen, REGISTERED, *history)
     level_before = citizen.level

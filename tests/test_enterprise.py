@@ -6,9 +6,9 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from domain_helpers import fact, given, refused, then
 from mycity.domain.enterprise import AgentScope, Enterprise, parse_scopes
 from mycity.domain.errors import ErrorCode
+from tests.domain_helpers import fact, given, refused, then
 
 CREDIT_CODE = "91350100M000100Y43"
 NAME = "Fuzhou Harbour Trading Co., Ltd."

@@ -24,7 +24,9 @@ from mycity.domain.identifiers import (
 def ref_id_check(first17: str) -> str:
     """ISO 7064 MOD 11-2, written from the standard: the check value c is chosen so that
     sum(a_i * 2^(i-1)) ≡ 1 (mod 11) over positions i = 18..1, the check at position 1."""
-    assert len(first17) == 17 and first17.isascii() and first17.isdigit()
+    assert len(first17) == 17
+    assert first17.isascii()
+    assert first17.isdigit()
     total = sum(int(d) * 2 ** (18 - position) for position, d in enumerate(first17, start=1))
     value = (1 - total) % 11
     return "X" if value == 10 else str(value)
@@ -47,9 +49,7 @@ def ref_org_check(first8: str) -> str:
 
 def ref_credit_check(first17: str) -> str:
     """GB 32100: weights 3^(i-1) mod 31; 31 - (sum mod 31), with 31 written as 0."""
-    total = sum(
-        REF_ALPHABET.index(c) * (3 ** (i - 1) % 31) for i, c in enumerate(first17, start=1)
-    )
+    total = sum(REF_ALPHABET.index(c) * (3 ** (i - 1) % 31) for i, c in enumerate(first17, start=1))
     value = 31 - total % 31
     return REF_ALPHABET[0 if value == 31 else value]
 
@@ -105,6 +105,14 @@ def _error(validate, raw: str, **kwargs) -> UserError:
     with pytest.raises(UserError) as caught:
         validate(raw, **kwargs)
     return caught.value
+
+
+def _outcome(validate, raw: str) -> str | ErrorCode:
+    """What validation makes of the input: the canonical value, or the error's code."""
+    try:
+        return validate(raw)
+    except UserError as e:
+        return e.code
 
 
 @pytest.mark.parametrize("wrong", [c for c in "0123456789X" if c != PUBLISHED_ID[-1]])
@@ -199,12 +207,7 @@ FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 )
 def test_non_ascii_digits_are_refused_or_normalised() -> None:
     fullwidth = PUBLISHED_ID.translate(FULLWIDTH)
-    try:
-        result = validate_resident_id(fullwidth)
-    except UserError as e:
-        assert e.code is ErrorCode.INVALID_ID_NUMBER
-    else:
-        assert result == PUBLISHED_ID
+    assert _outcome(validate_resident_id, fullwidth) in {ErrorCode.INVALID_ID_NUMBER, PUBLISHED_ID}
 
 
 TODAY = date(2030, 6, 30)
@@ -379,12 +382,7 @@ def test_invalid_phones_are_refused(raw: str) -> None:
 )
 def test_phones_with_non_ascii_digits_are_refused_or_normalised() -> None:
     fullwidth = "138" + "00138000".translate(FULLWIDTH)
-    try:
-        result = validate_phone(fullwidth)
-    except UserError as e:
-        assert e.code is ErrorCode.INVALID_PHONE
-    else:
-        assert result == "13800138000"
+    assert _outcome(validate_phone, fullwidth) in {ErrorCode.INVALID_PHONE, "13800138000"}
 
 
 def test_an_id_number_is_masked_but_for_its_first_3_and_last_4_characters() -> None:

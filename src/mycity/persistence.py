@@ -92,9 +92,29 @@ class Database:
 
     @contextmanager
     def transaction(self, *, commit: bool = True) -> Iterator[Cursor]:
+        if self.dialect == "sqlite" and commit:
+            with self._sqlite_write() as cur:
+                yield cur
+            return
         with self.datastore.transaction(commit=commit) as raw:
             # eventsourcing wraps sqlite3's cursor without rowcount; use the real one.
             yield Cursor(getattr(raw, "sqlite_cursor", raw), self.dialect)
+
+    @contextmanager
+    def _sqlite_write(self) -> Iterator[Cursor]:
+        """BEGIN IMMEDIATE: our writes read first, and a deferred transaction that reads and
+        then writes fails at once ("database is locked") if another process wrote meanwhile,
+        instead of waiting its turn."""
+        with self.datastore.get_connection(commit=True) as connection:
+            raw = connection._sqlite_conn
+            cursor = raw.cursor()
+            cursor.execute("BEGIN IMMEDIATE")
+            try:
+                yield Cursor(cursor, self.dialect)
+            except BaseException:
+                raw.rollback()
+                raise
+            raw.commit()
 
     def create_tables(self, statements: Sequence[str]) -> None:
         with self.transaction() as cur:

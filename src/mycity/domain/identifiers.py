@@ -11,7 +11,7 @@ from datetime import date
 
 from mycity.domain.errors import ErrorCode, UserError
 
-_ID_NUMBER_SHAPE = re.compile(r"^(\d{6})(\d{8})(\d{3})([0-9X])$")
+_ID_NUMBER_SHAPE = re.compile(r"^(\d{6})(\d{8})(\d{3})([0-9X])$", re.ASCII)
 _ID_WEIGHTS = [pow(2, 17 - i, 11) for i in range(17)]
 _MOD_11_2_CHECK = "10X98765432"  # indexed by (sum of weighted digits) mod 11
 
@@ -92,7 +92,7 @@ def validate_credit_code(raw: str) -> str:
     return code
 
 
-_PHONE = re.compile(r"^1[3-9]\d{9}$")
+_PHONE = re.compile(r"^1[3-9]\d{9}$", re.ASCII)
 
 
 def validate_phone(raw: str) -> str:

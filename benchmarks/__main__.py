@@ -1,0 +1,35 @@
+"""`python -m benchmarks` lists the benchmarks; `python -m benchmarks NAME [--quick]` runs one."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# name -> (module, what it measures). A module defines `run(quick: bool) -> Report`.
+REGISTRY: dict[str, tuple[str, str]] = {
+    "registration": (
+        "benchmarks.registration",
+        "citizen registrations/s vs raw event appends, and read-model rebuild events/s vs raw "
+        "reads, on SQLite and PostgreSQL",
+    ),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("name", nargs="?", choices=sorted(REGISTRY), help="benchmark to run")
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run (< 1 min)")
+    args = parser.parse_args(argv)
+    if args.name is None:
+        for name, (_, description) in sorted(REGISTRY.items()):
+            print(f"{name:<16} {description}")
+        return 0
+    module = importlib.import_module(REGISTRY[args.name][0])
+    report = module.run(quick=args.quick)
+    print(report.to_json(), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

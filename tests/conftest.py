@@ -1,0 +1,117 @@
+"""Fixtures: every storage test runs on SQLite and on a real PostgreSQL.
+
+PostgreSQL is found at MYCITY_TEST_POSTGRES_URL (default: the local server's `test`
+database). Each test gets a schema of its own, dropped afterwards. Where PostgreSQL
+cannot be reached its tests skip and say why, except with CI=true, where that fails.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import uvicorn
+
+from mycity.app import create_app
+from mycity.bootstrap import City, build
+from mycity.identity.keys import KeyStore
+from mycity.settings import Settings
+from tests.helpers import CitizenFactory
+
+POSTGRES_URL = os.environ.get(
+    "MYCITY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+_postgres_problem: str | None = None
+
+
+def _postgres_reachable() -> str | None:
+    global _postgres_problem
+    if _postgres_problem is None:
+        try:
+            with psycopg.connect(POSTGRES_URL, connect_timeout=3) as conn:
+                conn.execute("SELECT 1")
+            _postgres_problem = ""
+        except psycopg.Error as e:
+            _postgres_problem = f"PostgreSQL at {POSTGRES_URL} is unreachable: {e}".strip()
+    return _postgres_problem or None
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database URL: an SQLite file, or a fresh schema in PostgreSQL."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "mycity.sqlite")
+        return
+    problem = _postgres_reachable()
+    if problem:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{problem} (CI=true requires PostgreSQL)")
+        pytest.skip(problem)
+    schema = "t_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{POSTGRES_URL}?schema={schema}"
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def settings(store: str, tmp_path: Path) -> Settings:
+    keys_dir = tmp_path / "keys"
+    KeyStore(keys_dir, generate_missing=True).init()
+    return Settings(
+        data_dir=tmp_path,
+        database_url=store,
+        keys_dir=keys_dir,
+        run_projections_inline=False,
+        phone_code_resend_seconds=0,
+    )
+
+
+@pytest.fixture
+def city(settings: Settings) -> Iterator[City]:
+    city = build(settings)
+    yield city
+    city.close()
+
+
+@pytest.fixture
+def people(city: City) -> CitizenFactory:
+    return CitizenFactory(city)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(city: City) -> Iterator[str]:
+    """The real ASGI app served by uvicorn on a free port, read models kept inline."""
+    live = build(city.settings.__class__(**{**city.settings.__dict__, "run_projections_inline": True}))
+    port = _free_port()
+    config = uvicorn.Config(
+        create_app(city=live), host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio"
+    )
+    uvicorn_server = uvicorn.Server(config)
+    thread = threading.Thread(target=uvicorn_server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not uvicorn_server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    uvicorn_server.should_exit = True
+    thread.join(timeout=10)
+    live.close()

@@ -1,0 +1,142 @@
+"""Test data: valid identifiers, and citizens registered through the application."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from gql import Client, gql
+from gql.transport.exceptions import TransportQueryError
+from gql.transport.httpx import HTTPXTransport
+
+from mycity.bootstrap import City
+from mycity.domain.identifiers import (
+    credit_code_check_character,
+    organisation_code_check_character,
+    resident_id_check_character,
+)
+from mycity.identity.principal import Principal, Role
+from mycity.integrations.sms import OutboxSms
+
+_sequence = itertools.count(1)
+
+
+def resident_id(n: int | None = None, birth: str = "19900101", area: str = "430702") -> str:
+    n = next(_sequence) if n is None else n
+    body = f"{area}{birth}{n % 1000:03d}"
+    return body + resident_id_check_character(body)
+
+
+def credit_code(n: int | None = None) -> str:
+    n = next(_sequence) if n is None else n
+    organisation = f"MA{n:06d}"
+    organisation += organisation_code_check_character(organisation)
+    body = "91430702" + organisation
+    return body + credit_code_check_character(body)
+
+
+def phone(n: int | None = None) -> str:
+    return f"139{(next(_sequence) if n is None else n):08d}"
+
+
+@dataclass(frozen=True)
+class Person:
+    id: UUID
+    id_number: str
+    name: str
+    phone: str
+
+    @property
+    def principal(self) -> Principal:
+        return Principal(str(self.id), Role.CITIZEN, name=self.name)
+
+
+class CitizenFactory:
+    """Registers citizens with fresh, valid identifiers."""
+
+    def __init__(self, city: City) -> None:
+        self.city = city
+        self._n = itertools.count(1)
+
+    def register(self, name: str = "测试", *, verified: bool = False) -> Person:
+        n = next(self._n)
+        number = resident_id(n, birth=f"19{50 + n // 365 % 50:02d}0101")
+        mobile = phone(n)
+        citizen, _ = self.city.files.register_citizen(number, name, mobile)
+        person = Person(citizen.id, number, name, mobile)
+        if verified:
+            self.city.real_names.add(number, name)  # type: ignore[attr-defined]
+            self.city.files.verify_real_name(person.principal)
+        return person
+
+    def enterprise(self, representative: Person, name: str = "测试企业") -> UUID:
+        enterprise, _ = self.city.files.register_enterprise(
+            representative.principal, credit_code(next(self._n) + 5000), name
+        )
+        return enterprise.id
+
+
+OFFICER = Principal("officer-test", Role.OFFICER, "SAMR", "测试官员")
+AUDITOR = Principal("auditor-test", Role.AUDITOR, None, "测试审计")
+
+
+class Api:
+    """A real GraphQL client (gql over httpx) against a served app."""
+
+    def __init__(self, base_url: str, sms_outbox: Path) -> None:
+        self.base_url = base_url
+        self.outbox = OutboxSms(sms_outbox)
+
+    def run(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        transport = HTTPXTransport(url=f"{self.base_url}/graphql", headers=headers, timeout=30)
+        with Client(transport=transport) as session:
+            request = gql(query)
+            request.variable_values = variables
+            result: dict[str, Any] = session.execute(request)
+        return result
+
+    def errors(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The GraphQL errors of a query expected to fail."""
+        try:
+            self.run(query, variables, token)
+        except TransportQueryError as e:
+            return list(e.errors or [])
+        raise AssertionError("expected GraphQL errors")
+
+    def last_code(self, phone: str) -> str:
+        text = self.outbox.messages(phone)[-1]["text"]
+        return re.search(r"(\d{6})", text).group(1)  # type: ignore[union-attr]
+
+    def log_in_citizen(self, phone: str) -> dict[str, Any]:
+        sent = self.run(
+            "mutation($p: String!) { requestPhoneCode(input: {phone: $p}) "
+            "{ userErrors { code } } }",
+            {"p": phone},
+        )
+        assert sent["requestPhoneCode"]["userErrors"] == []
+        result = self.run(
+            "mutation($p: String!, $c: String!) { logInWithPhoneCode(input: {phone: $p, code: $c})"
+            " { tokens { accessToken refreshToken } userErrors { code field message } } }",
+            {"p": phone, "c": self.last_code(phone)},
+        )["logInWithPhoneCode"]
+        assert result["userErrors"] == [], result
+        return dict(result["tokens"])
+
+    def log_in_client(self, client_id: str, secret: str) -> str:
+        result = self.run(
+            "mutation($i: String!, $s: String!) { logInWithClientCredentials("
+            "input: {clientId: $i, clientSecret: $s}) { tokens { accessToken } "
+            "userErrors { code } } }",
+            {"i": client_id, "s": secret},
+        )["logInWithClientCredentials"]
+        assert result["userErrors"] == [], result
+        return str(result["tokens"]["accessToken"])

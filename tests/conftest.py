@@ -98,10 +98,16 @@ def _free_port() -> int:
 @pytest.fixture
 def server(city: City) -> Iterator[str]:
     """The real ASGI app served by uvicorn on a free port, read models kept inline."""
-    live = build(city.settings.__class__(**{**city.settings.__dict__, "run_projections_inline": True}))
+    live = build(
+        city.settings.__class__(**{**city.settings.__dict__, "run_projections_inline": True})
+    )
     port = _free_port()
     config = uvicorn.Config(
-        create_app(city=live), host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio"
+        create_app(city=live),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        ws="websockets-sansio",
     )
     uvicorn_server = uvicorn.Server(config)
     thread = threading.Thread(target=uvicorn_server.run, daemon=True)

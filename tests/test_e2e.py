@@ -111,7 +111,8 @@ def test_staff_log_in_search_the_directory_and_see_full_numbers(
     officer = api.log_in_client("officer-psb-01", demo["officer-psb-01"]["secret"])
     auditor = api.log_in_client("auditor-01", demo["auditor-01"]["secret"])
     merchant = api.log_in_client("merchant-wuling-01", demo["merchant-wuling-01"]["secret"])
-    search = """query($s: String!, $after: String) { directory(search: $s, first: 2, after: $after) {
+    search = """query($s: String!, $after: String) {
+      directory(search: $s, first: 2, after: $after) {
         edges { cursor node { id kind name identifier } } pageInfo { hasNextPage endCursor } } }"""
     first = api.run(search, {"s": ""}, officer)["directory"]
     assert len(first["edges"]) == 2 and first["pageInfo"]["hasNextPage"]
@@ -143,7 +144,9 @@ def test_agent_acts_only_within_scope(api: Api, demo: object) -> None:
         "enterprise": None,
         "userErrors": [{"code": "FORBIDDEN"}],
     }
-    errors = api.errors("query($id: ID!) { enterprise(id: $id) { name } }", {"id": enterprise_id}, liu)
+    errors = api.errors(
+        "query($id: ID!) { enterprise(id: $id) { name } }", {"id": enterprise_id}, liu
+    )
     assert errors[0]["extensions"]["code"] == "FORBIDDEN"
 
     li = api.log_in_citizen(CITIZENS[1].phone)["accessToken"]  # the legal representative
@@ -156,9 +159,9 @@ def test_agent_acts_only_within_scope(api: Api, demo: object) -> None:
     assert {"person": {"name": "王芳"}, "scopes": ["PROFILE"]} in granted["authorizeAgent"][
         "enterprise"
     ]["agents"]
-    assert api.run(change, {"id": enterprise_id}, wang)["changeEnterpriseContact"][
-        "userErrors"
-    ] == []
+    assert (
+        api.run(change, {"id": enterprise_id}, wang)["changeEnterpriseContact"]["userErrors"] == []
+    )
     refused = api.run(authorise, {"id": enterprise_id, "n": CITIZENS[4].id_number}, wang)
     assert refused["authorizeAgent"]["userErrors"] == [{"code": "FORBIDDEN"}]
 

@@ -200,11 +200,6 @@ def test_area_codes_are_not_checked_against_todays_tables(first17: str) -> None:
 FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src bug: \\d in identifiers._ID_NUMBER_SHAPE matches non-ASCII digits, so a "
-    "full-width number is accepted and returned un-normalised (a second file for one person)",
-)
 def test_non_ascii_digits_are_refused_or_normalised() -> None:
     fullwidth = PUBLISHED_ID.translate(FULLWIDTH)
     assert _outcome(validate_resident_id, fullwidth) in {ErrorCode.INVALID_ID_NUMBER, PUBLISHED_ID}
@@ -375,11 +370,6 @@ def test_invalid_phones_are_refused(raw: str) -> None:
     assert _error(validate_phone, raw).code is ErrorCode.INVALID_PHONE
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src bug: \\d in identifiers._PHONE matches non-ASCII digits, so a full-width "
-    "number is accepted un-normalised (one phone can then be claimed twice)",
-)
 def test_phones_with_non_ascii_digits_are_refused_or_normalised() -> None:
     fullwidth = "138" + "00138000".translate(FULLWIDTH)
     assert _outcome(validate_phone, fullwidth) in {ErrorCode.INVALID_PHONE, "13800138000"}

@@ -91,4 +91,3 @@ def create_app(settings: Settings | None = None, city: City | None = None) -> St
     )
     app.state.city = city
     return app
-

@@ -49,7 +49,9 @@ def build(
     keys = KeyStore(settings.keys_dir, generate_missing=not settings.is_postgres).load()
     ids = SubjectIds(keys.identity_hash)
     real_names = real_names or PopulationRegister(settings.population_register)
-    files = CityFiles(eventsourcing_env(settings, keys.event_cipher), ids=ids, real_names=real_names)
+    files = CityFiles(
+        eventsourcing_env(settings, keys.event_cipher), ids=ids, real_names=real_names
+    )
     datastore: Any = files.recorder.datastore  # type: ignore[attr-defined]
     db = Database(
         datastore,

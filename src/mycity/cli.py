@@ -6,13 +6,16 @@ import json
 import logging
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from mycity.identity.keys import KEY_RINGS, KeyStore
 from mycity.identity.principal import PARTNER_ROLES, STAFF_ROLES, Role
 from mycity.settings import Settings
+
+if TYPE_CHECKING:
+    from mycity.bootstrap import City
 
 cli = typer.Typer(help="mycity: the event-sourced backend of a city's citizen-services app.")
 projections = typer.Typer(help="Read models: status, rebuild, run.")
@@ -30,7 +33,7 @@ for name, group in [
     cli.add_typer(group, name=name)
 
 
-def _city():  # type: ignore[no-untyped-def]
+def _city() -> City:
     from mycity.bootstrap import build
 
     return build(Settings.from_env())

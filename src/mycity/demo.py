@@ -44,7 +44,9 @@ class DemoCitizen:
 
 CITIZENS = [
     DemoCitizen("王芳", resident_id("430702", "19880314", "042"), "13807360001", "VERIFIED"),
-    DemoCitizen("李强", resident_id("430702", "19790921", "113"), "13807360002", "VERIFIED_IN_PERSON"),
+    DemoCitizen(
+        "李强", resident_id("430702", "19790921", "113"), "13807360002", "VERIFIED_IN_PERSON"
+    ),
     DemoCitizen("张伟", resident_id("430703", "19921102", "257"), "13807360003", "VERIFIED"),
     DemoCitizen("刘洋", resident_id("430721", "20010605", "318"), "13807360004", "REGISTERED"),
     DemoCitizen("陈静", resident_id("430702", "19650227", "026"), "13807360005", "VERIFIED"),
@@ -81,9 +83,12 @@ def load_demo(city: City) -> str:
     """Load the demo data; return the text that tells how to log in as each user."""
     files = city.files
     register = PopulationRegister(city.settings.population_register)
-    known = {c.id_number for c in CITIZENS if register.check(c.id_number, c.name).verdict.value == "MATCH"}
+    known = {
+        c.id_number
+        for c in CITIZENS
+        if register.check(c.id_number, c.name).verdict.value == "MATCH"
+    }
     by_name = {}
-    position = 0
     for person in CITIZENS:
         if person.id_number not in known:
             register.add(person.id_number, person.name)
@@ -91,22 +96,22 @@ def load_demo(city: City) -> str:
         by_name[person.name] = citizen_id
         if citizen_id in files.repository:
             continue
-        _, position = files.register_citizen(person.id_number, person.name, person.phone)
+        files.register_citizen(person.id_number, person.name, person.phone)
         me = Principal(str(citizen_id), Role.CITIZEN, name=person.name)
         if person.level != "REGISTERED":
-            position = files.verify_real_name(me)
+            files.verify_real_name(me)
         if person.level == "VERIFIED_IN_PERSON":
             officer = Principal("officer-psb-01", Role.OFFICER, "PSB", "孙磊")
-            position = files.verify_in_person(officer, citizen_id)
+            files.verify_in_person(officer, citizen_id)
 
     for code, name, representative, agents in ENTERPRISES:
         if files.ids.enterprise(code) in files.repository:
             continue
         rep = Principal(str(by_name[representative]), Role.CITIZEN, name=representative)
-        enterprise, position = files.register_enterprise(rep, code, name)
+        enterprise, _ = files.register_enterprise(rep, code, name)
         for agent, scopes in agents:
             number = next(c.id_number for c in CITIZENS if c.name == agent)
-            _, position = files.authorise_agent(rep, enterprise.id, number, scopes)
+            files.authorise_agent(rep, enterprise.id, number, scopes)
 
     logins_file = city.settings.data_dir / "demo-logins.json"
     logins = json.loads(logins_file.read_text()) if logins_file.exists() else {}
@@ -123,8 +128,6 @@ def load_demo(city: City) -> str:
                 raise
     logins_file.write_text(json.dumps(logins, ensure_ascii=False, indent=2))
     logins_file.chmod(0o600)
-    if position:
-        city.read_models.wait(position, timeout=30)
     city.read_models.catch_up()
     return _instructions(logins)
 
@@ -138,7 +141,8 @@ def _instructions(logins: dict[str, dict[str, str]]) -> str:
         "  2. read the code:  mycity sms outbox 13807360001",
         '  3. mutation { logInWithPhoneCode(input: {phone: "13807360001", code: "123456"})',
         "       { tokens { accessToken } userErrors { code message } } }",
-        "  4. send  Authorization: Bearer <accessToken>  and ask  { me { citizen { name idNumber } } }",
+        "  4. send  Authorization: Bearer <accessToken>",
+        "     and ask  { me { citizen { name idNumber } } }",
         "",
         f"{'citizen':<8} {'phone':<12} {'real-name level':<20} enterprises",
     ]
@@ -159,7 +163,8 @@ def _instructions(logins: dict[str, dict[str, str]]) -> str:
     ]
     for client_id, login in logins.items():
         dept = f" ({login['department']})" if login.get("department") else ""
-        lines.append(f"  {login['role']:<15} {client_id:<20} {login['secret']}  {login['name']}{dept}")
+        lines.append(
+            f"  {login['role']:<15} {client_id:<20} {login['secret']}  {login['name']}{dept}"
+        )
     lines.append("\n(These logins are kept in the data directory, demo-logins.json.)")
     return "\n".join(lines)
-

@@ -87,6 +87,11 @@ class Database:
         self.dialect = dialect
         self.schema = schema
 
+    @property
+    def for_update(self) -> str:
+        """Lock the rows read (PostgreSQL); SQLite's BEGIN IMMEDIATE already serialises writers."""
+        return " FOR UPDATE" if self.dialect == "postgres" else ""
+
     def table(self, name: str) -> str:
         return f'"{self.schema}"."{name}"' if self.dialect == "postgres" else f'"{name}"'
 

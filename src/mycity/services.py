@@ -34,9 +34,7 @@ class CityFiles(Application[UUID]):
 
     name = "CityFiles"
 
-    def __init__(
-        self, env: dict[str, str], *, ids: SubjectIds, real_names: RealNameCheck
-    ) -> None:
+    def __init__(self, env: dict[str, str], *, ids: SubjectIds, real_names: RealNameCheck) -> None:
         super().__init__(env)
         self.ids = ids
         self.real_names = real_names
@@ -64,7 +62,9 @@ class CityFiles(Application[UUID]):
                 raise UserError(
                     ErrorCode.ALREADY_REGISTERED, "Already registered", "idNumber"
                 ) from None
-            raise UserError(ErrorCode.PHONE_IN_USE, "This number belongs to another file", "phone") from None
+            raise UserError(
+                ErrorCode.PHONE_IN_USE, "This number belongs to another file", "phone"
+            ) from None
 
     def citizen_id_by_phone(self, phone: str) -> UUID | None:
         try:
@@ -85,7 +85,9 @@ class CityFiles(Application[UUID]):
         def verify() -> int:
             citizen = self._get(Citizen, citizen_id)
             result = self.real_names.check(citizen.id_number, citizen.name)
-            matched = None if result.verdict is Verdict.NOT_FOUND else result.verdict is Verdict.MATCH
+            matched = (
+                None if result.verdict is Verdict.NOT_FOUND else result.verdict is Verdict.MATCH
+            )
             citizen.verify_real_name(matched=matched, check_reference=result.reference)
             return self._save(citizen)
 
@@ -94,7 +96,9 @@ class CityFiles(Application[UUID]):
     def verify_in_person(self, actor: Principal, citizen_id: UUID) -> int:
         if not policy.can_verify_in_person(actor):
             raise Forbidden("Only an officer verifies in person")
-        return self._update(Citizen, citizen_id, lambda c: c.verify_in_person(officer_id=actor.subject))
+        return self._update(
+            Citizen, citizen_id, lambda c: c.verify_in_person(officer_id=actor.subject)
+        )
 
     def change_citizen_contact(
         self, actor: Principal, phone: str | None, address: str | None
@@ -125,7 +129,9 @@ class CityFiles(Application[UUID]):
     ) -> tuple[Enterprise, int]:
         """A citizen registers their own enterprise; an officer may name another representative."""
         if legal_representative_id_number and policy.can_register_enterprise_for_others(actor):
-            number = checked("legalRepresentativeIdNumber", validate_resident_id, legal_representative_id_number)
+            number = checked(
+                "legalRepresentativeIdNumber", validate_resident_id, legal_representative_id_number
+            )
             representative = self.ids.citizen(number)
         elif legal_representative_id_number:
             raise Forbidden("Only officers register an enterprise for someone else")
@@ -147,7 +153,9 @@ class CityFiles(Application[UUID]):
         try:
             return enterprise, self._save(enterprise)
         except IntegrityError:
-            raise UserError(ErrorCode.ALREADY_REGISTERED, "Already registered", "creditCode") from None
+            raise UserError(
+                ErrorCode.ALREADY_REGISTERED, "Already registered", "creditCode"
+            ) from None
 
     def enterprise(self, actor: Principal, enterprise_id: UUID) -> Enterprise:
         enterprise = self._get(Enterprise, enterprise_id)
@@ -191,13 +199,13 @@ class CityFiles(Application[UUID]):
         try:
             claim: PhoneClaim = self.repository.get(claim_id)
         except AggregateNotFoundError:
-            return PhoneClaim(id=claim_id, citizen_id=citizen_id)
+            return PhoneClaim(id=claim_id, citizen_id=citizen_id)  # type: ignore[call-arg]
         claim.claim(citizen_id)
         return claim
 
     def _get(self, kind: type[A], aggregate_id: UUID) -> A:
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: Aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise UserError(ErrorCode.NOT_FOUND, f"No such {kind.__name__.lower()}", "id") from None
         if not isinstance(aggregate, kind):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -12,7 +12,7 @@ from mycity.domain.errors import ErrorCode, UserError, checked
 from mycity.domain.identifiers import validate_name, validate_phone, validate_resident_id
 
 
-class RealNameLevel(str, Enum):
+class RealNameLevel(StrEnum):
     """How sure the city is that the file belongs to the person named in it, weakest first."""
 
     REGISTERED = "REGISTERED"
@@ -24,13 +24,26 @@ class RealNameLevel(str, Enum):
         return list(RealNameLevel).index(self)
 
 
-
 class Citizen(Aggregate):
     """A registered person. The aggregate id is a keyed hash of the ID number (see services)."""
 
     id: UUID  # given by the caller, so a second registration collides in the store
 
-    @event("Registered")
+    class Registered(Aggregate.Created):
+        id_number: str
+        name: str
+        phone: str
+
+    class RealNameVerified(Aggregate.Event):
+        level: str
+        check_reference: str
+        officer_id: str
+
+    class ContactChanged(Aggregate.Event):
+        phone: str
+        address: str
+
+    @event(Registered)
     def __init__(self, id_number: str, name: str, phone: str) -> None:
         self.id_number = id_number
         self.name = name
@@ -39,9 +52,9 @@ class Citizen(Aggregate):
         self.real_name_level = RealNameLevel.REGISTERED.value
 
     @classmethod
-    def register(cls, *, id: UUID, id_number: str, name: str, phone: str) -> Citizen:  # noqa: A002
+    def register(cls, *, id: UUID, id_number: str, name: str, phone: str) -> Citizen:
         """Validate and register; field names in errors match the GraphQL input."""
-        return cls(
+        return cls(  # type: ignore[call-arg]  # eventsourcing takes `id` (annotated)
             id=id,
             id_number=checked("idNumber", validate_resident_id, id_number),
             name=checked("name", validate_name, name),
@@ -75,7 +88,7 @@ class Citizen(Aggregate):
             level=RealNameLevel.VERIFIED_IN_PERSON.value, check_reference="", officer_id=officer_id
         )
 
-    @event("RealNameVerified")
+    @event(RealNameVerified)
     def _real_name_verified(self, level: str, check_reference: str, officer_id: str) -> None:
         self.real_name_level = level
 
@@ -83,7 +96,7 @@ class Citizen(Aggregate):
         if new := changed_contact((self.phone, self.address), phone, address):
             self._contact_changed(phone=new[0], address=new[1])
 
-    @event("ContactChanged")
+    @event(ContactChanged)
     def _contact_changed(self, phone: str, address: str) -> None:
         self.phone = phone
         self.address = address

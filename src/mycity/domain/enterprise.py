@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -12,7 +12,7 @@ from mycity.domain.errors import ErrorCode, UserError, checked
 from mycity.domain.identifiers import validate_credit_code, validate_name
 
 
-class AgentScope(str, Enum):
+class AgentScope(StrEnum):
     """What an agent may do for the enterprise. The legal representative may do everything."""
 
     PROFILE = "PROFILE"  # change the enterprise's contact details
@@ -37,7 +37,26 @@ class Enterprise(Aggregate):
 
     id: UUID  # given by the caller, so a second registration collides in the store
 
-    @event("Registered")
+    class Registered(Aggregate.Created):
+        credit_code: str
+        name: str
+        legal_representative_id: UUID
+
+    class AgentAuthorised(Aggregate.Event):
+        agent_id: UUID
+        scopes: list[str]
+        by: UUID
+
+    class AgentRevoked(Aggregate.Event):
+        agent_id: UUID
+        by: UUID
+
+    class ContactChanged(Aggregate.Event):
+        phone: str
+        address: str
+        by: UUID
+
+    @event(Registered)
     def __init__(self, credit_code: str, name: str, legal_representative_id: UUID) -> None:
         self.credit_code = credit_code
         self.name = name
@@ -50,12 +69,12 @@ class Enterprise(Aggregate):
     def register(
         cls,
         *,
-        id: UUID,  # noqa: A002
+        id: UUID,
         credit_code: str,
         name: str,
         legal_representative_id: UUID,
     ) -> Enterprise:
-        return cls(
+        return cls(  # type: ignore[call-arg]  # eventsourcing takes `id` (annotated)
             id=id,
             credit_code=checked("creditCode", validate_credit_code, credit_code),
             name=checked("name", lambda n: validate_name(n, longest=120), name),
@@ -84,7 +103,7 @@ class Enterprise(Aggregate):
         if self.agents.get(agent_id) != parsed:
             self._agent_authorised(agent_id=agent_id, scopes=parsed, by=by)
 
-    @event("AgentAuthorised")
+    @event(AgentAuthorised)
     def _agent_authorised(self, agent_id: UUID, scopes: list[str], by: UUID) -> None:
         self.agents[agent_id] = list(scopes)
 
@@ -94,7 +113,7 @@ class Enterprise(Aggregate):
             raise UserError(ErrorCode.AGENT_NOT_AUTHORISED, "Not an agent", "agentId")
         self._agent_revoked(agent_id=agent_id, by=by)
 
-    @event("AgentRevoked")
+    @event(AgentRevoked)
     def _agent_revoked(self, agent_id: UUID, by: UUID) -> None:
         del self.agents[agent_id]
 
@@ -102,7 +121,7 @@ class Enterprise(Aggregate):
         if new := changed_contact((self.phone, self.address), phone, address):
             self._contact_changed(phone=new[0], address=new[1], by=by)
 
-    @event("ContactChanged")
+    @event(ContactChanged)
     def _contact_changed(self, phone: str, address: str, by: UUID) -> None:
         self.phone = phone
         self.address = address

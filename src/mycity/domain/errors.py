@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 
 
-class ErrorCode(str, Enum):
+class ErrorCode(StrEnum):
     """Every code a client may meet in `userErrors` or in a GraphQL error's extensions."""
 
     INVALID_ID_NUMBER = "INVALID_ID_NUMBER"

@@ -17,7 +17,16 @@ from mycity.domain.errors import ErrorCode, UserError
 class PhoneClaim(Aggregate):
     id: UUID
 
-    @event("Claimed")
+    class Claimed(Aggregate.Created):
+        citizen_id: UUID
+
+    class Reclaimed(Aggregate.Event):
+        citizen_id: UUID
+
+    class Released(Aggregate.Event):
+        pass
+
+    @event(Claimed)
     def __init__(self, citizen_id: UUID) -> None:
         self.citizen_id: UUID | None = citizen_id
 
@@ -27,7 +36,7 @@ class PhoneClaim(Aggregate):
         if self.citizen_id is None:
             self._reclaimed(citizen_id=citizen_id)
 
-    @event("Reclaimed")
+    @event(Reclaimed)
     def _reclaimed(self, citizen_id: UUID) -> None:
         self.citizen_id = citizen_id
 
@@ -35,6 +44,6 @@ class PhoneClaim(Aggregate):
         if self.citizen_id is not None:
             self._released()
 
-    @event("Released")
+    @event(Released)
     def _released(self) -> None:
         self.citizen_id = None

@@ -10,13 +10,13 @@ from uuid import UUID
 import strawberry
 from strawberry import relay
 
+from mycity.domain.enterprise import AgentScope
 from mycity.domain.errors import ErrorCode as DomainErrorCode
 from mycity.domain.errors import UserError as DomainUserError
 from mycity.domain.errors import checked
 from mycity.domain.identifiers import validate_phone
 from mycity.graphql.context import Info, blocking
 from mycity.graphql.types import (
-    AgentScope,
     AuthTokens,
     Citizen,
     Enterprise,
@@ -166,7 +166,7 @@ class RegisterEnterpriseInput:
 class AuthorizeAgentInput:
     enterprise_id: relay.GlobalID
     agent_id_number: str
-    scopes: list[AgentScope]  # type: ignore[valid-type]
+    scopes: list[AgentScope]
 
 
 @strawberry.input
@@ -197,7 +197,9 @@ class Mutation:
     @strawberry.mutation(description="Text a one-time code to a phone, to register or log in.")
     @reports_user_errors(RequestPhoneCodePayload)
     async def request_phone_code(
-        self, info: Info, input: RequestPhoneCodeInput  # noqa: A002
+        self,
+        info: Info,
+        input: RequestPhoneCodeInput,
     ) -> RequestPhoneCodePayload:
         phone = checked("phone", validate_phone, input.phone)
         wait = await blocking(info.context.city.phone_codes.send, phone)
@@ -206,7 +208,9 @@ class Mutation:
     @strawberry.mutation(description="Open a citizen's file, proving the phone with its code.")
     @reports_user_errors(RegisterCitizenPayload)
     async def register_citizen(
-        self, info: Info, input: RegisterCitizenInput  # noqa: A002
+        self,
+        info: Info,
+        input: RegisterCitizenInput,
     ) -> RegisterCitizenPayload:
         city = info.context.city
         phone = checked("phone", validate_phone, input.phone)
@@ -224,7 +228,9 @@ class Mutation:
     @strawberry.mutation
     @reports_user_errors(TokensPayload)
     async def log_in_with_phone_code(
-        self, info: Info, input: LogInWithPhoneCodeInput  # noqa: A002
+        self,
+        info: Info,
+        input: LogInWithPhoneCodeInput,
     ) -> TokensPayload:
         city = info.context.city
         phone = checked("phone", validate_phone, input.phone)
@@ -232,16 +238,16 @@ class Mutation:
         citizen_id = await blocking(city.files.citizen_id_by_phone, phone)
         if citizen_id is None:
             raise DomainUserError(DomainErrorCode.NOT_FOUND, "No file has this phone", "phone")
-        citizen = await blocking(
-            city.files.citizen, _citizen_principal(citizen_id, ""), citizen_id
-        )
+        citizen = await blocking(city.files.citizen, _citizen_principal(citizen_id, ""), citizen_id)
         pair = await blocking(city.tokens.issue, _citizen_principal(citizen_id, citizen.name))
         return TokensPayload(tokens=_tokens(pair))
 
     @strawberry.mutation(description="Staff and partners log in with provisioned credentials.")
     @reports_user_errors(TokensPayload)
     async def log_in_with_client_credentials(
-        self, info: Info, input: LogInWithClientCredentialsInput  # noqa: A002
+        self,
+        info: Info,
+        input: LogInWithClientCredentialsInput,
     ) -> TokensPayload:
         city = info.context.city
         client = await blocking(city.clients.authenticate, input.client_id, input.client_secret)
@@ -250,21 +256,25 @@ class Mutation:
     @strawberry.mutation(description="Trade a refresh token for a new pair; each works once.")
     @reports_user_errors(TokensPayload)
     async def refresh_tokens(
-        self, info: Info, input: RefreshTokensInput  # noqa: A002
+        self,
+        info: Info,
+        input: RefreshTokensInput,
     ) -> TokensPayload:
         pair = await blocking(info.context.city.tokens.refresh, input.refresh_token)
         return TokensPayload(tokens=_tokens(pair))
 
     @strawberry.mutation
     @reports_user_errors(LogOutPayload)
-    async def log_out(self, info: Info, input: RefreshTokensInput) -> LogOutPayload:  # noqa: A002
+    async def log_out(self, info: Info, input: RefreshTokensInput) -> LogOutPayload:
         await blocking(info.context.city.tokens.revoke, input.refresh_token)
         return LogOutPayload(logged_out=True)
 
     @strawberry.mutation(description="Check one's name against the real-name authority.")
     @reports_user_errors(CitizenPayload)
     async def verify_real_name(
-        self, info: Info, input: VerifyRealNameInput | None = None  # noqa: A002
+        self,
+        info: Info,
+        input: VerifyRealNameInput | None = None,
     ) -> CitizenPayload:
         principal = info.context.require()
         position = await blocking(info.context.city.files.verify_real_name, principal)
@@ -274,7 +284,9 @@ class Mutation:
     @strawberry.mutation(description="An officer records seeing the person and their ID card.")
     @reports_user_errors(CitizenPayload)
     async def verify_in_person(
-        self, info: Info, input: VerifyInPersonInput  # noqa: A002
+        self,
+        info: Info,
+        input: VerifyInPersonInput,
     ) -> CitizenPayload:
         citizen_id = parse_id(input.citizen_id, "Citizen", "citizenId")
         position = await blocking(
@@ -285,7 +297,9 @@ class Mutation:
     @strawberry.mutation(description="Change one's phone (with the code sent to it) or address.")
     @reports_user_errors(CitizenPayload)
     async def change_contact(
-        self, info: Info, input: ChangeContactInput  # noqa: A002
+        self,
+        info: Info,
+        input: ChangeContactInput,
     ) -> CitizenPayload:
         city = info.context.city
         principal = info.context.require()
@@ -294,14 +308,18 @@ class Mutation:
             if not input.code:
                 raise DomainUserError(DomainErrorCode.CODE_INVALID, "Send the code", "code")
             await blocking(city.phone_codes.verify, phone, input.code)
-        position = await blocking(city.files.change_citizen_contact, principal, phone, input.address)
+        position = await blocking(
+            city.files.change_citizen_contact, principal, phone, input.address
+        )
         assert principal.citizen_id is not None
         return CitizenPayload(citizen=await _citizen_after(info, position, principal.citizen_id))
 
     @strawberry.mutation
     @reports_user_errors(EnterprisePayload)
     async def register_enterprise(
-        self, info: Info, input: RegisterEnterpriseInput  # noqa: A002
+        self,
+        info: Info,
+        input: RegisterEnterpriseInput,
     ) -> EnterprisePayload:
         enterprise, position = await blocking(
             info.context.city.files.register_enterprise,
@@ -315,7 +333,9 @@ class Mutation:
     @strawberry.mutation(description="The legal representative authorises an agent, with scopes.")
     @reports_user_errors(EnterprisePayload)
     async def authorize_agent(
-        self, info: Info, input: AuthorizeAgentInput  # noqa: A002
+        self,
+        info: Info,
+        input: AuthorizeAgentInput,
     ) -> EnterprisePayload:
         enterprise_id = parse_id(input.enterprise_id, "Enterprise", "enterpriseId")
         _, position = await blocking(
@@ -330,7 +350,9 @@ class Mutation:
     @strawberry.mutation
     @reports_user_errors(EnterprisePayload)
     async def revoke_agent(
-        self, info: Info, input: RevokeAgentInput  # noqa: A002
+        self,
+        info: Info,
+        input: RevokeAgentInput,
     ) -> EnterprisePayload:
         enterprise_id = parse_id(input.enterprise_id, "Enterprise", "enterpriseId")
         agent_id = parse_id(input.agent_id, "Citizen", "agentId")
@@ -342,7 +364,9 @@ class Mutation:
     @strawberry.mutation(description="Needs the PROFILE scope, or the legal representative.")
     @reports_user_errors(EnterprisePayload)
     async def change_enterprise_contact(
-        self, info: Info, input: ChangeEnterpriseContactInput  # noqa: A002
+        self,
+        info: Info,
+        input: ChangeEnterpriseContactInput,
     ) -> EnterprisePayload:
         enterprise_id = parse_id(input.enterprise_id, "Enterprise", "enterpriseId")
         position = await blocking(

@@ -42,11 +42,11 @@ class Query:
         )
 
     @strawberry.field(description="A citizen's file: the person themself, or staff.")
-    async def citizen(self, info: Info, id: relay.GlobalID) -> Citizen | None:  # noqa: A002
+    async def citizen(self, info: Info, id: relay.GlobalID) -> Citizen | None:
         return await load_citizen(info, parse_id(id, "Citizen", "id"))
 
     @strawberry.field(description="An enterprise: its legal representative and agents, or staff.")
-    async def enterprise(self, info: Info, id: relay.GlobalID) -> Enterprise | None:  # noqa: A002
+    async def enterprise(self, info: Info, id: relay.GlobalID) -> Enterprise | None:
         return await load_enterprise(info, parse_id(id, "Enterprise", "id"))
 
     @strawberry.field(description="Staff search citizens and enterprises by name prefix.")

@@ -14,19 +14,18 @@ from uuid import UUID
 import strawberry
 from strawberry import relay
 
-from mycity.domain.citizen import RealNameLevel as DomainRealNameLevel
-from mycity.domain.enterprise import AgentScope as DomainAgentScope
-from mycity.domain.errors import ErrorCode as DomainErrorCode
+from mycity.domain.citizen import RealNameLevel
+from mycity.domain.enterprise import AgentScope
+from mycity.domain.errors import ErrorCode
 from mycity.domain.errors import UserError as DomainUserError
 from mycity.graphql.context import Info, blocking
 from mycity.identity import policy
-from mycity.identity.principal import Role as DomainRole
+from mycity.identity.principal import Role
 from mycity.projections.machinery import Row
 
-ErrorCode = strawberry.enum(DomainErrorCode, name="ErrorCode")
-RealNameLevel = strawberry.enum(DomainRealNameLevel, name="RealNameLevel")
-AgentScope = strawberry.enum(DomainAgentScope, name="AgentScope")
-Role = strawberry.enum(DomainRole, name="Role")
+# The domain's enums are the schema's enums.
+for _enum in (ErrorCode, RealNameLevel, AgentScope, Role):
+    strawberry.enum(_enum)
 
 MAX_PAGE = 100
 
@@ -48,7 +47,7 @@ class UserError:
     """Something the user can fix: which input field, a stable code, and a message."""
 
     field: str | None
-    code: ErrorCode  # type: ignore[valid-type]
+    code: ErrorCode
     message: str
 
     @classmethod
@@ -63,7 +62,7 @@ def parse_id(gid: relay.GlobalID, type_name: str, field: str) -> UUID:
             raise ValueError(gid.type_name)
         return UUID(gid.node_id)
     except ValueError:
-        raise DomainUserError(DomainErrorCode.INVALID_ID, f"Not a {type_name} id", field) from None
+        raise DomainUserError(ErrorCode.INVALID_ID, f"Not a {type_name} id", field) from None
 
 
 def _at(value: str) -> datetime:
@@ -95,7 +94,7 @@ def person_summaries(rows: dict[str, Row], ids: Iterable[str]) -> dict[str, Pers
 class Membership:
     enterprise: Enterprise | None
     role: MembershipRole
-    scopes: list[AgentScope]  # type: ignore[valid-type]
+    scopes: list[AgentScope]
 
 
 @strawberry.type
@@ -105,7 +104,7 @@ class Citizen(relay.Node):
     id: relay.NodeID[str]
     name: str
     address: str
-    real_name_level: RealNameLevel  # type: ignore[valid-type]
+    real_name_level: RealNameLevel
     registered_at: datetime
     updated_at: datetime
     version: int
@@ -117,7 +116,7 @@ class Citizen(relay.Node):
             id=row["id"],
             name=row["name"],
             address=row["address"],
-            real_name_level=DomainRealNameLevel(row["real_name_level"]),
+            real_name_level=RealNameLevel(row["real_name_level"]),
             registered_at=_at(row["registered_at"]),
             updated_at=_at(row["updated_at"]),
             version=row["version"],
@@ -152,7 +151,7 @@ class Citizen(relay.Node):
             Membership(
                 enterprise=Enterprise.from_row(rows[m["id"]]) if m["id"] in rows else None,
                 role=MembershipRole(m["role"]),
-                scopes=[DomainAgentScope(s) for s in m["scopes"]],
+                scopes=[AgentScope(s) for s in m["scopes"]],
             )
             for m in memberships
         ]
@@ -167,7 +166,7 @@ class Citizen(relay.Node):
 async def load_citizen(info: Info, citizen_id: UUID) -> Citizen | None:
     principal = info.context.require()
     if not policy.can_read_citizen(principal, citizen_id):
-        raise DomainUserError(DomainErrorCode.FORBIDDEN, "This is another person's file")
+        raise DomainUserError(ErrorCode.FORBIDDEN, "This is another person's file")
     row = await blocking(info.context.city.read_models.get, "citizen_profile", str(citizen_id))
     return Citizen.from_row(row) if row else None
 
@@ -175,7 +174,7 @@ async def load_citizen(info: Info, citizen_id: UUID) -> Citizen | None:
 @strawberry.type
 class Agent:
     person: PersonSummary | None
-    scopes: list[AgentScope]  # type: ignore[valid-type]
+    scopes: list[AgentScope]
     authorised_at: datetime
 
 
@@ -222,7 +221,7 @@ class Enterprise(relay.Node):
         return [
             Agent(
                 person=people.get(a["citizen_id"]),
-                scopes=[DomainAgentScope(s) for s in a["scopes"]],
+                scopes=[AgentScope(s) for s in a["scopes"]],
                 authorised_at=_at(a["authorised_at"]),
             )
             for a in self.row["agents"]
@@ -244,7 +243,7 @@ async def load_enterprise(info: Info, enterprise_id: UUID) -> Enterprise | None:
         return None
     members = {row["legal_representative_id"], *(a["citizen_id"] for a in row["agents"])}
     if not policy.can_read_enterprise_members(principal, {UUID(m) for m in members}):
-        raise DomainUserError(DomainErrorCode.FORBIDDEN, "Not your enterprise")
+        raise DomainUserError(ErrorCode.FORBIDDEN, "Not your enterprise")
     return Enterprise.from_row(row)
 
 
@@ -256,7 +255,7 @@ class DirectoryEntry:
     identifier: str = strawberry.field(
         description="The masked ID number of a citizen, or an enterprise's credit code."
     )
-    real_name_level: RealNameLevel | None  # type: ignore[valid-type]
+    real_name_level: RealNameLevel | None
     registered_at: datetime
 
     @classmethod
@@ -267,7 +266,7 @@ class DirectoryEntry:
             kind=kind,
             name=row["name"],
             identifier=row["identifier"],
-            real_name_level=DomainRealNameLevel(row["real_name_level"])
+            real_name_level=RealNameLevel(row["real_name_level"])
             if row["real_name_level"]
             else None,
             registered_at=_at(row["registered_at"]),
@@ -295,12 +294,14 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
         name_key, key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         return str(name_key), str(key)
     except (ValueError, TypeError):
-        raise DomainUserError(DomainErrorCode.INVALID_ARGUMENT, "Not a cursor from this list", "after") from None
+        raise DomainUserError(
+            ErrorCode.INVALID_ARGUMENT, "Not a cursor from this list", "after"
+        ) from None
 
 
 def check_first(first: int) -> int:
     if not 1 <= first <= MAX_PAGE:
-        raise DomainUserError(DomainErrorCode.INVALID_ARGUMENT, f"first must be 1 to {MAX_PAGE}", "first")
+        raise DomainUserError(ErrorCode.INVALID_ARGUMENT, f"first must be 1 to {MAX_PAGE}", "first")
     return first
 
 
@@ -317,7 +318,7 @@ class Viewer:
     """Who the caller is; `citizen` is their own file when they are a citizen."""
 
     subject: str
-    role: Role  # type: ignore[valid-type]
+    role: Role
     name: str
     department: str | None
     citizen: Citizen | None

@@ -59,7 +59,9 @@ class Clients:
     def add(self, client_id: str, role: Role, name: str, department: str | None = None) -> str:
         """Provision a client; returns its secret, which is shown once and never stored."""
         if not _CLIENT_ID.match(client_id):
-            raise UserError(ErrorCode.INVALID_ID, "Client ids are 3-64 of a-z 0-9 . _ -", "clientId")
+            raise UserError(
+                ErrorCode.INVALID_ID, "Client ids are 3-64 of a-z 0-9 . _ -", "clientId"
+            )
         if role not in STAFF_ROLES | PARTNER_ROLES:
             raise UserError(ErrorCode.FORBIDDEN, f"{role.value} is not a staff or partner role")
         if (role is Role.OFFICER) != bool(department):
@@ -90,6 +92,8 @@ class Clients:
             row = cur.execute(
                 f"SELECT * FROM {self.table} WHERE client_id = ? AND disabled = 0", (client_id,)
             ).fetchone()
-        return None if row is None else Client(
-            row["client_id"], Role(row["role"]), row["name"], row["department"]
+        return (
+            None
+            if row is None
+            else Client(row["client_id"], Role(row["role"]), row["name"], row["department"])
         )

@@ -118,7 +118,9 @@ class Keys:
 class KeyStore:
     """Loads keys from the environment or the keys directory; generates them if allowed."""
 
-    def __init__(self, keys_dir: Path, *, generate_missing: bool, env: dict[str, str] | None = None):
+    def __init__(
+        self, keys_dir: Path, *, generate_missing: bool, env: dict[str, str] | None = None
+    ):
         self.keys_dir = keys_dir
         self.generate_missing = generate_missing
         self.env = dict(os.environ) if env is None else env

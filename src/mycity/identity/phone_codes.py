@@ -37,7 +37,9 @@ class PhoneCodes:
         )
 
     def _hash(self, phone_hash: str, code: str) -> str:
-        return hmac.new(self.ids.digest("code", phone_hash), code.encode(), hashlib.sha256).hexdigest()
+        return hmac.new(
+            self.ids.digest("code", phone_hash), code.encode(), hashlib.sha256
+        ).hexdigest()
 
     def send(self, phone: str) -> int:
         """Send a fresh code; returns the seconds until another may be asked for."""
@@ -46,7 +48,8 @@ class PhoneCodes:
         code = f"{secrets.randbelow(10**6):06d}"
         with self.db.transaction() as cur:
             row = cur.execute(
-                f"SELECT sent_at FROM {self.table} WHERE phone_hash = ?", (phone_hash,)
+                f"SELECT sent_at FROM {self.table} WHERE phone_hash = ?{self.db.for_update}",
+                (phone_hash,),
             ).fetchone()
             if row and now - row["sent_at"] < self.settings.phone_code_resend_seconds:
                 wait = int(self.settings.phone_code_resend_seconds - (now - row["sent_at"])) + 1
@@ -71,7 +74,8 @@ class PhoneCodes:
         phone_hash = self.ids.digest("phone", phone).hex()
         with self.db.transaction() as cur:
             row = cur.execute(
-                f"SELECT * FROM {self.table} WHERE phone_hash = ?", (phone_hash,)
+                f"SELECT * FROM {self.table} WHERE phone_hash = ?{self.db.for_update}",
+                (phone_hash,),
             ).fetchone()
             if row is None:
                 raise UserError(ErrorCode.CODE_INVALID, "Ask for a code first", "code")

@@ -57,7 +57,9 @@ def can_read_enterprise_members(principal: Principal, member_ids: set[UUID]) -> 
     return principal.role in STAFF_ROLES or principal.citizen_id in member_ids
 
 
-def require_enterprise_scope(principal: Principal, enterprise: Enterprise, scope: AgentScope) -> UUID:
+def require_enterprise_scope(
+    principal: Principal, enterprise: Enterprise, scope: AgentScope
+) -> UUID:
     """An agent acts only for their own enterprise and within their scopes."""
     citizen_id = require_citizen(principal)
     if not enterprise.may(citizen_id, scope):

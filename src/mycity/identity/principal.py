@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from uuid import UUID
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     CITIZEN = "CITIZEN"  # also an enterprise's legal representative or agent, per enterprise
     OFFICER = "OFFICER"  # government officer of one department
     MERCHANT = "MERCHANT"  # partner shop

@@ -110,9 +110,7 @@ class Tokens:
                     time.time() + self.settings.refresh_token_seconds,
                 ),
             )
-        return TokenPair(
-            self.access_token(principal), refresh, self.settings.access_token_seconds
-        )
+        return TokenPair(self.access_token(principal), refresh, self.settings.access_token_seconds)
 
     def refresh(self, refresh_token: str) -> TokenPair:
         principal: Principal | None = None
@@ -132,7 +130,9 @@ class Tokens:
                         row["subject"], Role(row["role"]), row["department"], row["name"]
                     )
         if principal is None:
-            raise UserError(ErrorCode.INVALID_TOKEN, "The refresh token is not valid", "refreshToken")
+            raise UserError(
+                ErrorCode.INVALID_TOKEN, "The refresh token is not valid", "refreshToken"
+            )
         return self.issue(principal, row["family"])
 
     def revoke(self, refresh_token: str) -> None:

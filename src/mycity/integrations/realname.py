@@ -10,12 +10,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
 
-class Verdict(str, Enum):
+class Verdict(StrEnum):
     MATCH = "MATCH"
     MISMATCH = "MISMATCH"
     NOT_FOUND = "NOT_FOUND"

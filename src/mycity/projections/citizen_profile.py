@@ -82,10 +82,14 @@ class CitizenProfile(RowProjection):
 
 
 def _touched(row: Row, event: Any, **changes: Any) -> Row:
-    return row | changes | {
-        "updated_at": event.timestamp.isoformat(),
-        "version": event.originator_version,
-    }
+    return (
+        row
+        | changes
+        | {
+            "updated_at": event.timestamp.isoformat(),
+            "version": event.originator_version,
+        }
+    )
 
 
 def _with_enterprise(row: Row, enterprise_id: str, role: str | None, scopes: list[str]) -> Row:

@@ -71,13 +71,19 @@ class EnterpriseProfile(RowProjection):
     @apply.register
     def _(self, event: Enterprise.ContactChanged, row: Row | None) -> Row | None:
         return row and _touched(
-            row, event, phone_masked=mask_phone(event.phone) if event.phone else "",
+            row,
+            event,
+            phone_masked=mask_phone(event.phone) if event.phone else "",
             address=event.address,
         )
 
 
 def _touched(row: Row, event: Any, **changes: Any) -> Row:
-    return row | changes | {
-        "updated_at": event.timestamp.isoformat(),
-        "version": event.originator_version,
-    }
+    return (
+        row
+        | changes
+        | {
+            "updated_at": event.timestamp.isoformat(),
+            "version": event.originator_version,
+        }
+    )

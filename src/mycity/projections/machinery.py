@@ -142,8 +142,12 @@ class ReadModelStore(TrackingRecorder):
             moved = cur.execute(
                 f"UPDATE {self.tracking} SET notification_id = ? "
                 "WHERE view = ? AND application_name = ? AND notification_id < ?",
-                (tracking.notification_id, self.view_name, tracking.application_name,
-                 tracking.notification_id),
+                (
+                    tracking.notification_id,
+                    self.view_name,
+                    tracking.application_name,
+                    tracking.notification_id,
+                ),
             ).rowcount
         else:
             moved = cur.execute(
@@ -172,14 +176,15 @@ class ReadModelStore(TrackingRecorder):
         ]
 
 
-
 def select_rows(cur: Cursor, table: str, spec: TableSpec, keys: Iterable[str]) -> dict[str, Row]:
     """Rows by key, JSON columns decoded; keys are asked for 500 at a time."""
     keys = list(keys)
     rows: dict[str, Row] = {}
     for start in range(0, len(keys), 500):
         chunk = keys[start : start + 500]
-        cur.execute(f"SELECT * FROM {table} WHERE {spec.key} IN ({', '.join('?' * len(chunk))})", chunk)
+        cur.execute(
+            f"SELECT * FROM {table} WHERE {spec.key} IN ({', '.join('?' * len(chunk))})", chunk
+        )
         for row in cur.fetchall():
             rows[row[spec.key]] = decode_row(spec, row)
     return rows
@@ -220,9 +225,7 @@ class RowProjection(Projection[ReadModelStore]):
     def fold(
         self, cur: Cursor, events: Sequence[Any], tracking: Tracking, expected: int | None
     ) -> None:
-        rows: dict[str, Row | None] = dict(
-            self.view.load(cur, {self.key(e) for e in events})
-        )
+        rows: dict[str, Row | None] = dict(self.view.load(cur, {self.key(e) for e in events}))
         changed: dict[str, Row | None] = {}
         for event in events:
             key = self.key(event)
@@ -299,11 +302,20 @@ class Catchup:
     def pages(self, start: int, head: int) -> Iterator[Page]:
         """Pages of decoded events after `start` up to `head`, read one page ahead."""
         pending: queue.Queue[Page | BaseException | None] = queue.Queue(maxsize=2)
+        abandoned = threading.Event()
+
+        def hand_over(item: Page | BaseException | None) -> None:
+            while not abandoned.is_set():
+                try:
+                    pending.put(item, timeout=0.1)
+                    return
+                except queue.Full:
+                    continue
 
         def read() -> None:
             position = start
             try:
-                while position < head:
+                while position < head and not abandoned.is_set():
                     notifications = self.app.recorder.select_notifications(
                         start=position,
                         limit=self.page_size,
@@ -314,30 +326,38 @@ class Catchup:
                     events = [self.app.mapper.to_domain_event(n) for n in notifications]
                     full = len(notifications) == self.page_size
                     position = notifications[-1].id if full else head
-                    pending.put(Page(events, position))
+                    hand_over(Page(events, position))
             except BaseException as e:  # handed to the consumer, which re-raises it
-                pending.put(e)
+                hand_over(e)
             else:
-                pending.put(None)
+                hand_over(None)
 
-        reader = threading.Thread(target=read, daemon=True, name="read-model-pages")
-        reader.start()
-        while (page := pending.get()) is not None:
-            if isinstance(page, BaseException):
-                raise page
-            yield page
+        threading.Thread(target=read, daemon=True, name="read-model-pages").start()
+        try:
+            while (page := pending.get()) is not None:
+                if isinstance(page, BaseException):
+                    raise page
+                yield page
+        finally:
+            abandoned.set()
 
     def run_once(self) -> int:
-        """Fold everything recorded so far; returns the number of events folded."""
+        """Fold everything recorded so far; returns the number of events folded.
+
+        If another runner moves the position first, this one stops: the other did the work.
+        """
         start = self.position()
         head = self.app.recorder.max_notification_id() or 0
         folded = 0
         for page in self.pages(start, head):
-            with self.store.db.transaction() as cur:
-                self.projection.fold(
-                    cur, page.events, Tracking(self.app.name, page.last), expected=start
-                )
+            try:
+                with self.store.db.transaction() as cur:
+                    self.projection.fold(
+                        cur, page.events, Tracking(self.app.name, page.last), expected=start
+                    )
+            except IntegrityError:
+                log.info("%s was advanced by another runner", self.store.view_name)
+                break
             folded += len(page.events)
             start = page.last
         return folded
-

@@ -1,0 +1,66 @@
+"""The `mycity` command, as an operator runs it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mycity.cli import cli
+from mycity.settings import Settings
+
+
+@pytest.fixture
+def env(settings: Settings) -> dict[str, str]:
+    return {
+        "MYCITY_DATA_DIR": str(settings.data_dir),
+        "MYCITY_DATABASE_URL": settings.database_url,
+        "MYCITY_KEYS_DIR": str(settings.keys_dir),
+    }
+
+
+def test_demo_then_status_rebuild_and_provisioning(env: dict[str, str], tmp_path: Path) -> None:
+    runner = CliRunner()
+    demo = runner.invoke(cli, ["demo"], env=env)
+    assert demo.exit_code == 0, demo.output
+    assert "13807360001" in demo.output and "officer-samr-01" in demo.output
+    again = runner.invoke(cli, ["demo"], env=env)  # idempotent, same logins
+    assert again.exit_code == 0 and again.output.split("Staff")[1] == demo.output.split("Staff")[1]
+
+    status = runner.invoke(cli, ["projections", "status"], env=env)
+    assert status.exit_code == 0
+    lines = [line.split() for line in status.output.splitlines()[1:]]
+    assert {line[0] for line in lines} == {"citizen_profile", "enterprise_profile", "directory"}
+    assert all(line[-1] == "0" for line in lines)  # no lag
+
+    rebuilt = runner.invoke(cli, ["projections", "rebuild", "directory"], env=env)
+    assert rebuilt.exit_code == 0 and "directory: generation 2" in rebuilt.output
+
+    added = runner.invoke(
+        cli,
+        ["staff", "add", "officer-x", "--role", "OFFICER", "--name", "X", "--department", "PSB"],
+        env=env,
+    )
+    assert added.exit_code == 0, added.output
+    assert json.loads(added.output)["clientSecret"]
+    wrong = runner.invoke(
+        cli, ["partner", "add", "p-1", "--role", "OFFICER", "--name", "P"], env=env
+    )
+    assert wrong.exit_code != 0
+
+    schema_file = tmp_path / "schema.graphql"
+    assert runner.invoke(cli, ["export-schema", str(schema_file)], env=env).exit_code == 0
+    assert "type Query" in schema_file.read_text()
+
+
+def test_keys_rotate_keeps_old_kid(env: dict[str, str]) -> None:
+    runner = CliRunner()
+    ring_file = Path(env["MYCITY_KEYS_DIR"]) / "token-signing.json"
+    before = json.loads(ring_file.read_text())
+    rotated = runner.invoke(cli, ["keys", "rotate", "token-signing"], env=env)
+    assert rotated.exit_code == 0, rotated.output
+    after = json.loads(ring_file.read_text())
+    assert after["active"] != before["active"]
+    assert {k["kid"] for k in after["keys"]} == {before["active"], after["active"]}

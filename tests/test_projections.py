@@ -1,0 +1,244 @@
+"""Read models: rebuilt equals live, crashes resume exactly once, runners don't double-count."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from typing import Any
+
+import pytest
+
+from mycity.bootstrap import City
+from mycity.domain.citizen import Citizen
+from mycity.projections.machinery import Catchup
+from mycity.projections.read_models import PROJECTIONS, ReadModels
+from tests.counting import EventCount
+from tests.helpers import OFFICER, CitizenFactory
+
+
+def _all_rows(city: City, name: str) -> list[dict[str, Any]]:
+    with city.db.transaction(commit=False) as cur:
+        rows = cur.execute(f"SELECT * FROM {city.db.table(name)} ORDER BY id").fetchall()
+    return [dict(r) for r in rows]
+
+
+def _history(city: City, people: CitizenFactory, n: int = 6) -> list[Any]:
+    """Citizens with real-name checks, contact changes and enterprises with agents."""
+    persons = [people.register(f"市民{i}", verified=i % 2 == 0) for i in range(n)]
+    for i, person in enumerate(persons[:3]):
+        city.files.change_citizen_contact(person.principal, None, f"人民路{i}号")
+    city.files.verify_in_person(OFFICER, persons[1].id)
+    enterprise = people.enterprise(persons[0])
+    city.files.authorise_agent(persons[0].principal, enterprise, persons[2].id_number, ["PROFILE"])
+    city.files.authorise_agent(persons[0].principal, enterprise, persons[3].id_number, ["PAYMENTS"])
+    city.files.revoke_agent(persons[0].principal, enterprise, persons[3].id)
+    return persons
+
+
+def _counts(city: City, models: ReadModels) -> dict[str, int]:
+    with city.db.transaction(commit=False) as cur:
+        rows = cur.execute(f"SELECT id, events FROM {city.db.table('event_count')}").fetchall()
+    return {r["id"]: r["events"] for r in rows}
+
+
+def _expected_counts(city: City, persons: list[Any]) -> dict[str, int]:
+    return {str(p.id): city.files.repository.get(p.id).version for p in persons}
+
+
+def test_rebuild_equals_live_view(city: City, people: CitizenFactory) -> None:
+    _history(city, people)
+    city.read_models.catch_up()
+    live = {p.name: _all_rows(city, p.name) for p in PROJECTIONS}
+    assert all(live.values())
+    for projection in PROJECTIONS:
+        report = city.read_models.rebuild(projection.name)
+        assert report["generation"] == 2
+        assert _all_rows(city, projection.name) == live[projection.name]
+    statuses = {s["name"]: s for s in city.read_models.status()}
+    assert all(s["lag"] == 0 and s["generation"] == 2 for s in statuses.values())
+
+
+def test_live_view_follows_new_events_after_a_rebuild(city: City, people: CitizenFactory) -> None:
+    first = people.register("甲")
+    city.read_models.catch_up()
+    city.read_models.rebuild("citizen_profile")
+    second = people.register("乙")
+    city.read_models.catch_up()
+    rows = city.read_models.get_many("citizen_profile", [str(first.id), str(second.id)])
+    assert {r["name"] for r in rows.values()} == {"甲", "乙"}
+
+
+def test_a_crash_midway_resumes_with_nothing_lost_or_counted_twice(
+    city: City, people: CitizenFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    persons = _history(city, people, n=12)
+    models = ReadModels(city.files, city.db, projections=(EventCount,), page_size=4)
+    models.setup()
+    catchup = models.live("event_count")
+    writes = 0
+    original = catchup.store.write
+
+    def crash_on_third_page(*args: Any, **kwargs: Any) -> None:
+        nonlocal writes
+        writes += 1
+        original(*args, **kwargs)
+        if writes == 3:
+            raise RuntimeError("power cut after writing, before commit")
+
+    monkeypatch.setattr(catchup.store, "write", crash_on_third_page)
+    with pytest.raises(RuntimeError):
+        catchup.run_once()
+    after_crash = catchup.position()
+    assert 0 < after_crash < city.files.recorder.max_notification_id()
+
+    monkeypatch.undo()
+    resumed = ReadModels(city.files, city.db, projections=(EventCount,), page_size=4)
+    resumed.catch_up()
+    assert _counts(city, resumed) == _expected_counts(city, persons)
+
+
+def test_two_runners_at_once_count_each_event_once(city: City, people: CitizenFactory) -> None:
+    persons = _history(city, people, n=10)
+    models = ReadModels(city.files, city.db, projections=(EventCount,), page_size=3)
+    models.setup()
+    store = models.live("event_count").store
+
+    def run() -> None:
+        catchup = Catchup(city.files, EventCount(view=store), page_size=3)
+        head = city.files.recorder.max_notification_id()
+        for _ in range(100):  # a runner that loses a page to the other stops and goes again
+            catchup.run_once()
+            if catchup.position() == head:
+                return
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert _counts(city, models) == _expected_counts(city, persons)
+
+
+def test_pages_are_written_in_batches(city: City, people: CitizenFactory) -> None:
+    for i in range(25):
+        people.register(f"批{i}")
+    models = ReadModels(city.files, city.db, projections=(EventCount,), page_size=10)
+    models.setup()
+    catchup = models.live("event_count")
+    calls = []
+    original = catchup.store.write
+    catchup.store.write = lambda *a, **k: (calls.append(len(a[1])), original(*a, **k))[1]  # type: ignore[method-assign]
+    folded = catchup.run_once()
+    assert folded == 25  # only the Citizen.Registered events match its topics
+    assert len(calls) == 3 and sum(calls) == 25  # three commits, not twenty-five
+
+
+def test_position_reaches_the_head_past_events_a_model_ignores(
+    city: City, people: CitizenFactory
+) -> None:
+    person = people.register("丙")
+    city.files.register_enterprise(person.principal, "91350100M000100Y43", "丙公司")
+    models = ReadModels(city.files, city.db, projections=(EventCount,))
+    models.setup()
+    models.catch_up()
+    [status] = models.status()
+    assert status["lag"] == 0 and status["position"] == status["head"]
+
+
+def test_status_shows_lag_and_wait_gives_up_without_a_runner(
+    city: City, people: CitizenFactory
+) -> None:
+    people.register("丁")
+    lagging = {s["name"]: s["lag"] for s in city.read_models.status()}
+    assert all(lag > 0 for lag in lagging.values())
+    head = city.files.recorder.max_notification_id()
+    assert city.read_models.wait(head, timeout=0.05) is False
+    city.read_models.catch_up()
+    assert city.read_models.wait(head, timeout=0.05) is True
+
+
+def test_changed_rules_rebuild_on_start(city: City, people: CitizenFactory) -> None:
+    person = people.register("戊")
+    city.read_models.catch_up()
+
+    class DirectoryV2(PROJECTIONS[2]):  # type: ignore[misc,valid-type]
+        name = "directory"
+        version = 2
+        apply = PROJECTIONS[2].__dict__["apply"]
+
+    models = ReadModels(
+        city.files, city.db, projections=(PROJECTIONS[0], PROJECTIONS[1], DirectoryV2)
+    )
+    models.setup()
+    status = {s["name"]: s for s in models.status()}
+    assert status["directory"]["generation"] == 2 and status["directory"]["version"] == 2
+    assert models.get("directory", str(person.id))["name"] == "戊"
+
+
+def test_a_killed_runner_process_resumes_exactly_once(
+    city: City, people: CitizenFactory, tmp_path: Any
+) -> None:
+    """SIGKILL a real `projections run`-style process mid-catch-up, then resume."""
+    persons = [people.register(f"乙{i}") for i in range(60)]
+    for p in persons:
+        city.files.change_citizen_contact(p.principal, None, "新址")
+    script = (
+        "import time\n"
+        "from mycity.bootstrap import build\n"
+        "from mycity.projections.read_models import ReadModels\n"
+        "from tests.counting import EventCount\n"
+        "from mycity.settings import Settings\n"
+        "import mycity.projections.machinery as m\n"
+        "city = build(Settings.from_env())\n"
+        "models = ReadModels(city.files, city.db, projections=(EventCount,), page_size=5)\n"
+        "models.setup()\n"
+        "original = m.ReadModelStore.write\n"
+        "def slow(self, *a, **k):\n"
+        "    original(self, *a, **k); print('page', flush=True); time.sleep(0.05)\n"
+        "m.ReadModelStore.write = slow\n"
+        "models.catch_up()\n"
+    )
+    env = os.environ | {
+        "MYCITY_DATA_DIR": str(city.settings.data_dir),
+        "MYCITY_DATABASE_URL": city.settings.database_url,
+        "MYCITY_KEYS_DIR": str(city.settings.keys_dir),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, env=env, text=True
+    )
+    assert proc.stdout is not None
+    for _ in range(5):
+        assert proc.stdout.readline().strip() == "page"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+    models = ReadModels(city.files, city.db, projections=(EventCount,), page_size=5)
+    position = models.live("event_count").position()
+    assert 0 < position < city.files.recorder.max_notification_id()
+    models.catch_up()
+    assert _counts(city, models) == _expected_counts(city, persons)
+    assert all(v == 2 for v in _counts(city, models).values())
+
+
+def test_projection_rows_hold_no_full_identifiers(city: City, people: CitizenFactory) -> None:
+    person = people.register("己")
+    city.read_models.catch_up()
+    for projection in PROJECTIONS:
+        text = repr(_all_rows(city, projection.name))
+        assert person.id_number not in text and person.phone not in text
+
+
+def test_events_are_unreadable_at_rest(city: City, people: CitizenFactory) -> None:
+    person = people.register("庚")
+    table = "stored_events" if city.db.dialect == "sqlite" else city.db.table("cityfiles_events")
+    with city.db.transaction(commit=False) as cur:
+        states = [bytes(r["state"]) for r in cur.execute(f"SELECT state FROM {table}").fetchall()]
+    assert states
+    for state in states:
+        assert person.id_number.encode() not in state
+        assert person.name.encode() not in state
+        assert person.phone.encode() not in state
+    assert isinstance(city.files.repository.get(person.id), Citizen)

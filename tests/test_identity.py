@@ -133,13 +133,15 @@ class PausingDb:
     """The city's database, but every `SELECT *` waits until all racers have read too.
 
     This makes the interleaving "everyone reads, then everyone writes" certain instead of
-    lucky. Where the store serialises the transactions (SQLite's BEGIN IMMEDIATE) the
-    others cannot read meanwhile; the barrier then times out and everyone goes on in turn.
+    lucky. Where the store serialises the transactions (SQLite's BEGIN IMMEDIATE, or
+    PostgreSQL's SELECT ... FOR UPDATE) the others cannot read meanwhile; the barrier then
+    times out and everyone goes on in turn.
     """
 
     def __init__(self, city: City, racers: int) -> None:
         self._db = city.db
-        self._timeout = 10.0 if city.db.dialect == "postgres" else 1.0
+        self.for_update = city.db.for_update
+        self._timeout = 1.0
         self._barrier = threading.Barrier(racers)
 
     def table(self, name: str) -> str:
@@ -610,18 +612,8 @@ def test_phone_codes_table_stores_no_phone_and_no_code(city: City) -> None:
 
 
 def test_wrong_guesses_in_parallel_get_no_more_than_the_allowed_attempts(
-    city: City, settings: Settings, request: pytest.FixtureRequest
+    city: City, settings: Settings
 ) -> None:
-    if city.db.dialect == "postgres":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="src/mycity/identity/phone_codes.py PhoneCodes.verify: reads `attempts` "
-                "with a plain SELECT (no FOR UPDATE) and then increments, so on PostgreSQL "
-                "concurrent wrong guesses all see attempts=0 and all get CODE_INVALID: the "
-                "attempt limit does not hold against parallel brute force",
-            )
-        )
     racers = settings.phone_code_attempts + 3
     mobile = phone()
     city.phone_codes.send(mobile)
@@ -642,18 +634,7 @@ def test_wrong_guesses_in_parallel_get_no_more_than_the_allowed_attempts(
     refused(ErrorCode.TOO_MANY_ATTEMPTS, city.phone_codes.verify, mobile, code)
 
 
-def test_right_code_presented_twice_in_parallel_passes_once(
-    city: City, request: pytest.FixtureRequest
-) -> None:
-    if city.db.dialect == "postgres":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="src/mycity/identity/phone_codes.py PhoneCodes.verify: the row is read "
-                "without a lock and the DELETE's rowcount is not checked, so on PostgreSQL two "
-                "concurrent verifies of the right code both succeed (one code, two log-ins)",
-            )
-        )
+def test_right_code_presented_twice_in_parallel_passes_once(city: City) -> None:
     racers = 2
     mobile = phone()
     city.phone_codes.send(mobile)

@@ -8,10 +8,12 @@ import base64
 import httpx
 import pytest
 from gql import Client, gql
+from gql.transport.exceptions import TransportQueryError
 from gql.transport.websockets import WebsocketsTransport
 
 from mycity.bootstrap import City
 from mycity.demo import CITIZENS, load_demo
+from mycity.projections.read_models import ReadModels
 from tests.helpers import Api, resident_id
 
 ME = """{ me { role citizen { id name idNumber phone realNameLevel
@@ -220,3 +222,65 @@ def test_global_ids_are_opaque_and_typed(api: Api, demo: object) -> None:
         "query($id: ID!) { citizen(id: $id) { name } }", {"id": enterprise_id}, token
     )
     assert errors[0]["extensions"] == {"code": "INVALID_ID", "field": "id"}
+
+
+def test_internal_errors_are_masked(
+    api: Api, demo: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = api.log_in_citizen(CITIZENS[0].phone)["accessToken"]
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("connection to 10.0.0.5 refused; password=hunter2")
+
+    monkeypatch.setattr(ReadModels, "get_many", broken)
+    errors = api.errors("{ me { citizen { name } } }", token=token)
+    assert errors[0]["message"] == "Unexpected error."
+    assert "hunter2" not in repr(errors)
+
+
+def test_subscription_pushes_changes_to_ones_own_file(api: Api, demo: object) -> None:
+    token = api.log_in_citizen(CITIZENS[4].phone)["accessToken"]
+    url = api.base_url.replace("http://", "ws://") + "/graphql"
+    change = """mutation { changeContact(input: {address: "常德市鼎城区善卷路8号"}) {
+        citizen { address version } userErrors { code } } }"""
+
+    async def watch() -> dict[str, object]:
+        transport = WebsocketsTransport(
+            url=url,
+            init_payload={"authorization": f"Bearer {token}"},
+            subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
+        )
+        async with Client(transport=transport) as session:
+            stream = session.subscribe(
+                gql("subscription { myFileChanges { position event version recordedAt } }")
+            )
+            first = asyncio.ensure_future(stream.__anext__())
+            await asyncio.sleep(0.3)  # subscribed before the change is made
+            changed = await asyncio.to_thread(api.run, change, None, token)
+            assert changed["changeContact"]["userErrors"] == []
+            result = await asyncio.wait_for(first, timeout=10)
+            await stream.aclose()
+            return dict(result)
+
+    pushed = asyncio.run(watch())["myFileChanges"]
+    assert pushed["event"] == "Citizen.ContactChanged"  # type: ignore[index]
+    assert pushed["version"] == 3  # type: ignore[index]  # registered, verified, changed
+
+
+def test_subscription_needs_a_citizen(api: Api) -> None:
+    url = api.base_url.replace("http://", "ws://") + "/graphql"
+
+    async def watch() -> list[object]:
+        transport = WebsocketsTransport(
+            url=url, subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL]
+        )
+        async with Client(transport=transport) as session:
+            try:
+                async for _ in session.subscribe(gql("subscription { myFileChanges { event } }")):
+                    return []
+            except TransportQueryError as e:
+                return list(e.errors or [])
+        return []
+
+    errors = asyncio.run(watch())
+    assert errors and errors[0]["extensions"]["code"] == "UNAUTHENTICATED"  # type: ignore[index]

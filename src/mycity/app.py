@@ -18,6 +18,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from mycity.bootstrap import City, build
 from mycity.graphql.context import Context
+from mycity.graphql.feed import FileFeed
 from mycity.graphql.schema import schema
 from mycity.settings import Settings
 
@@ -33,11 +34,12 @@ class CityGraphQL(GraphQL[Context, None]):
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         )
         self.city = city
+        self.feed = FileFeed(city.files)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None
     ) -> Context:
-        return Context(city=self.city, request=request, response=response)
+        return Context(city=self.city, feed=self.feed, request=request, response=response)
 
 
 def create_app(settings: Settings | None = None, city: City | None = None) -> Starlette:

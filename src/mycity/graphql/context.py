@@ -13,6 +13,7 @@ from starlette.websockets import WebSocket
 from strawberry.types import Info as StrawberryInfo
 
 from mycity.bootstrap import City
+from mycity.graphql.feed import FileFeed
 from mycity.domain.errors import UserError
 from mycity.identity import policy
 from mycity.identity.principal import Principal
@@ -23,6 +24,7 @@ T = TypeVar("T")
 @dataclass
 class Context:
     city: City
+    feed: FileFeed
     request: Request | WebSocket
     response: Any = None
     connection_params: dict[str, Any] | None = field(default=None)

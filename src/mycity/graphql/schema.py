@@ -18,6 +18,7 @@ from strawberry.extensions import (
 from mycity.domain.errors import UserError
 from mycity.graphql.mutations import Mutation
 from mycity.graphql.queries import Query
+from mycity.graphql.subscriptions import Subscription
 
 MAX_DEPTH = 10
 MAX_ALIASES = 15
@@ -41,6 +42,7 @@ class CitySchema(strawberry.Schema):
 schema = CitySchema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     extensions=[
         # Factories, not instances: a shared instance would race across concurrent requests.
         lambda: ParserCache(maxsize=512),

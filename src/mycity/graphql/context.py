@@ -13,8 +13,8 @@ from starlette.websockets import WebSocket
 from strawberry.types import Info as StrawberryInfo
 
 from mycity.bootstrap import City
-from mycity.graphql.feed import FileFeed
 from mycity.domain.errors import UserError
+from mycity.graphql.feed import FileFeed
 from mycity.identity import policy
 from mycity.identity.principal import Principal
 

@@ -52,7 +52,7 @@ class Person:
 
     @property
     def principal(self) -> Principal:
-        return Principal(str(self.id), Role.CITIZEN, name=self.name)
+        return Principal.of_citizen(self.id, self.name)
 
 
 class CitizenFactory:

@@ -97,7 +97,7 @@ def load_demo(city: City) -> str:
         if citizen_id in files.repository:
             continue
         files.register_citizen(person.id_number, person.name, person.phone)
-        me = Principal(str(citizen_id), Role.CITIZEN, name=person.name)
+        me = Principal.of_citizen(citizen_id, person.name)
         if person.level != "REGISTERED":
             files.verify_real_name(me)
         if person.level == "VERIFIED_IN_PERSON":
@@ -107,7 +107,7 @@ def load_demo(city: City) -> str:
     for code, name, representative, agents in ENTERPRISES:
         if files.ids.enterprise(code) in files.repository:
             continue
-        rep = Principal(str(by_name[representative]), Role.CITIZEN, name=representative)
+        rep = Principal.of_citizen(by_name[representative], representative)
         enterprise, _ = files.register_enterprise(rep, code, name)
         for agent, scopes in agents:
             number = next(c.id_number for c in CITIZENS if c.name == agent)

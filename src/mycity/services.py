@@ -21,7 +21,7 @@ from mycity.domain.errors import ErrorCode, Forbidden, UserError, checked
 from mycity.domain.identifiers import validate_credit_code, validate_phone, validate_resident_id
 from mycity.domain.phone import PhoneClaim
 from mycity.identity import policy
-from mycity.identity.principal import Principal, Role
+from mycity.identity.principal import Principal
 from mycity.identity.subjects import SubjectIds
 from mycity.integrations.realname import RealNameCheck, Verdict
 
@@ -65,6 +65,14 @@ class CityFiles(Application[UUID]):
             raise UserError(
                 ErrorCode.PHONE_IN_USE, "This number belongs to another file", "phone"
             ) from None
+
+    def principal_for_phone(self, phone: str) -> Principal | None:
+        """Who logs in with this phone, once its code is verified: the file that holds it."""
+        citizen_id = self.citizen_id_by_phone(phone)
+        if citizen_id is None:
+            return None
+        citizen = self._get(Citizen, citizen_id)
+        return Principal.of_citizen(citizen.id, citizen.name)
 
     def citizen_id_by_phone(self, phone: str) -> UUID | None:
         try:
@@ -157,12 +165,6 @@ class CityFiles(Application[UUID]):
                 ErrorCode.ALREADY_REGISTERED, "Already registered", "creditCode"
             ) from None
 
-    def enterprise(self, actor: Principal, enterprise_id: UUID) -> Enterprise:
-        enterprise = self._get(Enterprise, enterprise_id)
-        if not policy.can_read_enterprise(actor, enterprise):
-            raise Forbidden("Not your enterprise")
-        return enterprise
-
     def authorise_agent(
         self, actor: Principal, enterprise_id: UUID, agent_id_number: str, scopes: list[str]
     ) -> tuple[UUID, int]:
@@ -238,8 +240,3 @@ class CityFiles(Application[UUID]):
         if recordings:
             return recordings[-1].notification.id
         return self.recorder.max_notification_id() or 0
-
-
-def system_principal() -> Principal:
-    """The CLI and the demo loader act as an administrator."""
-    return Principal("system", Role.ADMIN, name="mycity CLI")

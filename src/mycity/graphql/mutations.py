@@ -25,7 +25,7 @@ from mycity.graphql.types import (
     load_enterprise,
     parse_id,
 )
-from mycity.identity.principal import Principal, Role
+from mycity.identity.principal import Principal
 from mycity.identity.tokens import TokenPair
 
 P = TypeVar("P")
@@ -188,10 +188,6 @@ class EnterprisePayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-def _citizen_principal(citizen_id: UUID, name: str) -> Principal:
-    return Principal(str(citizen_id), Role.CITIZEN, name=name)
-
-
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Text a one-time code to a phone, to register or log in.")
@@ -218,7 +214,7 @@ class Mutation:
         citizen, position = await blocking(
             city.files.register_citizen, input.id_number, input.name, phone
         )
-        principal = _citizen_principal(citizen.id, citizen.name)
+        principal = Principal.of_citizen(citizen.id, citizen.name)
         pair = await blocking(city.tokens.issue, principal)
         info.context.signed_in_as(principal)
         return RegisterCitizenPayload(
@@ -235,11 +231,10 @@ class Mutation:
         city = info.context.city
         phone = checked("phone", validate_phone, input.phone)
         await blocking(city.phone_codes.verify, phone, input.code)
-        citizen_id = await blocking(city.files.citizen_id_by_phone, phone)
-        if citizen_id is None:
+        principal = await blocking(city.files.principal_for_phone, phone)
+        if principal is None:
             raise DomainUserError(DomainErrorCode.NOT_FOUND, "No file has this phone", "phone")
-        citizen = await blocking(city.files.citizen, _citizen_principal(citizen_id, ""), citizen_id)
-        pair = await blocking(city.tokens.issue, _citizen_principal(citizen_id, citizen.name))
+        pair = await blocking(city.tokens.issue, principal)
         return TokensPayload(tokens=_tokens(pair))
 
     @strawberry.mutation(description="Staff and partners log in with provisioned credentials.")

@@ -242,7 +242,7 @@ async def load_enterprise(info: Info, enterprise_id: UUID) -> Enterprise | None:
     if row is None:
         return None
     members = {row["legal_representative_id"], *(a["citizen_id"] for a in row["agents"])}
-    if not policy.can_read_enterprise_members(principal, {UUID(m) for m in members}):
+    if not policy.can_read_enterprise(principal, {UUID(m) for m in members}):
         raise DomainUserError(ErrorCode.FORBIDDEN, "Not your enterprise")
     return Enterprise.from_row(row)
 

@@ -45,15 +45,8 @@ def sees_full_identifiers(principal: Principal, citizen_id: UUID) -> bool:
     return principal.citizen_id == citizen_id or principal.role in UNMASKED_IDENTIFIER_ROLES
 
 
-def can_read_enterprise(principal: Principal, enterprise: Enterprise) -> bool:
-    """Its legal representative and agents, and staff."""
-    if principal.role in STAFF_ROLES:
-        return True
-    return principal.citizen_id is not None and enterprise.is_member(principal.citizen_id)
-
-
-def can_read_enterprise_members(principal: Principal, member_ids: set[UUID]) -> bool:
-    """The same rule over a read model row: staff, or one of the enterprise's people."""
+def can_read_enterprise(principal: Principal, member_ids: set[UUID]) -> bool:
+    """Staff, or one of the enterprise's people: its legal representative and agents."""
     return principal.role in STAFF_ROLES or principal.citizen_id in member_ids
 
 

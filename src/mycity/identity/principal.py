@@ -28,6 +28,10 @@ class Principal:
     department: str | None = None  # officers only
     name: str = ""
 
+    @classmethod
+    def of_citizen(cls, citizen_id: UUID, name: str) -> Principal:
+        return cls(str(citizen_id), Role.CITIZEN, name=name)
+
     @property
     def citizen_id(self) -> UUID | None:
         return UUID(self.subject) if self.role is Role.CITIZEN else None

@@ -348,6 +348,8 @@ class Catchup:
         """
         start = self.position()
         head = self.app.recorder.max_notification_id() or 0
+        if start >= head:
+            return 0
         folded = 0
         for page in self.pages(start, head):
             try:

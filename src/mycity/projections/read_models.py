@@ -107,7 +107,9 @@ class ReadModels:
         report = []
         for name, cls in self.classes.items():
             active = self.registry.active(name)
-            position = self.live(name).position() if active else 0
+            position = (
+                self.store(name, active[0]).max_tracking_id(self.app.name) or 0 if active else 0
+            )
             report.append(
                 {
                     "name": name,

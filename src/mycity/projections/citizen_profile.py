@@ -8,7 +8,7 @@ from typing import Any
 from mycity.domain.citizen import Citizen
 from mycity.domain.enterprise import Enterprise
 from mycity.domain.identifiers import mask_id_number, mask_phone
-from mycity.projections.machinery import Row, RowProjection, TableSpec
+from mycity.projections.machinery import Row, RowProjection, TableSpec, touched
 
 
 class CitizenProfile(RowProjection):
@@ -60,11 +60,11 @@ class CitizenProfile(RowProjection):
 
     @apply.register
     def _(self, event: Citizen.RealNameVerified, row: Row | None) -> Row | None:
-        return row and _touched(row, event, real_name_level=event.level)
+        return row and touched(row, event, real_name_level=event.level)
 
     @apply.register
     def _(self, event: Citizen.ContactChanged, row: Row | None) -> Row | None:
-        return row and _touched(
+        return row and touched(
             row, event, phone_masked=mask_phone(event.phone), address=event.address
         )
 
@@ -79,17 +79,6 @@ class CitizenProfile(RowProjection):
     @apply.register
     def _(self, event: Enterprise.AgentRevoked, row: Row | None) -> Row | None:
         return row and _with_enterprise(row, str(event.originator_id), None, [])
-
-
-def _touched(row: Row, event: Any, **changes: Any) -> Row:
-    return (
-        row
-        | changes
-        | {
-            "updated_at": event.timestamp.isoformat(),
-            "version": event.originator_version,
-        }
-    )
 
 
 def _with_enterprise(row: Row, enterprise_id: str, role: str | None, scopes: list[str]) -> Row:

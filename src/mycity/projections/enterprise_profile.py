@@ -7,7 +7,7 @@ from typing import Any
 
 from mycity.domain.enterprise import Enterprise
 from mycity.domain.identifiers import mask_phone
-from mycity.projections.machinery import Row, RowProjection, TableSpec
+from mycity.projections.machinery import Row, RowProjection, TableSpec, touched
 
 
 class EnterpriseProfile(RowProjection):
@@ -59,31 +59,20 @@ class EnterpriseProfile(RowProjection):
             "authorised_at": event.timestamp.isoformat(),
         }
         others = [a for a in row["agents"] if a["citizen_id"] != agent["citizen_id"]]
-        return _touched(row, event, agents=[*others, agent])
+        return touched(row, event, agents=[*others, agent])
 
     @apply.register
     def _(self, event: Enterprise.AgentRevoked, row: Row | None) -> Row | None:
         if row is None:
             return None
         agents = [a for a in row["agents"] if a["citizen_id"] != str(event.agent_id)]
-        return _touched(row, event, agents=agents)
+        return touched(row, event, agents=agents)
 
     @apply.register
     def _(self, event: Enterprise.ContactChanged, row: Row | None) -> Row | None:
-        return row and _touched(
+        return row and touched(
             row,
             event,
             phone_masked=mask_phone(event.phone) if event.phone else "",
             address=event.address,
         )
-
-
-def _touched(row: Row, event: Any, **changes: Any) -> Row:
-    return (
-        row
-        | changes
-        | {
-            "updated_at": event.timestamp.isoformat(),
-            "version": event.originator_version,
-        }
-    )

@@ -233,6 +233,18 @@ class RowProjection(Projection[ReadModelStore]):
         self.view.write(cur, changed, tracking, expected)
 
 
+def touched(row: Row, event: Any, **changes: Any) -> Row:
+    """A file's row after one of its events: the changes, and the file's new version."""
+    return (
+        row
+        | changes
+        | {
+            "updated_at": event.timestamp.isoformat(),
+            "version": event.originator_version,
+        }
+    )
+
+
 @dataclass(frozen=True)
 class Page:
     events: list[Any]

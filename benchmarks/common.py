@@ -25,10 +25,11 @@ def note(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def seconds(action: Callable[[], object]) -> float:
+def per_second(action: Callable[[], int]) -> float:
+    """Run the action once: what it counted (events, registrations...) per second."""
     started = time.perf_counter()
-    action()
-    return time.perf_counter() - started
+    count = action()
+    return count / (time.perf_counter() - started)
 
 
 def median(values: list[float]) -> float:

@@ -101,6 +101,12 @@ def test_bad_input_gets_typed_user_errors(api: Api) -> None:
         "citizen": None,
         "userErrors": [{"field": "idNumber", "code": "CHECK_CHARACTER_MISMATCH"}],
     }
+    fixed = api.run(
+        """mutation($i: RegisterCitizenInput!) { registerCitizen(input: $i) {
+        citizen { name } userErrors { field code } } }""",
+        {"i": {"idNumber": number, "name": "x", "phone": "13900000099", "code": code}},
+    )["registerCitizen"]
+    assert fixed == {"citizen": {"name": "x"}, "userErrors": []}  # the typo did not spend the code
     payload = api.run(
         'mutation { requestPhoneCode(input: {phone: "12345"}) { userErrors { field code } } }'
     )["requestPhoneCode"]

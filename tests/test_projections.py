@@ -160,7 +160,7 @@ def test_status_shows_lag_and_wait_gives_up_without_a_runner(
     assert city.read_models.wait(head, timeout=0.05) is True
 
 
-def test_changed_rules_rebuild_on_start(city: City, people: CitizenFactory) -> None:
+def test_changed_rules_rebuild_when_a_runner_starts(city: City, people: CitizenFactory) -> None:
     person = people.register("戊")
     city.read_models.catch_up()
 
@@ -174,7 +174,13 @@ def test_changed_rules_rebuild_on_start(city: City, people: CitizenFactory) -> N
     )
     models.setup()
     status = {s["name"]: s for s in models.status()}
+    assert status["directory"]["version"] == 1  # readers keep the old rules meanwhile
+    assert status["directory"]["code_version"] == 2
+    assert models.upgrade() == ["directory"]
+    status = {s["name"]: s for s in models.status()}
     assert status["directory"]["generation"] == 2 and status["directory"]["version"] == 2
+    assert models.upgrade() == []
+    assert city.read_models.upgrade() == []  # older rules never rebuild over newer ones
     assert models.get("directory", str(person.id))["name"] == "戊"
 
 

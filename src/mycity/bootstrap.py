@@ -45,7 +45,7 @@ def build(
     real_names: RealNameCheck | None = None,
     setup: bool = True,
 ) -> City:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)  # names live here
     keys = KeyStore(settings.keys_dir, generate_missing=not settings.is_postgres).load()
     ids = SubjectIds(keys.identity_hash)
     real_names = real_names or PopulationRegister(settings.population_register)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mycity.identity.keys import KEY_RINGS, KeyStore
+from mycity.identity.keys import KEY_RINGS, KeyStore, MissingKeyError, SigningKeyRing
 from mycity.identity.principal import PARTNER_ROLES, STAFF_ROLES, Role
 from mycity.settings import Settings
 
@@ -193,21 +193,44 @@ def keys_init() -> None:
         typer.echo(f"wrote {path}")
 
 
+def _ring_name(ring: str) -> str:
+    if ring not in KEY_RINGS:
+        raise typer.BadParameter(f"{ring} is not one of {', '.join(KEY_RINGS)}")
+    return ring
+
+
 @keys.command("rotate")
-def keys_rotate(ring: Annotated[str, typer.Argument(help=" or ".join(KEY_RINGS))]) -> None:
+def keys_rotate(
+    ring: Annotated[str, typer.Argument(help=" or ".join(KEY_RINGS), callback=_ring_name)],
+) -> None:
     """Add a new active signing key; older keys keep verifying what they signed."""
     store = _key_store()
     rotated = store.key_ring(ring).rotated()
-    store.save_key_ring(ring, rotated)
-    typer.echo(f"{ring}: active key is now {rotated.active_kid}; restart the servers to use it")
+    path = _saved_ring(store, ring, rotated)
+    typer.echo(f"{ring}: active key is now {rotated.active_kid} in {path}; restart the servers")
 
 
 @keys.command("retire")
-def keys_retire(ring: str, kid: str) -> None:
+def keys_retire(
+    ring: Annotated[str, typer.Argument(help=" or ".join(KEY_RINGS), callback=_ring_name)],
+    kid: str,
+) -> None:
     """Remove a signing key: what it signed stops verifying."""
     store = _key_store()
-    store.save_key_ring(ring, store.key_ring(ring).retired(kid))
+    try:
+        retired = store.key_ring(ring).retired(kid)
+    except (KeyError, ValueError) as e:
+        raise typer.BadParameter(str(e)) from None
+    _saved_ring(store, ring, retired)
     typer.echo(f"{ring}: retired {kid}")
+
+
+def _saved_ring(store: KeyStore, ring: str, value: SigningKeyRing) -> Path:
+    try:
+        return store.save_key_ring(ring, value)
+    except MissingKeyError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1) from None
 
 
 @sms.command("outbox")

@@ -47,17 +47,23 @@ class CityFiles(Application[UUID]):
 
     # -- citizens -------------------------------------------------------------------------
 
-    def register_citizen(self, id_number: str, name: str, phone: str) -> tuple[Citizen, int]:
+    def check_registration(
+        self, id_number: str, name: str, phone: str
+    ) -> tuple[Citizen, PhoneClaim]:
+        """What registering would save, or the refusal: checked before a phone code is spent."""
         number = checked("idNumber", validate_resident_id, id_number)
         citizen = Citizen.register(
             id=self.ids.citizen(number), id_number=number, name=name, phone=phone
         )
         if citizen.id in self.repository:
             raise UserError(ErrorCode.ALREADY_REGISTERED, "Already registered", "idNumber")
-        claim = self._claimed_phone(citizen.phone, citizen.id)
+        return citizen, self._claimed_phone(citizen.phone, citizen.id)
+
+    def register_citizen(self, id_number: str, name: str, phone: str) -> tuple[Citizen, int]:
+        citizen, claim = self.check_registration(id_number, name, phone)
         try:
             return citizen, self._save(citizen, claim)
-        except IntegrityError:
+        except IntegrityError:  # someone registered the same person or phone meanwhile
             if citizen.id in self.repository:
                 raise UserError(
                     ErrorCode.ALREADY_REGISTERED, "Already registered", "idNumber"

@@ -31,7 +31,8 @@ class Context:
 
     @cached_property
     def principal(self) -> Principal | None:
-        """The verified caller, or None. A bad token counts as none, and says so on use."""
+        """The verified caller, or None: a missing, expired or forged token is no caller,
+        and whatever needs one answers UNAUTHENTICATED."""
         token = _bearer(self.request.headers.get("authorization"))
         if token is None and self.connection_params:
             token = _bearer(self.connection_params.get("authorization"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -16,6 +17,8 @@ from uuid import UUID
 
 import strawberry
 from starlette.concurrency import run_in_threadpool
+
+log = logging.getLogger(__name__)
 
 
 @strawberry.type
@@ -62,12 +65,17 @@ class FileFeed:
     async def _tail(self, position: int) -> None:
         assert self._wake is not None
         while self._queues:
-            notifications = await run_in_threadpool(
-                self.files.recorder.select_notifications,
-                start=position,
-                limit=self.page_size,
-                inclusive_of_start=False,
-            )
+            try:
+                notifications = await run_in_threadpool(
+                    self.files.recorder.select_notifications,
+                    start=position,
+                    limit=self.page_size,
+                    inclusive_of_start=False,
+                )
+            except Exception:
+                log.exception("Reading the log for subscriptions failed; retrying")
+                await asyncio.sleep(self.poll_seconds)
+                continue
             for notification in notifications:
                 position = notification.id
                 queues = self._queues.get(notification.originator_id)

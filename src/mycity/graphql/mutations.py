@@ -210,6 +210,7 @@ class Mutation:
     ) -> RegisterCitizenPayload:
         city = info.context.city
         phone = checked("phone", validate_phone, input.phone)
+        await blocking(city.files.check_registration, input.id_number, input.name, phone)
         await blocking(city.phone_codes.verify, phone, input.code)
         citizen, position = await blocking(
             city.files.register_citizen, input.id_number, input.name, phone

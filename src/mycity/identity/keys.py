@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -136,60 +137,80 @@ class KeyStore:
     def init(self) -> list[Path]:
         """Generate every key that is missing, whatever the store; return the files written."""
         written = []
-        for name in SECRET_KEYS:
-            if not self._path(name, ".key").exists():
-                self._write(name, ".key", base64.b64encode(secrets.token_bytes(32)).decode())
-                written.append(self._path(name, ".key"))
-        for name in KEY_RINGS:
-            if not self._path(name, ".json").exists():
-                self._write(name, ".json", SigningKeyRing.generate().to_json())
-                written.append(self._path(name, ".json"))
+        for name, suffix, generate in self._kinds():
+            path = self._path(name, suffix)
+            if not self.env.get(self._env_name(name)) and not path.exists():
+                self._write(path, generate())
+                written.append(path)
         return written
 
     def key_ring(self, name: str) -> SigningKeyRing:
-        text = self._read(name, ".json", lambda: SigningKeyRing.generate().to_json())
-        return SigningKeyRing.from_json(text)
+        return SigningKeyRing.from_json(self._read(name, ".json", _new_ring))
 
     def save_key_ring(self, name: str, ring: SigningKeyRing) -> Path:
-        self._write(name, ".json", ring.to_json())
-        return self._path(name, ".json")
-
-    def key_ring_path(self, name: str) -> Path:
-        return self._path(name, ".json")
+        """Write a rotated ring where it was read from; a ring given inline cannot be."""
+        if name not in KEY_RINGS:
+            raise KeyError(f"{name} is not one of {', '.join(KEY_RINGS)}")
+        if self.env.get(self._env_name(name)):
+            raise MissingKeyError(
+                f"{self._env_name(name)} holds the {name} ring: change it there, not on disk"
+            )
+        path = self._path(name, ".json")
+        self._write(path, ring.to_json())
+        return path
 
     def _secret(self, name: str) -> bytes:
-        text = self._read(name, ".key", lambda: base64.b64encode(secrets.token_bytes(32)).decode())
+        text = self._read(name, ".key", _new_secret)
         key = base64.b64decode(text.strip())
         if len(key) != 32:
             raise MissingKeyError(f"Key {name} must be 32 bytes, base64-encoded")
         return key
 
-    def _read(self, name: str, suffix: str, generate: Any) -> str:
-        env_name = "MYCITY_" + name.upper().replace("-", "_")
-        if value := self.env.get(env_name):
+    def _read(self, name: str, suffix: str, generate: Callable[[], str]) -> str:
+        if value := self.env.get(self._env_name(name)):
             return value
         path = self._path(name, suffix)
-        if file_name := self.env.get(env_name + "_FILE"):
-            path = Path(file_name)
         if path.exists():
             return path.read_text()
         if not self.generate_missing:
+            env_name = self._env_name(name)
             raise MissingKeyError(
                 f"Key {name} not found: set {env_name}, {env_name}_FILE, or run `mycity keys init`"
             )
-        text: str = generate()
-        self._write(name, suffix, text)
+        text = generate()
+        self._write(path, text)
         log.warning("Generated key %s and kept it in %s", name, path)
         return text
 
+    @staticmethod
+    def _env_name(name: str) -> str:
+        return "MYCITY_" + name.upper().replace("-", "_")
+
+    @staticmethod
+    def _kinds() -> list[tuple[str, str, Callable[[], str]]]:
+        return [(n, ".key", _new_secret) for n in SECRET_KEYS] + [
+            (n, ".json", _new_ring) for n in KEY_RINGS
+        ]
+
     def _path(self, name: str, suffix: str) -> Path:
+        """The key's file: `MYCITY_<NAME>_FILE`, or `<name><suffix>` in the keys directory."""
+        if file_name := self.env.get(self._env_name(name) + "_FILE"):
+            return Path(file_name)
         return self.keys_dir / (name + suffix)
 
-    def _write(self, name: str, suffix: str, text: str) -> None:
-        self.keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path = self._path(name, suffix)
-        tmp = path.with_suffix(suffix + ".tmp")
+    @staticmethod
+    def _write(path: Path, text: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = path.with_name(path.name + ".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(text)
         tmp.replace(path)
+
+
+def _new_secret() -> str:
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def _new_ring() -> str:
+    return SigningKeyRing.generate().to_json()

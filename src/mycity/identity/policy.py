@@ -1,7 +1,8 @@
 """Authorisation: the one place that says which role may see or do what.
 
-Each rule is a small function of the principal and the subject. The GraphQL layer and
-the application services ask these; nothing else decides access.
+Each rule is a small function of the principal and the subject, asked by the GraphQL
+layer and the application services. Rules that are facts of a file (only an enterprise's
+legal representative manages its agents) live on the aggregate itself.
 """
 
 from __future__ import annotations

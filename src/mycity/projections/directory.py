@@ -1,4 +1,4 @@
-"""The directory officers search: every citizen and enterprise by name or identifier."""
+"""The directory staff search: every citizen and enterprise, by name prefix."""
 
 from __future__ import annotations
 

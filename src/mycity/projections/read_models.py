@@ -62,10 +62,6 @@ class ReadModels:
             store.create_table()
             self.registry.activate(name, store, self.classes[name].version)
             active = (1, self.classes[name].version)
-        elif active[1] != self.classes[name].version:
-            log.warning("Read model %s is at version %s; rebuilding", name, active[1])
-            self.rebuild(name)
-            return self.live(name)
         with self._lock:
             catchup = self._catchups.get(name)
             if catchup is None or catchup.store.generation != active[0]:
@@ -73,6 +69,23 @@ class ReadModels:
                 catchup = Catchup(self.app, projection, self.page_size)
                 self._catchups[name] = catchup
         return catchup
+
+    def upgrade(self) -> list[str]:
+        """Rebuild the read models whose rules are newer in this code than in the store.
+
+        Only runners do this, so readers never start a rebuild; an older process seeing
+        newer rules leaves them alone, so a rolling deploy does not flip-flop.
+        """
+        upgraded = []
+        for name, cls in self.classes.items():
+            active = self.registry.active(name)
+            if active is not None and active[1] < cls.version:
+                log.warning(
+                    "Read model %s: rules v%s -> v%s, rebuilding", name, active[1], cls.version
+                )
+                self.rebuild(name)
+                upgraded.append(name)
+        return upgraded
 
     def catch_up(self) -> int:
         return sum(self.live(name).run_once() for name in self.classes)
@@ -142,6 +155,7 @@ class ReadModels:
         if self.db.dialect == "postgres":
             threading.Thread(target=self._listen, args=(stop,), daemon=True).start()
         backoff = poll_seconds
+        self.upgrade()
         while not stop.is_set():
             try:
                 self.catch_up()

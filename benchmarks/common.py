@@ -61,12 +61,12 @@ class Report:
         self.notes.append(message)
         note(message)
 
-    def ratio(self, name: str) -> float:
+    def ratio(self, name: str) -> float | None:
         figure = self.figures[name]
         base = self.figures[figure.baseline]
         if base.unit != figure.unit:
             raise ValueError(f"{name} ({figure.unit}) vs {figure.baseline} ({base.unit})")
-        return figure.value / base.value if base.value else float("nan")
+        return round(figure.value / base.value, 3) if base.value else None
 
     def to_json(self) -> str:
         figures = {
@@ -74,7 +74,7 @@ class Report:
                 "value": round(f.value, 1),
                 "unit": f.unit,
                 "baseline": f.baseline,
-                "ratio": round(self.ratio(name), 3),
+                "ratio": self.ratio(name),
             }
             for name, f in self.figures.items()
         }
@@ -97,7 +97,7 @@ def postgres_unreachable(url: str = POSTGRES_URL) -> str | None:
         with psycopg.connect(url, connect_timeout=3) as conn:
             conn.execute("SELECT 1")
     except psycopg.Error as e:
-        return f"{type(e).__name__}: {str(e).strip()}"
+        return f"{type(e).__name__}: {' '.join(str(e).split())}"
     return None
 
 

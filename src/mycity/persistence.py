@@ -55,10 +55,10 @@ class Cursor:
 
     def __init__(self, raw: Any, dialect: Dialect) -> None:
         self._raw = raw
-        self._dialect = dialect
+        self.dialect = dialect
 
     def _sql(self, sql: str) -> str:
-        return sql.replace("?", "%s") if self._dialect == "postgres" else sql
+        return sql.replace("?", "%s") if self.dialect == "postgres" else sql
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
         self._raw.execute(self._sql(sql), tuple(params))

@@ -60,6 +60,18 @@ class CityFiles(Application[UUID]):
         return citizen, self._claimed_phone(citizen.phone, citizen.id)
 
     def register_citizen(self, id_number: str, name: str, phone: str) -> tuple[Citizen, int]:
+        """Save optimistically: the store refuses a second file or a taken phone by itself,
+        so the common case costs one round trip; only a refusal reads, to say why (or to
+        take back a number released by another file)."""
+        number = checked("idNumber", validate_resident_id, id_number)
+        citizen = Citizen.register(
+            id=self.ids.citizen(number), id_number=number, name=name, phone=phone
+        )
+        claim = PhoneClaim(id=self.ids.phone(citizen.phone), citizen_id=citizen.id)  # type: ignore[call-arg]
+        try:
+            return citizen, self._save(citizen, claim)
+        except IntegrityError:
+            pass
         citizen, claim = self.check_registration(id_number, name, phone)
         try:
             return citizen, self._save(citizen, claim)

@@ -14,6 +14,7 @@ from mycity.projections.machinery import Row, RowProjection, TableSpec, touched
 class CitizenProfile(RowProjection):
     name = "citizen_profile"
     version = 1
+    creates = (Citizen.Registered,)
     spec = TableSpec(
         columns=(
             ("id", "TEXT"),

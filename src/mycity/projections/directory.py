@@ -14,6 +14,7 @@ from mycity.projections.machinery import Row, RowProjection, TableSpec
 class Directory(RowProjection):
     name = "directory"
     version = 1
+    creates = (Citizen.Registered, Enterprise.Registered)
     spec = TableSpec(
         columns=(
             ("id", "TEXT"),

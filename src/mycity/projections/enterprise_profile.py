@@ -13,6 +13,7 @@ from mycity.projections.machinery import Row, RowProjection, TableSpec, touched
 class EnterpriseProfile(RowProjection):
     name = "enterprise_profile"
     version = 1
+    creates = (Enterprise.Registered,)
     spec = TableSpec(
         columns=(
             ("id", "TEXT"),

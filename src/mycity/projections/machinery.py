@@ -122,20 +122,39 @@ class ReadModelStore(TrackingRecorder):
         `expected` is the position the rows were loaded at: if another runner moved it in
         the meantime, the tracking update fails and the whole batch rolls back.
         """
-        names = self.spec.names
-        upserts = [self._encode(row) for row in changed.values() if row is not None]
-        deletes = [(key,) for key, row in changed.items() if row is None]
-        if upserts:
-            updates = ", ".join(f"{n} = excluded.{n}" for n in names[1:])
-            cur.executemany(
-                f"INSERT INTO {self.table} ({', '.join(names)}) "
-                f"VALUES ({', '.join('?' * len(names))}) "
-                f"ON CONFLICT ({self.spec.key}) DO UPDATE SET {updates}",
-                upserts,
-            )
+        upserts = [row for row in changed.values() if row is not None]
+        deletes = [key for key, row in changed.items() if row is None]
+        if upserts and cur.dialect == "postgres":
+            self._upsert_postgres(cur, upserts)
+        elif upserts:
+            self._upsert_sqlite(cur, upserts)
         if deletes:
-            cur.executemany(f"DELETE FROM {self.table} WHERE {self.spec.key} = ?", deletes)
+            cur.executemany(
+                f"DELETE FROM {self.table} WHERE {self.spec.key} = ?", [(k,) for k in deletes]
+            )
         self._advance(cur, tracking, expected)
+
+    def _conflict_clause(self) -> str:
+        updates = ", ".join(f"{n} = excluded.{n}" for n in self.spec.names[1:])
+        return f"ON CONFLICT ({self.spec.key}) DO UPDATE SET {updates}"
+
+    def _upsert_sqlite(self, cur: Cursor, rows: list[Row]) -> None:
+        names = self.spec.names
+        cur.executemany(
+            f"INSERT INTO {self.table} ({', '.join(names)}) "
+            f"VALUES ({', '.join('?' * len(names))}) {self._conflict_clause()}",
+            [self._encode(row) for row in rows],
+        )
+
+    def _upsert_postgres(self, cur: Cursor, rows: list[Row]) -> None:
+        """One statement per page: the rows travel as one JSON array, expanded by the server
+        into the table's own row type (a JSON column's value arrives as its JSON text)."""
+        columns = ", ".join(self.spec.names)
+        cur.execute(
+            f"INSERT INTO {self.table} ({columns}) SELECT {columns} "
+            f"FROM json_populate_recordset(NULL::{self.table}, ?) {self._conflict_clause()}",
+            (json.dumps(rows, ensure_ascii=False),),
+        )
 
     def _advance(self, cur: Cursor, tracking: Tracking, expected: int | None) -> None:
         if expected is None:
@@ -177,17 +196,21 @@ class ReadModelStore(TrackingRecorder):
 
 
 def select_rows(cur: Cursor, table: str, spec: TableSpec, keys: Iterable[str]) -> dict[str, Row]:
-    """Rows by key, JSON columns decoded; keys are asked for 500 at a time."""
+    """Rows by key, JSON columns decoded. PostgreSQL takes the keys as one array parameter
+    (one prepared statement whatever their number); SQLite takes them 500 at a time."""
     keys = list(keys)
-    rows: dict[str, Row] = {}
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        cur.execute(
-            f"SELECT * FROM {table} WHERE {spec.key} IN ({', '.join('?' * len(chunk))})", chunk
-        )
-        for row in cur.fetchall():
-            rows[row[spec.key]] = decode_row(spec, row)
-    return rows
+    if cur.dialect == "postgres":
+        cur.execute(f"SELECT * FROM {table} WHERE {spec.key} = ANY(?)", (keys,))
+        found = cur.fetchall()
+    else:
+        found = []
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            marks = ", ".join("?" * len(chunk))
+            found += cur.execute(
+                f"SELECT * FROM {table} WHERE {spec.key} IN ({marks})", chunk
+            ).fetchall()
+    return {row[spec.key]: decode_row(spec, row) for row in found}
 
 
 def decode_row(spec: TableSpec, row: Any) -> Row:
@@ -205,6 +228,7 @@ class RowProjection(Projection[ReadModelStore]):
 
     spec: ClassVar[TableSpec]
     version: ClassVar[int] = 1  # raise it when the table or the rules change: then rebuild
+    creates: ClassVar[tuple[type, ...]] = ()  # events whose `apply` ignores the current row
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -225,11 +249,17 @@ class RowProjection(Projection[ReadModelStore]):
     def fold(
         self, cur: Cursor, events: Sequence[Any], tracking: Tracking, expected: int | None
     ) -> None:
-        rows: dict[str, Row | None] = dict(self.view.load(cur, {self.key(e) for e in events}))
+        keyed = [(self.key(e), e) for e in events]
+        created: set[str] = set()
+        needed: set[str] = set()
+        for key, event in keyed:  # a row whose first event creates it need not be loaded
+            if key not in created and key not in needed:
+                (created if isinstance(event, self.creates) else needed).add(key)
+        rows: dict[str, Row | None] = dict(self.view.load(cur, needed))
         changed: dict[str, Row | None] = {}
-        for event in events:
-            key = self.key(event)
-            rows[key] = changed[key] = self.apply(event, rows.get(key))
+        apply = self.apply
+        for key, event in keyed:
+            rows[key] = changed[key] = apply(event, rows.get(key))
         self.view.write(cur, changed, tracking, expected)
 
 

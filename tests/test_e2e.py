@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from typing import Any
 
 import httpx
 import pytest
@@ -17,7 +18,11 @@ from mycity.projections.read_models import ReadModels
 from tests.helpers import Api, resident_id
 
 ME = """{ me { role citizen { id name idNumber phone realNameLevel
-  enterprises { role scopes enterprise { id name creditCode } } } } }"""
+  enterprises { edges { node { role scopes enterprise { id name creditCode } } } } } } }"""
+
+
+def memberships(me: dict[str, Any]) -> list[dict[str, Any]]:
+    return [edge["node"] for edge in me["citizen"]["enterprises"]["edges"]]
 
 
 @pytest.fixture
@@ -42,7 +47,7 @@ def test_demo_citizen_reads_own_profile_and_is_refused_another(api: Api, demo: o
     assert me["citizen"]["name"] == wang.name
     assert me["citizen"]["idNumber"] == wang.id_number  # one's own number, unmasked
     assert me["citizen"]["realNameLevel"] == wang.level
-    assert [m["role"] for m in me["citizen"]["enterprises"]] == ["AGENT"]
+    assert [m["role"] for m in memberships(me)] == ["AGENT"]
 
     li_token = api.log_in_citizen(li.phone)["accessToken"]
     li_id = api.run(ME, token=li_token)["me"]["citizen"]["id"]
@@ -145,7 +150,7 @@ def test_staff_log_in_search_the_directory_and_see_full_numbers(
 def test_agent_acts_only_within_scope(api: Api, demo: object) -> None:
     wang = api.log_in_citizen(CITIZENS[0].phone)["accessToken"]  # APPLICATIONS, PAYMENTS
     liu = api.log_in_citizen(CITIZENS[3].phone)["accessToken"]  # PROFILE, LICENCES elsewhere
-    enterprise_id = api.run(ME, token=wang)["me"]["citizen"]["enterprises"][0]["enterprise"]["id"]
+    enterprise_id = memberships(api.run(ME, token=wang)["me"])[0]["enterprise"]["id"]
     change = """mutation($id: ID!) { changeEnterpriseContact(input: {enterpriseId: $id,
         address: "常德市武陵区人民路1号"}) { enterprise { address } userErrors { code } } }"""
     assert api.run(change, {"id": enterprise_id}, wang)["changeEnterpriseContact"] == {
@@ -161,12 +166,12 @@ def test_agent_acts_only_within_scope(api: Api, demo: object) -> None:
     changed = api.run(change, {"id": enterprise_id}, li)["changeEnterpriseContact"]
     assert changed == {"enterprise": {"address": "常德市武陵区人民路1号"}, "userErrors": []}
     authorise = """mutation($id: ID!, $n: String!) { authorizeAgent(input: {enterpriseId: $id,
-        agentIdNumber: $n, scopes: [PROFILE]}) { enterprise { agents { person { name } scopes } }
+        agentIdNumber: $n, scopes: [PROFILE]}) {
+        enterprise { agents { edges { node { person { name } scopes } } } }
         userErrors { code } } }"""
     granted = api.run(authorise, {"id": enterprise_id, "n": CITIZENS[0].id_number}, li)
-    assert {"person": {"name": "王芳"}, "scopes": ["PROFILE"]} in granted["authorizeAgent"][
-        "enterprise"
-    ]["agents"]
+    agents = granted["authorizeAgent"]["enterprise"]["agents"]["edges"]
+    assert {"person": {"name": "王芳"}, "scopes": ["PROFILE"]} in [e["node"] for e in agents]
     assert (
         api.run(change, {"id": enterprise_id}, wang)["changeEnterpriseContact"]["userErrors"] == []
     )
@@ -176,7 +181,10 @@ def test_agent_acts_only_within_scope(api: Api, demo: object) -> None:
 
 def test_limits_and_masking(api: Api, demo: object) -> None:
     token = api.log_in_citizen(CITIZENS[0].phone)["accessToken"]
-    deep = "{ me { citizen { enterprises { enterprise { agents { person { id } } } } } } }"
+    deep = (
+        "{ me { citizen { enterprises { edges { node { enterprise {"
+        " agents { edges { node { person { id } } } } } } } } } } }"
+    )
     assert api.run(deep, token=token)  # within the depth limit
     too_deep = "{ me " + "{ citizen " * 11 + "{ id }" + " }" * 12
     assert any("depth" in e["message"] for e in api.errors(too_deep, token=token))
@@ -223,7 +231,7 @@ def test_global_ids_are_opaque_and_typed(api: Api, demo: object) -> None:
         "query($id: ID!) { node(id: $id) { ... on Citizen { name } } }", {"id": me["id"]}, token
     )
     assert node == {"node": {"name": CITIZENS[0].name}}
-    enterprise_id = me["enterprises"][0]["enterprise"]["id"]
+    enterprise_id = memberships({"citizen": me})[0]["enterprise"]["id"]
     errors = api.errors(
         "query($id: ID!) { citizen(id: $id) { name } }", {"id": enterprise_id}, token
     )
@@ -290,3 +298,25 @@ def test_subscription_needs_a_citizen(api: Api) -> None:
 
     errors = asyncio.run(watch())
     assert errors and errors[0]["extensions"]["code"] == "UNAUTHENTICATED"  # type: ignore[index]
+
+
+def test_lists_page_as_connections_with_a_capped_first(api: Api, demo: object) -> None:
+    zhang = api.log_in_citizen(CITIZENS[2].phone)["accessToken"]  # has two agents
+    enterprise_id = memberships(api.run(ME, token=zhang)["me"])[0]["enterprise"]["id"]
+    query = """query($id: ID!, $first: Int!, $after: String) { enterprise(id: $id) {
+        agents(first: $first, after: $after) { edges { cursor node { person { name } } }
+        pageInfo { hasNextPage endCursor } } } }"""
+    first = api.run(query, {"id": enterprise_id, "first": 1}, zhang)["enterprise"]["agents"]
+    assert len(first["edges"]) == 1 and first["pageInfo"]["hasNextPage"] is True
+    after = first["pageInfo"]["endCursor"]
+    rest = api.run(query, {"id": enterprise_id, "first": 1, "after": after}, zhang)
+    rest = rest["enterprise"]["agents"]
+    assert rest["pageInfo"]["hasNextPage"] is False
+    names = {e["node"]["person"]["name"] for e in first["edges"] + rest["edges"]}
+    assert names == {"刘洋", "陈静"}
+
+    too_many = api.errors(query, {"id": enterprise_id, "first": 101}, zhang)
+    assert too_many[0]["extensions"] == {"code": "INVALID_ARGUMENT", "field": "first"}
+    forged = base64.urlsafe_b64encode(b'["x", "y"]').decode()
+    bad = api.errors(query, {"id": enterprise_id, "first": 1, "after": forged}, zhang)
+    assert bad[0]["extensions"] == {"code": "INVALID_ARGUMENT", "field": "after"}

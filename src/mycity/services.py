@@ -51,10 +51,7 @@ class CityFiles(Application[UUID]):
         self, id_number: str, name: str, phone: str
     ) -> tuple[Citizen, PhoneClaim]:
         """What registering would save, or the refusal: checked before a phone code is spent."""
-        number = checked("idNumber", validate_resident_id, id_number)
-        citizen = Citizen.register(
-            id=self.ids.citizen(number), id_number=number, name=name, phone=phone
-        )
+        citizen = self._new_citizen(id_number, name, phone)
         if citizen.id in self.repository:
             raise UserError(ErrorCode.ALREADY_REGISTERED, "Already registered", "idNumber")
         return citizen, self._claimed_phone(citizen.phone, citizen.id)
@@ -63,10 +60,7 @@ class CityFiles(Application[UUID]):
         """Save optimistically: the store refuses a second file or a taken phone by itself,
         so the common case costs one round trip; only a refusal reads, to say why (or to
         take back a number released by another file)."""
-        number = checked("idNumber", validate_resident_id, id_number)
-        citizen = Citizen.register(
-            id=self.ids.citizen(number), id_number=number, name=name, phone=phone
-        )
+        citizen = self._new_citizen(id_number, name, phone)
         claim = PhoneClaim(id=self.ids.phone(citizen.phone), citizen_id=citizen.id)  # type: ignore[call-arg]
         try:
             return citizen, self._save(citizen, claim)
@@ -213,6 +207,12 @@ class CityFiles(Application[UUID]):
         return self._update(Enterprise, enterprise_id, change)
 
     # -- plumbing -------------------------------------------------------------------------
+
+    def _new_citizen(self, id_number: str, name: str, phone: str) -> Citizen:
+        number = checked("idNumber", validate_resident_id, id_number)
+        return Citizen.register(
+            id=self.ids.citizen(number), id_number=number, name=name, phone=phone
+        )
 
     def _claimed_phone(self, phone: str, citizen_id: UUID) -> PhoneClaim:
         claim_id = self.ids.phone(phone)

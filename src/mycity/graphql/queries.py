@@ -7,17 +7,13 @@ from strawberry import relay
 
 from mycity.domain.errors import Forbidden
 from mycity.graphql.context import Info, blocking
+from mycity.graphql.pagination import Connection, check_first, connection, decode_cursor
 from mycity.graphql.types import (
     Citizen,
-    DirectoryConnection,
-    DirectoryEdge,
     DirectoryEntry,
     Enterprise,
     SubjectKind,
     Viewer,
-    check_first,
-    decode_cursor,
-    encode_cursor,
     load_citizen,
     load_enterprise,
     parse_id,
@@ -57,26 +53,16 @@ class Query:
         kind: SubjectKind | None = None,
         first: int = 20,
         after: str | None = None,
-    ) -> DirectoryConnection:
+    ) -> Connection[DirectoryEntry]:
         if not policy.can_search_directory(info.context.require()):
             raise Forbidden("The directory is for staff")
+        resume = decode_cursor(after, str, str) if after else None
         rows = await blocking(
             info.context.city.read_models.search_directory,
             search.strip(),
             kind.value if kind else None,
             check_first(first) + 1,
-            decode_cursor(after) if after else None,
+            (resume[0], resume[1]) if resume else None,
         )
-        edges = [
-            DirectoryEdge(cursor=encode_cursor(r), node=DirectoryEntry.from_row(r))
-            for r in rows[:first]
-        ]
-        return DirectoryConnection(
-            edges=edges,
-            page_info=relay.PageInfo(
-                has_next_page=len(rows) > first,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
-        )
+        found = [([r["name_key"], r["id"]], DirectoryEntry.from_row(r)) for r in rows]
+        return connection(found, first, after)

@@ -3,8 +3,6 @@ itself, and only when the policy allows the caller to see them."""
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
@@ -19,6 +17,7 @@ from mycity.domain.enterprise import AgentScope
 from mycity.domain.errors import ErrorCode
 from mycity.domain.errors import UserError as DomainUserError
 from mycity.graphql.context import Info, blocking
+from mycity.graphql.pagination import Connection, Edge, list_page
 from mycity.identity import policy
 from mycity.identity.principal import Role
 from mycity.projections.machinery import Row
@@ -26,8 +25,6 @@ from mycity.projections.machinery import Row
 # The domain's enums are the schema's enums.
 for _enum in (ErrorCode, RealNameLevel, AgentScope, Role):
     strawberry.enum(_enum)
-
-MAX_PAGE = 100
 
 
 @strawberry.enum
@@ -139,22 +136,31 @@ class Citizen(relay.Node):
         full = await self._full(info)
         return str(full.phone) if full else str(self.row["phone_masked"])
 
-    @strawberry.field
-    async def enterprises(self, info: Info) -> list[Membership]:
-        memberships = self.row["enterprises"]
+    @strawberry.field(description="The enterprises this person represents or acts for.")
+    async def enterprises(
+        self, info: Info, first: int = 20, after: str | None = None
+    ) -> Connection[Membership]:
+        page = list_page(self.row["enterprises"], first, after)
         rows = await blocking(
             info.context.city.read_models.get_many,
             "enterprise_profile",
-            [m["id"] for m in memberships],
+            [edge.node["id"] for edge in page.edges],
         )
-        return [
-            Membership(
-                enterprise=Enterprise.from_row(rows[m["id"]]) if m["id"] in rows else None,
-                role=MembershipRole(m["role"]),
-                scopes=[AgentScope(s) for s in m["scopes"]],
-            )
-            for m in memberships
-        ]
+        return Connection(
+            edges=[
+                Edge(
+                    cursor=edge.cursor,
+                    node=Membership(
+                        enterprise=Enterprise.from_row(rows[m["id"]]) if m["id"] in rows else None,
+                        role=MembershipRole(m["role"]),
+                        scopes=[AgentScope(s) for s in m["scopes"]],
+                    ),
+                )
+                for edge in page.edges
+                for m in [edge.node]
+            ],
+            page_info=page.page_info,
+        )
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]
@@ -206,26 +212,36 @@ class Enterprise(relay.Node):
             row=row,
         )
 
-    async def _people(self, info: Info) -> dict[str, PersonSummary]:
-        ids = [self.row["legal_representative_id"], *(a["citizen_id"] for a in self.row["agents"])]
+    async def _people(self, info: Info, ids: list[str]) -> dict[str, PersonSummary]:
         rows = await blocking(info.context.city.read_models.get_many, "citizen_profile", ids)
         return person_summaries(rows, ids)
 
     @strawberry.field
     async def legal_representative(self, info: Info) -> PersonSummary | None:
-        return (await self._people(info)).get(self.row["legal_representative_id"])
+        representative = self.row["legal_representative_id"]
+        return (await self._people(info, [representative])).get(representative)
 
     @strawberry.field
-    async def agents(self, info: Info) -> list[Agent]:
-        people = await self._people(info)
-        return [
-            Agent(
-                person=people.get(a["citizen_id"]),
-                scopes=[AgentScope(s) for s in a["scopes"]],
-                authorised_at=_at(a["authorised_at"]),
-            )
-            for a in self.row["agents"]
-        ]
+    async def agents(
+        self, info: Info, first: int = 20, after: str | None = None
+    ) -> Connection[Agent]:
+        page = list_page(self.row["agents"], first, after)
+        people = await self._people(info, [edge.node["citizen_id"] for edge in page.edges])
+        return Connection(
+            edges=[
+                Edge(
+                    cursor=edge.cursor,
+                    node=Agent(
+                        person=people.get(a["citizen_id"]),
+                        scopes=[AgentScope(s) for s in a["scopes"]],
+                        authorised_at=_at(a["authorised_at"]),
+                    ),
+                )
+                for edge in page.edges
+                for a in [edge.node]
+            ],
+            page_info=page.page_info,
+        )
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]
@@ -271,38 +287,6 @@ class DirectoryEntry:
             else None,
             registered_at=_at(row["registered_at"]),
         )
-
-
-@strawberry.type
-class DirectoryEdge:
-    cursor: str
-    node: DirectoryEntry
-
-
-@strawberry.type
-class DirectoryConnection:
-    edges: list[DirectoryEdge]
-    page_info: relay.PageInfo
-
-
-def encode_cursor(row: Row) -> str:
-    return base64.urlsafe_b64encode(json.dumps([row["name_key"], row["id"]]).encode()).decode()
-
-
-def decode_cursor(cursor: str) -> tuple[str, str]:
-    try:
-        name_key, key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return str(name_key), str(key)
-    except (ValueError, TypeError):
-        raise DomainUserError(
-            ErrorCode.INVALID_ARGUMENT, "Not a cursor from this list", "after"
-        ) from None
-
-
-def check_first(first: int) -> int:
-    if not 1 <= first <= MAX_PAGE:
-        raise DomainUserError(ErrorCode.INVALID_ARGUMENT, f"first must be 1 to {MAX_PAGE}", "first")
-    return first
 
 
 @strawberry.type

@@ -3,6 +3,7 @@ itself, and only when the policy allows the caller to see them."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
@@ -121,10 +122,15 @@ class Citizen(relay.Node):
         )
 
     async def _full(self, info: Info) -> Any | None:
+        """The file itself, loaded once per object, if the reader may see full identifiers."""
         principal = info.context.require()
         if not policy.sees_full_identifiers(principal, UUID(self.id)):
             return None
-        return await blocking(info.context.city.files.citizen, principal, UUID(self.id))
+        if "_file" not in self.__dict__:  # idNumber and phone resolve concurrently
+            self.__dict__["_file"] = asyncio.ensure_future(
+                blocking(info.context.city.files.citizen, principal, UUID(self.id))
+            )
+        return await self.__dict__["_file"]
 
     @strawberry.field(description="Masked unless the reader is the person or an officer.")
     async def id_number(self, info: Info) -> str:

@@ -8,8 +8,8 @@ from mycity.domain.identifiers import validate_phone
 
 def validate_address(raw: str) -> str:
     address = " ".join(raw.split())
-    if len(address) > 200:
-        raise UserError(ErrorCode.INVALID_ADDRESS, "An address has at most 200 characters")
+    if len(address) > 200 or any(not c.isprintable() for c in address):
+        raise UserError(ErrorCode.INVALID_ADDRESS, "At most 200 printable characters")
     return address
 
 

@@ -50,20 +50,25 @@ def main_options(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = Fal
 @cli.command()
 def serve(
     host: str = "127.0.0.1",
-    port: int = 8000,
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1,
+    loop: Annotated[str, typer.Option(help="auto (uvloop if installed), asyncio or uvloop.")] = (
+        "auto"
+    ),
     demo: Annotated[bool, typer.Option(help="Load the demo data first (idempotent).")] = False,
 ) -> None:
     """Run the API with uvicorn (GraphQL at /graphql)."""
-    import uvicorn
-
-    from mycity.app import create_app
+    from mycity.server import serve as run
 
     city = _city()
     if demo:
         from mycity.demo import load_demo
 
         typer.echo(load_demo(city))
-    uvicorn.run(create_app(city=city), host=host, port=port, log_level="info")
+    try:
+        run(city, host=host, port=port, workers=workers, loop=loop)
+    finally:
+        city.close()
 
 
 @cli.command()

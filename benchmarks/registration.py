@@ -40,7 +40,7 @@ from mycity.domain.citizen import Citizen
 from mycity.domain.identifiers import resident_id_check_character
 from mycity.domain.phone import PhoneClaim
 from mycity.identity.keys import KeyStore
-from mycity.settings import Settings
+from mycity.settings import ReadModelSettings, Settings
 
 READ_MODELS = ("citizen_profile", "directory")
 TARGET_POSTGRES_REBUILD = 20_000  # events/s, the project's target
@@ -80,21 +80,21 @@ def open_city(tmp: Path, database_url: str) -> City:
         data_dir=tmp,
         database_url=database_url,
         keys_dir=tmp / "keys",
-        run_projections_inline=False,
+        read_models=ReadModelSettings(inline=False),
     )
     return build(settings)
 
 
 def register(city: City, people: range) -> int:
     for i in people:
-        city.files.register_citizen(*person(i))
+        city.citizens.open_file(*person(i))
     return len(people)
 
 
 def stored_events(city: City, i: int) -> list[StoredEvent]:
     """What one registration saves, built the way the service builds it, ready to insert."""
     id_number, name, phone = person(i)
-    ids = city.files.ids
+    ids = city.ids
     citizen = Citizen.register(
         id=ids.citizen(id_number), id_number=id_number, name=name, phone=phone
     )

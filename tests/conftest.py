@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import psycopg
@@ -22,7 +23,7 @@ import uvicorn
 from mycity.app import create_app
 from mycity.bootstrap import City, build
 from mycity.identity.keys import KeyStore
-from mycity.settings import Settings
+from mycity.settings import PhoneCodeSettings, ReadModelSettings, Settings
 from tests.helpers import CitizenFactory
 
 POSTGRES_URL = os.environ.get(
@@ -72,8 +73,8 @@ def settings(store: str, tmp_path: Path) -> Settings:
         data_dir=tmp_path,
         database_url=store,
         keys_dir=keys_dir,
-        run_projections_inline=False,
-        phone_code_resend_seconds=0,
+        read_models=ReadModelSettings(inline=False),
+        phone_codes=PhoneCodeSettings(resend_seconds=0),
     )
 
 
@@ -98,9 +99,7 @@ def _free_port() -> int:
 @pytest.fixture
 def server(city: City) -> Iterator[str]:
     """The real ASGI app served by uvicorn on a free port, read models kept inline."""
-    live = build(
-        city.settings.__class__(**{**city.settings.__dict__, "run_projections_inline": True})
-    )
+    live = build(replace(city.settings, read_models=ReadModelSettings(inline=True)))
     port = _free_port()
     config = uvicorn.Config(
         create_app(city=live),

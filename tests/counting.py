@@ -6,7 +6,8 @@ from functools import singledispatchmethod
 from typing import Any
 
 from mycity.domain.citizen import Citizen
-from mycity.projections.machinery import Row, RowProjection, TableSpec
+from mycity.projections.fold import RowProjection
+from mycity.projections.store import Row, TableSpec
 
 
 class EventCount(RowProjection):

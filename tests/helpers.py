@@ -66,18 +66,35 @@ class CitizenFactory:
         n = next(self._n)
         number = resident_id(n, birth=f"19{50 + n // 365 % 50:02d}0101")
         mobile = phone(n)
-        citizen, _ = self.city.files.register_citizen(number, name, mobile)
+        citizen, _ = self.city.citizens.open_file(number, name, mobile)
         person = Person(citizen.id, number, name, mobile)
         if verified:
             self.city.real_names.add(number, name)  # type: ignore[attr-defined]
-            self.city.files.verify_real_name(person.principal)
+            self.city.citizens.verify_real_name(person.principal)
         return person
 
     def enterprise(self, representative: Person, name: str = "测试企业") -> UUID:
-        enterprise, _ = self.city.files.register_enterprise(
+        enterprise, _ = self.city.enterprises.register(
             representative.principal, credit_code(next(self._n) + 5000), name
         )
         return enterprise.id
+
+    def code_for(self, mobile: str) -> str:
+        """A fresh one-time code sent to this phone, as its holder reads it."""
+        self.city.phone_codes.send(mobile)
+        return last_code(self.city.sms, mobile)
+
+
+def last_code(sms: Any, mobile: str) -> str:
+    """The code in the last text message the local outbox sent to this phone."""
+    text = sms.messages(mobile)[-1]["text"]
+    return re.search(r"(\d{6})", text).group(1)  # type: ignore[no-any-return,union-attr]
+
+
+def citizen_id_by_phone(city: City, mobile: str) -> UUID | None:
+    """The file that holds this phone, as logging in with it would find it."""
+    principal = city.sessions.principal_for_phone(mobile)
+    return principal and principal.citizen_id
 
 
 OFFICER = Principal("officer-test", Role.OFFICER, "SAMR", "测试官员")
@@ -113,8 +130,7 @@ class Api:
         raise AssertionError("expected GraphQL errors")
 
     def last_code(self, phone: str) -> str:
-        text = self.outbox.messages(phone)[-1]["text"]
-        return re.search(r"(\d{6})", text).group(1)  # type: ignore[union-attr]
+        return last_code(self.outbox, phone)
 
     def log_in_citizen(self, phone: str) -> dict[str, Any]:
         sent = self.run(

@@ -14,7 +14,7 @@ from gql.transport.websockets import WebsocketsTransport
 
 from mycity.bootstrap import City
 from mycity.demo import CITIZENS, load_demo
-from mycity.projections.read_models import ReadModels
+from mycity.projections.store import LiveRows
 from tests.helpers import Api, resident_id
 
 ME = """{ me { role citizen { id name idNumber phone realNameLevel
@@ -246,7 +246,7 @@ def test_internal_errors_are_masked(
     def broken(*args: object) -> None:
         raise RuntimeError("connection to 10.0.0.5 refused; password=hunter2")
 
-    monkeypatch.setattr(ReadModels, "get_many", broken)
+    monkeypatch.setattr(LiveRows, "get_many", broken)
     errors = api.errors("{ me { citizen { name } } }", token=token)
     assert errors[0]["message"] == "Unexpected error."
     assert "hunter2" not in repr(errors)

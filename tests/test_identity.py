@@ -37,6 +37,7 @@ from mycity.identity.subjects import SubjectIds
 from mycity.identity.tokens import AUDIENCE, TokenPair, Tokens
 from mycity.integrations.sms import OutboxSms
 from mycity.settings import Settings
+from tests import helpers
 from tests.helpers import CitizenFactory, phone, resident_id
 
 OFFICER = Principal("officer.samr", Role.OFFICER, "SAMR", "市场监管 王")
@@ -92,10 +93,7 @@ def hs256(token: str, key: bytes) -> str:
 
 
 def last_code(city: City, mobile: str) -> str:
-    text = city.sms.messages(mobile)[-1]["text"]  # type: ignore[attr-defined]
-    found = re.search(r"\d{6}", text)
-    assert found, text
-    return found.group(0)
+    return helpers.last_code(city.sms, mobile)
 
 
 def other_code(code: str) -> str:
@@ -204,8 +202,8 @@ def test_access_token_header_names_the_active_key_and_eddsa(city: City) -> None:
     assert header["alg"] == "EdDSA"
     claims = claims_of(token)
     assert claims["aud"] == AUDIENCE
-    assert claims["iss"] == city.settings.issuer
-    assert claims["exp"] - claims["iat"] == city.settings.access_token_seconds
+    assert claims["iss"] == city.settings.tokens.issuer
+    assert claims["exp"] - claims["iat"] == city.settings.tokens.access_seconds
 
 
 def test_every_access_token_has_its_own_id(city: City) -> None:
@@ -241,7 +239,7 @@ def test_tampered_signature_is_refused(city: City) -> None:
 
 def test_token_signed_by_another_key_ring_is_refused(city: City) -> None:
     stranger = SigningKeyRing.generate()
-    own_kid = Tokens(stranger, city.db, city.settings).access_token(OFFICER)
+    own_kid = Tokens(stranger, city.db, city.settings.tokens).access_token(OFFICER)
     refused(ErrorCode.INVALID_TOKEN, city.tokens.verify, own_kid)
     # The attacker's key, but claiming to be the city's active key.
     claims = claims_of(own_kid)
@@ -288,7 +286,9 @@ def test_wrong_audience_or_issuer_is_refused(city: City) -> None:
         {"iss": None},
     ):
         refused(ErrorCode.INVALID_TOKEN, city.tokens.verify, resigned(city, token, **changes))
-    elsewhere = Tokens(city.keys.token_signing, city.db, replace(city.settings, issuer="othertown"))
+    elsewhere = Tokens(
+        city.keys.token_signing, city.db, replace(city.settings.tokens, issuer="othertown")
+    )
     refused(ErrorCode.INVALID_TOKEN, city.tokens.verify, elsewhere.access_token(OFFICER))
 
 
@@ -322,7 +322,7 @@ def test_rotation_logs_nobody_out(city: City, people: CitizenFactory) -> None:
     rotated = old_ring.rotated()
     assert rotated.active_kid != old_ring.active_kid
     assert old_ring.active_kid in {k["kid"] for k in rotated.keys}
-    after = Tokens(rotated, city.db, city.settings)
+    after = Tokens(rotated, city.db, city.settings.tokens)
 
     assert after.verify(before.access_token) == principal
     fresh = after.access_token(principal)
@@ -345,11 +345,11 @@ def test_retired_key_no_longer_verifies(city: City) -> None:
     old_ring = city.keys.token_signing
     old_token = city.tokens.access_token(OFFICER)
     rotated = old_ring.rotated()
-    new_token = Tokens(rotated, city.db, city.settings).access_token(OFFICER)
+    new_token = Tokens(rotated, city.db, city.settings.tokens).access_token(OFFICER)
 
     retired = rotated.retired(old_ring.active_kid)
     assert old_ring.active_kid not in {k["kid"] for k in retired.keys}
-    after = Tokens(retired, city.db, city.settings)
+    after = Tokens(retired, city.db, city.settings.tokens)
     refused(ErrorCode.INVALID_TOKEN, after.verify, old_token)
     assert after.verify(new_token) == OFFICER
 
@@ -364,7 +364,7 @@ def test_the_active_key_cannot_be_retired_nor_an_unknown_one(city: City) -> None
 
 def test_public_jwks_has_no_private_part_and_verifies_tokens(city: City) -> None:
     ring = city.keys.token_signing.rotated()
-    token = Tokens(ring, city.db, city.settings).access_token(OFFICER)
+    token = Tokens(ring, city.db, city.settings.tokens).access_token(OFFICER)
     jwks = ring.public_jwks()
     assert [k["kid"] for k in jwks["keys"]] == [k["kid"] for k in ring.keys]
     for jwk in jwks["keys"]:
@@ -394,7 +394,7 @@ def test_key_ring_survives_saving_and_loading(tmp_path: Path) -> None:
 def test_refresh_gives_a_new_pair_for_the_same_principal(city: City) -> None:
     pair = city.tokens.issue(OFFICER)
     assert isinstance(pair, TokenPair)
-    assert pair.expires_in == city.settings.access_token_seconds
+    assert pair.expires_in == city.settings.tokens.access_seconds
     renewed = city.tokens.refresh(pair.refresh_token)
     assert renewed.refresh_token != pair.refresh_token
     assert renewed.access_token != pair.access_token
@@ -429,7 +429,7 @@ def test_stored_refresh_tokens_are_hashed(city: City) -> None:
 
 def test_expired_refresh_token_is_refused(city: City) -> None:
     short = Tokens(
-        city.keys.token_signing, city.db, replace(city.settings, refresh_token_seconds=-1)
+        city.keys.token_signing, city.db, replace(city.settings.tokens, refresh_seconds=-1)
     )
     pair = short.issue(OFFICER)
     refused(ErrorCode.INVALID_TOKEN, city.tokens.refresh, pair.refresh_token)
@@ -466,7 +466,7 @@ def test_concurrent_refreshes_of_one_token_give_exactly_one_pair(city: City) -> 
     racers = 6
     pair = city.tokens.issue(OFFICER)
     paused: Any = PausingDb(city, racers)
-    tokens = Tokens(city.keys.token_signing, paused, city.settings)
+    tokens = Tokens(city.keys.token_signing, paused, city.settings.tokens)
     outcomes = race(racers, lambda _: tokens.refresh(pair.refresh_token))
 
     winners = [o for o in outcomes if isinstance(o, TokenPair)]
@@ -483,7 +483,7 @@ def test_concurrent_refreshes_of_one_token_give_exactly_one_pair(city: City) -> 
 def test_right_code_passes_once_and_only_once(city: City) -> None:
     mobile = phone()
     retry = city.phone_codes.send(mobile)
-    assert retry == city.settings.phone_code_resend_seconds
+    assert retry == city.settings.phone_codes.resend_seconds
     code = last_code(city, mobile)
     assert len(city.sms.messages(mobile)) == 1  # type: ignore[attr-defined]
 
@@ -519,7 +519,7 @@ def test_too_many_wrong_attempts_lock_out_even_the_right_code(city: City) -> Non
     mobile = phone()
     city.phone_codes.send(mobile)
     code = last_code(city, mobile)
-    for _ in range(city.settings.phone_code_attempts):
+    for _ in range(city.settings.phone_codes.attempts):
         refused(ErrorCode.CODE_INVALID, city.phone_codes.verify, mobile, other_code(code))
     refused(ErrorCode.TOO_MANY_ATTEMPTS, city.phone_codes.verify, mobile, code)
     refused(ErrorCode.TOO_MANY_ATTEMPTS, city.phone_codes.verify, mobile, other_code(code))
@@ -532,7 +532,7 @@ def test_attempts_are_counted_per_phone(city: City) -> None:
     victim, attacker = phone(), phone()
     city.phone_codes.send(victim)
     city.phone_codes.send(attacker)
-    for _ in range(city.settings.phone_code_attempts):
+    for _ in range(city.settings.phone_codes.attempts):
         refused(ErrorCode.CODE_INVALID, city.phone_codes.verify, attacker, "000000x")
     city.phone_codes.verify(victim, last_code(city, victim))
 
@@ -540,7 +540,7 @@ def test_attempts_are_counted_per_phone(city: City) -> None:
 def test_expired_code_is_refused(city: City, settings: Settings) -> None:
     ids = SubjectIds(city.keys.identity_hash)
     for lifetime in (-1, 0):
-        codes = PhoneCodes(city.db, city.sms, ids, replace(settings, phone_code_seconds=lifetime))
+        codes = PhoneCodes(city.db, city.sms, ids, replace(settings.phone_codes, seconds=lifetime))
         mobile = phone()
         codes.send(mobile)
         code = last_code(city, mobile)
@@ -558,7 +558,7 @@ def test_resend_within_the_interval_is_rate_limited(city: City, settings: Settin
         city.db,
         city.sms,
         SubjectIds(city.keys.identity_hash),
-        replace(settings, phone_code_resend_seconds=60),
+        replace(settings.phone_codes, resend_seconds=60),
     )
     mobile = phone()
     assert slow.send(mobile) == 60
@@ -587,10 +587,10 @@ def test_a_new_code_replaces_the_old_one(city: City) -> None:
 def test_a_new_code_resets_the_attempts(city: City) -> None:
     mobile = phone()
     city.phone_codes.send(mobile)
-    for _ in range(city.settings.phone_code_attempts - 1):
+    for _ in range(city.settings.phone_codes.attempts - 1):
         refused(ErrorCode.CODE_INVALID, city.phone_codes.verify, mobile, "abcdef")
     city.phone_codes.send(mobile)
-    for _ in range(city.settings.phone_code_attempts - 1):
+    for _ in range(city.settings.phone_codes.attempts - 1):
         refused(ErrorCode.CODE_INVALID, city.phone_codes.verify, mobile, "abcdef")
     city.phone_codes.verify(mobile, last_code(city, mobile))
 
@@ -614,7 +614,7 @@ def test_phone_codes_table_stores_no_phone_and_no_code(city: City) -> None:
 def test_wrong_guesses_in_parallel_get_no_more_than_the_allowed_attempts(
     city: City, settings: Settings
 ) -> None:
-    racers = settings.phone_code_attempts + 3
+    racers = settings.phone_codes.attempts + 3
     mobile = phone()
     city.phone_codes.send(mobile)
     code = last_code(city, mobile)
@@ -622,15 +622,15 @@ def test_wrong_guesses_in_parallel_get_no_more_than_the_allowed_attempts(
         PausingDb(city, racers),  # type: ignore[arg-type]
         city.sms,
         SubjectIds(city.keys.identity_hash),
-        settings,
+        settings.phone_codes,
     )
     wrong = [c for c in (f"{n:06d}" for n in range(racers + 1)) if c != code][:racers]
     outcomes = race(racers, lambda i: codes.verify(mobile, wrong[i]))
 
     assert all(isinstance(o, UserError) for o in outcomes), outcomes
     counted = [o.code for o in outcomes]
-    assert counted.count(ErrorCode.CODE_INVALID) == settings.phone_code_attempts, counted
-    assert counted.count(ErrorCode.TOO_MANY_ATTEMPTS) == racers - settings.phone_code_attempts
+    assert counted.count(ErrorCode.CODE_INVALID) == settings.phone_codes.attempts, counted
+    assert counted.count(ErrorCode.TOO_MANY_ATTEMPTS) == racers - settings.phone_codes.attempts
     refused(ErrorCode.TOO_MANY_ATTEMPTS, city.phone_codes.verify, mobile, code)
 
 
@@ -643,7 +643,7 @@ def test_right_code_presented_twice_in_parallel_passes_once(city: City) -> None:
         PausingDb(city, racers),  # type: ignore[arg-type]
         city.sms,
         SubjectIds(city.keys.identity_hash),
-        city.settings,
+        city.settings.phone_codes,
     )
     outcomes = race(racers, lambda _: codes.verify(mobile, code))
 
@@ -972,4 +972,4 @@ def test_city_sends_codes_through_the_outbox(city: City) -> None:
     [message] = outbox.messages(mobile)
     assert message["to"] == mobile
     assert re.search(r"\d{6}", message["text"])
-    assert str(city.settings.phone_code_seconds // 60) in message["text"]
+    assert str(city.settings.phone_codes.seconds // 60) in message["text"]

@@ -13,7 +13,7 @@ import pytest
 
 from mycity.bootstrap import City
 from mycity.domain.citizen import Citizen
-from mycity.projections.machinery import Catchup
+from mycity.projections.catchup import Catchup
 from mycity.projections.read_models import PROJECTIONS, ReadModels
 from tests.counting import EventCount
 from tests.helpers import OFFICER, CitizenFactory
@@ -29,12 +29,16 @@ def _history(city: City, people: CitizenFactory, n: int = 6) -> list[Any]:
     """Citizens with real-name checks, contact changes and enterprises with agents."""
     persons = [people.register(f"市民{i}", verified=i % 2 == 0) for i in range(n)]
     for i, person in enumerate(persons[:3]):
-        city.files.change_citizen_contact(person.principal, None, f"人民路{i}号")
-    city.files.verify_in_person(OFFICER, persons[1].id)
+        city.citizens.change_contact(person.principal, None, None, f"人民路{i}号")
+    city.citizens.verify_in_person(OFFICER, persons[1].id)
     enterprise = people.enterprise(persons[0])
-    city.files.authorise_agent(persons[0].principal, enterprise, persons[2].id_number, ["PROFILE"])
-    city.files.authorise_agent(persons[0].principal, enterprise, persons[3].id_number, ["PAYMENTS"])
-    city.files.revoke_agent(persons[0].principal, enterprise, persons[3].id)
+    city.enterprises.authorise_agent(
+        persons[0].principal, enterprise, persons[2].id_number, ["PROFILE"]
+    )
+    city.enterprises.authorise_agent(
+        persons[0].principal, enterprise, persons[3].id_number, ["PAYMENTS"]
+    )
+    city.enterprises.revoke_agent(persons[0].principal, enterprise, persons[3].id)
     return persons
 
 
@@ -67,7 +71,7 @@ def test_live_view_follows_new_events_after_a_rebuild(city: City, people: Citize
     city.read_models.rebuild("citizen_profile")
     second = people.register("乙")
     city.read_models.catch_up()
-    rows = city.read_models.get_many("citizen_profile", [str(first.id), str(second.id)])
+    rows = city.read_models.rows("citizen_profile").get_many([str(first.id), str(second.id)])
     assert {r["name"] for r in rows.values()} == {"甲", "乙"}
 
 
@@ -140,7 +144,7 @@ def test_position_reaches_the_head_past_events_a_model_ignores(
     city: City, people: CitizenFactory
 ) -> None:
     person = people.register("丙")
-    city.files.register_enterprise(person.principal, "91350100M000100Y43", "丙公司")
+    city.enterprises.register(person.principal, "91350100M000100Y43", "丙公司")
     models = ReadModels(city.files, city.db, projections=(EventCount,))
     models.setup()
     models.catch_up()
@@ -181,7 +185,7 @@ def test_changed_rules_rebuild_when_a_runner_starts(city: City, people: CitizenF
     assert status["directory"]["generation"] == 2 and status["directory"]["version"] == 2
     assert models.upgrade() == []
     assert city.read_models.upgrade() == []  # older rules never rebuild over newer ones
-    assert models.get("directory", str(person.id))["name"] == "戊"
+    assert models.rows("directory").get_many([str(person.id)])[str(person.id)]["name"] == "戊"
 
 
 def test_a_killed_runner_process_resumes_exactly_once(
@@ -190,14 +194,14 @@ def test_a_killed_runner_process_resumes_exactly_once(
     """SIGKILL a real `projections run`-style process mid-catch-up, then resume."""
     persons = [people.register(f"乙{i}") for i in range(60)]
     for p in persons:
-        city.files.change_citizen_contact(p.principal, None, "新址")
+        city.citizens.change_contact(p.principal, None, None, "新址")
     script = (
         "import time\n"
         "from mycity.bootstrap import build\n"
         "from mycity.projections.read_models import ReadModels\n"
         "from tests.counting import EventCount\n"
         "from mycity.settings import Settings\n"
-        "import mycity.projections.machinery as m\n"
+        "import mycity.projections.store as m\n"
         "city = build(Settings.from_env())\n"
         "models = ReadModels(city.files, city.db, projections=(EventCount,), page_size=5)\n"
         "models.setup()\n"

@@ -11,7 +11,14 @@ import pytest
 from mycity.bootstrap import City
 from mycity.domain.errors import ErrorCode, UserError
 from mycity.identity.subjects import SubjectIds
-from tests.helpers import OFFICER, CitizenFactory, credit_code, phone, resident_id
+from tests.helpers import (
+    OFFICER,
+    CitizenFactory,
+    citizen_id_by_phone,
+    credit_code,
+    phone,
+    resident_id,
+)
 
 
 def _race(*commands: Callable[[], Any]) -> list[Any]:
@@ -37,8 +44,8 @@ def _race(*commands: Callable[[], Any]) -> list[Any]:
 def test_two_registrations_of_one_person_at_once_make_one_file(city: City) -> None:
     number = resident_id(901)
     results = _race(
-        lambda: city.files.register_citizen(number, "甲", phone(901)),
-        lambda: city.files.register_citizen(number, "甲", phone(902)),
+        lambda: city.citizens.open_file(number, "甲", phone(901)),
+        lambda: city.citizens.open_file(number, "甲", phone(902)),
     )
     errors = [r for r in results if isinstance(r, UserError)]
     assert len(errors) == 1 and errors[0].code is ErrorCode.ALREADY_REGISTERED
@@ -48,20 +55,20 @@ def test_two_registrations_of_one_person_at_once_make_one_file(city: City) -> No
 def test_two_people_taking_one_phone_at_once(city: City) -> None:
     mobile = phone(903)
     results = _race(
-        lambda: city.files.register_citizen(resident_id(903), "甲", mobile),
-        lambda: city.files.register_citizen(resident_id(904), "乙", mobile),
+        lambda: city.citizens.open_file(resident_id(903), "甲", mobile),
+        lambda: city.citizens.open_file(resident_id(904), "乙", mobile),
     )
     errors = [r for r in results if isinstance(r, UserError)]
     assert len(errors) == 1 and errors[0].code is ErrorCode.PHONE_IN_USE
     winner = next(r for r in results if not isinstance(r, UserError))[0]
-    assert city.files.citizen_id_by_phone(mobile) == winner.id
+    assert citizen_id_by_phone(city, mobile) == winner.id
 
 
 def test_two_writers_on_one_file_both_land(city: City, people: CitizenFactory) -> None:
     person = people.register("丙")
     _race(
-        lambda: city.files.change_citizen_contact(person.principal, None, "甲路1号"),
-        lambda: city.files.change_citizen_contact(person.principal, None, "乙路2号"),
+        lambda: city.citizens.change_contact(person.principal, None, None, "甲路1号"),
+        lambda: city.citizens.change_contact(person.principal, None, None, "乙路2号"),
     )
     citizen = city.files.repository.get(person.id)
     assert citizen.version == 3  # registered, then both changes, one retried after the other
@@ -70,7 +77,7 @@ def test_two_writers_on_one_file_both_land(city: City, people: CitizenFactory) -
 
 def test_ids_are_keyed_hashes_not_numbers(city: City, people: CitizenFactory) -> None:
     person = people.register("丁")
-    assert person.id == city.files.ids.citizen(person.id_number)
+    assert person.id == city.ids.citizen(person.id_number)
     assert person.id != SubjectIds(b"another key" * 3).citizen(person.id_number)
     assert person.id_number[:6] not in str(person.id).replace("-", "")
 
@@ -78,31 +85,33 @@ def test_ids_are_keyed_hashes_not_numbers(city: City, people: CitizenFactory) ->
 def test_a_new_phone_moves_the_claim(city: City, people: CitizenFactory) -> None:
     person = people.register("戊")
     new = phone(905)
-    city.files.change_citizen_contact(person.principal, new, None)
-    assert city.files.citizen_id_by_phone(new) == person.id
-    assert city.files.citizen_id_by_phone(person.phone) is None
-    other, _ = city.files.register_citizen(resident_id(906), "己", person.phone)
-    assert city.files.citizen_id_by_phone(person.phone) == other.id
+    city.citizens.change_contact(person.principal, new, people.code_for(new), None)
+    assert citizen_id_by_phone(city, new) == person.id
+    assert citizen_id_by_phone(city, person.phone) is None
+    other, _ = city.citizens.open_file(resident_id(906), "己", person.phone)
+    assert citizen_id_by_phone(city, person.phone) == other.id
     with pytest.raises(UserError) as taken:
-        city.files.change_citizen_contact(person.principal, person.phone, None)
+        city.citizens.change_contact(
+            person.principal, person.phone, people.code_for(person.phone), None
+        )
     assert taken.value.code is ErrorCode.PHONE_IN_USE
 
 
 def test_real_name_check_through_the_adapter(city: City, people: CitizenFactory) -> None:
     unknown = people.register("庚")
     with pytest.raises(UserError) as no_record:
-        city.files.verify_real_name(unknown.principal)
+        city.citizens.verify_real_name(unknown.principal)
     assert no_record.value.code is ErrorCode.REAL_NAME_UNAVAILABLE
 
     impostor = people.register("辛")
     city.real_names.add(impostor.id_number, "真名")  # type: ignore[attr-defined]
     with pytest.raises(UserError) as mismatch:
-        city.files.verify_real_name(impostor.principal)
+        city.citizens.verify_real_name(impostor.principal)
     assert mismatch.value.code is ErrorCode.REAL_NAME_MISMATCH
 
     verified = people.register("壬", verified=True)
     assert city.files.repository.get(verified.id).real_name_level == "VERIFIED"
-    city.files.verify_in_person(OFFICER, verified.id)
+    city.citizens.verify_in_person(OFFICER, verified.id)
     assert city.files.repository.get(verified.id).real_name_level == "VERIFIED_IN_PERSON"
 
 
@@ -110,15 +119,13 @@ def test_an_enterprise_needs_a_registered_representative(
     city: City, people: CitizenFactory
 ) -> None:
     with pytest.raises(UserError) as missing:
-        city.files.register_enterprise(OFFICER, credit_code(907), "癸公司", resident_id(907))
+        city.enterprises.register(OFFICER, credit_code(907), "癸公司", resident_id(907))
     assert missing.value.code is ErrorCode.LEGAL_REPRESENTATIVE_NOT_REGISTERED
     person = people.register("子")
-    enterprise, _ = city.files.register_enterprise(
-        OFFICER, credit_code(908), "子公司", person.id_number
-    )
+    enterprise, _ = city.enterprises.register(OFFICER, credit_code(908), "子公司", person.id_number)
     assert enterprise.legal_representative_id == person.id
     with pytest.raises(UserError) as again:
-        city.files.register_enterprise(person.principal, credit_code(908), "子公司")
+        city.enterprises.register(person.principal, credit_code(908), "子公司")
     assert again.value.code is ErrorCode.ALREADY_REGISTERED
 
 
@@ -127,16 +134,15 @@ def test_a_citizen_cannot_register_an_enterprise_for_someone_else(
 ) -> None:
     person, other = people.register("丑"), people.register("寅")
     with pytest.raises(UserError) as refused:
-        city.files.register_enterprise(
-            person.principal, credit_code(909), "寅公司", other.id_number
-        )
+        city.enterprises.register(person.principal, credit_code(909), "寅公司", other.id_number)
     assert refused.value.code is ErrorCode.FORBIDDEN
 
 
 def test_citizen_b_cannot_read_citizen_a(city: City, people: CitizenFactory) -> None:
     a, b = people.register("卯"), people.register("辰")
+    city.read_models.catch_up()
     with pytest.raises(UserError) as refused:
-        city.files.citizen(b.principal, a.id)
+        city.reads.citizens.profile(b.principal, a.id)
     assert refused.value.code is ErrorCode.FORBIDDEN
-    assert city.files.citizen(a.principal, a.id).name == "卯"
-    assert city.files.citizen(OFFICER, a.id).name == "卯"
+    assert city.reads.citizens.profile(a.principal, a.id).name == "卯"  # type: ignore[union-attr]
+    assert city.reads.citizens.profile(OFFICER, a.id).name == "卯"  # type: ignore[union-attr]

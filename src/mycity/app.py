@@ -52,11 +52,11 @@ def create_app(settings: Settings | None = None, city: City | None = None) -> St
 
     async def readyz(request: Request) -> JSONResponse:
         try:
-            head = await run_in_threadpool(city.files.recorder.max_notification_id)
+            head = await run_in_threadpool(city.files.head)
         except Exception:
             log.exception("Store check failed")
             return JSONResponse({"status": "unavailable"}, status_code=503)
-        return JSONResponse({"status": "ready", "head": head or 0})
+        return JSONResponse({"status": "ready", "head": head})
 
     async def jwks(request: Request) -> JSONResponse:
         return JSONResponse(
@@ -66,11 +66,12 @@ def create_app(settings: Settings | None = None, city: City | None = None) -> St
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        city.listen()
         stop = threading.Event()
         runner = None
-        if city.settings.run_projections_inline:
+        if city.settings.read_models.inline:
             runner = threading.Thread(
-                target=city.read_models.run_forever, args=(stop,), name="read-models", daemon=True
+                target=city.runner().run_forever, args=(stop,), name="runner", daemon=True
             )
             runner.start()
         try:

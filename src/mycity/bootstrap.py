@@ -1,9 +1,14 @@
-"""Wires the whole service from the settings: store, keys, application, identity, read models."""
+"""The composition root: wires the whole service from the settings.
+
+Store and keys first, then identity, the use cases, the read models and their readers
+behind the read door, the processes, and the runner that keeps the followers of the log
+caught up. Nothing else constructs these; tests and the CLI call `build`.
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mycity.identity.credentials import Clients
@@ -13,28 +18,78 @@ from mycity.identity.subjects import SubjectIds
 from mycity.identity.tokens import Tokens
 from mycity.integrations.realname import PopulationRegister, RealNameCheck
 from mycity.integrations.sms import OutboxSms, SmsSender
-from mycity.persistence import Database, eventsourcing_env, schema_of
+from mycity.processes.tracked import Process, ProcessRunner
+from mycity.projections.citizen_profile import CitizenProfiles
+from mycity.projections.directory import DirectoryEntries
+from mycity.projections.enterprise_profile import EnterpriseProfiles
+from mycity.projections.listener import Listener
 from mycity.projections.read_models import ReadModels
-from mycity.services import CityFiles
+from mycity.projections.runner import Runner
+from mycity.reads.citizens import CitizenReads
+from mycity.reads.directory import DirectoryReads
+from mycity.reads.door import Door
+from mycity.reads.enterprises import EnterpriseReads
 from mycity.settings import Settings
+from mycity.store.environment import eventsourcing_env, schema_of
+from mycity.store.files import CityFiles
+from mycity.store.sql import Database
+from mycity.usecases.citizens import Citizens
+from mycity.usecases.enterprises import Enterprises
+from mycity.usecases.sessions import Sessions
 
 log = logging.getLogger(__name__)
+
+# The processes that follow the log and write events; the capabilities add theirs here.
+PROCESSES: tuple[type[Process], ...] = ()
+
+
+@dataclass(frozen=True)
+class Reads:
+    """Every read of personal data, by capability, through `door`."""
+
+    door: Door
+    citizens: CitizenReads
+    enterprises: EnterpriseReads
+    directory: DirectoryReads
 
 
 @dataclass
 class City:
     settings: Settings
     keys: Keys
+    ids: SubjectIds
     files: CityFiles
     db: Database
     tokens: Tokens
     clients: Clients
     phone_codes: PhoneCodes
-    read_models: ReadModels
     sms: SmsSender
     real_names: RealNameCheck
+    citizens: Citizens
+    enterprises: Enterprises
+    sessions: Sessions
+    read_models: ReadModels
+    reads: Reads
+    processes: list[ProcessRunner] = field(default_factory=list)
+    listener: Listener | None = None  # PostgreSQL's LISTEN/NOTIFY, for this process
+
+    def runner(self) -> Runner:
+        """The runner of every follower of the log: read models, then processes."""
+        models = self.read_models
+        followers = [
+            (f"read model {name}", lambda name=name: models.live(name).run_once())
+            for name in models.classes  # live() follows a rebuild's switch to a new generation
+        ] + [(f"process {p.name}", p.run_once) for p in self.processes]
+        return Runner(self.read_models.wake, followers, start=self.read_models.upgrade)
+
+    def listen(self) -> None:
+        """Hear other processes' events and read-model progress (PostgreSQL only)."""
+        if self.listener is not None:
+            self.listener.start()
 
     def close(self) -> None:
+        if self.listener is not None:
+            self.listener.stop()
         self.files.close()
 
 
@@ -49,31 +104,57 @@ def build(
     keys = KeyStore(settings.keys_dir, generate_missing=not settings.is_postgres).load()
     ids = SubjectIds(keys.identity_hash)
     real_names = real_names or PopulationRegister(settings.population_register)
-    files = CityFiles(
-        eventsourcing_env(settings, keys.event_cipher), ids=ids, real_names=real_names
-    )
+    sms = sms or OutboxSms(settings.sms_outbox)
+    files = CityFiles(eventsourcing_env(settings, keys.event_cipher))
     datastore: Any = files.recorder.datastore  # type: ignore[attr-defined]
     db = Database(
         datastore,
         "postgres" if settings.is_postgres else "sqlite",
         schema_of(settings) if settings.is_postgres else "",
     )
-    sms = sms or OutboxSms(settings.sms_outbox)
+    tokens = Tokens(keys.token_signing, db, settings.tokens)
+    clients = Clients(db)
+    phone_codes = PhoneCodes(db, sms, ids, settings.phone_codes)
+    read_models = ReadModels(
+        files,
+        db,
+        page_size=settings.read_models.page_size,
+        wait_seconds=settings.read_models.wait_seconds,
+    )
+    door = Door()
+    citizen_profiles = CitizenProfiles(read_models.rows("citizen_profile"))
     city = City(
         settings=settings,
         keys=keys,
+        ids=ids,
         files=files,
         db=db,
-        tokens=Tokens(keys.token_signing, db, settings),
-        clients=Clients(db),
-        phone_codes=PhoneCodes(db, sms, ids, settings),
-        read_models=ReadModels(files, db),
+        tokens=tokens,
+        clients=clients,
+        phone_codes=phone_codes,
         sms=sms,
         real_names=real_names,
+        citizens=Citizens(files, ids, phone_codes, tokens, real_names),
+        enterprises=Enterprises(files, ids),
+        sessions=Sessions(files, ids, phone_codes, tokens, clients),
+        read_models=read_models,
+        reads=Reads(
+            door=door,
+            citizens=CitizenReads(door, files, citizen_profiles),
+            enterprises=EnterpriseReads(
+                door, EnterpriseProfiles(read_models.rows("enterprise_profile")), citizen_profiles
+            ),
+            directory=DirectoryReads(door, DirectoryEntries(read_models.rows("directory"))),
+        ),
+        processes=[ProcessRunner(files, process()) for process in PROCESSES],
     )
-    files.on_saved.append(city.read_models.wake.set)
+    if settings.is_postgres:
+        city.listener = Listener(files, read_models.wake.set, read_models.positions.advanced)
+    files.on_saved.append(read_models.wake.set)
     if setup:
-        for part in (city.tokens, city.clients, city.phone_codes):
+        for part in (tokens, clients, phone_codes):
             part.create_tables()
-        city.read_models.setup()
+        read_models.setup()
+        for process in city.processes:
+            process.setup()
     return city

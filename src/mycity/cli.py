@@ -140,7 +140,8 @@ def projections_run() -> None:
     city = _city()
     stop = threading.Event()
     try:
-        city.read_models.run_forever(stop)
+        city.listen()
+        city.runner().run_forever(stop)
     except KeyboardInterrupt:
         stop.set()
     finally:

@@ -81,7 +81,6 @@ CLIENTS = [
 
 def load_demo(city: City) -> str:
     """Load the demo data; return the text that tells how to log in as each user."""
-    files = city.files
     register = PopulationRegister(city.settings.population_register)
     known = {
         c.id_number
@@ -92,26 +91,26 @@ def load_demo(city: City) -> str:
     for person in CITIZENS:
         if person.id_number not in known:
             register.add(person.id_number, person.name)
-        citizen_id = files.ids.citizen(person.id_number)
+        citizen_id = city.ids.citizen(person.id_number)
         by_name[person.name] = citizen_id
-        if citizen_id in files.repository:
+        if city.files.exists(citizen_id):
             continue
-        files.register_citizen(person.id_number, person.name, person.phone)
+        city.citizens.open_file(person.id_number, person.name, person.phone)
         me = Principal.of_citizen(citizen_id, person.name)
         if person.level != "REGISTERED":
-            files.verify_real_name(me)
+            city.citizens.verify_real_name(me)
         if person.level == "VERIFIED_IN_PERSON":
             officer = Principal("officer-psb-01", Role.OFFICER, "PSB", "孙磊")
-            files.verify_in_person(officer, citizen_id)
+            city.citizens.verify_in_person(officer, citizen_id)
 
     for code, name, representative, agents in ENTERPRISES:
-        if files.ids.enterprise(code) in files.repository:
+        if city.files.exists(city.ids.enterprise(code)):
             continue
         rep = Principal.of_citizen(by_name[representative], representative)
-        enterprise, _ = files.register_enterprise(rep, code, name)
+        enterprise, _ = city.enterprises.register(rep, code, name)
         for agent, scopes in agents:
             number = next(c.id_number for c in CITIZENS if c.name == agent)
-            files.authorise_agent(rep, enterprise.id, number, scopes)
+            city.enterprises.authorise_agent(rep, enterprise.id, number, scopes)
 
     logins_file = city.settings.data_dir / "demo-logins.json"
     logins = json.loads(logins_file.read_text()) if logins_file.exists() else {}

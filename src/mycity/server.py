@@ -59,9 +59,10 @@ def serve(
     """Serve until interrupted.
 
     With one worker the app runs in this process and keeps its read models itself (unless
-    the settings say a separate runner does). With several, each worker builds its own
-    app from the environment and reads only, while this process runs the one read-model
-    runner for all of them: runners in every worker would fold every event once each.
+    the settings say a separate runner does). With several on PostgreSQL, each worker
+    builds its own app from the environment, while this process runs the one runner for
+    all of them (runners in every worker would each fold every event) and NOTIFY tells
+    the workers how far it got.
     """
     options: dict[str, Any] = {
         "host": host,
@@ -79,9 +80,12 @@ def serve(
         return
     stop = threading.Event()
     runner = None
-    if city.settings.run_projections_inline:
+    if city.settings.read_models.inline and city.settings.is_postgres:
+        # On SQLite there is no NOTIFY to tell the workers how far it got: each worker
+        # keeps its own runner, woken by its own saves.
+        city.listen()
         runner = threading.Thread(
-            target=city.read_models.run_forever, args=(stop,), name="read-models", daemon=True
+            target=city.runner().run_forever, args=(stop,), name="runner", daemon=True
         )
         runner.start()
         os.environ["MYCITY_INLINE_PROJECTIONS"] = "0"  # read by the workers' settings

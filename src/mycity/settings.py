@@ -1,10 +1,10 @@
-"""One settings object, read from the environment (`MYCITY_*`)."""
+"""One settings object, read from the environment (`MYCITY_*`), grouped per capability."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -15,18 +15,35 @@ def _flag(value: str | None, default: bool) -> bool:
 
 
 @dataclass(frozen=True)
+class TokenSettings:
+    access_seconds: int = 15 * 60
+    refresh_seconds: int = 30 * 24 * 3600
+    issuer: str = "mycity"
+
+
+@dataclass(frozen=True)
+class PhoneCodeSettings:
+    seconds: int = 5 * 60  # a code's lifetime
+    attempts: int = 5  # wrong guesses before the code is dead
+    resend_seconds: int = 60  # between two codes to one phone
+
+
+@dataclass(frozen=True)
+class ReadModelSettings:
+    inline: bool = True  # each server process runs the runner in a thread
+    page_size: int = 1000
+    wait_seconds: float = 5.0  # read-your-writes: how long an answer waits for its views
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     database_url: str
     keys_dir: Path
     dev_mode: bool = False
-    run_projections_inline: bool = True
-    access_token_seconds: int = 15 * 60
-    refresh_token_seconds: int = 30 * 24 * 3600
-    issuer: str = "mycity"
-    phone_code_seconds: int = 5 * 60
-    phone_code_attempts: int = 5
-    phone_code_resend_seconds: int = 60
+    tokens: TokenSettings = field(default_factory=TokenSettings)
+    phone_codes: PhoneCodeSettings = field(default_factory=PhoneCodeSettings)
+    read_models: ReadModelSettings = field(default_factory=ReadModelSettings)
 
     @property
     def is_postgres(self) -> bool:
@@ -50,8 +67,12 @@ class Settings:
             database_url=env.get("MYCITY_DATABASE_URL") or str(data_dir / "mycity.sqlite"),
             keys_dir=Path(env.get("MYCITY_KEYS_DIR") or data_dir / "keys").resolve(),
             dev_mode=_flag(env.get("MYCITY_DEV"), False),
-            run_projections_inline=_flag(env.get("MYCITY_INLINE_PROJECTIONS"), True),
-            access_token_seconds=int(env.get("MYCITY_ACCESS_TOKEN_SECONDS") or 900),
-            refresh_token_seconds=int(env.get("MYCITY_REFRESH_TOKEN_SECONDS") or 30 * 24 * 3600),
-            issuer=env.get("MYCITY_ISSUER") or "mycity",
+            tokens=TokenSettings(
+                access_seconds=int(env.get("MYCITY_ACCESS_TOKEN_SECONDS") or 900),
+                refresh_seconds=int(env.get("MYCITY_REFRESH_TOKEN_SECONDS") or 30 * 24 * 3600),
+                issuer=env.get("MYCITY_ISSUER") or "mycity",
+            ),
+            read_models=ReadModelSettings(
+                inline=_flag(env.get("MYCITY_INLINE_PROJECTIONS"), True),
+            ),
         )

@@ -70,8 +70,7 @@ class Citizen(Aggregate):
 
         `matched` is None when the authority has no record of the number.
         """
-        if self.level.rank >= RealNameLevel.VERIFIED.rank:
-            raise UserError(ErrorCode.ALREADY_VERIFIED, f"Already {self.level.value}")
+        self.require_unverified()
         if matched is None:
             raise UserError(ErrorCode.REAL_NAME_UNAVAILABLE, "No record for this ID number")
         if not matched:
@@ -79,6 +78,11 @@ class Citizen(Aggregate):
         self._real_name_verified(
             level=RealNameLevel.VERIFIED.value, check_reference=check_reference, officer_id=""
         )
+
+    def require_unverified(self) -> None:
+        """Refuse before asking the authority again about a file it has already verified."""
+        if self.level.rank >= RealNameLevel.VERIFIED.rank:
+            raise UserError(ErrorCode.ALREADY_VERIFIED, f"Already {self.level.value}")
 
     def verify_in_person(self, *, officer_id: str) -> None:
         """Record that an officer saw the person and the ID card at a service hall."""

@@ -1,4 +1,11 @@
-"""Per-request context: the city, and the caller, from a bearer token or WebSocket init."""
+"""Per-request context: the city, the caller, and what this request has written.
+
+The caller comes from a bearer token (HTTP) or the WebSocket `connection_init` payload.
+A mutation notes the position of its last event (`wrote`); from then on every read of a
+read model in this request waits until that read model includes it (read-your-writes),
+and only for the read models actually read: a payload field nobody asks for waits for
+nothing, and a command that reads nothing back does not wait at all.
+"""
 
 from __future__ import annotations
 
@@ -15,10 +22,15 @@ from strawberry.types import Info as StrawberryInfo
 from mycity.bootstrap import City
 from mycity.domain.errors import UserError
 from mycity.graphql.feed import FileFeed
-from mycity.identity import policy
 from mycity.identity.principal import Principal
+from mycity.policy.base import require
 
 T = TypeVar("T")
+
+
+async def blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a store-bound call off the event loop."""
+    return await run_in_threadpool(fn, *args, **kwargs)
 
 
 @dataclass
@@ -28,6 +40,7 @@ class Context:
     request: Request | WebSocket
     response: Any = None
     connection_params: dict[str, Any] | None = field(default=None)
+    written: int = 0  # the position of the last event this request's mutations saved
 
     @cached_property
     def principal(self) -> Principal | None:
@@ -48,7 +61,18 @@ class Context:
         self.__dict__["principal"] = principal
 
     def require(self) -> Principal:
-        return policy.require(self.principal)
+        return require(self.principal)
+
+    def wrote(self, position: int) -> None:
+        self.written = max(self.written, position)
+
+    async def read(self, read: Callable[..., T], *args: Any) -> T:
+        """Call a read of `mycity.reads` off the loop, once the read models its class reads
+        (its `read_models`) include what this request wrote."""
+        if self.written:
+            reads = getattr(read, "__self__")  # noqa: B009  # the reads object it is bound to
+            await self.city.read_models.reached(self.written, *reads.read_models, blocking=blocking)
+        return await blocking(read, *args)
 
 
 def _bearer(value: Any) -> str | None:
@@ -58,8 +82,3 @@ def _bearer(value: Any) -> str | None:
 
 
 Info = StrawberryInfo[Context, None]
-
-
-async def blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run a store-bound call off the event loop."""
-    return await run_in_threadpool(fn, *args, **kwargs)

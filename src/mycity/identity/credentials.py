@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from mycity.domain.errors import ErrorCode, UserError
 from mycity.identity.principal import PARTNER_ROLES, STAFF_ROLES, Principal, Role
-from mycity.persistence import Database
+from mycity.store.sql import Database
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 _CLIENT_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")

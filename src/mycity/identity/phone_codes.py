@@ -14,12 +14,14 @@ import time
 from mycity.domain.errors import ErrorCode, UserError
 from mycity.identity.subjects import SubjectIds
 from mycity.integrations.sms import SmsSender
-from mycity.persistence import Database
-from mycity.settings import Settings
+from mycity.settings import PhoneCodeSettings
+from mycity.store.sql import Database
 
 
 class PhoneCodes:
-    def __init__(self, db: Database, sms: SmsSender, ids: SubjectIds, settings: Settings) -> None:
+    def __init__(
+        self, db: Database, sms: SmsSender, ids: SubjectIds, settings: PhoneCodeSettings
+    ) -> None:
         self.db = db
         self.sms = sms
         self.ids = ids
@@ -51,8 +53,8 @@ class PhoneCodes:
                 f"SELECT sent_at FROM {self.table} WHERE phone_hash = ?{self.db.for_update}",
                 (phone_hash,),
             ).fetchone()
-            if row and now - row["sent_at"] < self.settings.phone_code_resend_seconds:
-                wait = int(self.settings.phone_code_resend_seconds - (now - row["sent_at"])) + 1
+            if row and now - row["sent_at"] < self.settings.resend_seconds:
+                wait = int(self.settings.resend_seconds - (now - row["sent_at"])) + 1
                 raise UserError(ErrorCode.RATE_LIMITED, f"Ask again in {wait} s", "phone")
             cur.execute(
                 f"INSERT INTO {self.table} VALUES (?, ?, ?, ?, 0) ON CONFLICT (phone_hash) DO "
@@ -62,12 +64,12 @@ class PhoneCodes:
                     phone_hash,
                     self._hash(phone_hash, code),
                     now,
-                    now + self.settings.phone_code_seconds,
+                    now + self.settings.seconds,
                 ),
             )
-        minutes = self.settings.phone_code_seconds // 60
+        minutes = self.settings.seconds // 60
         self.sms.send(phone, f"【我的城市】验证码 {code}，{minutes} 分钟内有效。Code {code}.")
-        return self.settings.phone_code_resend_seconds
+        return self.settings.resend_seconds
 
     def verify(self, phone: str, code: str) -> None:
         """Consume the code if it is right; otherwise count the attempt and raise."""
@@ -79,7 +81,7 @@ class PhoneCodes:
             ).fetchone()
             if row is None:
                 raise UserError(ErrorCode.CODE_INVALID, "Ask for a code first", "code")
-            if row["attempts"] >= self.settings.phone_code_attempts:
+            if row["attempts"] >= self.settings.attempts:
                 raise UserError(ErrorCode.TOO_MANY_ATTEMPTS, "Ask for a new code", "code")
             if time.time() > row["expires_at"]:
                 raise UserError(ErrorCode.CODE_EXPIRED, "The code has expired", "code")

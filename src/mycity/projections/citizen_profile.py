@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from functools import singledispatchmethod
 from typing import Any
+from uuid import UUID
 
-from mycity.domain.citizen import Citizen
-from mycity.domain.enterprise import Enterprise
+from mycity.domain.citizen import Citizen, RealNameLevel
+from mycity.domain.enterprise import AgentScope, Enterprise
 from mycity.domain.identifiers import mask_id_number, mask_phone
-from mycity.projections.machinery import Row, RowProjection, TableSpec, touched
+from mycity.projections.fold import RowProjection, touched
+from mycity.projections.store import LiveRows, Row, TableSpec
 
 
 class CitizenProfile(RowProjection):
     name = "citizen_profile"
     version = 1
-    creates = (Citizen.Registered,)
+    creating = (Citizen.Registered,)
     spec = TableSpec(
         columns=(
             ("id", "TEXT"),
@@ -86,3 +91,58 @@ def _with_enterprise(row: Row, enterprise_id: str, role: str | None, scopes: lis
     others = [e for e in row["enterprises"] if e["id"] != enterprise_id]
     mine = [{"id": enterprise_id, "role": role, "scopes": list(scopes)}] if role else []
     return row | {"enterprises": others + mine}
+
+
+@dataclass(frozen=True)
+class Membership:
+    enterprise_id: UUID
+    role: str  # LEGAL_REPRESENTATIVE or AGENT
+    scopes: tuple[AgentScope, ...]
+
+
+@dataclass(frozen=True)
+class CitizenProfileView:
+    """One citizen's row; its identifiers are masked (the full ones are only in the file)."""
+
+    id: UUID
+    name: str
+    id_number_masked: str
+    phone_masked: str
+    address: str
+    real_name_level: RealNameLevel
+    enterprises: tuple[Membership, ...]
+    registered_at: datetime
+    updated_at: datetime
+    version: int
+
+    @classmethod
+    def of(cls, row: Row) -> CitizenProfileView:
+        return cls(
+            id=UUID(row["id"]),
+            name=row["name"],
+            id_number_masked=row["id_number_masked"],
+            phone_masked=row["phone_masked"],
+            address=row["address"],
+            real_name_level=RealNameLevel(row["real_name_level"]),
+            enterprises=tuple(
+                Membership(UUID(m["id"]), m["role"], tuple(AgentScope(s) for s in m["scopes"]))
+                for m in row["enterprises"]
+            ),
+            registered_at=datetime.fromisoformat(row["registered_at"]),
+            updated_at=datetime.fromisoformat(row["updated_at"]),
+            version=row["version"],
+        )
+
+
+class CitizenProfiles:
+    """The reader of `citizen_profile`; only `mycity.reads` uses it (the one door)."""
+
+    def __init__(self, rows: LiveRows) -> None:
+        self.rows = rows
+
+    def get(self, citizen_id: UUID) -> CitizenProfileView | None:
+        return self.get_many([citizen_id]).get(citizen_id)
+
+    def get_many(self, citizen_ids: Iterable[UUID]) -> dict[UUID, CitizenProfileView]:
+        found = self.rows.get_many(str(i) for i in citizen_ids)
+        return {UUID(key): CitizenProfileView.of(row) for key, row in found.items()}

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from functools import singledispatchmethod
 from typing import Any
+from uuid import UUID
 
-from mycity.domain.enterprise import Enterprise
+from mycity.domain.enterprise import AgentScope, Enterprise
 from mycity.domain.identifiers import mask_phone
-from mycity.projections.machinery import Row, RowProjection, TableSpec, touched
+from mycity.projections.fold import RowProjection, touched
+from mycity.projections.store import LiveRows, Row, TableSpec
 
 
 class EnterpriseProfile(RowProjection):
     name = "enterprise_profile"
     version = 1
-    creates = (Enterprise.Registered,)
+    creating = (Enterprise.Registered,)
     spec = TableSpec(
         columns=(
             ("id", "TEXT"),
@@ -77,3 +82,65 @@ class EnterpriseProfile(RowProjection):
             phone_masked=mask_phone(event.phone) if event.phone else "",
             address=event.address,
         )
+
+
+@dataclass(frozen=True)
+class AgentView:
+    citizen_id: UUID
+    scopes: tuple[AgentScope, ...]
+    authorised_at: datetime
+
+
+@dataclass(frozen=True)
+class EnterpriseProfileView:
+    id: UUID
+    credit_code: str
+    name: str
+    legal_representative_id: UUID
+    phone_masked: str
+    address: str
+    agents: tuple[AgentView, ...]
+    registered_at: datetime
+    updated_at: datetime
+    version: int
+
+    @property
+    def members(self) -> frozenset[UUID]:
+        """Its people: the legal representative and the agents."""
+        return frozenset({self.legal_representative_id, *(a.citizen_id for a in self.agents)})
+
+    @classmethod
+    def of(cls, row: Row) -> EnterpriseProfileView:
+        return cls(
+            id=UUID(row["id"]),
+            credit_code=row["credit_code"],
+            name=row["name"],
+            legal_representative_id=UUID(row["legal_representative_id"]),
+            phone_masked=row["phone_masked"],
+            address=row["address"],
+            agents=tuple(
+                AgentView(
+                    UUID(a["citizen_id"]),
+                    tuple(AgentScope(s) for s in a["scopes"]),
+                    datetime.fromisoformat(a["authorised_at"]),
+                )
+                for a in row["agents"]
+            ),
+            registered_at=datetime.fromisoformat(row["registered_at"]),
+            updated_at=datetime.fromisoformat(row["updated_at"]),
+            version=row["version"],
+        )
+
+
+class EnterpriseProfiles:
+    """The reader of `enterprise_profile`; only `mycity.reads` uses it (the one door)."""
+
+    def __init__(self, rows: LiveRows) -> None:
+        self.rows = rows
+
+    def get(self, enterprise_id: UUID) -> EnterpriseProfileView | None:
+        return self.get_many([enterprise_id]).get(enterprise_id)
+
+    def get_many(self, enterprise_ids: Iterable[UUID]) -> dict[UUID, EnterpriseProfileView]:
+        found = self.rows.get_many(str(i) for i in enterprise_ids)
+        return {UUID(key): EnterpriseProfileView.of(row) for key, row in found.items()}

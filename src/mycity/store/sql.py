@@ -1,53 +1,13 @@
-"""Maps the settings to eventsourcing's persistence, and gives read models and identity
-tables one small SQL interface over the same store (SQLite or PostgreSQL)."""
+"""One small SQL interface over the event store's own connections, for the tables we define
+(read models, identity), on SQLite and PostgreSQL alike."""
 
 from __future__ import annotations
 
-import base64
-import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal
 
-from psycopg.conninfo import conninfo_to_dict
-
-from mycity.settings import Settings
-
 Dialect = Literal["sqlite", "postgres"]
-
-
-def eventsourcing_env(settings: Settings, event_cipher_key: bytes) -> dict[str, str]:
-    """The environment eventsourcing reads: store, connection, and AES-GCM at rest."""
-    env = {
-        "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
-        "CIPHER_KEY": base64.b64encode(event_cipher_key).decode(),
-    }
-    if not settings.is_postgres:
-        return env | {
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": settings.database_url,
-            "SQLITE_LOCK_TIMEOUT": "30",
-        }
-    url = re.sub(r"([?&])schema=[^&]*&?", r"\1", settings.database_url).rstrip("?&")
-    params = conninfo_to_dict(url)
-    return env | {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
-        "POSTGRES_DBNAME": str(params.get("dbname", "mycity")),
-        "POSTGRES_HOST": str(params.get("host", "127.0.0.1")),
-        "POSTGRES_PORT": str(params.get("port", "5432")),
-        "POSTGRES_USER": str(params.get("user", "postgres")),
-        "POSTGRES_PASSWORD": str(params.get("password", "")),
-        "POSTGRES_SCHEMA": schema_of(settings),
-        "POSTGRES_POOL_SIZE": "10",
-        "POSTGRES_MAX_OVERFLOW": "10",
-        "POSTGRES_CONN_MAX_AGE": "",
-    }
-
-
-def schema_of(settings: Settings) -> str:
-    """The PostgreSQL schema, from a `?schema=` in the URL; `public` by default."""
-    match = re.search(r"[?&]schema=([A-Za-z_][A-Za-z0-9_]*)", settings.database_url)
-    return match.group(1) if match else "public"
 
 
 class Cursor:
@@ -94,6 +54,17 @@ class Database:
 
     def table(self, name: str) -> str:
         return f'"{self.schema}"."{name}"' if self.dialect == "postgres" else f'"{name}"'
+
+    @contextmanager
+    def read(self) -> Iterator[Cursor]:
+        """Reads outside a transaction: on PostgreSQL one round trip per statement (the pool's
+        connections autocommit), where `transaction(commit=False)` adds BEGIN and ROLLBACK."""
+        if self.dialect == "sqlite":
+            with self.transaction(commit=False) as cur:
+                yield cur
+            return
+        with self.datastore.cursor() as raw:
+            yield Cursor(raw, self.dialect)
 
     @contextmanager
     def transaction(self, *, commit: bool = True) -> Iterator[Cursor]:

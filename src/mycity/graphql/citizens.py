@@ -1,0 +1,214 @@
+"""Citizens: the file's profile, signing up, real-name verification, contact, live changes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, Iterable
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import strawberry
+from strawberry import relay
+
+from mycity.domain.citizen import RealNameLevel
+from mycity.graphql.context import Info, blocking
+from mycity.graphql.enterprises import Membership, memberships
+from mycity.graphql.errors import UserError, parse_id, reports_user_errors
+from mycity.graphql.feed import FileChange
+from mycity.graphql.pagination import Connection
+from mycity.graphql.sessions import AuthTokens
+from mycity.policy.base import require_citizen
+from mycity.projections.citizen_profile import CitizenProfileView
+from mycity.reads.citizens import Identifiers
+
+strawberry.enum(RealNameLevel)
+
+
+@strawberry.type
+class Citizen(relay.Node):
+    """A citizen's file as its profile screen shows it."""
+
+    id: relay.NodeID[str]
+    name: str
+    address: str
+    real_name_level: RealNameLevel
+    registered_at: datetime
+    updated_at: datetime
+    version: int
+    view: strawberry.Private[CitizenProfileView]
+
+    @classmethod
+    def of(cls, view: CitizenProfileView) -> Citizen:
+        return cls(
+            id=str(view.id),
+            name=view.name,
+            address=view.address,
+            real_name_level=view.real_name_level,
+            registered_at=view.registered_at,
+            updated_at=view.updated_at,
+            version=view.version,
+            view=view,
+        )
+
+    async def _identifiers(self, info: Info) -> Identifiers | None:
+        """Read once per object: idNumber and phone resolve concurrently."""
+        if "_read_identifiers" not in self.__dict__:
+            context = info.context
+            self.__dict__["_read_identifiers"] = asyncio.ensure_future(
+                context.read(
+                    context.city.reads.citizens.identifiers, context.require(), self.view.id
+                )
+            )
+        found: Identifiers | None = await self.__dict__["_read_identifiers"]
+        return found
+
+    @strawberry.field(description="Masked unless the reader is the person, an officer or an admin.")
+    async def id_number(self, info: Info) -> str:
+        found = await self._identifiers(info)
+        return found.id_number if found else self.view.id_number_masked
+
+    @strawberry.field(description="Masked unless the reader is the person, an officer or an admin.")
+    async def phone(self, info: Info) -> str:
+        found = await self._identifiers(info)
+        return found.phone if found else self.view.phone_masked
+
+    @strawberry.field(description="The enterprises this person represents or acts for.")
+    async def enterprises(
+        self, info: Info, first: int = 20, after: str | None = None
+    ) -> Connection[Membership]:
+        return await memberships(info, self.view.enterprises, first, after)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Citizen | None]:
+        return [await load_citizen(info, UUID(i)) for i in node_ids]
+
+
+async def load_citizen(info: Info, citizen_id: UUID) -> Citizen | None:
+    context = info.context
+    view = await context.read(context.city.reads.citizens.profile, context.require(), citizen_id)
+    return Citizen.of(view) if view else None
+
+
+@strawberry.input
+class RegisterCitizenInput:
+    id_number: str
+    name: str
+    phone: str
+    code: str = strawberry.field(description="The code sent to the phone by requestPhoneCode.")
+
+
+@strawberry.type
+class RegisterCitizenPayload:
+    tokens: AuthTokens | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    citizen_id: strawberry.Private[UUID | None] = None
+
+    @strawberry.field
+    async def citizen(self, info: Info) -> Citizen | None:
+        return None if self.citizen_id is None else await load_citizen(info, self.citizen_id)
+
+
+@strawberry.input
+class VerifyRealNameInput:
+    client_mutation_id: str | None = None
+
+
+@strawberry.input
+class VerifyInPersonInput:
+    citizen_id: relay.GlobalID
+
+
+@strawberry.input
+class ChangeContactInput:
+    phone: str | None = None
+    code: str | None = strawberry.field(
+        default=None, description="Needed with a new phone: the code sent to it."
+    )
+    address: str | None = None
+
+
+@strawberry.type
+class CitizenPayload:
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    citizen_id: strawberry.Private[UUID | None] = None
+
+    @strawberry.field
+    async def citizen(self, info: Info) -> Citizen | None:
+        return None if self.citizen_id is None else await load_citizen(info, self.citizen_id)
+
+
+def _changed(info: Info, citizen_id: UUID, position: int) -> CitizenPayload:
+    info.context.wrote(position)
+    return CitizenPayload(citizen_id=citizen_id)
+
+
+@strawberry.type
+class CitizenQueries:
+    @strawberry.field(description="A citizen's file: the person themself, or staff.")
+    async def citizen(self, info: Info, id: relay.GlobalID) -> Citizen | None:
+        return await load_citizen(info, parse_id(id, "Citizen", "id"))
+
+
+@strawberry.type
+class CitizenMutations:
+    @strawberry.mutation(description="Open a citizen's file, proving the phone with its code.")
+    @reports_user_errors(RegisterCitizenPayload)
+    async def register_citizen(
+        self, info: Info, input: RegisterCitizenInput
+    ) -> RegisterCitizenPayload:
+        signed_up = await blocking(
+            info.context.city.citizens.sign_up,
+            input.id_number,
+            input.name,
+            input.phone,
+            input.code,
+        )
+        info.context.signed_in_as(signed_up.principal)
+        info.context.wrote(signed_up.position)
+        return RegisterCitizenPayload(
+            tokens=AuthTokens.of(signed_up.tokens), citizen_id=signed_up.principal.citizen_id
+        )
+
+    @strawberry.mutation(description="Check one's name against the real-name authority.")
+    @reports_user_errors(CitizenPayload)
+    async def verify_real_name(
+        self, info: Info, input: VerifyRealNameInput | None = None
+    ) -> CitizenPayload:
+        principal = info.context.require()
+        position = await blocking(info.context.city.citizens.verify_real_name, principal)
+        return _changed(info, require_citizen(principal), position)
+
+    @strawberry.mutation(description="An officer records seeing the person and their ID card.")
+    @reports_user_errors(CitizenPayload)
+    async def verify_in_person(self, info: Info, input: VerifyInPersonInput) -> CitizenPayload:
+        citizen_id = parse_id(input.citizen_id, "Citizen", "citizenId")
+        position = await blocking(
+            info.context.city.citizens.verify_in_person, info.context.require(), citizen_id
+        )
+        return _changed(info, citizen_id, position)
+
+    @strawberry.mutation(description="Change one's phone (with the code sent to it) or address.")
+    @reports_user_errors(CitizenPayload)
+    async def change_contact(self, info: Info, input: ChangeContactInput) -> CitizenPayload:
+        principal = info.context.require()
+        position = await blocking(
+            info.context.city.citizens.change_contact,
+            principal,
+            input.phone,
+            input.code,
+            input.address,
+        )
+        return _changed(info, require_citizen(principal), position)
+
+
+@strawberry.type
+class CitizenSubscriptions:
+    @strawberry.subscription(description="Each event recorded on the caller's own file.")
+    async def my_file_changes(self, info: Info) -> AsyncGenerator[FileChange, None]:
+        citizen_id = require_citizen(info.context.principal)
+        changes: Any = info.context.feed.changes(citizen_id)
+        async for change in changes:
+            yield change

@@ -1,0 +1,70 @@
+"""The directory staff search: citizens and enterprises by name prefix."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+from strawberry import relay
+
+from mycity.domain.citizen import RealNameLevel
+from mycity.graphql.context import Info
+from mycity.graphql.pagination import Connection, check_first, connection, decode_cursor
+from mycity.projections.directory import DirectoryEntryView
+
+
+@strawberry.enum
+class SubjectKind(Enum):
+    CITIZEN = "CITIZEN"
+    ENTERPRISE = "ENTERPRISE"
+
+
+@strawberry.type
+class DirectoryEntry:
+    id: relay.GlobalID
+    kind: SubjectKind
+    name: str
+    identifier: str = strawberry.field(
+        description="The masked ID number of a citizen, or an enterprise's credit code."
+    )
+    real_name_level: RealNameLevel | None
+    registered_at: datetime
+
+    @classmethod
+    def of(cls, view: DirectoryEntryView) -> DirectoryEntry:
+        kind = SubjectKind(view.kind)
+        return cls(
+            id=relay.GlobalID(kind.value.title(), str(view.id)),
+            kind=kind,
+            name=view.name,
+            identifier=view.identifier,
+            real_name_level=view.real_name_level,
+            registered_at=view.registered_at,
+        )
+
+
+@strawberry.type
+class DirectoryQueries:
+    @strawberry.field(description="Staff search citizens and enterprises by name prefix.")
+    async def directory(
+        self,
+        info: Info,
+        search: str = "",
+        kind: SubjectKind | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> Connection[DirectoryEntry]:
+        context = info.context
+        resume = decode_cursor(after, str, str) if after else None
+        found = await context.read(
+            context.city.reads.directory.search,
+            context.require(),
+            search.strip(),
+            kind.value if kind else None,
+            check_first(first),
+            (resume[0], resume[1]) if resume else None,
+        )
+        return connection(
+            [([e.name_key, str(e.id)], DirectoryEntry.of(e)) for e in found], first, after
+        )

@@ -1,0 +1,275 @@
+"""Enterprises: their profile and people, registration, agents and contact."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from enum import Enum
+from uuid import UUID
+
+import strawberry
+from strawberry import relay
+
+from mycity.domain.enterprise import AgentScope
+from mycity.graphql.context import Info, blocking
+from mycity.graphql.errors import UserError, parse_id, reports_user_errors
+from mycity.graphql.pagination import Connection, Edge, list_page
+from mycity.projections.citizen_profile import Membership as MembershipView
+from mycity.projections.enterprise_profile import EnterpriseProfileView
+from mycity.reads.enterprises import PersonSummary as PersonSummaryView
+
+strawberry.enum(AgentScope)
+
+
+@strawberry.enum
+class MembershipRole(Enum):
+    LEGAL_REPRESENTATIVE = "LEGAL_REPRESENTATIVE"
+    AGENT = "AGENT"
+
+
+@strawberry.type
+class PersonSummary:
+    """Another person as an enterprise's people see them: name and masked ID number."""
+
+    id: relay.GlobalID
+    name: str
+    id_number: str
+
+    @classmethod
+    def of(cls, person: PersonSummaryView) -> PersonSummary:
+        return cls(
+            id=relay.GlobalID("Citizen", str(person.id)),
+            name=person.name,
+            id_number=person.id_number_masked,
+        )
+
+
+@strawberry.type
+class Agent:
+    person: PersonSummary | None
+    scopes: list[AgentScope]
+    authorised_at: datetime
+
+
+@strawberry.type
+class Enterprise(relay.Node):
+    """An enterprise's file as its profile screen shows it."""
+
+    id: relay.NodeID[str]
+    credit_code: str
+    name: str
+    phone: str = strawberry.field(description="The enterprise's contact number, masked.")
+    address: str
+    registered_at: datetime
+    updated_at: datetime
+    version: int
+    view: strawberry.Private[EnterpriseProfileView]
+
+    @classmethod
+    def of(cls, view: EnterpriseProfileView) -> Enterprise:
+        return cls(
+            id=str(view.id),
+            credit_code=view.credit_code,
+            name=view.name,
+            phone=view.phone_masked,
+            address=view.address,
+            registered_at=view.registered_at,
+            updated_at=view.updated_at,
+            version=view.version,
+            view=view,
+        )
+
+    async def _people(self, info: Info, ids: list[UUID]) -> dict[UUID, PersonSummary]:
+        context = info.context
+        found = await context.read(
+            context.city.reads.enterprises.people, context.require(), self.view, ids
+        )
+        return {i: PersonSummary.of(person) for i, person in found.items()}
+
+    @strawberry.field
+    async def legal_representative(self, info: Info) -> PersonSummary | None:
+        representative = self.view.legal_representative_id
+        return (await self._people(info, [representative])).get(representative)
+
+    @strawberry.field
+    async def agents(
+        self, info: Info, first: int = 20, after: str | None = None
+    ) -> Connection[Agent]:
+        page = list_page(self.view.agents, first, after)
+        people = await self._people(info, [edge.node.citizen_id for edge in page.edges])
+        return Connection(
+            edges=[
+                Edge(
+                    cursor=edge.cursor,
+                    node=Agent(
+                        person=people.get(edge.node.citizen_id),
+                        scopes=list(edge.node.scopes),
+                        authorised_at=edge.node.authorised_at,
+                    ),
+                )
+                for edge in page.edges
+            ],
+            page_info=page.page_info,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Enterprise | None]:
+        return [await load_enterprise(info, UUID(i)) for i in node_ids]
+
+
+async def load_enterprise(info: Info, enterprise_id: UUID) -> Enterprise | None:
+    context = info.context
+    view = await context.read(
+        context.city.reads.enterprises.profile, context.require(), enterprise_id
+    )
+    return Enterprise.of(view) if view else None
+
+
+@strawberry.type
+class Membership:
+    enterprise: Enterprise | None
+    role: MembershipRole
+    scopes: list[AgentScope]
+
+
+async def memberships(
+    info: Info, all_of_them: tuple[MembershipView, ...], first: int, after: str | None
+) -> Connection[Membership]:
+    """A page of a citizen's enterprises, with those the caller may read."""
+    page = list_page(all_of_them, first, after)
+    context = info.context
+    found = await context.read(
+        context.city.reads.enterprises.profiles_of,
+        context.require(),
+        [edge.node.enterprise_id for edge in page.edges],
+    )
+    return Connection(
+        edges=[
+            Edge(
+                cursor=edge.cursor,
+                node=Membership(
+                    enterprise=Enterprise.of(found[m.enterprise_id])
+                    if m.enterprise_id in found
+                    else None,
+                    role=MembershipRole(m.role),
+                    scopes=list(m.scopes),
+                ),
+            )
+            for edge in page.edges
+            for m in [edge.node]
+        ],
+        page_info=page.page_info,
+    )
+
+
+@strawberry.input
+class RegisterEnterpriseInput:
+    credit_code: str
+    name: str
+    legal_representative_id_number: str | None = strawberry.field(
+        default=None, description="Officers only; a citizen registers themself as representative."
+    )
+
+
+@strawberry.input
+class AuthorizeAgentInput:
+    enterprise_id: relay.GlobalID
+    agent_id_number: str
+    scopes: list[AgentScope]
+
+
+@strawberry.input
+class RevokeAgentInput:
+    enterprise_id: relay.GlobalID
+    agent_id: relay.GlobalID
+
+
+@strawberry.input
+class ChangeEnterpriseContactInput:
+    enterprise_id: relay.GlobalID
+    phone: str | None = None
+    address: str | None = None
+
+
+@strawberry.type
+class EnterprisePayload:
+    enterprise_id: strawberry.Private[UUID | None] = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+    @strawberry.field
+    async def enterprise(self, info: Info) -> Enterprise | None:
+        if self.enterprise_id is None:
+            return None
+        return await load_enterprise(info, self.enterprise_id)
+
+
+def _changed(info: Info, enterprise_id: UUID, position: int) -> EnterprisePayload:
+    info.context.wrote(position)
+    return EnterprisePayload(enterprise_id=enterprise_id)
+
+
+@strawberry.type
+class EnterpriseQueries:
+    @strawberry.field(description="An enterprise: its legal representative and agents, or staff.")
+    async def enterprise(self, info: Info, id: relay.GlobalID) -> Enterprise | None:
+        return await load_enterprise(info, parse_id(id, "Enterprise", "id"))
+
+
+@strawberry.type
+class EnterpriseMutations:
+    @strawberry.mutation
+    @reports_user_errors(EnterprisePayload)
+    async def register_enterprise(
+        self, info: Info, input: RegisterEnterpriseInput
+    ) -> EnterprisePayload:
+        enterprise, position = await blocking(
+            info.context.city.enterprises.register,
+            info.context.require(),
+            input.credit_code,
+            input.name,
+            input.legal_representative_id_number,
+        )
+        return _changed(info, enterprise.id, position)
+
+    @strawberry.mutation(description="The legal representative authorises an agent, with scopes.")
+    @reports_user_errors(EnterprisePayload)
+    async def authorize_agent(self, info: Info, input: AuthorizeAgentInput) -> EnterprisePayload:
+        enterprise_id = parse_id(input.enterprise_id, "Enterprise", "enterpriseId")
+        position = await blocking(
+            info.context.city.enterprises.authorise_agent,
+            info.context.require(),
+            enterprise_id,
+            input.agent_id_number,
+            [s.value for s in input.scopes],
+        )
+        return _changed(info, enterprise_id, position)
+
+    @strawberry.mutation
+    @reports_user_errors(EnterprisePayload)
+    async def revoke_agent(self, info: Info, input: RevokeAgentInput) -> EnterprisePayload:
+        enterprise_id = parse_id(input.enterprise_id, "Enterprise", "enterpriseId")
+        agent_id = parse_id(input.agent_id, "Citizen", "agentId")
+        position = await blocking(
+            info.context.city.enterprises.revoke_agent,
+            info.context.require(),
+            enterprise_id,
+            agent_id,
+        )
+        return _changed(info, enterprise_id, position)
+
+    @strawberry.mutation(description="Needs the PROFILE scope, or the legal representative.")
+    @reports_user_errors(EnterprisePayload)
+    async def change_enterprise_contact(
+        self, info: Info, input: ChangeEnterpriseContactInput
+    ) -> EnterprisePayload:
+        enterprise_id = parse_id(input.enterprise_id, "Enterprise", "enterpriseId")
+        position = await blocking(
+            info.context.city.enterprises.change_contact,
+            info.context.require(),
+            enterprise_id,
+            input.phone,
+            input.address,
+        )
+        return _changed(info, enterprise_id, position)

@@ -1,0 +1,63 @@
+"""The limits every request meets, and which errors a client may see.
+
+The depth and alias limits are validation rules. strawberry's limiter extensions build a
+new rule class each time they are made, and they are made per request (a shared extension
+instance would race across concurrent requests), so the validation cache, keyed by the
+rules, never hit and graphql-core validated every request again. The rule classes are
+built here once; each request's extension adds the same ones, and a repeated query costs
+parsing and validation nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+
+from mycity.domain.errors import UserError
+
+MAX_DEPTH = 10
+MAX_ALIASES = 15
+MAX_TOKENS = 2000
+CACHED_DOCUMENTS = 512
+
+RULES = (
+    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+)
+
+
+def should_mask_error(error: GraphQLError) -> bool:
+    """Mask internal errors; keep our own user errors and GraphQL's own validation errors."""
+    original = error.original_error
+    return original is not None and not isinstance(original, UserError | GraphQLError)
+
+
+def extensions() -> list[Any]:
+    """Factories, not instances: a shared instance would race across concurrent requests."""
+    factories: list[Any] = [
+        lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
+        lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
+        lambda: AddValidationRules(list(RULES)),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: MaskErrors(should_mask_error=should_mask_error),
+    ]
+    return factories
+
+
+class CitySchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """Log what went wrong inside; a refusal the user can fix is not worth a traceback."""
+        internal = [e for e in errors if not isinstance(e.original_error, UserError)]
+        if internal:
+            super().process_errors(internal, execution_context)

@@ -1,0 +1,110 @@
+"""Signing in and out: phone codes, logins, refreshing and revoking tokens."""
+
+from __future__ import annotations
+
+import strawberry
+
+from mycity.graphql.context import Info, blocking
+from mycity.graphql.errors import UserError, reports_user_errors
+from mycity.identity.tokens import TokenPair
+
+
+@strawberry.type
+class AuthTokens:
+    access_token: str
+    refresh_token: str
+    token_type: str
+    expires_in: int
+
+    @classmethod
+    def of(cls, pair: TokenPair) -> AuthTokens:
+        return cls(
+            access_token=pair.access_token,
+            refresh_token=pair.refresh_token,
+            token_type="Bearer",
+            expires_in=pair.expires_in,
+        )
+
+
+@strawberry.input
+class RequestPhoneCodeInput:
+    phone: str
+
+
+@strawberry.type
+class RequestPhoneCodePayload:
+    retry_after_seconds: int | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class LogInWithPhoneCodeInput:
+    phone: str
+    code: str
+
+
+@strawberry.input
+class LogInWithClientCredentialsInput:
+    client_id: str
+    client_secret: str
+
+
+@strawberry.input
+class RefreshTokensInput:
+    refresh_token: str
+
+
+@strawberry.type
+class TokensPayload:
+    tokens: AuthTokens | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class LogOutPayload:
+    logged_out: bool = False
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class SessionMutations:
+    @strawberry.mutation(description="Text a one-time code to a phone, to register or log in.")
+    @reports_user_errors(RequestPhoneCodePayload)
+    async def request_phone_code(
+        self, info: Info, input: RequestPhoneCodeInput
+    ) -> RequestPhoneCodePayload:
+        sessions = info.context.city.sessions
+        wait = await blocking(sessions.request_phone_code, input.phone)
+        return RequestPhoneCodePayload(retry_after_seconds=wait)
+
+    @strawberry.mutation
+    @reports_user_errors(TokensPayload)
+    async def log_in_with_phone_code(
+        self, info: Info, input: LogInWithPhoneCodeInput
+    ) -> TokensPayload:
+        sessions = info.context.city.sessions
+        pair = await blocking(sessions.log_in_with_phone_code, input.phone, input.code)
+        return TokensPayload(tokens=AuthTokens.of(pair))
+
+    @strawberry.mutation(description="Staff and partners log in with provisioned credentials.")
+    @reports_user_errors(TokensPayload)
+    async def log_in_with_client_credentials(
+        self, info: Info, input: LogInWithClientCredentialsInput
+    ) -> TokensPayload:
+        sessions = info.context.city.sessions
+        pair = await blocking(
+            sessions.log_in_with_client_credentials, input.client_id, input.client_secret
+        )
+        return TokensPayload(tokens=AuthTokens.of(pair))
+
+    @strawberry.mutation(description="Trade a refresh token for a new pair; each works once.")
+    @reports_user_errors(TokensPayload)
+    async def refresh_tokens(self, info: Info, input: RefreshTokensInput) -> TokensPayload:
+        pair = await blocking(info.context.city.sessions.refresh, input.refresh_token)
+        return TokensPayload(tokens=AuthTokens.of(pair))
+
+    @strawberry.mutation
+    @reports_user_errors(LogOutPayload)
+    async def log_out(self, info: Info, input: RefreshTokensInput) -> LogOutPayload:
+        await blocking(info.context.city.sessions.log_out, input.refresh_token)
+        return LogOutPayload(logged_out=True)

@@ -1,0 +1,14 @@
+"""Who may search the directory of citizens and enterprises."""
+
+from __future__ import annotations
+
+from mycity.domain.errors import Forbidden
+from mycity.identity.principal import STAFF_ROLES, Principal
+from mycity.policy.base import Grant
+
+
+def search(principal: Principal) -> Grant:
+    """Staff only; entries show masked ID numbers."""
+    if principal.role not in STAFF_ROLES:
+        raise Forbidden("The directory is for staff")
+    return Grant()

@@ -1,0 +1,129 @@
+"""A tracked process: it follows the log and records its answers with its position.
+
+A `Process` defines `policy(event, reply)`, registered per event class like a read
+model's `apply`; those classes are the topics it follows. For a page of events it loads
+and changes aggregates through the `Reply`, and the page's new events are saved together
+with the position of the page's last event, in one transaction (eventsourcing's process
+recorder, with its tracking table). So after a crash the page is answered again from the
+start, and never twice: a page whose start another runner has moved past is refused, and
+one that lost a race with a command on an aggregate is answered again on fresh state.
+
+A policy must be deterministic in the events it is given and the state it loads: it may
+run again after a crash or a lost race, and only its last run is saved. A refusal it can
+foresee (an application that cannot be licensed) is an event it records, not an
+exception: an exception stops the process at that page until the cause is fixed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from functools import singledispatchmethod
+from typing import Any, ClassVar, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import ProcessingEvent
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.utils import get_topic
+
+from mycity.projections.pages import read_pages
+from mycity.store.files import CityFiles
+
+log = logging.getLogger(__name__)
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class Reply:
+    """What a process changes while it answers one page, saved at once with its position."""
+
+    def __init__(self, files: CityFiles, tracking: Tracking, start: int) -> None:
+        self.files = files
+        self.processing: ProcessingEvent[UUID] = ProcessingEvent(tracking)
+        self.processing.saved_kwargs["tracked_from"] = start  # see store/recorders.py
+
+    def get(self, kind: type[A], aggregate_id: UUID) -> A:
+        """The aggregate as this page has changed it so far, else as stored."""
+        changed = self.processing.aggregates.get(aggregate_id)
+        if isinstance(changed, kind):
+            return changed
+        return self.files.get(kind, aggregate_id)
+
+    def find(self, aggregate_id: UUID) -> Aggregate | None:
+        changed = self.processing.aggregates.get(aggregate_id)
+        return changed if changed is not None else self.files.find(aggregate_id)  # type: ignore[return-value]
+
+    def save(self, *aggregates: Aggregate) -> None:
+        self.processing.collect_events(*aggregates)
+
+
+class Process:
+    name: ClassVar[str]
+    topics: ClassVar[tuple[str, ...]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        registry = cls.__dict__["policy"].dispatcher.registry
+        cls.topics = tuple(get_topic(c) for c in registry if c is not object)
+
+    @singledispatchmethod
+    def policy(self, event: Any, reply: Reply) -> None:
+        """Answer one event; register an implementation per event class."""
+
+
+class ProcessRunner:
+    """Feeds one process from the log, a page per transaction."""
+
+    def __init__(
+        self, files: CityFiles, process: Process, page_size: int = 100, tries: int = 3
+    ) -> None:
+        self.files = files
+        self.process = process
+        self.page_size = page_size
+        self.tries = tries
+
+    @property
+    def name(self) -> str:
+        return self.process.name
+
+    def setup(self) -> None:
+        """Track from the start of the log: a row to compare-and-set from."""
+        if self.files.recorder.max_tracking_id(self.name) is None:
+            with contextlib.suppress(IntegrityError):  # another runner did it first
+                self.files.recorder.insert_tracking(Tracking(self.name, 0))
+
+    def position(self) -> int:
+        return self.files.recorder.max_tracking_id(self.name) or 0
+
+    def run_once(self) -> int:
+        """Answer everything recorded so far; returns the number of events answered."""
+        start = self.position()
+        head = self.files.head()
+        answered = 0
+        if start >= head:
+            return 0
+        with read_pages(
+            self.files, start, head, topics=self.process.topics, page_size=self.page_size
+        ) as pages:
+            for page in pages:
+                if not self._answer(page.items, page.last, start):
+                    log.info("%s was advanced by another runner", self.name)
+                    break
+                answered += len(page.items)
+                start = page.last
+        return answered
+
+    def _answer(self, events: list[Any], last: int, start: int) -> bool:
+        """Answer a page and save it; False if another runner had already."""
+        for _ in range(self.tries):
+            reply = Reply(self.files, Tracking(self.name, last), start)
+            for event in events:
+                self.process.policy(event, reply)
+            try:
+                self.files.record(reply.processing)
+                return True
+            except IntegrityError:
+                if self.position() != start:
+                    return False
+        raise IntegrityError(f"{self.name}: the page after {start} kept losing races")

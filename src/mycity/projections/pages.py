@@ -1,0 +1,81 @@
+"""Reading the global log in pages, one page ahead of whoever folds them.
+
+Everything that follows the log (read models, processes) reads it here: pages of up to
+`page_size` records after a position, up to a head, filtered by topic, decoded into
+domain events or left as stored. A thread reads the next page while the caller folds the
+current one; it is stopped and joined when the caller stops iterating, however it stops.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Any]  # domain events, or stored notifications for raw readers
+    last: int  # the position this page reaches, even if none of its records matched
+
+
+@contextmanager
+def read_pages(
+    app: Any,
+    start: int,
+    head: int,
+    *,
+    topics: Sequence[str] = (),
+    raw: bool = False,
+    page_size: int = 1000,
+) -> Iterator[Iterator[Page]]:
+    """The pages after `start` up to `head`; the reader thread ends with the block."""
+    pending: queue.Queue[Page | BaseException | None] = queue.Queue(maxsize=2)
+    abandoned = threading.Event()
+
+    def hand_over(item: Page | BaseException | None) -> None:
+        while not abandoned.is_set():
+            try:
+                pending.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def read() -> None:
+        position = start
+        try:
+            while position < head and not abandoned.is_set():
+                notifications = app.recorder.select_notifications(
+                    start=position,
+                    limit=page_size,
+                    stop=head,
+                    topics=topics,
+                    inclusive_of_start=False,
+                )
+                items = (
+                    notifications if raw else [app.mapper.to_domain_event(n) for n in notifications]
+                )
+                full = len(notifications) == page_size
+                position = notifications[-1].id if full else head
+                hand_over(Page(list(items), position))
+        except BaseException as e:  # handed to the consumer, which re-raises it
+            hand_over(e)
+        else:
+            hand_over(None)
+
+    def consume() -> Iterator[Page]:
+        while (page := pending.get()) is not None:
+            if isinstance(page, BaseException):
+                raise page
+            yield page
+
+    reader = threading.Thread(target=read, daemon=True, name="log-pages")
+    reader.start()
+    try:
+        yield consume()
+    finally:
+        abandoned.set()
+        reader.join()

@@ -1,0 +1,214 @@
+"""Where read models keep their rows: one table per generation, and how far each reaches.
+
+A `ReadModelStore` is an eventsourcing `TrackingRecorder`: the rows a page of events
+changed and the position of the page's last event are written in one transaction, so a
+crash loses nothing and counts nothing twice. On PostgreSQL a page's rows travel as one
+JSON array in one statement; on SQLite as one `executemany`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
+
+from mycity.store.sql import Cursor, Database
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A read model's table: columns in order (the first is the key), and indexes."""
+
+    columns: tuple[tuple[str, str], ...]
+    indexes: tuple[tuple[str, ...], ...] = ()
+    json_columns: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def key(self) -> str:
+        return self.columns[0][0]
+
+    @property
+    def names(self) -> list[str]:
+        return [name for name, _ in self.columns]
+
+
+class ReadModelStore(TrackingRecorder):
+    """One generation of one read model: its rows, and how far into the log they reach."""
+
+    TRACKING_TABLE = "read_model_tracking"
+
+    def __init__(self, db: Database, name: str, spec: TableSpec, generation: int) -> None:
+        self.db = db
+        self.spec = spec
+        self.generation = generation
+        self.view_name = f"{name}_g{generation}"
+        self.table = db.table(self.view_name)
+        self.tracking = db.table(self.TRACKING_TABLE)
+
+    def create_table(self) -> None:
+        columns = ", ".join(f"{n} {t}" for n, t in self.spec.columns)
+        statements = [
+            f"CREATE TABLE IF NOT EXISTS {self.table} ({columns}, PRIMARY KEY ({self.spec.key}))"
+        ]
+        for index in self.spec.indexes:
+            index_name = f"{self.view_name}_{'_'.join(index)}"
+            statements.append(
+                f'CREATE INDEX IF NOT EXISTS "{index_name}" ON {self.table} ({", ".join(index)})'
+            )
+        self.db.create_tables(statements)
+
+    def drop_table(self) -> None:
+        with self.db.transaction() as cur:
+            cur.execute(f"DROP TABLE IF EXISTS {self.table}")
+            cur.execute(f"DELETE FROM {self.tracking} WHERE view = ?", (self.view_name,))
+
+    # -- eventsourcing's TrackingRecorder ---------------------------------------------------
+
+    def insert_tracking(self, tracking: Tracking) -> None:
+        with self.db.transaction() as cur:
+            self._advance(cur, tracking, expected=None)
+
+    def max_tracking_id(self, application_name: str) -> int | None:
+        with self.db.read() as cur:
+            row = cur.execute(
+                f"SELECT notification_id FROM {self.tracking} "
+                "WHERE view = ? AND application_name = ?",
+                (self.view_name, application_name),
+            ).fetchone()
+        return None if row is None else int(row["notification_id"])
+
+    # -- rows -------------------------------------------------------------------------------
+
+    def load(self, cur: Cursor, keys: Iterable[str]) -> dict[str, Row]:
+        return select_rows(cur, self.table, self.spec, keys)
+
+    def write(
+        self,
+        cur: Cursor,
+        changed: dict[str, Row | None],
+        tracking: Tracking,
+        expected: int | None,
+    ) -> None:
+        """Upsert the changed rows, delete the removed ones, and move the position.
+
+        `expected` is the position the rows were loaded at: if another runner moved it in
+        the meantime, the tracking update fails and the whole batch rolls back.
+        """
+        upserts = [row for row in changed.values() if row is not None]
+        deletes = [key for key, row in changed.items() if row is None]
+        if upserts and cur.dialect == "postgres":
+            self._upsert_postgres(cur, upserts)
+        elif upserts:
+            self._upsert_sqlite(cur, upserts)
+        if deletes:
+            cur.executemany(
+                f"DELETE FROM {self.table} WHERE {self.spec.key} = ?", [(k,) for k in deletes]
+            )
+        self._advance(cur, tracking, expected)
+
+    def _conflict_clause(self) -> str:
+        updates = ", ".join(f"{n} = excluded.{n}" for n in self.spec.names[1:])
+        return f"ON CONFLICT ({self.spec.key}) DO UPDATE SET {updates}"
+
+    def _upsert_sqlite(self, cur: Cursor, rows: list[Row]) -> None:
+        names = self.spec.names
+        cur.executemany(
+            f"INSERT INTO {self.table} ({', '.join(names)}) "
+            f"VALUES ({', '.join('?' * len(names))}) {self._conflict_clause()}",
+            [self._encode(row) for row in rows],
+        )
+
+    def _upsert_postgres(self, cur: Cursor, rows: list[Row]) -> None:
+        """One statement per page: the rows travel as one JSON array, expanded by the server
+        into the table's own row type (a JSON column's value arrives as its JSON text)."""
+        columns = ", ".join(self.spec.names)
+        cur.execute(
+            f"INSERT INTO {self.table} ({columns}) SELECT {columns} "
+            f"FROM json_populate_recordset(NULL::{self.table}, ?) {self._conflict_clause()}",
+            (json.dumps(rows, ensure_ascii=False),),
+        )
+
+    def _advance(self, cur: Cursor, tracking: Tracking, expected: int | None) -> None:
+        if expected is None:
+            moved = cur.execute(
+                f"UPDATE {self.tracking} SET notification_id = ? "
+                "WHERE view = ? AND application_name = ? AND notification_id < ?",
+                (
+                    tracking.notification_id,
+                    self.view_name,
+                    tracking.application_name,
+                    tracking.notification_id,
+                ),
+            ).rowcount
+        else:
+            moved = cur.execute(
+                f"UPDATE {self.tracking} SET notification_id = ? "
+                "WHERE view = ? AND application_name = ? AND notification_id = ?",
+                (tracking.notification_id, self.view_name, tracking.application_name, expected),
+            ).rowcount
+        if moved == 1:
+            return
+        if expected in (None, 0):
+            try:
+                cur.execute(
+                    f"INSERT INTO {self.tracking} (view, application_name, notification_id) "
+                    "VALUES (?, ?, ?)",
+                    (self.view_name, tracking.application_name, tracking.notification_id),
+                )
+                return
+            except Exception as e:  # a unique violation: someone else tracked first
+                raise IntegrityError(f"{self.view_name} was advanced concurrently") from e
+        raise IntegrityError(f"{self.view_name} is not at position {expected}")
+
+    def _encode(self, row: Row) -> list[Any]:
+        return [
+            json.dumps(row[n], ensure_ascii=False) if n in self.spec.json_columns else row[n]
+            for n in self.spec.names
+        ]
+
+
+def select_rows(cur: Cursor, table: str, spec: TableSpec, keys: Iterable[str]) -> dict[str, Row]:
+    """Rows by key, JSON columns decoded. PostgreSQL takes the keys as one array parameter
+    (one prepared statement whatever their number); SQLite takes them 500 at a time."""
+    keys = list(keys)
+    if cur.dialect == "postgres":
+        cur.execute(f"SELECT * FROM {table} WHERE {spec.key} = ANY(?)", (keys,))
+        found = cur.fetchall()
+    else:
+        found = []
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            marks = ", ".join("?" * len(chunk))
+            found += cur.execute(
+                f"SELECT * FROM {table} WHERE {spec.key} IN ({marks})", chunk
+            ).fetchall()
+    return {row[spec.key]: decode_row(spec, row) for row in found}
+
+
+def decode_row(spec: TableSpec, row: Any) -> Row:
+    return {n: json.loads(row[n]) if n in spec.json_columns else row[n] for n in spec.names}
+
+
+class LiveRows:
+    """A read model's rows as readers see them: through its view, which a rebuild repoints
+    at the new generation in one transaction. Each read model's typed reader wraps one."""
+
+    def __init__(self, db: Database, name: str, spec: TableSpec) -> None:
+        self.db = db
+        self.spec = spec
+        self.view = db.table(name)
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, Row]:
+        with self.db.read() as cur:
+            return select_rows(cur, self.view, self.spec, keys)
+
+    def select(self, where: str, params: list[Any]) -> list[Row]:
+        """Rows matching a condition on the view (`?` placeholders), decoded."""
+        with self.db.read() as cur:
+            found = cur.execute(f"SELECT * FROM {self.view} {where}", params).fetchall()
+        return [decode_row(self.spec, row) for row in found]

@@ -1,0 +1,52 @@
+"""Reading citizens' files: the profile screen, and the full identifiers where allowed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from mycity.domain.citizen import Citizen
+from mycity.identity.principal import Principal
+from mycity.policy import citizens as policy
+from mycity.projections.citizen_profile import CitizenProfiles, CitizenProfileView
+from mycity.reads.door import Door
+from mycity.store.files import CityFiles
+
+
+@dataclass(frozen=True)
+class Identifiers:
+    id_number: str
+    phone: str
+
+
+class CitizenReads:
+    read_models = ("citizen_profile",)  # what a request that wrote waits for before reading
+
+    def __init__(self, door: Door, files: CityFiles, profiles: CitizenProfiles) -> None:
+        self.door = door
+        self.files = files
+        self.profiles = profiles
+
+    def profile(self, principal: Principal, citizen_id: UUID) -> CitizenProfileView | None:
+        """The file as its profile screen shows it: identifiers masked."""
+        self.door.enter(
+            principal,
+            "citizen.profile",
+            [citizen_id],
+            lambda: policy.read_file(principal, citizen_id),
+        )
+        return self.profiles.get(citizen_id)
+
+    def identifiers(self, principal: Principal, citizen_id: UUID) -> Identifiers | None:
+        """The full ID number and phone, from the file itself, for whom the policy shows
+        them; None for other readers, who see the profile's masked ones."""
+        grant = self.door.enter(
+            principal,
+            "citizen.identifiers",
+            [citizen_id],
+            lambda: policy.read_file(principal, citizen_id),
+        )
+        if not grant.full >= policy.IDENTIFIERS:
+            return None
+        citizen = self.files.get(Citizen, citizen_id)
+        return Identifiers(citizen.id_number, citizen.phone)

@@ -1,0 +1,83 @@
+"""Reading enterprises: their profile, and the people shown on it.
+
+Who may read an enterprise depends on who its people are, so the row is read first and
+the rule asked with its members; nothing of it leaves before the rule has admitted it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from uuid import UUID
+
+from mycity.domain.errors import Forbidden
+from mycity.identity.principal import Principal
+from mycity.policy import enterprises as policy
+from mycity.projections.citizen_profile import CitizenProfiles
+from mycity.projections.enterprise_profile import EnterpriseProfiles, EnterpriseProfileView
+from mycity.reads.door import Door
+
+
+@dataclass(frozen=True)
+class PersonSummary:
+    """One of an enterprise's people as the others see them: name and masked ID number."""
+
+    id: UUID
+    name: str
+    id_number_masked: str
+
+
+class EnterpriseReads:
+    read_models = (
+        "enterprise_profile",
+        "citizen_profile",
+    )  # what a request that wrote waits for before reading
+
+    def __init__(self, door: Door, profiles: EnterpriseProfiles, citizens: CitizenProfiles) -> None:
+        self.door = door
+        self.profiles = profiles
+        self.citizens = citizens
+
+    def profile(self, principal: Principal, enterprise_id: UUID) -> EnterpriseProfileView | None:
+        """The enterprise, or FORBIDDEN for who is not one of its people nor staff."""
+        view = self.profiles.get(enterprise_id)
+        if view is not None:
+            self._enter(principal, view)
+        return view
+
+    def profiles_of(
+        self, principal: Principal, enterprise_ids: Iterable[UUID]
+    ) -> dict[UUID, EnterpriseProfileView]:
+        """Of these enterprises, those the caller may read (a list leaves the others out)."""
+        admitted = {}
+        for enterprise_id, view in self.profiles.get_many(enterprise_ids).items():
+            try:
+                self._enter(principal, view)
+            except Forbidden:
+                continue
+            admitted[enterprise_id] = view
+        return admitted
+
+    def _enter(self, principal: Principal, view: EnterpriseProfileView) -> None:
+        self.door.enter(
+            principal,
+            "enterprise.profile",
+            [view.id],
+            lambda: policy.read_enterprise(principal, view.members),
+        )
+
+    def people(
+        self, principal: Principal, enterprise: EnterpriseProfileView, people: Iterable[UUID]
+    ) -> dict[UUID, PersonSummary]:
+        """Some of the enterprise's people, for someone who may read the enterprise."""
+        wanted = [p for p in people if p in enterprise.members]
+        self.door.enter(
+            principal,
+            "enterprise.people",
+            wanted,
+            lambda: policy.read_enterprise(principal, enterprise.members),
+        )
+        return {
+            view.id: PersonSummary(view.id, view.name, view.id_number_masked)
+            for view in self.citizens.get_many(wanted).values()
+        }

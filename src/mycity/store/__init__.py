@@ -1,0 +1,1 @@
+"""The one event store (one eventsourcing `Application`), its group commit, our SQL."""

@@ -1,0 +1,112 @@
+"""The event store: one eventsourcing `Application` for every file in the city.
+
+One application means one global log, so one order of every fact the city records: the
+read models, the processes that follow the log, replays and the audit's tamper evidence
+all depend on it. This class holds only what every capability shares: getting an
+aggregate, saving (through the group commit), retrying a command that lost a race, and
+the log's head. The use cases live in `mycity.usecases`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, ProcessRecorder
+
+from mycity.domain.errors import ErrorCode, UserError
+from mycity.store.group_commit import GroupCommit
+
+T = TypeVar("T")
+A = TypeVar("A", bound=Aggregate)
+
+
+class CityFiles(Application[UUID]):
+    """Every citizen's and enterprise's file, in one log (the name fixes the table names)."""
+
+    name = "CityFiles"
+
+    def __init__(self, env: dict[str, str]) -> None:
+        super().__init__(env)
+        self.recorder: ProcessRecorder
+        self.on_saved: list[Callable[[], None]] = []
+        self.group_commit = GroupCommit(self._save_events)
+
+    def construct_recorder(self) -> ProcessRecorder:
+        """A process recorder: processes that follow the log save their events together
+        with their position in it, in one transaction (see `mycity.processes`)."""
+        return self.factory.process_recorder()
+
+    def _notify(self, recordings: list[Any]) -> None:
+        """After each save: wake whoever follows the log in this process."""
+        for listener in self.on_saved:
+            listener()
+
+    def get(self, kind: type[A], aggregate_id: UUID, field: str = "id") -> A:
+        """The aggregate, or NOT_FOUND naming the input field the id came from."""
+        try:
+            aggregate: Aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            aggregate = None  # type: ignore[assignment]
+        if not isinstance(aggregate, kind):
+            raise UserError(ErrorCode.NOT_FOUND, f"No such {kind.__name__.lower()}", field)
+        return aggregate
+
+    def find(self, aggregate_id: UUID) -> Aggregate | None:
+        try:
+            aggregate: Aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        return aggregate
+
+    def exists(self, aggregate_id: UUID) -> bool:
+        return aggregate_id in self.repository
+
+    def head(self) -> int:
+        """The position of the last event in the global log (0 when it is empty)."""
+        return self.recorder.max_notification_id() or 0
+
+    def commit(self, *aggregates: Aggregate) -> int:
+        """Save the aggregates' new events atomically, in a group commit with concurrent
+        commands; return the position of the last one, or the log's head if there was none
+        (so a caller waiting for read models sees at least what the command read)."""
+        events = [e for a in aggregates for e in a.collect_events()]
+        if not events:
+            return self.head()
+        position: int = self.group_commit.commit(events)[-1].notification.id
+        return position
+
+    def _save_events(self, events: Sequence[Any]) -> Sequence[Any]:
+        return self.save(*events)
+
+    def record(self, processing: ProcessingEvent[UUID]) -> None:
+        """Save a process's new events with its tracking position, in one transaction."""
+        recordings = self._record(processing)
+        self._take_snapshots(processing)
+        self._notify(recordings)
+
+    def update(self, kind: type[A], aggregate_id: UUID, command: Callable[[A], Any]) -> int:
+        """Load, run the command on the aggregate, save; again if another writer won."""
+
+        def attempt() -> int:
+            aggregate = self.get(kind, aggregate_id)
+            command(aggregate)
+            return self.commit(aggregate)
+
+        return self.retrying(attempt)
+
+    @staticmethod
+    def retrying(attempt: Callable[[], T], tries: int = 3) -> T:
+        """Re-run a command that lost a race with another writer on the same file."""
+        for _ in range(tries - 1):
+            try:
+                return attempt()
+            except IntegrityError:
+                continue
+        try:
+            return attempt()
+        except IntegrityError:
+            raise UserError(ErrorCode.CONCURRENT_CHANGE, "The file changed; try again") from None

@@ -1,0 +1,88 @@
+"""An enterprise's file: registration, its agents, its contact."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+
+from mycity.domain.enterprise import AgentScope, Enterprise
+from mycity.domain.errors import ErrorCode, Forbidden, UserError, checked
+from mycity.domain.identifiers import validate_credit_code, validate_resident_id
+from mycity.identity.principal import Principal
+from mycity.identity.subjects import SubjectIds
+from mycity.policy import enterprises as policy
+from mycity.policy.base import require_citizen
+from mycity.store.files import CityFiles
+
+
+class Enterprises:
+    def __init__(self, files: CityFiles, ids: SubjectIds) -> None:
+        self.files = files
+        self.ids = ids
+
+    def register(
+        self,
+        actor: Principal,
+        credit_code: str,
+        name: str,
+        legal_representative_id_number: str | None = None,
+    ) -> tuple[Enterprise, int]:
+        """A citizen registers their own enterprise; an officer may name another representative."""
+        if legal_representative_id_number and policy.can_register_for_others(actor):
+            number = checked(
+                "legalRepresentativeIdNumber", validate_resident_id, legal_representative_id_number
+            )
+            representative = self.ids.citizen(number)
+        elif legal_representative_id_number:
+            raise Forbidden("Only officers register an enterprise for someone else")
+        else:
+            representative = require_citizen(actor)
+        if not self.files.exists(representative):
+            raise UserError(
+                ErrorCode.LEGAL_REPRESENTATIVE_NOT_REGISTERED,
+                "The legal representative has no file",
+                "legalRepresentativeIdNumber",
+            )
+        code = checked("creditCode", validate_credit_code, credit_code)
+        enterprise = Enterprise.register(
+            id=self.ids.enterprise(code),
+            credit_code=code,
+            name=name,
+            legal_representative_id=representative,
+        )
+        try:
+            return enterprise, self.files.commit(enterprise)
+        except IntegrityError:
+            raise UserError(
+                ErrorCode.ALREADY_REGISTERED, "Already registered", "creditCode"
+            ) from None
+
+    def authorise_agent(
+        self, actor: Principal, enterprise_id: UUID, agent_id_number: str, scopes: list[str]
+    ) -> int:
+        number = checked("agentIdNumber", validate_resident_id, agent_id_number)
+        agent_id = self.ids.citizen(number)
+        if not self.files.exists(agent_id):
+            raise UserError(ErrorCode.NOT_FOUND, "The agent has no file", "agentIdNumber")
+        by = require_citizen(actor)
+        return self.files.update(
+            Enterprise,
+            enterprise_id,
+            lambda e: e.authorise_agent(agent_id=agent_id, scopes=scopes, by=by),
+        )
+
+    def revoke_agent(self, actor: Principal, enterprise_id: UUID, agent_id: UUID) -> int:
+        by = require_citizen(actor)
+        return self.files.update(
+            Enterprise, enterprise_id, lambda e: e.revoke_agent(agent_id=agent_id, by=by)
+        )
+
+    def change_contact(
+        self, actor: Principal, enterprise_id: UUID, phone: str | None, address: str | None
+    ) -> int:
+        def change(enterprise: Enterprise) -> None:
+            by = policy.require_scope(actor, enterprise, AgentScope.PROFILE)
+            enterprise.change_contact(phone=phone, address=address, by=by)
+
+        return self.files.update(Enterprise, enterprise_id, change)

@@ -1,0 +1,60 @@
+"""Signing in and out: phone codes, logins, refreshing and revoking tokens."""
+
+from __future__ import annotations
+
+from mycity.domain.citizen import Citizen
+from mycity.domain.errors import ErrorCode, UserError, checked
+from mycity.domain.identifiers import validate_phone
+from mycity.domain.phone import PhoneClaim
+from mycity.identity.credentials import Clients
+from mycity.identity.phone_codes import PhoneCodes
+from mycity.identity.principal import Principal
+from mycity.identity.subjects import SubjectIds
+from mycity.identity.tokens import TokenPair, Tokens
+from mycity.store.files import CityFiles
+
+
+class Sessions:
+    def __init__(
+        self,
+        files: CityFiles,
+        ids: SubjectIds,
+        phone_codes: PhoneCodes,
+        tokens: Tokens,
+        clients: Clients,
+    ) -> None:
+        self.files = files
+        self.ids = ids
+        self.phone_codes = phone_codes
+        self.tokens = tokens
+        self.clients = clients
+
+    def request_phone_code(self, phone: str) -> int:
+        """Text a one-time code; returns the seconds until another may be asked for."""
+        return self.phone_codes.send(checked("phone", validate_phone, phone))
+
+    def log_in_with_phone_code(self, phone: str, code: str) -> TokenPair:
+        phone = checked("phone", validate_phone, phone)
+        self.phone_codes.verify(phone, code)
+        principal = self.principal_for_phone(phone)
+        if principal is None:
+            raise UserError(ErrorCode.NOT_FOUND, "No file has this phone", "phone")
+        return self.tokens.issue(principal)
+
+    def log_in_with_client_credentials(self, client_id: str, secret: str) -> TokenPair:
+        client = self.clients.authenticate(client_id, secret)
+        return self.tokens.issue(client.principal())
+
+    def refresh(self, refresh_token: str) -> TokenPair:
+        return self.tokens.refresh(refresh_token)
+
+    def log_out(self, refresh_token: str) -> None:
+        self.tokens.revoke(refresh_token)
+
+    def principal_for_phone(self, phone: str) -> Principal | None:
+        """Who logs in with this (valid) phone once its code is verified: the file holding it."""
+        claim = self.files.find(self.ids.phone(phone))
+        if not isinstance(claim, PhoneClaim) or claim.citizen_id is None:
+            return None
+        citizen = self.files.get(Citizen, claim.citizen_id)
+        return Principal.of_citizen(citizen.id, citizen.name)

@@ -7,6 +7,7 @@ cannot be reached its tests skip and say why, except with CI=true, where that fa
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import threading
@@ -22,9 +23,10 @@ import uvicorn
 
 from mycity.app import create_app
 from mycity.bootstrap import City, build
+from mycity.demo import load_demo
 from mycity.identity.keys import KeyStore
 from mycity.settings import PhoneCodeSettings, ReadModelSettings, Settings
-from tests.helpers import CitizenFactory
+from tests.helpers import Api, CitizenFactory
 
 POSTGRES_URL = os.environ.get(
     "MYCITY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -120,3 +122,16 @@ def server(city: City) -> Iterator[str]:
     uvicorn_server.should_exit = True
     thread.join(timeout=10)
     live.close()
+
+
+@pytest.fixture
+def api(server: str, city: City) -> Api:
+    """A real GraphQL client against the served app."""
+    return Api(server, city.settings.sms_outbox)
+
+
+@pytest.fixture
+def demo(city: City) -> dict[str, dict[str, str]]:
+    """The demo data; the staff and partner logins by client id."""
+    load_demo(city)
+    return dict(json.loads((city.settings.data_dir / "demo-logins.json").read_text()))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import re
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,6 +97,14 @@ def citizen_id_by_phone(city: City, mobile: str) -> UUID | None:
     """The file that holds this phone, as logging in with it would find it."""
     principal = city.sessions.principal_for_phone(mobile)
     return principal and principal.citizen_id
+
+
+def join_all(threads: list[threading.Thread], timeout: float = 30) -> bool:
+    """Join every thread within one deadline; False if any is still running."""
+    deadline = time.monotonic() + timeout
+    for thread in threads:
+        thread.join(max(deadline - time.monotonic(), 0))
+    return not any(t.is_alive() for t in threads)
 
 
 OFFICER = Principal("officer-test", Role.OFFICER, "SAMR", "测试官员")

@@ -13,7 +13,7 @@ from gql.transport.exceptions import TransportQueryError
 from gql.transport.websockets import WebsocketsTransport
 
 from mycity.bootstrap import City
-from mycity.demo import CITIZENS, load_demo
+from mycity.demo import CITIZENS
 from mycity.projections.store import LiveRows
 from tests.helpers import Api, resident_id
 
@@ -23,19 +23,6 @@ ME = """{ me { role citizen { id name idNumber phone realNameLevel
 
 def memberships(me: dict[str, Any]) -> list[dict[str, Any]]:
     return [edge["node"] for edge in me["citizen"]["enterprises"]["edges"]]
-
-
-@pytest.fixture
-def api(server: str, city: City) -> Api:
-    return Api(server, city.settings.sms_outbox)
-
-
-@pytest.fixture
-def demo(city: City) -> dict[str, dict[str, str]]:
-    load_demo(city)
-    import json
-
-    return dict(json.loads((city.settings.data_dir / "demo-logins.json").read_text()))
 
 
 def test_demo_citizen_reads_own_profile_and_is_refused_another(api: Api, demo: object) -> None:

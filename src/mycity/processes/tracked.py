@@ -76,12 +76,19 @@ class ProcessRunner:
     """Feeds one process from the log, a page per transaction."""
 
     def __init__(
-        self, files: CityFiles, process: Process, page_size: int = 100, tries: int = 3
+        self,
+        files: CityFiles,
+        process: Process,
+        page_size: int = 100,
+        tries: int = 3,
+        idle_stretch: int = 10_000,
     ) -> None:
         self.files = files
         self.process = process
         self.page_size = page_size
         self.tries = tries
+        self.idle_stretch = idle_stretch
+        self._scanned = 0  # how far the log is known to hold nothing more for it
 
     @property
     def name(self) -> str:
@@ -97,8 +104,14 @@ class ProcessRunner:
         return self.files.recorder.max_tracking_id(self.name) or 0
 
     def run_once(self) -> int:
-        """Answer everything recorded so far; returns the number of events answered."""
-        start = self.position()
+        """Answer everything recorded so far; returns the number of events answered.
+
+        A stretch of the log with nothing for this process is skipped without a write (the
+        log's ids become visible in order, so nothing can appear in it later); its position
+        is recorded only once the stretch is `idle_stretch` long, to bound the re-reading
+        after a restart."""
+        tracked = self.position()
+        start = max(tracked, self._scanned)
         head = self.files.head()
         answered = 0
         if start >= head:
@@ -107,11 +120,14 @@ class ProcessRunner:
             self.files, start, head, topics=self.process.topics, page_size=self.page_size
         ) as pages:
             for page in pages:
-                if not self._answer(page.items, page.last, start):
+                if not page.items and page.last - tracked < self.idle_stretch:
+                    self._scanned = page.last
+                    continue
+                if not self._answer(page.items, page.last, tracked):
                     log.info("%s was advanced by another runner", self.name)
                     break
                 answered += len(page.items)
-                start = page.last
+                tracked = self._scanned = page.last
         return answered
 
     def _answer(self, events: list[Any], last: int, start: int) -> bool:

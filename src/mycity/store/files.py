@@ -86,7 +86,8 @@ class CityFiles(Application[UUID]):
         """Save a process's new events with its tracking position, in one transaction."""
         recordings = self._record(processing)
         self._take_snapshots(processing)
-        self._notify(recordings)
+        if recordings:
+            self._notify(recordings)
 
     def update(self, kind: type[A], aggregate_id: UUID, command: Callable[[A], Any]) -> int:
         """Load, run the command on the aggregate, save; again if another writer won."""

@@ -1,0 +1,136 @@
+"""Waiting for read models: only for those asked, woken by the runner, not by polling."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Sequence
+
+import pytest
+
+from mycity.bootstrap import City, build
+from mycity.graphql.context import blocking
+from tests.helpers import CitizenFactory, join_all
+
+
+def count_refreshes(city: City, monkeypatch: pytest.MonkeyPatch) -> list[Sequence[str]]:
+    """Every read of the positions from the store, as the waiters' fallback makes them."""
+    calls: list[Sequence[str]] = []
+    positions = city.read_models.positions
+    original = positions._refresh
+
+    def counted(names: Sequence[str]) -> dict[str, int]:
+        calls.append(names)
+        return original(names)
+
+    monkeypatch.setattr(positions, "_refresh", counted)
+    return calls
+
+
+def test_a_wait_waits_only_for_the_read_models_it_names(city: City, people: CitizenFactory) -> None:
+    people.register("甲")
+    head = city.files.head()
+    city.read_models.live("citizen_profile").run_once()  # the directory is left behind
+    assert city.read_models.wait(head, "citizen_profile", timeout=0.05) is True
+    assert city.read_models.wait(head, "directory", timeout=0.05) is False
+    assert city.read_models.wait(head, timeout=0.05) is False  # none named: all of them
+    with pytest.raises(KeyError):
+        city.read_models.wait(head, "no_such_view", timeout=0.05)
+
+
+def test_a_waiter_is_woken_by_the_runner_without_polling(
+    city: City, people: CitizenFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    city.read_models.catch_up()
+    city.read_models.wait(city.files.head(), "citizen_profile", timeout=1)  # positions known
+    monkeypatch.setattr(city.read_models.positions, "fallback", 30.0)
+    refreshes = count_refreshes(city, monkeypatch)
+    people.register("乙")
+    head = city.files.head()
+    answers: list[bool] = []
+    waiter = threading.Thread(
+        target=lambda: answers.append(city.read_models.wait(head, "citizen_profile", timeout=20))
+    )
+    waiter.start()
+    city.read_models.live("citizen_profile").run_once()
+    assert join_all([waiter], timeout=10)
+    assert answers == [True]
+    assert refreshes == []  # the runner's word was enough: no query made by the waiter
+
+
+def test_the_async_wait_holds_no_thread(city: City, people: CitizenFactory) -> None:
+    people.register("丙")
+    head = city.files.head()
+
+    async def wait_while_the_runner_runs() -> tuple[bool, bool]:
+        late = await city.read_models.reached(head, "directory", blocking=blocking, timeout=0.05)
+        waiting = asyncio.ensure_future(
+            city.read_models.reached(head, "directory", blocking=blocking, timeout=20)
+        )
+        await asyncio.sleep(0)
+        await asyncio.to_thread(city.read_models.live("directory").run_once)
+        return late, await asyncio.wait_for(waiting, 10)
+
+    assert asyncio.run(wait_while_the_runner_runs()) == (False, True)
+
+
+def test_a_lost_word_is_made_up_for_by_reading_the_store(
+    city: City, people: CitizenFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    city.read_models.catch_up()
+    city.read_models.wait(city.files.head(), "directory", timeout=1)
+    people.register("丁")
+    head = city.files.head()
+    monkeypatch.setattr(city.read_models.announcer, "advanced", lambda *a: None)  # lost
+    city.read_models.live("directory").run_once()
+    assert city.read_models.wait(head, "directory", timeout=5) is True
+
+
+def test_another_process_hears_how_far_the_runner_got(
+    city: City, people: CitizenFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL a server without a runner learns each page from NOTIFY."""
+    if not city.settings.is_postgres:
+        pytest.skip("NOTIFY is PostgreSQL's; SQLite servers each run their own runner")
+    server = build(city.settings)  # another process: its own pools, positions, listener
+    try:
+        server.listen()
+        server.read_models.wait(city.files.head(), "citizen_profile", timeout=1)
+        monkeypatch.setattr(server.read_models.positions, "fallback", 30.0)
+        refreshes = count_refreshes(server, monkeypatch)
+        people.register("戊")
+        head = city.files.head()
+        answers: list[bool] = []
+        waiter = threading.Thread(
+            target=lambda: answers.append(
+                server.read_models.wait(head, "citizen_profile", timeout=20)
+            )
+        )
+        waiter.start()
+        city.read_models.live("citizen_profile").run_once()  # the runner is in "city"
+        assert join_all([waiter], timeout=15)
+        assert answers == [True] and refreshes == []
+    finally:
+        server.close()
+
+
+def test_a_command_answer_costs_few_queries_while_it_waits(
+    city: City, people: CitizenFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The old wait asked every read model's position twice every 5 ms."""
+    person = people.register("己")
+    city.read_models.catch_up()
+    city.read_models.wait(city.files.head(), timeout=1)
+    refreshes = count_refreshes(city, monkeypatch)
+    stop = threading.Event()
+    runner = threading.Thread(target=city.runner().run_forever, args=(stop,))
+    runner.start()
+    try:
+        for i in range(10):
+            position = city.citizens.change_contact(person.principal, None, None, f"{i}号")
+            assert city.read_models.wait(position, "citizen_profile", timeout=10)
+    finally:
+        stop.set()
+        city.read_models.wake.set()
+        assert join_all([runner])
+    assert len(refreshes) <= 10  # at most a fallback read now and then, not dozens each

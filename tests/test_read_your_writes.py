@@ -27,6 +27,20 @@ def count_refreshes(city: City, monkeypatch: pytest.MonkeyPatch) -> list[Sequenc
     return calls
 
 
+def wait_while_the_runner_runs(waiting: City, running: City, position: int) -> list[bool]:
+    """`waiting` waits for citizen_profile to reach `position` while `running` folds."""
+    answers: list[bool] = []
+    waiter = threading.Thread(
+        target=lambda: answers.append(
+            waiting.read_models.wait(position, "citizen_profile", timeout=20)
+        )
+    )
+    waiter.start()
+    running.read_models.live("citizen_profile").run_once()
+    assert join_all([waiter], timeout=15)
+    return answers
+
+
 def test_a_wait_waits_only_for_the_read_models_it_names(city: City, people: CitizenFactory) -> None:
     people.register("甲")
     head = city.files.head()
@@ -47,14 +61,7 @@ def test_a_waiter_is_woken_by_the_runner_without_polling(
     refreshes = count_refreshes(city, monkeypatch)
     people.register("乙")
     head = city.files.head()
-    answers: list[bool] = []
-    waiter = threading.Thread(
-        target=lambda: answers.append(city.read_models.wait(head, "citizen_profile", timeout=20))
-    )
-    waiter.start()
-    city.read_models.live("citizen_profile").run_once()
-    assert join_all([waiter], timeout=10)
-    assert answers == [True]
+    assert wait_while_the_runner_runs(city, city, head) == [True]
     assert refreshes == []  # the runner's word was enough: no query made by the waiter
 
 
@@ -100,16 +107,8 @@ def test_another_process_hears_how_far_the_runner_got(
         refreshes = count_refreshes(server, monkeypatch)
         people.register("戊")
         head = city.files.head()
-        answers: list[bool] = []
-        waiter = threading.Thread(
-            target=lambda: answers.append(
-                server.read_models.wait(head, "citizen_profile", timeout=20)
-            )
-        )
-        waiter.start()
-        city.read_models.live("citizen_profile").run_once()  # the runner is in "city"
-        assert join_all([waiter], timeout=15)
-        assert answers == [True] and refreshes == []
+        assert wait_while_the_runner_runs(server, city, head) == [True]  # runner in "city"
+        assert refreshes == []
     finally:
         server.close()
 

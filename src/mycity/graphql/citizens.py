@@ -100,17 +100,6 @@ class RegisterCitizenInput:
     code: str = strawberry.field(description="The code sent to the phone by requestPhoneCode.")
 
 
-@strawberry.type
-class RegisterCitizenPayload:
-    tokens: AuthTokens | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
-    citizen_id: strawberry.Private[UUID | None] = None
-
-    @strawberry.field
-    async def citizen(self, info: Info) -> Citizen | None:
-        return None if self.citizen_id is None else await load_citizen(info, self.citizen_id)
-
-
 @strawberry.input
 class VerifyRealNameInput:
     client_mutation_id: str | None = None
@@ -138,6 +127,11 @@ class CitizenPayload:
     @strawberry.field
     async def citizen(self, info: Info) -> Citizen | None:
         return None if self.citizen_id is None else await load_citizen(info, self.citizen_id)
+
+
+@strawberry.type
+class RegisterCitizenPayload(CitizenPayload):
+    tokens: AuthTokens | None = None
 
 
 def _changed(info: Info, citizen_id: UUID, position: int) -> CitizenPayload:

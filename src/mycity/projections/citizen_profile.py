@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import singledispatchmethod
@@ -13,7 +12,7 @@ from mycity.domain.citizen import Citizen, RealNameLevel
 from mycity.domain.enterprise import AgentScope, Enterprise
 from mycity.domain.identifiers import mask_id_number, mask_phone
 from mycity.projections.fold import RowProjection, touched
-from mycity.projections.store import LiveRows, Row, TableSpec
+from mycity.projections.store import LiveRows, Row, TableSpec, ViewsById
 
 
 class CitizenProfile(RowProjection):
@@ -134,15 +133,8 @@ class CitizenProfileView:
         )
 
 
-class CitizenProfiles:
+class CitizenProfiles(ViewsById[CitizenProfileView]):
     """The reader of `citizen_profile`; only `mycity.reads` uses it (the one door)."""
 
     def __init__(self, rows: LiveRows) -> None:
-        self.rows = rows
-
-    def get(self, citizen_id: UUID) -> CitizenProfileView | None:
-        return self.get_many([citizen_id]).get(citizen_id)
-
-    def get_many(self, citizen_ids: Iterable[UUID]) -> dict[UUID, CitizenProfileView]:
-        found = self.rows.get_many(str(i) for i in citizen_ids)
-        return {UUID(key): CitizenProfileView.of(row) for key, row in found.items()}
+        super().__init__(rows, CitizenProfileView.of)

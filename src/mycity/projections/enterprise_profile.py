@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import singledispatchmethod
@@ -12,7 +11,7 @@ from uuid import UUID
 from mycity.domain.enterprise import AgentScope, Enterprise
 from mycity.domain.identifiers import mask_phone
 from mycity.projections.fold import RowProjection, touched
-from mycity.projections.store import LiveRows, Row, TableSpec
+from mycity.projections.store import LiveRows, Row, TableSpec, ViewsById
 
 
 class EnterpriseProfile(RowProjection):
@@ -132,15 +131,8 @@ class EnterpriseProfileView:
         )
 
 
-class EnterpriseProfiles:
+class EnterpriseProfiles(ViewsById[EnterpriseProfileView]):
     """The reader of `enterprise_profile`; only `mycity.reads` uses it (the one door)."""
 
     def __init__(self, rows: LiveRows) -> None:
-        self.rows = rows
-
-    def get(self, enterprise_id: UUID) -> EnterpriseProfileView | None:
-        return self.get_many([enterprise_id]).get(enterprise_id)
-
-    def get_many(self, enterprise_ids: Iterable[UUID]) -> dict[UUID, EnterpriseProfileView]:
-        found = self.rows.get_many(str(i) for i in enterprise_ids)
-        return {UUID(key): EnterpriseProfileView.of(row) for key, row in found.items()}
+        super().__init__(rows, EnterpriseProfileView.of)

@@ -9,15 +9,17 @@ JSON array in one statement; on SQLite as one `executemany`.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
+from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
 
 from mycity.store.sql import Cursor, Database
 
 Row = dict[str, Any]
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -212,3 +214,18 @@ class LiveRows:
         with self.db.read() as cur:
             found = cur.execute(f"SELECT * FROM {self.view} {where}", params).fetchall()
         return [decode_row(self.spec, row) for row in found]
+
+
+class ViewsById(Generic[V]):
+    """A typed reader of a read model keyed by a file's id: rows as frozen views."""
+
+    def __init__(self, rows: LiveRows, view: Callable[[Row], V]) -> None:
+        self.rows = rows
+        self.view = view
+
+    def get(self, key: UUID) -> V | None:
+        return self.get_many([key]).get(key)
+
+    def get_many(self, keys: Iterable[UUID]) -> dict[UUID, V]:
+        found = self.rows.get_many(str(k) for k in keys)
+        return {UUID(key): self.view(row) for key, row in found.items()}

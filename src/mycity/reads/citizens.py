@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 from uuid import UUID
 
 from mycity.domain.citizen import Citizen
@@ -19,13 +20,14 @@ class Identifiers:
     phone: str
 
 
+@dataclass(frozen=True)
 class CitizenReads:
-    read_models = ("citizen_profile",)  # what a request that wrote waits for before reading
+    # What a request that wrote waits for before reading.
+    read_models: ClassVar[tuple[str, ...]] = ("citizen_profile",)
 
-    def __init__(self, door: Door, files: CityFiles, profiles: CitizenProfiles) -> None:
-        self.door = door
-        self.files = files
-        self.profiles = profiles
+    door: Door
+    files: CityFiles
+    profiles: CitizenProfiles
 
     def profile(self, principal: Principal, citizen_id: UUID) -> CitizenProfileView | None:
         """The file as its profile screen shows it: identifiers masked."""

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 from mycity.identity.principal import Principal
 from mycity.policy import directory as policy
 from mycity.projections.directory import DirectoryEntries, DirectoryEntryView
 from mycity.reads.door import Door
 
 
+@dataclass(frozen=True)
 class DirectoryReads:
-    read_models = ("directory",)  # what a request that wrote waits for before reading
+    # What a request that wrote waits for before reading.
+    read_models: ClassVar[tuple[str, ...]] = ("directory",)
 
-    def __init__(self, door: Door, entries: DirectoryEntries) -> None:
-        self.door = door
-        self.entries = entries
+    door: Door
+    entries: DirectoryEntries
 
     def search(
         self,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import ClassVar
 from uuid import UUID
 
 from mycity.domain.errors import Forbidden
@@ -27,16 +28,14 @@ class PersonSummary:
     id_number_masked: str
 
 
+@dataclass(frozen=True)
 class EnterpriseReads:
-    read_models = (
-        "enterprise_profile",
-        "citizen_profile",
-    )  # what a request that wrote waits for before reading
+    # What a request that wrote waits for before reading.
+    read_models: ClassVar[tuple[str, ...]] = ("enterprise_profile", "citizen_profile")
 
-    def __init__(self, door: Door, profiles: EnterpriseProfiles, citizens: CitizenProfiles) -> None:
-        self.door = door
-        self.profiles = profiles
-        self.citizens = citizens
+    door: Door
+    profiles: EnterpriseProfiles
+    citizens: CitizenProfiles
 
     def profile(self, principal: Principal, enterprise_id: UUID) -> EnterpriseProfileView | None:
         """The enterprise, or FORBIDDEN for who is not one of its people nor staff."""

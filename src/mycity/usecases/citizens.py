@@ -33,20 +33,13 @@ class SignedUp:
     position: int
 
 
+@dataclass(frozen=True)
 class Citizens:
-    def __init__(
-        self,
-        files: CityFiles,
-        ids: SubjectIds,
-        phone_codes: PhoneCodes,
-        tokens: Tokens,
-        real_names: RealNameCheck,
-    ) -> None:
-        self.files = files
-        self.ids = ids
-        self.phone_codes = phone_codes
-        self.tokens = tokens
-        self.real_names = real_names
+    files: CityFiles
+    ids: SubjectIds
+    phone_codes: PhoneCodes
+    tokens: Tokens
+    real_names: RealNameCheck
 
     def sign_up(self, id_number: str, name: str, phone: str, code: str) -> SignedUp:
         """Open a file for whoever proves the phone with its code, and sign them in.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
@@ -16,10 +17,10 @@ from mycity.policy.base import require_citizen
 from mycity.store.files import CityFiles
 
 
+@dataclass(frozen=True)
 class Enterprises:
-    def __init__(self, files: CityFiles, ids: SubjectIds) -> None:
-        self.files = files
-        self.ids = ids
+    files: CityFiles
+    ids: SubjectIds
 
     def register(
         self,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from mycity.domain.citizen import Citizen
 from mycity.domain.errors import ErrorCode, UserError, checked
 from mycity.domain.identifiers import validate_phone
@@ -14,20 +16,13 @@ from mycity.identity.tokens import TokenPair, Tokens
 from mycity.store.files import CityFiles
 
 
+@dataclass(frozen=True)
 class Sessions:
-    def __init__(
-        self,
-        files: CityFiles,
-        ids: SubjectIds,
-        phone_codes: PhoneCodes,
-        tokens: Tokens,
-        clients: Clients,
-    ) -> None:
-        self.files = files
-        self.ids = ids
-        self.phone_codes = phone_codes
-        self.tokens = tokens
-        self.clients = clients
+    files: CityFiles
+    ids: SubjectIds
+    phone_codes: PhoneCodes
+    tokens: Tokens
+    clients: Clients
 
     def request_phone_code(self, phone: str) -> int:
         """Text a one-time code; returns the seconds until another may be asked for."""

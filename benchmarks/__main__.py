@@ -13,6 +13,11 @@ REGISTRY: dict[str, tuple[str, str]] = {
         "citizen registrations/s vs raw event appends, and read-model rebuild events/s vs raw "
         "reads, on SQLite and PostgreSQL",
     ),
+    "http": (
+        "benchmarks.http",
+        "mycity over HTTP (2 workers, wrk): throughput, latency at half load and at 1 "
+        "connection of a read and a write, vs a strawberry hello-world, under uvloop and asyncio",
+    ),
 }
 
 

@@ -57,7 +57,6 @@ QUERIES = ("hello", "me", "write")
 WORKERS = 2
 CONNECTIONS = 32  # closed loop, for throughput
 OPEN_CONNECTIONS = 32  # open loop: requests that can be in flight at once
-NO_DELAY_HTTP = "mycity.server:NoDelayHttpTools"  # as `mycity serve` uses it
 TOKEN_SECONDS = "7200"  # access tokens outlive the run
 
 THROUGHPUT_TARGETS = {"me": 0.5, "write": 0.3}  # ratio to hello's req/s, at least
@@ -80,8 +79,8 @@ class Sizes:
 
 def sizes(quick: bool) -> Sizes:
     if quick:
-        return Sizes(40, 1, 2, 3, 2, 1, attempts=1)
-    return Sizes(200, 2, 10, 20, 8, 8, attempts=2)
+        return Sizes(100, 1, 2, 3, 2, 1, attempts=1)
+    return Sizes(1000, 2, 10, 20, 8, 8, attempts=2)
 
 
 def choose_store(report: Report) -> str:
@@ -111,9 +110,9 @@ def city_environment(stack: ExitStack, store: str, keys: Path, tmp: Path) -> dic
 
 def hello_command(port: int, loop: str) -> list[str]:
     return [
-        *(sys.executable, "-m", "uvicorn", "benchmarks.hello:create_app", "--factory"),
+        *(sys.executable, "-m", "mycity.server", "benchmarks.hello:create_app"),
         *("--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS)),
-        *("--http", NO_DELAY_HTTP, "--loop", loop, "--log-level", "info"),
+        *("--loop", loop),
     ]
 
 

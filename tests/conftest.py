@@ -92,7 +92,7 @@ def people(city: City) -> CitizenFactory:
     return CitizenFactory(city)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -102,7 +102,7 @@ def _free_port() -> int:
 def server(city: City) -> Iterator[str]:
     """The real ASGI app served by uvicorn on a free port, read models kept inline."""
     live = build(replace(city.settings, read_models=ReadModelSettings(inline=True)))
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(
         create_app(city=live),
         host="127.0.0.1",

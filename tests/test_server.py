@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +17,7 @@ import httpx
 import pytest
 import uvicorn
 
+from tests.conftest import free_port
 from tests.helpers import join_all
 
 
@@ -68,3 +73,42 @@ def test_accepted_connections_do_not_wait_for_delayed_acks(
         assert client.get(url).text == "hello"  # the connection stays open (keep-alive)
         flags = no_delay_of_open_connections(server)
         assert flags and all(bool(f) == bool(expected) for f in flags), flags
+
+
+def pid_app() -> Any:
+    """An app that answers with the process serving it."""
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": str(os.getpid()).encode()})
+
+    return app
+
+
+def test_workers_each_listen_and_share_the_connections(tmp_path: Any) -> None:
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "mycity.server", "tests.test_server:pid_app"),
+            *("--port", str(port), "--workers", "2", "--loop", "asyncio"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        pids = set()
+        for _ in range(400):
+            try:
+                with httpx.Client() as client:  # a new connection each time
+                    pids.add(client.get(f"http://127.0.0.1:{port}/").text)
+            except httpx.TransportError:
+                threading.Event().wait(0.05)  # not listening yet
+            if len(pids) == 2:
+                break
+        assert len(pids) == 2, pids  # both workers took connections
+        assert str(server.pid) not in pids  # the parent only supervises
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=20) == 0

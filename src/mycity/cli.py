@@ -55,6 +55,7 @@ def serve(
     loop: Annotated[str, typer.Option(help="auto (uvloop if installed), asyncio or uvloop.")] = (
         "auto"
     ),
+    access_log: Annotated[bool, typer.Option(help="Log every request (uvicorn's log).")] = False,
     demo: Annotated[bool, typer.Option(help="Load the demo data first (idempotent).")] = False,
 ) -> None:
     """Run the API with uvicorn (GraphQL at /graphql)."""
@@ -66,7 +67,7 @@ def serve(
 
         typer.echo(load_demo(city))
     try:
-        run(city, host=host, port=port, workers=workers, loop=loop)
+        run(city, workers=workers, host=host, port=port, loop=loop, access_log=access_log)
     finally:
         city.close()
 

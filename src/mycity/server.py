@@ -1,17 +1,32 @@
-"""Serving the app with uvicorn: one process, or N workers beside one read-model runner.
+"""Serving the app with uvicorn: one process, or N workers beside one runner.
 
-uvicorn never sets TCP_NODELAY on the sockets its multi-worker mode accepts, so every
-keep-alive response waits for the client's delayed ACK (about 40 ms, Nagle's algorithm);
-uvloop happens to set it, asyncio's loop does not. The protocols here set it on every
-accepted connection, whatever the loop.
+Two things uvicorn's own multi-worker mode gets wrong for us, fixed here:
+
+- It never sets TCP_NODELAY on the sockets its workers accept (they are made with protocol
+  number 0, which asyncio does not take for TCP), so every keep-alive response waits for the
+  client's delayed ACK (about 40 ms, Nagle's algorithm); uvloop happens to set it, asyncio's
+  loop does not. The protocols here set it on every accepted connection.
+- Its workers share one listening socket, and whichever is awake takes a burst of new
+  connections: 32 at once often all land in one worker, which then does all the work.
+  Here each worker listens on a socket of its own on the same port (SO_REUSEPORT), and the
+  kernel spreads connections over them.
+
+`python -m mycity.server MODULE:FACTORY --port P --workers N` serves any ASGI app factory
+this way (the `http` benchmark serves its hello-world with it, to compare like with like).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import logging
+import multiprocessing
 import os
+import signal
 import socket
 import threading
+from multiprocessing.connection import wait
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 import uvicorn
@@ -19,6 +34,8 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from mycity.bootstrap import City
+
+log = logging.getLogger(__name__)
 
 
 def _no_delay(transport: asyncio.BaseTransport) -> None:
@@ -39,32 +56,17 @@ class NoDelayH11(H11Protocol):
         super().connection_made(transport)
 
 
-# Import strings: uvicorn hands its config to worker processes it spawns.
+# Import strings: each worker process builds its own config.
 HTTP_PROTOCOLS = {
     "httptools": "mycity.server:NoDelayHttpTools",
     "h11": "mycity.server:NoDelayH11",
 }
 
 
-def serve(
-    city: City,
-    *,
-    host: str,
-    port: int,
-    workers: int = 1,
-    loop: str = "auto",
-    http: str = "httptools",
-    access_log: bool = True,
-) -> None:
-    """Serve until interrupted.
-
-    With one worker the app runs in this process and keeps its read models itself (unless
-    the settings say a separate runner does). With several on PostgreSQL, each worker
-    builds its own app from the environment, while this process runs the one runner for
-    all of them (runners in every worker would each fold every event) and NOTIFY tells
-    the workers how far it got.
-    """
-    options: dict[str, Any] = {
+def options(
+    host: str, port: int, loop: str = "auto", http: str = "httptools", access_log: bool = False
+) -> dict[str, Any]:
+    return {
         "host": host,
         "port": port,
         "loop": loop,
@@ -73,16 +75,26 @@ def serve(
         "log_level": "info",
         "timeout_graceful_shutdown": 10,
     }
+
+
+def serve(city: City, *, workers: int = 1, **server: Any) -> None:
+    """Serve until interrupted.
+
+    With one worker the app runs in this process and keeps its read models itself (unless
+    the settings say a separate runner does). With several on PostgreSQL, this process runs
+    the one runner for all of them (runners in every worker would each fold every event)
+    and NOTIFY tells the workers how far it got; on SQLite, which cannot notify other
+    processes, each worker keeps its own runner.
+    """
+    config = options(**server)
     if workers == 1:
         from mycity.app import create_app
 
-        uvicorn.run(create_app(city=city), **options)
+        uvicorn.run(create_app(city=city), **config)
         return
     stop = threading.Event()
     runner = None
     if city.settings.read_models.inline and city.settings.is_postgres:
-        # On SQLite there is no NOTIFY to tell the workers how far it got: each worker
-        # keeps its own runner, woken by its own saves.
         city.listen()
         runner = threading.Thread(
             target=city.runner().run_forever, args=(stop,), name="runner", daemon=True
@@ -90,9 +102,84 @@ def serve(
         runner.start()
         os.environ["MYCITY_INLINE_PROJECTIONS"] = "0"  # read by the workers' settings
     try:
-        uvicorn.run("mycity.app:create_app", factory=True, workers=workers, **options)
+        run_workers("mycity.app:create_app", workers, config)
     finally:
         stop.set()
         city.read_models.wake.set()
         if runner:
             runner.join(timeout=10)
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket on the port that other workers' sockets share (SO_REUSEPORT)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    return sock
+
+
+def _worker(factory: str, config: dict[str, Any]) -> None:
+    sock = listening_socket(config["host"], config["port"])
+    uvicorn.Server(uvicorn.Config(factory, factory=True, **config)).run(sockets=[sock])
+
+
+def run_workers(factory: str, workers: int, config: dict[str, Any]) -> None:
+    """N processes, each serving `factory`'s app on its own socket; a worker that dies is
+    started again; SIGINT or SIGTERM stops them all (gracefully, then for good)."""
+    listening_socket(config["host"], config["port"]).close()  # a taken port fails here, once
+    spawn = multiprocessing.get_context("spawn")
+    stopping = threading.Event()
+
+    def start() -> BaseProcess:
+        process = spawn.Process(target=_worker, args=(factory, config), daemon=False)
+        process.start()
+        return process
+
+    def stop(signum: int, frame: Any) -> None:
+        stopping.set()
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    processes = [start() for _ in range(workers)]
+    log.info("Serving on %s:%s with %d workers", config["host"], config["port"], workers)
+    try:
+        while not stopping.is_set():
+            wait([p.sentinel for p in processes], timeout=0.5)
+            for i, process in enumerate(processes):
+                if not process.is_alive() and not stopping.is_set():
+                    log.warning(
+                        "Worker %s exited (%s); starting another", process.pid, process.exitcode
+                    )
+                    processes[i] = start()
+    finally:
+        for process in processes:
+            if process.is_alive() and process.pid is not None:
+                os.kill(process.pid, signal.SIGTERM)
+        for process in processes:
+            process.join(timeout=15)
+            if process.is_alive():
+                process.kill()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m mycity.server", description=__doc__)
+    parser.add_argument("factory", help="MODULE:FUNCTION that returns an ASGI app")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--loop", default="auto", choices=["auto", "asyncio", "uvloop"])
+    parser.add_argument("--access-log", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO)
+    run_workers(
+        args.factory,
+        args.workers,
+        options(args.host, args.port, args.loop, access_log=args.access_log),
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -15,6 +15,13 @@ def _flag(value: str | None, default: bool) -> bool:
 
 
 @dataclass(frozen=True)
+class StoreSettings:
+    # Files kept decoded in each process, brought up to date from the store on each read
+    # (eventsourcing's aggregate cache with fast-forward): a long file is not replayed.
+    aggregate_cache: int = 10_000
+
+
+@dataclass(frozen=True)
 class TokenSettings:
     access_seconds: int = 15 * 60
     refresh_seconds: int = 30 * 24 * 3600
@@ -41,6 +48,7 @@ class Settings:
     database_url: str
     keys_dir: Path
     dev_mode: bool = False
+    store: StoreSettings = field(default_factory=StoreSettings)
     tokens: TokenSettings = field(default_factory=TokenSettings)
     phone_codes: PhoneCodeSettings = field(default_factory=PhoneCodeSettings)
     read_models: ReadModelSettings = field(default_factory=ReadModelSettings)
@@ -67,6 +75,9 @@ class Settings:
             database_url=env.get("MYCITY_DATABASE_URL") or str(data_dir / "mycity.sqlite"),
             keys_dir=Path(env.get("MYCITY_KEYS_DIR") or data_dir / "keys").resolve(),
             dev_mode=_flag(env.get("MYCITY_DEV"), False),
+            store=StoreSettings(
+                aggregate_cache=int(env.get("MYCITY_AGGREGATE_CACHE") or 10_000),
+            ),
             tokens=TokenSettings(
                 access_seconds=int(env.get("MYCITY_ACCESS_TOKEN_SECONDS") or 900),
                 refresh_seconds=int(env.get("MYCITY_REFRESH_TOKEN_SECONDS") or 30 * 24 * 3600),

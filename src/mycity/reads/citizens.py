@@ -50,5 +50,5 @@ class CitizenReads:
         )
         if not grant.full >= policy.IDENTIFIERS:
             return None
-        citizen = self.files.get(Citizen, citizen_id)
+        citizen = self.files.read(Citizen, citizen_id)
         return Identifiers(citizen.id_number, citizen.phone)

@@ -15,6 +15,8 @@ def eventsourcing_env(settings: Settings, event_cipher_key: bytes) -> dict[str, 
     env = {
         "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
         "CIPHER_KEY": base64.b64encode(event_cipher_key).decode(),
+        "AGGREGATE_CACHE_MAXSIZE": str(settings.store.aggregate_cache or ""),
+        "AGGREGATE_CACHE_FASTFORWARD": "y",
     }
     if not settings.is_postgres:
         return env | {

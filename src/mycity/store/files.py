@@ -9,6 +9,8 @@ the log's head. The use cases live in `mycity.usecases`.
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 from uuid import UUID
@@ -46,9 +48,17 @@ class CityFiles(Application[UUID]):
             listener()
 
     def get(self, kind: type[A], aggregate_id: UUID, field: str = "id") -> A:
-        """The aggregate, or NOT_FOUND naming the input field the id came from."""
+        """The aggregate, to run a command on, or NOT_FOUND naming the input field the id
+        came from."""
+        return self._get(kind, aggregate_id, field, copy=True)
+
+    def read(self, kind: type[A], aggregate_id: UUID, field: str = "id") -> A:
+        """The aggregate, to read and never change: the cached one itself, not a copy."""
+        return self._get(kind, aggregate_id, field, copy=False)
+
+    def _get(self, kind: type[A], aggregate_id: UUID, field: str, *, copy: bool) -> A:
         try:
-            aggregate: Aggregate = self.repository.get(aggregate_id)
+            aggregate: Aggregate = self.repository.get(aggregate_id, deepcopy_from_cache=copy)
         except AggregateNotFoundError:
             aggregate = None  # type: ignore[assignment]
         if not isinstance(aggregate, kind):
@@ -63,7 +73,11 @@ class CityFiles(Application[UUID]):
         return aggregate
 
     def exists(self, aggregate_id: UUID) -> bool:
-        return aggregate_id in self.repository
+        try:
+            self.repository.get(aggregate_id, deepcopy_from_cache=False)
+        except AggregateNotFoundError:
+            return False
+        return True
 
     def head(self) -> int:
         """The position of the last event in the global log (0 when it is empty)."""
@@ -100,13 +114,16 @@ class CityFiles(Application[UUID]):
         return self.retrying(attempt)
 
     @staticmethod
-    def retrying(attempt: Callable[[], T], tries: int = 3) -> T:
-        """Re-run a command that lost a race with another writer on the same file."""
+    def retrying(attempt: Callable[[], T], tries: int = 5) -> T:
+        """Re-run a command that lost a race with another writer on the same file.
+
+        Each try reloads the file, so it sees the winner's events; a short random pause
+        keeps writers that lost together from meeting again in the next group commit."""
         for _ in range(tries - 1):
             try:
                 return attempt()
             except IntegrityError:
-                continue
+                time.sleep(random.uniform(0, 0.002))
         try:
             return attempt()
         except IntegrityError:

@@ -51,5 +51,5 @@ class Sessions:
         claim = self.files.find(self.ids.phone(phone))
         if not isinstance(claim, PhoneClaim) or claim.citizen_id is None:
             return None
-        citizen = self.files.get(Citizen, claim.citizen_id)
+        citizen = self.files.read(Citizen, claim.citizen_id)
         return Principal.of_citizen(citizen.id, citizen.name)

@@ -3,9 +3,9 @@
 Needs wrk (Debian's wrk 4.1, built with LuaJIT): `apt-get install -y wrk`.
 
 For `--loop uvloop` and then `--loop asyncio`, both servers are started afresh as
-subprocesses: `benchmarks.hello` under `uvicorn --factory --workers 2 --http
-mycity.server:NoDelayHttpTools`, and `mycity serve --workers 2` on a fresh PostgreSQL
-schema (SQLite if PostgreSQL is unreachable, unless CI=true), with a pool of citizens
+subprocesses: `benchmarks.hello` under `python -m mycity.server --workers 2` (the worker
+processes, sockets and protocol of mycity's own), and `mycity serve --workers 2` on a fresh
+PostgreSQL schema (SQLite if PostgreSQL is unreachable, unless CI=true), with a pool of citizens
 registered through GraphQL. Three requests, each `POST /graphql`, with a random citizen's
 token: `hello` (`{ hello }`, the baseline), `me` (a read) and `write` (`changeContact` to a
 new address: one event). For each in turn:
@@ -19,10 +19,11 @@ new address: one event). For each in turn:
 
 then `me`'s throughput again, after the writes: a file is replayed from its events.
 
-uvicorn's workers share one listening socket, and a burst of connections may go mostly to
-one worker; a run where one worker holds more than 70 % of them is done once more (full run)
-and the spread is reported. Every answer is checked: a non-200 status, `"errors"` or a
-non-empty `"userErrors"` is counted, and fails the target its run measures.
+Each worker listens on its own socket (SO_REUSEPORT) and the kernel spreads connections over
+them; the spread is still checked: a run where one worker holds more than 70 % of them is
+done once more (full run), and the spread is reported. Every answer is checked: a non-200
+status, `"errors"` or a non-empty `"userErrors"` is counted, and fails the target its run
+measures.
 """
 
 from __future__ import annotations

@@ -56,8 +56,8 @@ def post_graphql(
 
 def connections_per_process(port: int) -> list[int] | None:
     """The established connections to the port, counted per server process, most first
-    (None without `ss`). uvicorn's workers share one listening socket, and a burst of
-    connections may all go to whichever worker wakes first."""
+    (None without `ss`): the kernel spreads them over the workers' sockets, and this says
+    how evenly it did."""
     if shutil.which("ss") is None:
         return None
     command = ["ss", "-tnpH", "state", "established", f"( sport = :{port} )"]

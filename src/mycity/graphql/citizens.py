@@ -18,6 +18,7 @@ from mycity.graphql.errors import UserError, parse_id, reports_user_errors
 from mycity.graphql.feed import FileChange
 from mycity.graphql.pagination import Connection
 from mycity.graphql.sessions import AuthTokens
+from mycity.graphql.shapes import shaped
 from mycity.policy.base import require_citizen
 from mycity.projections.citizen_profile import CitizenProfileView
 from mycity.reads.citizens import Identifiers
@@ -40,16 +41,7 @@ class Citizen(relay.Node):
 
     @classmethod
     def of(cls, view: CitizenProfileView) -> Citizen:
-        return cls(
-            id=str(view.id),
-            name=view.name,
-            address=view.address,
-            real_name_level=view.real_name_level,
-            registered_at=view.registered_at,
-            updated_at=view.updated_at,
-            version=view.version,
-            view=view,
-        )
+        return shaped(cls, view, id=str(view.id), view=view)
 
     async def _identifiers(self, info: Info) -> Identifiers | None:
         """Read once per object: idNumber and phone resolve concurrently."""

@@ -11,6 +11,7 @@ from strawberry import relay
 from mycity.domain.citizen import RealNameLevel
 from mycity.graphql.context import Info
 from mycity.graphql.pagination import Connection, check_first, connection, decode_cursor
+from mycity.graphql.shapes import shaped
 from mycity.projections.directory import DirectoryEntryView
 
 
@@ -34,14 +35,7 @@ class DirectoryEntry:
     @classmethod
     def of(cls, view: DirectoryEntryView) -> DirectoryEntry:
         kind = SubjectKind(view.kind)
-        return cls(
-            id=relay.GlobalID(kind.value.title(), str(view.id)),
-            kind=kind,
-            name=view.name,
-            identifier=view.identifier,
-            real_name_level=view.real_name_level,
-            registered_at=view.registered_at,
-        )
+        return shaped(cls, view, id=relay.GlobalID(kind.value.title(), str(view.id)), kind=kind)
 
 
 @strawberry.type

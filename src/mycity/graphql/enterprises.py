@@ -14,6 +14,7 @@ from mycity.domain.enterprise import AgentScope
 from mycity.graphql.context import Info, blocking
 from mycity.graphql.errors import UserError, parse_id, reports_user_errors
 from mycity.graphql.pagination import Connection, Edge, list_page
+from mycity.graphql.shapes import shaped
 from mycity.projections.citizen_profile import Membership as MembershipView
 from mycity.projections.enterprise_profile import EnterpriseProfileView
 from mycity.reads.enterprises import PersonSummary as PersonSummaryView
@@ -37,9 +38,10 @@ class PersonSummary:
 
     @classmethod
     def of(cls, person: PersonSummaryView) -> PersonSummary:
-        return cls(
+        return shaped(
+            cls,
+            person,
             id=relay.GlobalID("Citizen", str(person.id)),
-            name=person.name,
             id_number=person.id_number_masked,
         )
 
@@ -67,17 +69,7 @@ class Enterprise(relay.Node):
 
     @classmethod
     def of(cls, view: EnterpriseProfileView) -> Enterprise:
-        return cls(
-            id=str(view.id),
-            credit_code=view.credit_code,
-            name=view.name,
-            phone=view.phone_masked,
-            address=view.address,
-            registered_at=view.registered_at,
-            updated_at=view.updated_at,
-            version=view.version,
-            view=view,
-        )
+        return shaped(cls, view, id=str(view.id), phone=view.phone_masked, view=view)
 
     async def _people(self, info: Info, ids: list[UUID]) -> dict[UUID, PersonSummary]:
         context = info.context

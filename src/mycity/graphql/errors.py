@@ -12,6 +12,7 @@ from strawberry import relay
 
 from mycity.domain.errors import ErrorCode
 from mycity.domain.errors import UserError as DomainUserError
+from mycity.graphql.shapes import shaped
 
 strawberry.enum(ErrorCode)
 
@@ -28,7 +29,7 @@ class UserError:
 
     @classmethod
     def of(cls, error: DomainUserError) -> UserError:
-        return cls(field=error.field, code=error.code, message=error.message)
+        return shaped(cls, error)
 
 
 def reports_user_errors(

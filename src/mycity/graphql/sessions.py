@@ -6,6 +6,7 @@ import strawberry
 
 from mycity.graphql.context import Info, blocking
 from mycity.graphql.errors import UserError, reports_user_errors
+from mycity.graphql.shapes import shaped
 from mycity.identity.tokens import TokenPair
 
 
@@ -18,12 +19,7 @@ class AuthTokens:
 
     @classmethod
     def of(cls, pair: TokenPair) -> AuthTokens:
-        return cls(
-            access_token=pair.access_token,
-            refresh_token=pair.refresh_token,
-            token_type="Bearer",
-            expires_in=pair.expires_in,
-        )
+        return shaped(cls, pair, token_type="Bearer")
 
 
 @strawberry.input

@@ -92,7 +92,7 @@ class Enterprise(Aggregate):
 
     def authorise_agent(self, *, agent_id: UUID, scopes: list[str], by: UUID) -> None:
         """Only the legal representative authorises; re-authorising replaces the scopes."""
-        self._require_legal_representative(by)
+        self.require_legal_representative(by)
         if agent_id == self.legal_representative_id:
             raise UserError(
                 ErrorCode.AGENT_IS_LEGAL_REPRESENTATIVE,
@@ -108,7 +108,7 @@ class Enterprise(Aggregate):
         self.agents[agent_id] = list(scopes)
 
     def revoke_agent(self, *, agent_id: UUID, by: UUID) -> None:
-        self._require_legal_representative(by)
+        self.require_legal_representative(by)
         if agent_id not in self.agents:
             raise UserError(ErrorCode.AGENT_NOT_AUTHORISED, "Not an agent", "agentId")
         self._agent_revoked(agent_id=agent_id, by=by)
@@ -126,7 +126,7 @@ class Enterprise(Aggregate):
         self.phone = phone
         self.address = address
 
-    def _require_legal_representative(self, citizen_id: UUID) -> None:
+    def require_legal_representative(self, citizen_id: UUID) -> None:
         if citizen_id != self.legal_representative_id:
             raise UserError(
                 ErrorCode.FORBIDDEN, "Only the legal representative manages agents", None

@@ -26,5 +26,13 @@ def require_scope(principal: Principal, enterprise: Enterprise, scope: AgentScop
     return citizen_id
 
 
+def require_legal_representative(principal: Principal, enterprise: Enterprise) -> UUID:
+    """Only the legal representative manages the enterprise's agents (the file's own rule,
+    asked before anything else is looked up)."""
+    citizen_id = require_citizen(principal)
+    enterprise.require_legal_representative(citizen_id)
+    return citizen_id
+
+
 def can_register_for_others(principal: Principal) -> bool:
     return principal.role in (Role.OFFICER, Role.ADMIN)

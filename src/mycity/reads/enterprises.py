@@ -38,10 +38,13 @@ class EnterpriseReads:
     citizens: CitizenProfiles
 
     def profile(self, principal: Principal, enterprise_id: UUID) -> EnterpriseProfileView | None:
-        """The enterprise, or FORBIDDEN for who is not one of its people nor staff."""
+        """The enterprise, or FORBIDDEN for who is not one of its people nor staff: also
+        when there is no such enterprise, so that ids cannot be probed (staff get None)."""
         view = self.profiles.get(enterprise_id)
-        if view is not None:
-            self._enter(principal, view)
+        if view is None:
+            policy.read_enterprise(principal, frozenset())  # staff pass; others are refused
+            return None
+        self._enter(principal, view)
         return view
 
     def profiles_of(

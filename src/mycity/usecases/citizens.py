@@ -44,13 +44,14 @@ class Citizens:
     def sign_up(self, id_number: str, name: str, phone: str, code: str) -> SignedUp:
         """Open a file for whoever proves the phone with its code, and sign them in.
 
-        The input is checked, and the file and phone found free, before the code is spent,
-        so a typo costs no code."""
+        The input's form is checked before the code is spent, so a typo costs no code; but
+        whether the person or the phone is registered already is said only to a caller who
+        has proved the phone (anything else would let anyone probe who is registered)."""
         citizen = self._new_citizen(id_number, name, phone)
+        self.phone_codes.verify(citizen.phone, code)
         if self.files.exists(citizen.id):
             raise UserError(ErrorCode.ALREADY_REGISTERED, "Already registered", "idNumber")
         claim = self._claimed_phone(citizen.phone, citizen.id)
-        self.phone_codes.verify(citizen.phone, code)
         position = self._save_registration(citizen, claim)
         principal = Principal.of_citizen(citizen.id, citizen.name)
         return SignedUp(principal, self.tokens.issue(principal), position)

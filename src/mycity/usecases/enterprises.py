@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -62,22 +63,20 @@ class Enterprises:
     def authorise_agent(
         self, actor: Principal, enterprise_id: UUID, agent_id_number: str, scopes: list[str]
     ) -> int:
+        """The caller is checked first: only the legal representative learns whether the
+        agent's ID number has a file."""
+        by = policy.require_legal_representative(actor, self._enterprise(enterprise_id))
         number = checked("agentIdNumber", validate_resident_id, agent_id_number)
         agent_id = self.ids.citizen(number)
         if not self.files.exists(agent_id):
             raise UserError(ErrorCode.NOT_FOUND, "The agent has no file", "agentIdNumber")
-        by = require_citizen(actor)
-        return self.files.update(
-            Enterprise,
-            enterprise_id,
-            lambda e: e.authorise_agent(agent_id=agent_id, scopes=scopes, by=by),
+        return self._update(
+            enterprise_id, lambda e: e.authorise_agent(agent_id=agent_id, scopes=scopes, by=by)
         )
 
     def revoke_agent(self, actor: Principal, enterprise_id: UUID, agent_id: UUID) -> int:
-        by = require_citizen(actor)
-        return self.files.update(
-            Enterprise, enterprise_id, lambda e: e.revoke_agent(agent_id=agent_id, by=by)
-        )
+        by = policy.require_legal_representative(actor, self._enterprise(enterprise_id))
+        return self._update(enterprise_id, lambda e: e.revoke_agent(agent_id=agent_id, by=by))
 
     def change_contact(
         self, actor: Principal, enterprise_id: UUID, phone: str | None, address: str | None
@@ -86,4 +85,16 @@ class Enterprises:
             by = policy.require_scope(actor, enterprise, AgentScope.PROFILE)
             enterprise.change_contact(phone=phone, address=address, by=by)
 
-        return self.files.update(Enterprise, enterprise_id, change)
+        return self._update(enterprise_id, change)
+
+    def _enterprise(self, enterprise_id: UUID) -> Enterprise:
+        """An enterprise to act on: one that does not exist is, to its callers, one that is
+        not theirs (so ids cannot be probed)."""
+        try:
+            return self.files.read(Enterprise, enterprise_id)
+        except UserError:
+            raise Forbidden("Not your enterprise") from None
+
+    def _update(self, enterprise_id: UUID, command: Callable[[Enterprise], object]) -> int:
+        self._enterprise(enterprise_id)
+        return self.files.update(Enterprise, enterprise_id, command)

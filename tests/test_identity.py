@@ -239,7 +239,9 @@ def test_tampered_signature_is_refused(city: City) -> None:
 
 def test_token_signed_by_another_key_ring_is_refused(city: City) -> None:
     stranger = SigningKeyRing.generate()
-    own_kid = Tokens(stranger, city.db, city.settings.tokens).access_token(OFFICER)
+    own_kid = Tokens(stranger, city.db, city.settings.tokens, city.tokens.current).access_token(
+        OFFICER
+    )
     refused(ErrorCode.INVALID_TOKEN, city.tokens.verify, own_kid)
     # The attacker's key, but claiming to be the city's active key.
     claims = claims_of(own_kid)
@@ -287,7 +289,10 @@ def test_wrong_audience_or_issuer_is_refused(city: City) -> None:
     ):
         refused(ErrorCode.INVALID_TOKEN, city.tokens.verify, resigned(city, token, **changes))
     elsewhere = Tokens(
-        city.keys.token_signing, city.db, replace(city.settings.tokens, issuer="othertown")
+        city.keys.token_signing,
+        city.db,
+        replace(city.settings.tokens, issuer="othertown"),
+        city.tokens.current,
     )
     refused(ErrorCode.INVALID_TOKEN, city.tokens.verify, elsewhere.access_token(OFFICER))
 
@@ -322,7 +327,7 @@ def test_rotation_logs_nobody_out(city: City, people: CitizenFactory) -> None:
     rotated = old_ring.rotated()
     assert rotated.active_kid != old_ring.active_kid
     assert old_ring.active_kid in {k["kid"] for k in rotated.keys}
-    after = Tokens(rotated, city.db, city.settings.tokens)
+    after = Tokens(rotated, city.db, city.settings.tokens, city.tokens.current)
 
     assert after.verify(before.access_token) == principal
     fresh = after.access_token(principal)
@@ -345,11 +350,13 @@ def test_retired_key_no_longer_verifies(city: City) -> None:
     old_ring = city.keys.token_signing
     old_token = city.tokens.access_token(OFFICER)
     rotated = old_ring.rotated()
-    new_token = Tokens(rotated, city.db, city.settings.tokens).access_token(OFFICER)
+    new_token = Tokens(rotated, city.db, city.settings.tokens, city.tokens.current).access_token(
+        OFFICER
+    )
 
     retired = rotated.retired(old_ring.active_kid)
     assert old_ring.active_kid not in {k["kid"] for k in retired.keys}
-    after = Tokens(retired, city.db, city.settings.tokens)
+    after = Tokens(retired, city.db, city.settings.tokens, city.tokens.current)
     refused(ErrorCode.INVALID_TOKEN, after.verify, old_token)
     assert after.verify(new_token) == OFFICER
 
@@ -364,7 +371,7 @@ def test_the_active_key_cannot_be_retired_nor_an_unknown_one(city: City) -> None
 
 def test_public_jwks_has_no_private_part_and_verifies_tokens(city: City) -> None:
     ring = city.keys.token_signing.rotated()
-    token = Tokens(ring, city.db, city.settings.tokens).access_token(OFFICER)
+    token = Tokens(ring, city.db, city.settings.tokens, city.tokens.current).access_token(OFFICER)
     jwks = ring.public_jwks()
     assert [k["kid"] for k in jwks["keys"]] == [k["kid"] for k in ring.keys]
     for jwk in jwks["keys"]:
@@ -391,7 +398,13 @@ def test_key_ring_survives_saving_and_loading(tmp_path: Path) -> None:
 # -- refresh tokens ---------------------------------------------------------------------------
 
 
-def test_refresh_gives_a_new_pair_for_the_same_principal(city: City) -> None:
+@pytest.fixture
+def officer_client(city: City) -> None:
+    """OFFICER provisioned as a client: a refresh issues tokens to whoever holds it now."""
+    city.clients.add(OFFICER.subject, OFFICER.role, OFFICER.name, OFFICER.department)
+
+
+def test_refresh_gives_a_new_pair_for_the_same_principal(city: City, officer_client: None) -> None:
     pair = city.tokens.issue(OFFICER)
     assert isinstance(pair, TokenPair)
     assert pair.expires_in == city.settings.tokens.access_seconds
@@ -427,16 +440,19 @@ def test_stored_refresh_tokens_are_hashed(city: City) -> None:
     assert hashlib.sha256(pair.refresh_token.encode()).hexdigest() in rows[0]
 
 
-def test_expired_refresh_token_is_refused(city: City) -> None:
+def test_expired_refresh_token_is_refused(city: City, officer_client: None) -> None:
     short = Tokens(
-        city.keys.token_signing, city.db, replace(city.settings.tokens, refresh_seconds=-1)
+        city.keys.token_signing,
+        city.db,
+        replace(city.settings.tokens, refresh_seconds=-1),
+        city.tokens.current,
     )
     pair = short.issue(OFFICER)
     refused(ErrorCode.INVALID_TOKEN, city.tokens.refresh, pair.refresh_token)
     refused(ErrorCode.INVALID_TOKEN, short.refresh, pair.refresh_token)
 
 
-def test_unknown_refresh_token_is_refused(city: City) -> None:
+def test_unknown_refresh_token_is_refused(city: City, officer_client: None) -> None:
     city.tokens.issue(OFFICER)
     for token in ("", "not-a-token", city.tokens.access_token(OFFICER)):
         refused(ErrorCode.INVALID_TOKEN, city.tokens.refresh, token)
@@ -455,18 +471,22 @@ def test_log_out_revokes_the_family(city: City, people: CitizenFactory) -> None:
     assert city.tokens.refresh(other_session.refresh_token)
 
 
-def test_log_out_with_an_older_token_of_the_family_revokes_the_newest(city: City) -> None:
+def test_log_out_with_an_older_token_of_the_family_revokes_the_newest(
+    city: City, officer_client: None
+) -> None:
     pair = city.tokens.issue(OFFICER)
     renewed = city.tokens.refresh(pair.refresh_token)
     city.tokens.revoke(pair.refresh_token)
     refused(ErrorCode.INVALID_TOKEN, city.tokens.refresh, renewed.refresh_token)
 
 
-def test_concurrent_refreshes_of_one_token_give_exactly_one_pair(city: City) -> None:
+def test_concurrent_refreshes_of_one_token_give_exactly_one_pair(
+    city: City, officer_client: None
+) -> None:
     racers = 6
     pair = city.tokens.issue(OFFICER)
     paused: Any = PausingDb(city, racers)
-    tokens = Tokens(city.keys.token_signing, paused, city.settings.tokens)
+    tokens = Tokens(city.keys.token_signing, paused, city.settings.tokens, city.tokens.current)
     outcomes = race(racers, lambda _: tokens.refresh(pair.refresh_token))
 
     winners = [o for o in outcomes if isinstance(o, TokenPair)]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mycity.identity.credentials import Clients
+from mycity.identity.holders import Holders
 from mycity.identity.keys import Keys, KeyStore
 from mycity.identity.phone_codes import PhoneCodes
 from mycity.identity.subjects import SubjectIds
@@ -112,8 +113,8 @@ def build(
         "postgres" if settings.is_postgres else "sqlite",
         schema_of(settings) if settings.is_postgres else "",
     )
-    tokens = Tokens(keys.token_signing, db, settings.tokens)
     clients = Clients(db)
+    tokens = Tokens(keys.token_signing, db, settings.tokens, Holders(files, clients).current)
     phone_codes = PhoneCodes(db, sms, ids, settings.phone_codes)
     read_models = ReadModels(
         files,

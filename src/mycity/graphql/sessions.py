@@ -48,6 +48,19 @@ class LogInWithClientCredentialsInput:
 @strawberry.input
 class RefreshTokensInput:
     refresh_token: str
+    retry_key: str | None = strawberry.field(
+        default=None,
+        description=(
+            "Any new random string per refresh. Retrying a refresh whose answer was lost, "
+            "send the same refresh token with the same retryKey, within 30 s: it gets a pair "
+            "too, where a used refresh token presented again otherwise ends the session."
+        ),
+    )
+
+
+@strawberry.input
+class LogOutInput:
+    refresh_token: str
 
 
 @strawberry.type
@@ -96,11 +109,13 @@ class SessionMutations:
     @strawberry.mutation(description="Trade a refresh token for a new pair; each works once.")
     @reports_user_errors(TokensPayload)
     async def refresh_tokens(self, info: Info, input: RefreshTokensInput) -> TokensPayload:
-        pair = await blocking(info.context.city.sessions.refresh, input.refresh_token)
+        pair = await blocking(
+            info.context.city.sessions.refresh, input.refresh_token, input.retry_key
+        )
         return TokensPayload(tokens=AuthTokens.of(pair))
 
     @strawberry.mutation
     @reports_user_errors(LogOutPayload)
-    async def log_out(self, info: Info, input: RefreshTokensInput) -> LogOutPayload:
+    async def log_out(self, info: Info, input: LogOutInput) -> LogOutPayload:
         await blocking(info.context.city.sessions.log_out, input.refresh_token)
         return LogOutPayload(logged_out=True)

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
 import secrets
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import jwt
 
@@ -33,29 +36,59 @@ class TokenPair:
     expires_in: int
 
 
+RETRY_GRACE_SECONDS = 30
+
+# Who a stored session belongs to now (name, department), or None once it belongs to nobody.
+Current = Callable[[Principal], "Principal | None"]
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _stored(row: Any) -> Principal:
+    return Principal(row["subject"], Role(row["role"]), row["department"])
+
+
+def _is_retry(row: Any, retry_key: str | None, now: float) -> bool:
+    return (
+        retry_key is not None
+        and row["retry_hash"] is not None
+        and hmac.compare_digest(row["retry_hash"], _digest(retry_key))
+        and now - row["used_at"] <= RETRY_GRACE_SECONDS
+    )
+
+
 class Tokens:
-    def __init__(self, ring: SigningKeyRing, db: Database, settings: TokenSettings) -> None:
+    def __init__(
+        self, ring: SigningKeyRing, db: Database, settings: TokenSettings, current: Current
+    ) -> None:
         self.ring = ring
         self.db = db
         self.settings = settings
+        self.current = current
         self.table = db.table("refresh_tokens")
         # Only successes are cached: a refused token raises, and lru_cache keeps nothing.
         self._verified = functools.lru_cache(maxsize=4096)(self._decode)
 
     def create_tables(self) -> None:
+        """The refresh tokens, by hash; no name (it is read from the file or the client when
+        a token is used). Tables of older versions lose their `name` column here."""
         self.db.create_tables(
             [
                 f"CREATE TABLE IF NOT EXISTS {self.table} ("
                 "token_hash TEXT PRIMARY KEY, family TEXT NOT NULL, subject TEXT NOT NULL, "
-                "role TEXT NOT NULL, department TEXT, name TEXT NOT NULL, "
-                "expires_at DOUBLE PRECISION NOT NULL, used_at DOUBLE PRECISION)",
+                "role TEXT NOT NULL, department TEXT, "
+                "expires_at DOUBLE PRECISION NOT NULL, used_at DOUBLE PRECISION, retry_hash TEXT)",
                 f"CREATE INDEX IF NOT EXISTS refresh_tokens_family ON {self.table} (family)",
             ]
         )
+        columns = self.db.columns("refresh_tokens")
+        with self.db.transaction() as cur:
+            if "name" in columns:
+                cur.execute(f"ALTER TABLE {self.table} DROP COLUMN name")
+            if "retry_hash" not in columns:
+                cur.execute(f"ALTER TABLE {self.table} ADD COLUMN retry_hash TEXT")
 
     def access_token(self, principal: Principal, now: float | None = None) -> str:
         now = time.time() if now is None else now
@@ -113,36 +146,43 @@ class Tokens:
         refresh = secrets.token_urlsafe(32)
         with self.db.transaction() as cur:
             cur.execute(
-                f"INSERT INTO {self.table} VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
+                f"INSERT INTO {self.table} (token_hash, family, subject, role, department, "
+                "expires_at) VALUES (?, ?, ?, ?, ?, ?)",
                 (
                     _digest(refresh),
                     family or uuid.uuid4().hex,
                     principal.subject,
                     principal.role.value,
                     principal.department,
-                    principal.name,
                     time.time() + self.settings.refresh_seconds,
                 ),
             )
         return TokenPair(self.access_token(principal), refresh, self.settings.access_seconds)
 
-    def refresh(self, refresh_token: str) -> TokenPair:
-        principal: Principal | None = None
+    def refresh(self, refresh_token: str, retry_key: str | None = None) -> TokenPair:
+        """A new pair for a refresh token, which works once. Presenting a used one again
+        revokes its whole family (only a thief or a replay does that), except the same
+        client's retry: the same `retry_key`, within `RETRY_GRACE_SECONDS` of the use."""
+        now = time.time()
+        stored: Principal | None = None
         with self.db.transaction() as cur:
             row = cur.execute(
                 f"SELECT * FROM {self.table} WHERE token_hash = ?", (_digest(refresh_token),)
             ).fetchone()
-            if row is not None and row["used_at"] is not None:
-                cur.execute(f"DELETE FROM {self.table} WHERE family = ?", (row["family"],))
-            elif row is not None and row["expires_at"] > time.time():
+            if row is None or row["expires_at"] <= now:
+                pass
+            elif row["used_at"] is None:
                 claimed = cur.execute(
-                    f"UPDATE {self.table} SET used_at = ? WHERE token_hash = ? AND used_at IS NULL",
-                    (time.time(), row["token_hash"]),
+                    f"UPDATE {self.table} SET used_at = ?, retry_hash = ? "
+                    "WHERE token_hash = ? AND used_at IS NULL",
+                    (now, retry_key and _digest(retry_key), row["token_hash"]),
                 ).rowcount
-                if claimed == 1:
-                    principal = Principal(
-                        row["subject"], Role(row["role"]), row["department"], row["name"]
-                    )
+                stored = _stored(row) if claimed == 1 else None
+            elif _is_retry(row, retry_key, now):
+                stored = _stored(row)
+            else:
+                cur.execute(f"DELETE FROM {self.table} WHERE family = ?", (row["family"],))
+        principal = stored and self.current(stored)
         if principal is None:
             raise UserError(
                 ErrorCode.INVALID_TOKEN, "The refresh token is not valid", "refreshToken"

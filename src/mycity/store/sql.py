@@ -92,6 +92,18 @@ class Database:
                 raise
             raw.commit()
 
+    def columns(self, name: str) -> set[str]:
+        """The columns of one of our tables (to migrate it)."""
+        with self.read() as cur:
+            if self.dialect == "sqlite":
+                return {row["name"] for row in cur.execute(f"PRAGMA table_info({name})").fetchall()}
+            found = cur.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = ? AND table_name = ?",
+                (self.schema, name),
+            ).fetchall()
+        return {row["column_name"] for row in found}
+
     def create_tables(self, statements: Sequence[str]) -> None:
         with self.transaction() as cur:
             for statement in statements:

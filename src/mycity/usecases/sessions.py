@@ -40,8 +40,8 @@ class Sessions:
         client = self.clients.authenticate(client_id, secret)
         return self.tokens.issue(client.principal())
 
-    def refresh(self, refresh_token: str) -> TokenPair:
-        return self.tokens.refresh(refresh_token)
+    def refresh(self, refresh_token: str, retry_key: str | None = None) -> TokenPair:
+        return self.tokens.refresh(refresh_token, retry_key)
 
     def log_out(self, refresh_token: str) -> None:
         self.tokens.revoke(refresh_token)

@@ -30,9 +30,15 @@ class TokenSettings:
 
 @dataclass(frozen=True)
 class PhoneCodeSettings:
+    """The budget of phone codes; `identity/phone_codes.py` says what it adds up to."""
+
     seconds: int = 5 * 60  # a code's lifetime
-    attempts: int = 5  # wrong guesses before the code is dead
+    attempts: int = 5  # wrong guesses per code and client address
     resend_seconds: int = 60  # between two codes to one phone
+    sends_per_hour: int = 5  # codes to one phone
+    failures_per_hour: int = 20  # wrong guesses at one phone's codes, from anywhere
+    sends_per_address: int = 10  # codes asked for from one client address...
+    address_window_seconds: int = 10 * 60  # ...in this long
 
 
 @dataclass(frozen=True)

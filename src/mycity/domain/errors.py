@@ -63,6 +63,18 @@ class UserError(Exception):
         return UserError(self.code, self.message, field)
 
 
+class Throttled(UserError):
+    """Refused for now: the same may be asked again in `retry_after` seconds."""
+
+    def __init__(self, code: ErrorCode, message: str, field: str | None, retry_after: int) -> None:
+        super().__init__(code, message, field)
+        self.retry_after = retry_after
+
+    @property
+    def extensions(self) -> dict[str, str | None]:
+        return super().extensions | {"retryAfterSeconds": str(self.retry_after)}
+
+
 class Forbidden(UserError):
     """The caller's role or scopes do not allow this."""
 

@@ -151,6 +151,7 @@ class CitizenMutations:
             input.name,
             input.phone,
             input.code,
+            info.context.origin,
         )
         info.context.signed_in_as(signed_up.principal)
         info.context.wrote(signed_up.position)
@@ -186,6 +187,7 @@ class CitizenMutations:
             input.phone,
             input.code,
             input.address,
+            info.context.origin,
         )
         return _changed(info, require_citizen(principal), position)
 

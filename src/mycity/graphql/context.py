@@ -60,6 +60,13 @@ class Context:
         """From here on this request acts as a caller who has just signed up."""
         self.__dict__["principal"] = principal
 
+    @property
+    def origin(self) -> str | None:
+        """The client address the request came from (behind a proxy, as uvicorn's
+        `--forwarded-allow-ips` lets it read it from the proxy's headers)."""
+        client = self.request.client
+        return client.host if client else None
+
     def require(self) -> Principal:
         return require(self.principal)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from mycity.domain.errors import Throttled
 from mycity.graphql.context import Info, blocking
 from mycity.graphql.errors import UserError, reports_user_errors
 from mycity.graphql.shapes import shaped
@@ -83,7 +84,12 @@ class SessionMutations:
         self, info: Info, input: RequestPhoneCodeInput
     ) -> RequestPhoneCodePayload:
         sessions = info.context.city.sessions
-        wait = await blocking(sessions.request_phone_code, input.phone)
+        try:
+            wait = await blocking(sessions.request_phone_code, input.phone, info.context.origin)
+        except Throttled as e:
+            return RequestPhoneCodePayload(
+                retry_after_seconds=e.retry_after, user_errors=[UserError.of(e)]
+            )
         return RequestPhoneCodePayload(retry_after_seconds=wait)
 
     @strawberry.mutation
@@ -92,7 +98,9 @@ class SessionMutations:
         self, info: Info, input: LogInWithPhoneCodeInput
     ) -> TokensPayload:
         sessions = info.context.city.sessions
-        pair = await blocking(sessions.log_in_with_phone_code, input.phone, input.code)
+        pair = await blocking(
+            sessions.log_in_with_phone_code, input.phone, input.code, info.context.origin
+        )
         return TokensPayload(tokens=AuthTokens.of(pair))
 
     @strawberry.mutation(description="Staff and partners log in with provisioned credentials.")

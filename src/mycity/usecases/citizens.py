@@ -41,14 +41,16 @@ class Citizens:
     tokens: Tokens
     real_names: RealNameCheck
 
-    def sign_up(self, id_number: str, name: str, phone: str, code: str) -> SignedUp:
+    def sign_up(
+        self, id_number: str, name: str, phone: str, code: str, origin: str | None = None
+    ) -> SignedUp:
         """Open a file for whoever proves the phone with its code, and sign them in.
 
         The input's form is checked before the code is spent, so a typo costs no code; but
         whether the person or the phone is registered already is said only to a caller who
         has proved the phone (anything else would let anyone probe who is registered)."""
         citizen = self._new_citizen(id_number, name, phone)
-        self.phone_codes.verify(citizen.phone, code)
+        self.phone_codes.verify(citizen.phone, code, origin)
         if self.files.exists(citizen.id):
             raise UserError(ErrorCode.ALREADY_REGISTERED, "Already registered", "idNumber")
         claim = self._claimed_phone(citizen.phone, citizen.id)
@@ -97,7 +99,12 @@ class Citizens:
         )
 
     def change_contact(
-        self, actor: Principal, phone: str | None, code: str | None, address: str | None
+        self,
+        actor: Principal,
+        phone: str | None,
+        code: str | None,
+        address: str | None,
+        origin: str | None = None,
     ) -> int:
         """Change one's own contact. A new phone is proven by its code, and moves the
         phone claim in the same transaction."""
@@ -106,7 +113,7 @@ class Citizens:
             phone = checked("phone", validate_phone, phone)
             if not code:
                 raise UserError(ErrorCode.CODE_INVALID, "Send the code", "code")
-            self.phone_codes.verify(phone, code)
+            self.phone_codes.verify(phone, code, origin)
 
         def change() -> int:
             citizen = self.files.get(Citizen, citizen_id)

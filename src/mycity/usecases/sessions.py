@@ -24,13 +24,14 @@ class Sessions:
     tokens: Tokens
     clients: Clients
 
-    def request_phone_code(self, phone: str) -> int:
-        """Text a one-time code; returns the seconds until another may be asked for."""
-        return self.phone_codes.send(checked("phone", validate_phone, phone))
+    def request_phone_code(self, phone: str, origin: str | None = None) -> int:
+        """Text a one-time code; returns the seconds until another may be asked for.
+        `origin` is the client address the request came from (codes are budgeted by it)."""
+        return self.phone_codes.send(checked("phone", validate_phone, phone), origin)
 
-    def log_in_with_phone_code(self, phone: str, code: str) -> TokenPair:
+    def log_in_with_phone_code(self, phone: str, code: str, origin: str | None = None) -> TokenPair:
         phone = checked("phone", validate_phone, phone)
-        self.phone_codes.verify(phone, code)
+        self.phone_codes.verify(phone, code, origin)
         principal = self.principal_for_phone(phone)
         if principal is None:
             raise UserError(ErrorCode.NOT_FOUND, "No file has this phone", "phone")

@@ -16,6 +16,7 @@ from gql.transport.exceptions import TransportQueryError
 from gql.transport.httpx import HTTPXTransport
 
 from mycity.bootstrap import City
+from mycity.domain.citizen import Citizen, RealNameLevel
 from mycity.domain.identifiers import (
     credit_code_check_character,
     organisation_code_check_character,
@@ -71,11 +72,18 @@ class CitizenFactory:
         citizen, _ = self.city.citizens.open_file(number, name, mobile)
         person = Person(citizen.id, number, name, mobile)
         if verified:
-            self.city.real_names.add(number, name)  # type: ignore[attr-defined]
-            self.city.citizens.verify_real_name(person.principal)
+            self.verify(person)
         return person
 
+    def verify(self, person: Person) -> None:
+        """The real-name check confirms the person's name (and phone)."""
+        self.city.real_names.add(person.id_number, person.name, person.phone)  # type: ignore[attr-defined]
+        self.city.citizens.verify_real_name(person.principal)
+
     def enterprise(self, representative: Person, name: str = "测试企业") -> UUID:
+        """An enterprise with this representative, whose real name is verified first."""
+        if self.city.files.read(Citizen, representative.id).level is RealNameLevel.REGISTERED:
+            self.verify(representative)
         enterprise, _ = self.city.enterprises.register(
             representative.principal, credit_code(next(self._n) + 5000), name
         )

@@ -20,7 +20,7 @@ ALLOWED = {
     "processes": {"domain", "store", "projections"},
     "usecases": {"domain", "identity", "policy", "integrations", "store"},
     "reads": {"domain", "identity", "policy", "projections", "store"},
-    "graphql": {"domain", "identity", "policy", "projections", "reads", "bootstrap"},
+    "graphql": {"domain", "identity", "policy", "projections", "reads", "usecases", "bootstrap"},
 }
 
 

@@ -32,6 +32,7 @@ def _history(city: City, people: CitizenFactory, n: int = 6) -> list[Any]:
         city.citizens.change_contact(person.principal, None, None, f"人民路{i}号")
     city.citizens.verify_in_person(OFFICER, persons[1].id)
     enterprise = people.enterprise(persons[0])
+    people.verify(persons[3])  # agents act with a verified real name
     city.enterprises.authorise_agent(
         persons[0].principal, enterprise, persons[2].id_number, ["PROFILE"]
     )
@@ -143,7 +144,7 @@ def test_pages_are_written_in_batches(city: City, people: CitizenFactory) -> Non
 def test_position_reaches_the_head_past_events_a_model_ignores(
     city: City, people: CitizenFactory
 ) -> None:
-    person = people.register("丙")
+    person = people.register("丙", verified=True)
     city.enterprises.register(person.principal, "91350100M000100Y43", "丙公司")
     models = ReadModels(city.files, city.db, projections=(EventCount,))
     models.setup()

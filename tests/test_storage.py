@@ -121,7 +121,7 @@ def test_an_enterprise_needs_a_registered_representative(
     with pytest.raises(UserError) as missing:
         city.enterprises.register(OFFICER, credit_code(907), "癸公司", resident_id(907))
     assert missing.value.code is ErrorCode.LEGAL_REPRESENTATIVE_NOT_REGISTERED
-    person = people.register("子")
+    person = people.register("子", verified=True)
     enterprise, _ = city.enterprises.register(OFFICER, credit_code(908), "子公司", person.id_number)
     assert enterprise.legal_representative_id == person.id
     with pytest.raises(UserError) as again:

@@ -48,8 +48,9 @@ CITIZENS = [
         "李强", resident_id("430702", "19790921", "113"), "13807360002", "VERIFIED_IN_PERSON"
     ),
     DemoCitizen("张伟", resident_id("430703", "19921102", "257"), "13807360003", "VERIFIED"),
-    DemoCitizen("刘洋", resident_id("430721", "20010605", "318"), "13807360004", "REGISTERED"),
+    DemoCitizen("刘洋", resident_id("430721", "20010605", "318"), "13807360004", "VERIFIED"),
     DemoCitizen("陈静", resident_id("430702", "19650227", "026"), "13807360005", "VERIFIED"),
+    DemoCitizen("赵雷", resident_id("430703", "19980716", "431"), "13807360006", "REGISTERED"),
 ]
 
 ENTERPRISES = [
@@ -90,7 +91,7 @@ def load_demo(city: City) -> str:
     by_name = {}
     for person in CITIZENS:
         if person.id_number not in known:
-            register.add(person.id_number, person.name)
+            register.add(person.id_number, person.name, person.phone)
         citizen_id = city.ids.citizen(person.id_number)
         by_name[person.name] = citizen_id
         if city.files.exists(citizen_id):

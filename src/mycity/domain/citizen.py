@@ -43,6 +43,16 @@ class Citizen(Aggregate):
         phone: str
         address: str
 
+    class TakenOver(Aggregate.Event):
+        """The person the ID number belongs to proved it and took the file over from
+        whoever had registered it: name and phone are theirs now, the address is cleared."""
+
+        name: str
+        phone: str
+        level: str
+        check_reference: str
+        officer_id: str
+
     @event(Registered)
     def __init__(self, id_number: str, name: str, phone: str) -> None:
         self.id_number = id_number
@@ -79,6 +89,14 @@ class Citizen(Aggregate):
             level=RealNameLevel.VERIFIED.value, check_reference=check_reference, officer_id=""
         )
 
+    def require_verified(self, field: str | None = None) -> None:
+        """What needs identity (representing an enterprise, acting for one) needs a file
+        whose real name is verified: an unverified one may have been registered by anyone."""
+        if self.level.rank < RealNameLevel.VERIFIED.rank:
+            raise UserError(
+                ErrorCode.REAL_NAME_REQUIRED, "Verify the real name first (verifyRealName)", field
+            )
+
     def require_unverified(self) -> None:
         """Refuse before asking the authority again about a file it has already verified."""
         if self.level.rank >= RealNameLevel.VERIFIED.rank:
@@ -94,6 +112,39 @@ class Citizen(Aggregate):
 
     @event(RealNameVerified)
     def _real_name_verified(self, level: str, check_reference: str, officer_id: str) -> None:
+        self.real_name_level = level
+
+    def take_over(
+        self, *, name: str, phone: str, proof: RealNameLevel, check_reference: str, officer_id: str
+    ) -> None:
+        """The rightful holder takes the file over, with a proof stronger than the file's
+        own: the real-name check (of ID number, name and phone together) displaces a file
+        nobody has verified; seeing the person in person displaces any file not verified in
+        person. A file verified in person is only ever changed by its holder."""
+        self.require_weaker_than(proof)
+        self._taken_over(
+            name=checked("name", validate_name, name),
+            phone=checked("phone", validate_phone, phone),
+            level=proof.value,
+            check_reference=check_reference,
+            officer_id=officer_id,
+        )
+
+    def require_weaker_than(self, proof: RealNameLevel) -> None:
+        """Refuse a take-over whose proof is no stronger than the file's own."""
+        if proof.rank <= self.level.rank:
+            raise UserError(
+                ErrorCode.ALREADY_VERIFIED,
+                f"The file is {self.level.value}: take it over in person at a service hall",
+            )
+
+    @event(TakenOver)
+    def _taken_over(
+        self, name: str, phone: str, level: str, check_reference: str, officer_id: str
+    ) -> None:
+        self.name = name
+        self.phone = phone
+        self.address = ""
         self.real_name_level = level
 
     def change_contact(self, *, phone: str | None, address: str | None) -> None:

@@ -22,6 +22,7 @@ from mycity.graphql.shapes import shaped
 from mycity.policy.base import require_citizen
 from mycity.projections.citizen_profile import CitizenProfileView
 from mycity.reads.citizens import Identifiers
+from mycity.usecases.citizens import SignedUp
 
 strawberry.enum(RealNameLevel)
 
@@ -93,6 +94,22 @@ class RegisterCitizenInput:
 
 
 @strawberry.input
+class ReclaimFileInput:
+    id_number: str
+    name: str
+    phone: str
+    code: str = strawberry.field(description="The code sent to the phone by requestPhoneCode.")
+
+
+@strawberry.input
+class ReclaimFileInPersonInput:
+    id_number: str
+    name: str
+    phone: str
+    code: str = strawberry.field(description="The code the person received on that phone.")
+
+
+@strawberry.input
 class VerifyRealNameInput:
     client_mutation_id: str | None = None
 
@@ -126,6 +143,15 @@ class RegisterCitizenPayload(CitizenPayload):
     tokens: AuthTokens | None = None
 
 
+def _signed_up(info: Info, signed_up: SignedUp) -> RegisterCitizenPayload:
+    """From here on the request acts as the person who has just signed in."""
+    info.context.signed_in_as(signed_up.principal)
+    info.context.wrote(signed_up.position)
+    return RegisterCitizenPayload(
+        tokens=AuthTokens.of(signed_up.tokens), citizen_id=signed_up.principal.citizen_id
+    )
+
+
 def _changed(info: Info, citizen_id: UUID, position: int) -> CitizenPayload:
     info.context.wrote(position)
     return CitizenPayload(citizen_id=citizen_id)
@@ -153,11 +179,44 @@ class CitizenMutations:
             input.code,
             info.context.origin,
         )
-        info.context.signed_in_as(signed_up.principal)
-        info.context.wrote(signed_up.position)
-        return RegisterCitizenPayload(
-            tokens=AuthTokens.of(signed_up.tokens), citizen_id=signed_up.principal.citizen_id
+        return _signed_up(info, signed_up)
+
+    @strawberry.mutation(
+        description=(
+            "Take back a file someone else registered with one's ID number: the phone proven "
+            "by its code, and the real-name check confirming number, name and phone together. "
+            "Only for a file nobody has verified; otherwise in person (reclaimFileInPerson)."
         )
+    )
+    @reports_user_errors(RegisterCitizenPayload)
+    async def reclaim_file(self, info: Info, input: ReclaimFileInput) -> RegisterCitizenPayload:
+        signed_up = await blocking(
+            info.context.city.citizens.reclaim,
+            input.id_number,
+            input.name,
+            input.phone,
+            input.code,
+            info.context.origin,
+        )
+        return _signed_up(info, signed_up)
+
+    @strawberry.mutation(
+        description="An officer, having seen the person and their ID card, gives them back "
+        "the file registered with their ID number; every session of its former holder ends."
+    )
+    @reports_user_errors(CitizenPayload)
+    async def reclaim_file_in_person(
+        self, info: Info, input: ReclaimFileInPersonInput
+    ) -> CitizenPayload:
+        citizen_id, position = await blocking(
+            info.context.city.citizens.reclaim_in_person,
+            info.context.require(),
+            input.id_number,
+            input.name,
+            input.phone,
+            input.code,
+        )
+        return _changed(info, citizen_id, position)
 
     @strawberry.mutation(description="Check one's name against the real-name authority.")
     @reports_user_errors(CitizenPayload)
@@ -196,7 +255,7 @@ class CitizenMutations:
 class CitizenSubscriptions:
     @strawberry.subscription(description="Each event recorded on the caller's own file.")
     async def my_file_changes(self, info: Info) -> AsyncGenerator[FileChange, None]:
-        citizen_id = require_citizen(info.context.principal)
+        citizen_id = require_citizen(info.context.require())
         changes: Any = info.context.feed.changes(citizen_id)
         async for change in changes:
             yield change

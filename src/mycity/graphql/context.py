@@ -20,9 +20,10 @@ from starlette.websockets import WebSocket
 from strawberry.types import Info as StrawberryInfo
 
 from mycity.bootstrap import City
-from mycity.domain.errors import UserError
+from mycity.domain.errors import ErrorCode, UserError
 from mycity.graphql.feed import FileFeed
 from mycity.identity.principal import Principal
+from mycity.identity.tokens import ExpiredToken
 from mycity.policy.base import require
 
 T = TypeVar("T")
@@ -41,11 +42,13 @@ class Context:
     response: Any = None
     connection_params: dict[str, Any] | None = field(default=None)
     written: int = 0  # the position of the last event this request's mutations saved
+    token_expired: bool = False
 
     @cached_property
     def principal(self) -> Principal | None:
         """The verified caller, or None: a missing, expired or forged token is no caller,
-        and whatever needs one answers UNAUTHENTICATED."""
+        and whatever needs one answers UNAUTHENTICATED (TOKEN_EXPIRED for an expired one,
+        so that the app refreshes it rather than asking to sign in again)."""
         token = _bearer(self.request.headers.get("authorization"))
         if token is None and self.connection_params:
             token = _bearer(self.connection_params.get("authorization"))
@@ -53,6 +56,9 @@ class Context:
             return None
         try:
             return self.city.tokens.verify(token)
+        except ExpiredToken:
+            self.token_expired = True
+            return None
         except UserError:
             return None
 
@@ -68,6 +74,8 @@ class Context:
         return client.host if client else None
 
     def require(self) -> Principal:
+        if self.principal is None and self.token_expired:
+            raise UserError(ErrorCode.TOKEN_EXPIRED, "The access token has expired: refresh it")
         return require(self.principal)
 
     def wrote(self, position: int) -> None:

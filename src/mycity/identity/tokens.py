@@ -21,6 +21,7 @@ from typing import Any
 import jwt
 
 from mycity.domain.errors import ErrorCode, UserError
+from mycity.identity.cutoffs import Cutoffs
 from mycity.identity.keys import SigningKeyRing
 from mycity.identity.principal import Principal, Role
 from mycity.settings import TokenSettings
@@ -37,6 +38,14 @@ class TokenPair:
 
 
 RETRY_GRACE_SECONDS = 30
+
+
+class ExpiredToken(UserError):
+    """A genuine access token, too old: the client should refresh it, not sign in again."""
+
+    def __init__(self) -> None:
+        super().__init__(ErrorCode.INVALID_TOKEN, "The access token has expired")
+
 
 # Who a stored session belongs to now (name, department), or None once it belongs to nobody.
 Current = Callable[[Principal], "Principal | None"]
@@ -67,6 +76,7 @@ class Tokens:
         self.db = db
         self.settings = settings
         self.current = current
+        self.cutoffs = Cutoffs(db, keep_seconds=settings.access_seconds)
         self.table = db.table("refresh_tokens")
         # Only successes are cached: a refused token raises, and lru_cache keeps nothing.
         self._verified = functools.lru_cache(maxsize=4096)(self._decode)
@@ -83,6 +93,7 @@ class Tokens:
                 f"CREATE INDEX IF NOT EXISTS refresh_tokens_family ON {self.table} (family)",
             ]
         )
+        self.cutoffs.create_tables()
         columns = self.db.columns("refresh_tokens")
         with self.db.transaction() as cur:
             if "name" in columns:
@@ -112,16 +123,25 @@ class Tokens:
         )
 
     def verify(self, token: str) -> Principal:
-        """The caller a token names, if its signature and claims hold and it has not expired.
+        """The caller a token names, if its signature and claims hold, it has not expired,
+        and its subject's sessions were not ended after it was issued.
 
         A token verified once is remembered until it expires (a signature check is a
         tenth of a small request's CPU): the same token is presented on every request."""
-        principal, expires = self._verified(token)
+        principal, issued, expires = self._verified(token)
         if expires <= time.time():
-            raise UserError(ErrorCode.INVALID_TOKEN, "The access token has expired")
+            raise ExpiredToken()
+        if issued < self.cutoffs.not_before(principal.subject):
+            raise UserError(ErrorCode.INVALID_TOKEN, "This session has ended; sign in again")
         return principal
 
-    def _decode(self, token: str) -> tuple[Principal, int]:
+    def end_sessions(self, subject: str) -> None:
+        """Sign the subject out everywhere: its refresh tokens die, its access tokens too."""
+        with self.db.transaction() as cur:
+            cur.execute(f"DELETE FROM {self.table} WHERE subject = ?", (subject,))
+        self.cutoffs.cut(subject)
+
+    def _decode(self, token: str) -> tuple[Principal, int, int]:
         try:
             kid = jwt.get_unverified_header(token).get("kid")
             key = self.ring.verifying_key(str(kid))
@@ -136,9 +156,9 @@ class Tokens:
             principal = Principal(
                 claims["sub"], Role(claims["role"]), claims.get("dept"), claims.get("name", "")
             )
-            return principal, int(claims["exp"])
+            return principal, int(claims["iat"]), int(claims["exp"])
         except jwt.ExpiredSignatureError:
-            raise UserError(ErrorCode.INVALID_TOKEN, "The access token has expired") from None
+            raise ExpiredToken() from None
         except (jwt.InvalidTokenError, KeyError, ValueError, TypeError):
             raise UserError(ErrorCode.INVALID_TOKEN, "The access token is not valid") from None
 

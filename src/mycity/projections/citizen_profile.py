@@ -74,6 +74,17 @@ class CitizenProfile(RowProjection):
         )
 
     @apply.register
+    def _(self, event: Citizen.TakenOver, row: Row | None) -> Row | None:
+        return row and touched(
+            row,
+            event,
+            name=event.name,
+            phone_masked=mask_phone(event.phone),
+            address="",
+            real_name_level=event.level,
+        )
+
+    @apply.register
     def _(self, event: Enterprise.Registered, row: Row | None) -> Row | None:
         return row and _with_enterprise(row, str(event.originator_id), "LEGAL_REPRESENTATIVE", [])
 

@@ -45,6 +45,14 @@ class Directory(RowProjection):
         return row and row | {"real_name_level": event.level}
 
     @apply.register
+    def _(self, event: Citizen.TakenOver, row: Row | None) -> Row | None:
+        return row and row | {
+            "name": event.name,
+            "name_key": event.name.casefold(),
+            "real_name_level": event.level,
+        }
+
+    @apply.register
     def _(self, event: Enterprise.Registered, row: Row | None) -> Row:
         return _entry(event, "ENTERPRISE", event.name, event.credit_code, None)
 

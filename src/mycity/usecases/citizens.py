@@ -12,7 +12,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from mycity.domain.citizen import Citizen
+from mycity.domain.citizen import Citizen, RealNameLevel
 from mycity.domain.errors import ErrorCode, Forbidden, UserError, checked
 from mycity.domain.identifiers import validate_phone, validate_resident_id
 from mycity.domain.phone import PhoneClaim
@@ -76,6 +76,81 @@ class Citizens:
         return citizen, self._save_registration(
             citizen, self._claimed_phone(citizen.phone, citizen.id)
         )
+
+    def reclaim(
+        self, id_number: str, name: str, phone: str, code: str, origin: str | None = None
+    ) -> SignedUp:
+        """The person an ID number belongs to takes back a file someone else registered
+        with it: they prove the phone by its code, and the real-name check confirms that
+        the number, the name and the phone are all theirs. Only a file nobody has verified
+        can be taken back so; a verified one, in person (`reclaim_in_person`)."""
+        citizen = self._new_citizen(id_number, name, phone)
+        self.phone_codes.verify(citizen.phone, code, origin)
+        self._held(citizen).require_weaker_than(RealNameLevel.VERIFIED)
+        result = self.real_names.check(citizen.id_number, citizen.name, citizen.phone)
+        if result.verdict is not Verdict.MATCH:
+            raise UserError(
+                ErrorCode.REAL_NAME_MISMATCH,
+                "The real-name check does not confirm this number, name and phone together: "
+                "take the file back in person at a service hall",
+            )
+        position = self._take_over(
+            citizen, RealNameLevel.VERIFIED, check_reference=result.reference, officer_id=""
+        )
+        principal = Principal.of_citizen(citizen.id, citizen.name)
+        return SignedUp(principal, self.tokens.issue(principal), position)
+
+    def reclaim_in_person(
+        self, actor: Principal, id_number: str, name: str, phone: str, code: str
+    ) -> tuple[UUID, int]:
+        """An officer who has seen the person and their ID card gives them back the file
+        their ID number was registered under, with the phone they prove there and then."""
+        if not policy.can_verify_in_person(actor):
+            raise Forbidden("Only an officer verifies in person")
+        citizen = self._new_citizen(id_number, name, phone)
+        self.phone_codes.verify(citizen.phone, code)
+        self._held(citizen).require_weaker_than(RealNameLevel.VERIFIED_IN_PERSON)
+        proof = RealNameLevel.VERIFIED_IN_PERSON
+        return citizen.id, self._take_over(
+            citizen, proof, check_reference="", officer_id=actor.subject
+        )
+
+    def _held(self, claimant: Citizen) -> Citizen:
+        """The file registered with the claimant's ID number, which they claim."""
+        try:
+            return self.files.read(Citizen, claimant.id)
+        except UserError:
+            raise UserError(ErrorCode.NOT_FOUND, "No file has this ID number", "idNumber") from None
+
+    def _take_over(
+        self, claimant: Citizen, proof: RealNameLevel, check_reference: str, officer_id: str
+    ) -> int:
+        """The file passes to the claimant: their name and phone, the previous phone
+        released, and every session of whoever held it ended."""
+
+        def take_over() -> int:
+            citizen = self.files.get(Citizen, claimant.id)
+            old_phone = citizen.phone
+            citizen.take_over(
+                name=claimant.name,
+                phone=claimant.phone,
+                proof=proof,
+                check_reference=check_reference,
+                officer_id=officer_id,
+            )
+            if citizen.phone == old_phone:
+                return self.files.commit(citizen)
+            old_claim = self.files.get(PhoneClaim, self.ids.phone(old_phone))
+            old_claim.release()
+            new_claim = self._claimed_phone(citizen.phone, citizen.id)
+            return self.files.commit(citizen, old_claim, new_claim)
+
+        # Ended before (if the save fails, the file stays as it was, its sessions gone) and
+        # after (whoever held it may have signed in again meanwhile).
+        self.tokens.end_sessions(str(claimant.id))
+        position = self.files.retrying(take_over)
+        self.tokens.end_sessions(str(claimant.id))
+        return position
 
     def verify_real_name(self, actor: Principal) -> int:
         """Ask the real-name check, once, whether the file's name belongs to its ID number."""

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
+from mycity.domain.citizen import Citizen
 from mycity.domain.enterprise import AgentScope, Enterprise
 from mycity.domain.errors import ErrorCode, Forbidden, UserError, checked
 from mycity.domain.identifiers import validate_credit_code, validate_resident_id
@@ -40,12 +41,15 @@ class Enterprises:
             raise Forbidden("Only officers register an enterprise for someone else")
         else:
             representative = require_citizen(actor)
-        if not self.files.exists(representative):
+        try:
+            person = self.files.read(Citizen, representative)
+        except UserError:
             raise UserError(
                 ErrorCode.LEGAL_REPRESENTATIVE_NOT_REGISTERED,
                 "The legal representative has no file",
                 "legalRepresentativeIdNumber",
-            )
+            ) from None
+        person.require_verified("legalRepresentativeIdNumber")
         code = checked("creditCode", validate_credit_code, credit_code)
         enterprise = Enterprise.register(
             id=self.ids.enterprise(code),
@@ -68,8 +72,11 @@ class Enterprises:
         by = policy.require_legal_representative(actor, self._enterprise(enterprise_id))
         number = checked("agentIdNumber", validate_resident_id, agent_id_number)
         agent_id = self.ids.citizen(number)
-        if not self.files.exists(agent_id):
-            raise UserError(ErrorCode.NOT_FOUND, "The agent has no file", "agentIdNumber")
+        try:
+            agent = self.files.read(Citizen, agent_id)
+        except UserError:
+            raise UserError(ErrorCode.NOT_FOUND, "The agent has no file", "agentIdNumber") from None
+        agent.require_verified("agentIdNumber")
         return self._update(
             enterprise_id, lambda e: e.authorise_agent(agent_id=agent_id, scopes=scopes, by=by)
         )

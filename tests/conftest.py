@@ -24,6 +24,7 @@ import uvicorn
 from mycity.app import create_app
 from mycity.bootstrap import City, build
 from mycity.demo import load_demo
+from mycity.http_limits import MAX_BODY
 from mycity.identity.keys import KeyStore
 from mycity.settings import PhoneCodeSettings, ReadModelSettings, Settings
 from tests.helpers import Api, CitizenFactory
@@ -109,6 +110,7 @@ def server(city: City) -> Iterator[str]:
         port=port,
         log_level="warning",
         ws="websockets-sansio",
+        ws_max_size=MAX_BODY,
     )
     uvicorn_server = uvicorn.Server(config)
     thread = threading.Thread(target=uvicorn_server.run, daemon=True)

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -21,6 +22,7 @@ from mycity.bootstrap import City, build
 from mycity.graphql.context import Context
 from mycity.graphql.feed import FileFeed
 from mycity.graphql.schema import schema
+from mycity.http_limits import SizeLimits
 from mycity.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -88,6 +90,7 @@ def create_app(settings: Settings | None = None, city: City | None = None) -> St
                 runner.join(timeout=10)
 
     app = Starlette(
+        middleware=[Middleware(SizeLimits)],
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),

@@ -34,6 +34,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from mycity.bootstrap import City
+from mycity.http_limits import MAX_BODY
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ def options(
         "access_log": access_log,
         "log_level": "info",
         "timeout_graceful_shutdown": 10,
+        "ws_max_size": MAX_BODY,  # a WebSocket message, like an HTTP body
     }
 
 

@@ -1,0 +1,96 @@
+"""Size limits on what a client may send, refused before anything reads it.
+
+A GraphQL request is a few kilobytes (the parser stops at 2000 tokens anyway), so a large
+body or header is a mistake or an attack: unlimited, three 100 MB bodies took a worker from
+250 MB to 1 GB. Bodies over `max_body` answer 413, headers over `max_headers` 431.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+MAX_BODY = 256 * 1024
+MAX_HEADERS = 16 * 1024
+
+
+class SizeLimits:
+    def __init__(self, app: ASGIApp, max_body: int = MAX_BODY, max_headers: int = MAX_HEADERS):
+        self.app = app
+        self.max_body = max_body
+        self.max_headers = max_headers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = scope.get("headers", [])
+        if sum(len(name) + len(value) for name, value in headers) > self.max_headers:
+            await self._refuse(scope, send, 431, "Request headers too large")
+            return
+        if scope["type"] == "websocket":
+            await self.app(scope, receive, send)
+            return
+        length = dict(headers).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_body):
+            await self._refuse(scope, send, 413, "Request body too large")
+            return
+        body = await self._read(receive)
+        if body is None:
+            await self._refuse(scope, send, 413, "Request body too large")
+            return
+        await self.app(scope, _replay(body, receive), send)
+
+    async def _read(self, receive: Receive) -> bytes | None:
+        """The whole body, or None once it passes the limit (a chunked one may)."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return b"".join(chunks)
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    @staticmethod
+    async def _refuse(scope: Scope, send: Send, status: int, text: str) -> None:
+        if scope["type"] == "websocket":  # refuse the handshake
+            await send({"type": "websocket.close", "code": 1009})
+            return
+        body = text.encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"text/plain; charset=utf-8"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()  # after the body: a disconnect, when it comes
+
+    return replayed

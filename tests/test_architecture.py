@@ -12,9 +12,9 @@ SOURCE = Path(__file__).parent.parent / "src" / "mycity"
 # package -> the other mycity packages and modules it may import (docs/architecture.md §2)
 ALLOWED = {
     "domain": set(),
-    "integrations": set(),
+    "integrations": {"private"},
     "store": {"domain", "settings"},
-    "identity": {"domain", "settings", "store", "integrations"},
+    "identity": {"domain", "settings", "store", "integrations", "private"},
     "policy": {"domain", "identity"},
     "projections": {"domain", "store"},
     "processes": {"domain", "store", "projections"},

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from mycity.identity.credentials import Clients
@@ -19,6 +20,7 @@ from mycity.identity.subjects import SubjectIds
 from mycity.identity.tokens import Tokens
 from mycity.integrations.realname import PopulationRegister, RealNameCheck
 from mycity.integrations.sms import OutboxSms, SmsSender
+from mycity.private import private_dir, private_file
 from mycity.processes.tracked import Process, ProcessRunner
 from mycity.projections.citizen_profile import CitizenProfiles
 from mycity.projections.directory import DirectoryEntries
@@ -101,7 +103,9 @@ def build(
     real_names: RealNameCheck | None = None,
     setup: bool = True,
 ) -> City:
-    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)  # names live here
+    private_dir(settings.data_dir)  # names, numbers and keys live here
+    if not settings.is_postgres:
+        private_file(Path(settings.database_url))
     keys = KeyStore(settings.keys_dir, generate_missing=not settings.is_postgres).load()
     ids = SubjectIds(keys.identity_hash)
     real_names = real_names or PopulationRegister(settings.population_register)

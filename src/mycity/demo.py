@@ -19,6 +19,7 @@ from mycity.domain.identifiers import (
 )
 from mycity.identity.principal import Principal, Role
 from mycity.integrations.realname import PopulationRegister
+from mycity.private import write_private
 
 
 def resident_id(area: str, birth: str, sequence: str) -> str:
@@ -126,8 +127,7 @@ def load_demo(city: City) -> str:
         except UserError as e:
             if e.code is not ErrorCode.ALREADY_REGISTERED:
                 raise
-    logins_file.write_text(json.dumps(logins, ensure_ascii=False, indent=2))
-    logins_file.chmod(0o600)
+    write_private(logins_file, json.dumps(logins, ensure_ascii=False, indent=2))
     city.read_models.catch_up()
     return _instructions(logins)
 

@@ -23,6 +23,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jwt import PyJWK
 from jwt.utils import base64url_decode, base64url_encode
 
+from mycity.private import write_private
+
 log = logging.getLogger(__name__)
 
 
@@ -200,12 +202,7 @@ class KeyStore:
 
     @staticmethod
     def _write(path: Path, text: str) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = path.with_name(path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        tmp.replace(path)
+        write_private(path, text)
 
 
 def _new_secret() -> str:

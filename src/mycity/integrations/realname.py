@@ -16,6 +16,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
+from mycity.private import append_private
+
 
 class Verdict(StrEnum):
     MATCH = "MATCH"
@@ -44,9 +46,7 @@ class PopulationRegister:
 
     def add(self, id_number: str, name: str, phone: str | None = None) -> None:
         record = {"id_number": id_number, "name": name} | ({"phone": phone} if phone else {})
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as f:
-            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+        append_private(self.path, json.dumps(record, ensure_ascii=False) + "\n")
 
     def check(self, id_number: str, name: str, phone: str | None = None) -> RealNameResult:
         asked = f"{id_number}:{name}:{phone or ''}"

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
+
+from mycity.private import append_private
 
 
 class SmsSender(Protocol):
@@ -25,13 +26,8 @@ class OutboxSms:
         line = json.dumps(
             {"to": phone, "text": text, "at": datetime.now(UTC).isoformat()}, ensure_ascii=False
         )
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock:
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-            try:
-                os.write(fd, (line + "\n").encode())
-            finally:
-                os.close(fd)
+            append_private(self.path, line + "\n")
 
     def messages(self, phone: str | None = None) -> list[dict[str, str]]:
         if not self.path.exists():

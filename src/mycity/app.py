@@ -7,7 +7,9 @@ import gc
 import logging
 import threading
 from collections.abc import AsyncIterator
+from typing import Any
 
+from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
@@ -21,6 +23,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from mycity.bootstrap import City, build
 from mycity.graphql.context import Context
 from mycity.graphql.feed import FileFeed
+from mycity.graphql.requests import refuse_unstorable
 from mycity.graphql.schema import schema
 from mycity.http_limits import SizeLimits
 from mycity.settings import Settings
@@ -38,6 +41,21 @@ class CityGraphQL(GraphQL[Context, None]):
         )
         self.city = city
         self.feed = FileFeed(city.files)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        try:
+            value = super().parse_json(data)
+        except RecursionError:
+            raise HTTPException(400, "The request body is nested too deeply") from None
+        if not isinstance(value, dict):
+            raise HTTPException(400, "The request body must be a JSON object")
+        return value
+
+    async def parse_http_body(self, request: Any) -> Any:
+        data = await super().parse_http_body(request)
+        for item in data if isinstance(data, list) else [data]:
+            refuse_unstorable([item.query, item.variables, item.operation_name, item.extensions])
+        return data
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None

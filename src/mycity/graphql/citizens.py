@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Iterable
+from collections.abc import AsyncGenerator
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -71,12 +71,6 @@ class Citizen(relay.Node):
         self, info: Info, first: int = 20, after: str | None = None
     ) -> Connection[Membership]:
         return await memberships(info, self.view.enterprises, first, after)
-
-    @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Citizen | None]:
-        return [await load_citizen(info, UUID(i)) for i in node_ids]
 
 
 async def load_citizen(info: Info, citizen_id: UUID) -> Citizen | None:

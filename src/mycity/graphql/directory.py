@@ -9,10 +9,13 @@ import strawberry
 from strawberry import relay
 
 from mycity.domain.citizen import RealNameLevel
+from mycity.domain.errors import ErrorCode, UserError
 from mycity.graphql.context import Info
 from mycity.graphql.pagination import Connection, check_first, connection, decode_cursor
 from mycity.graphql.shapes import shaped
 from mycity.projections.directory import DirectoryEntryView
+
+MAX_SEARCH = 120  # the longest name
 
 
 @strawberry.enum
@@ -50,6 +53,10 @@ class DirectoryQueries:
         after: str | None = None,
     ) -> Connection[DirectoryEntry]:
         context = info.context
+        if len(search) > MAX_SEARCH:
+            raise UserError(
+                ErrorCode.INVALID_ARGUMENT, f"Search by at most {MAX_SEARCH} characters", "search"
+            )
         resume = decode_cursor(after, str, str) if after else None
         found = await context.read(
             context.city.reads.directory.search,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
 from uuid import UUID
@@ -103,12 +102,6 @@ class Enterprise(relay.Node):
             ],
             page_info=page.page_info,
         )
-
-    @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Enterprise | None]:
-        return [await load_enterprise(info, UUID(i)) for i in node_ids]
 
 
 async def load_enterprise(info: Info, enterprise_id: UUID) -> Enterprise | None:

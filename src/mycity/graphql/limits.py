@@ -10,6 +10,7 @@ parsing and validation nothing.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import strawberry
@@ -23,8 +24,11 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.relay.types import GlobalIDValueError
 
 from mycity.domain.errors import UserError
+
+log = logging.getLogger(__name__)
 
 MAX_DEPTH = 10
 MAX_ALIASES = 15
@@ -37,10 +41,16 @@ RULES = (
 )
 
 
-def should_mask_error(error: GraphQLError) -> bool:
-    """Mask internal errors; keep our own user errors and GraphQL's own validation errors."""
+def is_clients_mistake(error: GraphQLError) -> bool:
+    """A refusal of what the client sent: our user errors, GraphQL's own syntax, validation
+    and coercion errors (a malformed global id among them)."""
     original = error.original_error
-    return original is not None and not isinstance(original, UserError | GraphQLError)
+    return original is None or isinstance(original, UserError | GraphQLError | GlobalIDValueError)
+
+
+def should_mask_error(error: GraphQLError) -> bool:
+    """Mask internal errors: their messages may tell an attacker how the system is built."""
+    return not is_clients_mistake(error)
 
 
 def extensions() -> list[Any]:
@@ -57,7 +67,18 @@ def extensions() -> list[Any]:
 
 class CitySchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
-        """Log what went wrong inside; a refusal the user can fix is not worth a traceback."""
-        internal = [e for e in errors if not isinstance(e.original_error, UserError)]
+        """Log what went wrong inside, with its traceback, at ERROR. A client's mistake is
+        logged as such, at INFO, by kind only: its message may echo the input, and the input
+        may be an ID number or a phone."""
+        internal = [e for e in errors if not is_clients_mistake(e)]
+        refused = [
+            e
+            for e in errors
+            if is_clients_mistake(e) and not isinstance(e.original_error, UserError)
+        ]
+        if refused:
+            log.info(
+                "Refused a GraphQL request: %d syntax, validation or input errors", len(refused)
+            )
         if internal:
             super().process_errors(internal, execution_context)

@@ -37,11 +37,16 @@ def encode_cursor(position: list[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(position).encode()).decode()
 
 
+MAX_CURSOR = 400  # characters: a cursor of ours is far shorter
+
+
 def decode_cursor(cursor: str, *shape: type) -> list[Any]:
     """The position in a cursor, whose items must have the given types."""
     try:
-        position = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except ValueError:
+        if len(cursor) > MAX_CURSOR:
+            raise ValueError(cursor)
+        position = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
+    except (ValueError, RecursionError):  # UnicodeError and JSON errors are ValueErrors
         position = None
     if (
         not isinstance(position, list)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
+from mycity.domain.errors import ErrorCode, UserError
 from mycity.graphql.citizens import Citizen, load_citizen
 from mycity.graphql.context import Info
+from mycity.graphql.enterprises import load_enterprise
+from mycity.graphql.errors import parse_id
 from mycity.identity.principal import Role
 
 strawberry.enum(Role)
@@ -25,7 +30,19 @@ class Viewer:
 
 @strawberry.type
 class ViewerQueries:
-    node: relay.Node | None = relay.node()
+    @strawberry.field
+    async def node(
+        self,
+        info: Info,
+        id: Annotated[relay.GlobalID, strawberry.argument(description="The ID of the object.")],
+    ) -> relay.Node | None:
+        """Any object by its global id; one of an unknown type, or malformed, is INVALID_ID."""
+        loaders = {"Citizen": load_citizen, "Enterprise": load_enterprise}
+        load = loaders.get(id.type_name)
+        if load is None:
+            raise UserError(ErrorCode.INVALID_ID, "Not the id of anything here", "id")
+        found: relay.Node | None = await load(info, parse_id(id, id.type_name, "id"))
+        return found
 
     @strawberry.field(description="The caller. Fails with UNAUTHENTICATED without a token.")
     async def me(self, info: Info) -> Viewer:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from typing import Any
 
 import pytest
+from gql import Client, gql
+from gql.transport.exceptions import TransportQueryError
+from gql.transport.websockets import WebsocketsTransport
 
 from mycity.bootstrap import City
 from mycity.domain.errors import ErrorCode
@@ -14,7 +18,7 @@ from mycity.identity import credentials
 from mycity.identity import tokens as token_module
 from mycity.identity.principal import Role
 from tests.domain_helpers import refused
-from tests.helpers import CitizenFactory
+from tests.helpers import Api, CitizenFactory
 
 
 def test_the_same_clients_retry_of_a_refresh_keeps_the_session(
@@ -100,3 +104,73 @@ def test_an_unknown_client_costs_the_same_hashing_as_a_wrong_secret(
         with refused(ErrorCode.INVALID_CREDENTIALS):
             city.clients.authenticate(client_id, "wrong secret")
     assert len(calls) == 2 and calls[0] == calls[1]  # one scrypt each, of the same cost
+
+
+INTROSPECT = "{ __schema { queryType { name } } }"
+
+
+def test_introspection_is_for_signed_in_callers_outside_development(
+    api: Api, city: City, people: CitizenFactory
+) -> None:
+    errors = api.errors(INTROSPECT)
+    assert "introspection" in errors[0]["message"].lower()
+    assert api.run("{ __typename }") == {"__typename": "Query"}  # not introspection
+    token = city.tokens.access_token(people.register("内").principal)
+    assert api.run(INTROSPECT, token=token)["__schema"]["queryType"]["name"] == "Query"
+
+
+def test_a_subscription_ends_when_its_token_expires(
+    api: Api, city: City, people: CitizenFactory
+) -> None:
+    person = people.register("订")
+    lifetime = city.settings.tokens.access_seconds
+    token = city.tokens.access_token(person.principal, now=time.time() - lifetime + 4)
+    expires = city.tokens.expires_at(token)
+    fresh = city.tokens.access_token(person.principal)
+    url = api.base_url.replace("http://", "ws://") + "/graphql"
+    seen: list[tuple[float, Any]] = []
+
+    def change(n: int) -> None:
+        answer = api.run(
+            "mutation($a: String!) { changeContact(input: {address: $a}) { userErrors { code } } }",
+            {"a": f"路{n}号"},
+            fresh,
+        )
+        assert answer["changeContact"]["userErrors"] == []
+
+    async def watch() -> None:
+        transport = WebsocketsTransport(
+            url=url,
+            init_payload={"authorization": f"Bearer {token}"},
+            subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
+        )
+        async with Client(transport=transport) as session:
+            try:
+                async for item in session.subscribe(
+                    gql("subscription { myFileChanges { event } }")
+                ):
+                    seen.append((time.time(), item))
+            except TransportQueryError as e:
+                seen.append((time.time(), e.errors))
+
+    async def changes_until_seen_then_after_expiry() -> None:
+        n = 0
+        while not seen:  # until the subscription is surely listening
+            n += 1
+            await asyncio.to_thread(change, n)
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(max(expires - time.time(), 0) + 0.5)
+        await asyncio.to_thread(change, n + 1)
+
+    async def both() -> None:
+        watching = asyncio.ensure_future(watch())
+        await asyncio.wait_for(changes_until_seen_then_after_expiry(), 20)
+        await asyncio.wait_for(watching, 20)
+
+    asyncio.run(both())
+    *changes, (ended_at, errors) = seen
+    assert changes and all(
+        item == {"myFileChanges": {"event": "Citizen.ContactChanged"}} for _, item in changes
+    )
+    assert all(at < expires for at, _ in changes)  # nothing after the token expired
+    assert errors[0]["extensions"]["code"] == "TOKEN_EXPIRED" and ended_at >= expires

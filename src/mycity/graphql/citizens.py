@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 import strawberry
@@ -249,7 +248,7 @@ class CitizenMutations:
 class CitizenSubscriptions:
     @strawberry.subscription(description="Each event recorded on the caller's own file.")
     async def my_file_changes(self, info: Info) -> AsyncGenerator[FileChange, None]:
-        citizen_id = require_citizen(info.context.require())
-        changes: Any = info.context.feed.changes(citizen_id)
-        async for change in changes:
+        context = info.context
+        citizen_id = require_citizen(context.require())
+        async for change in context.while_signed_in(context.feed.changes(citizen_id)):
             yield change

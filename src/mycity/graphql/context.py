@@ -9,7 +9,9 @@ nothing, and a command that reads nothing back does not wait at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, TypeVar
@@ -20,7 +22,7 @@ from starlette.websockets import WebSocket
 from strawberry.types import Info as StrawberryInfo
 
 from mycity.bootstrap import City
-from mycity.domain.errors import ErrorCode, UserError
+from mycity.domain.errors import ErrorCode, Unauthenticated, UserError
 from mycity.graphql.feed import FileFeed
 from mycity.identity.principal import Principal
 from mycity.identity.tokens import ExpiredToken
@@ -42,6 +44,7 @@ class Context:
     response: Any = None
     connection_params: dict[str, Any] | None = field(default=None)
     written: int = 0  # the position of the last event this request's mutations saved
+    token: str | None = None
     token_expired: bool = False
 
     @cached_property
@@ -54,6 +57,7 @@ class Context:
             token = _bearer(self.connection_params.get("authorization"))
         if token is None:
             return None
+        self.token = token
         try:
             return self.city.tokens.verify(token)
         except ExpiredToken:
@@ -77,6 +81,28 @@ class Context:
         if self.principal is None and self.token_expired:
             raise UserError(ErrorCode.TOKEN_EXPIRED, "The access token has expired: refresh it")
         return require(self.principal)
+
+    async def while_signed_in(self, stream: AsyncIterator[T]) -> AsyncIterator[T]:
+        """The stream, for as long as the caller's token is good: it ends with TOKEN_EXPIRED
+        when the token expires, and with INVALID_TOKEN once the session was ended."""
+        if self.token is None:
+            raise Unauthenticated()
+        tokens, token = self.city.tokens, self.token
+        try:
+            while True:
+                left = tokens.expires_at(token) - time.time()
+                try:
+                    if left <= 0:
+                        raise TimeoutError
+                    item = await asyncio.wait_for(anext(stream), left)
+                except TimeoutError:
+                    raise UserError(
+                        ErrorCode.TOKEN_EXPIRED, "The access token has expired"
+                    ) from None
+                tokens.verify(token)
+                yield item
+        finally:
+            await stream.aclose()  # type: ignore[attr-defined]
 
     def wrote(self, position: int) -> None:
         self.written = max(self.written, position)

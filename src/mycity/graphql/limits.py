@@ -11,10 +11,11 @@ parsing and validation nothing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
@@ -39,6 +40,26 @@ RULES = (
     *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
     *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
 )
+# Outside development, the schema is described only to a caller who signed in.
+ANONYMOUS_RULES = (*RULES, NoSchemaIntrospectionCustomRule)
+
+
+class Limits(AddValidationRules):
+    """The rules above, the same classes on every request (the validation cache keys on
+    them); an anonymous caller outside development mode gets no introspection as well."""
+
+    def __init__(self) -> None:
+        super().__init__(list(RULES))
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context.context
+        anonymous = context.principal is None and not context.city.settings.dev_mode
+        rules = ANONYMOUS_RULES if anonymous else RULES
+        self.execution_context.validation_rules = (
+            *self.execution_context.validation_rules,
+            *rules,
+        )
+        yield
 
 
 def is_clients_mistake(error: GraphQLError) -> bool:
@@ -58,7 +79,7 @@ def extensions() -> list[Any]:
     factories: list[Any] = [
         lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
         lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
-        lambda: AddValidationRules(list(RULES)),
+        Limits,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: MaskErrors(should_mask_error=should_mask_error),
     ]

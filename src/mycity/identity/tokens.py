@@ -135,6 +135,10 @@ class Tokens:
             raise UserError(ErrorCode.INVALID_TOKEN, "This session has ended; sign in again")
         return principal
 
+    def expires_at(self, token: str) -> int:
+        """When a token that verified expires (a subscription ends then)."""
+        return self._verified(token)[2]
+
     def end_sessions(self, subject: str) -> None:
         """Sign the subject out everywhere: its refresh tokens die, its access tokens too."""
         with self.db.transaction() as cur:

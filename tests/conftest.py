@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -99,10 +100,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def server(city: City) -> Iterator[str]:
-    """The real ASGI app served by uvicorn on a free port, read models kept inline."""
-    live = build(replace(city.settings, read_models=ReadModelSettings(inline=True)))
+@contextmanager
+def serving(settings: Settings) -> Iterator[str]:
+    """The real ASGI app of a city built from these settings, served by uvicorn on a free
+    port until the block ends; the server thread is joined."""
+    live = build(settings)
     port = free_port()
     config = uvicorn.Config(
         create_app(city=live),
@@ -113,17 +115,27 @@ def server(city: City) -> Iterator[str]:
         ws_max_size=MAX_BODY,
     )
     uvicorn_server = uvicorn.Server(config)
-    thread = threading.Thread(target=uvicorn_server.run, daemon=True)
+    thread = threading.Thread(target=uvicorn_server.run, daemon=True, name="uvicorn")
     thread.start()
-    deadline = time.monotonic() + 15
-    while not uvicorn_server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    uvicorn_server.should_exit = True
-    thread.join(timeout=10)
-    live.close()
+    try:
+        deadline = time.monotonic() + 15
+        while not uvicorn_server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        uvicorn_server.should_exit = True
+        thread.join(timeout=15)
+        live.close()
+        assert not thread.is_alive(), "uvicorn did not stop"
+
+
+@pytest.fixture
+def server(city: City) -> Iterator[str]:
+    """The served app, read models kept by its inline runner."""
+    with serving(replace(city.settings, read_models=ReadModelSettings(inline=True))) as url:
+        yield url
 
 
 @pytest.fixture

@@ -165,6 +165,27 @@ class Api:
         assert result["userErrors"] == [], result
         return dict(result["tokens"])
 
+    def register_citizen(self, id_number: str, name: str, phone: str) -> str:
+        """Sign up through the API; the new citizen's access token."""
+        self.run(
+            "mutation($p: String!) { requestPhoneCode(input: {phone: $p}) { retryAfterSeconds } }",
+            {"p": phone},
+        )
+        answer = self.run(
+            "mutation($i: RegisterCitizenInput!) { registerCitizen(input: $i) "
+            "{ tokens { accessToken } userErrors { code } } }",
+            {
+                "i": {
+                    "idNumber": id_number,
+                    "name": name,
+                    "phone": phone,
+                    "code": self.last_code(phone),
+                }
+            },
+        )["registerCitizen"]
+        assert answer["userErrors"] == [], answer
+        return str(answer["tokens"]["accessToken"])
+
     def log_in_client(self, client_id: str, secret: str) -> str:
         result = self.run(
             "mutation($i: String!, $s: String!) { logInWithClientCredentials("

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Sequence
 
+import httpx
 import pytest
 
 from mycity.bootstrap import City, build
 from mycity.graphql.context import blocking
-from tests.helpers import CitizenFactory, join_all
+from tests.conftest import serving
+from tests.helpers import Api, CitizenFactory, join_all, phone, resident_id
 
 
 def count_refreshes(city: City, monkeypatch: pytest.MonkeyPatch) -> list[Sequence[str]]:
@@ -133,3 +136,30 @@ def test_a_command_answer_costs_few_queries_while_it_waits(
         city.read_models.wake.set()
         assert join_all([runner])
     assert len(refreshes) <= 10  # at most a fallback read now and then, not dozens each
+
+
+def test_without_a_runner_a_wait_gives_up_soon(city: City, people: CitizenFactory) -> None:
+    people.register("停")
+    city.read_models.catch_up()
+    city.read_models.wait(city.files.head(), timeout=1)  # known, and then no runner runs
+    people.register("候")
+    started = time.monotonic()
+    assert city.read_models.wait(city.files.head(), "citizen_profile", timeout=60) is False
+    assert time.monotonic() - started < 30  # it did not wait its time-out out
+
+
+def test_without_a_runner_an_answer_says_the_views_lag(city: City) -> None:
+    with serving(city.settings) as url:  # the city's settings: no inline runner
+        api = Api(url, city.settings.sms_outbox)
+        token = api.register_citizen(resident_id(951), "滞", phone(951))
+        response = httpx.post(
+            f"{url}/graphql",
+            json={
+                "query": 'mutation { changeContact(input: {address: "慢路"}) '
+                "{ citizen { address } userErrors { code } } }"
+            },
+            headers={"authorization": f"Bearer {token}"},
+            timeout=60,
+        ).json()
+    assert response["data"]["changeContact"]["userErrors"] == []
+    assert response["extensions"] == {"readModelsLag": ["citizen_profile"]}

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.websockets import WebSocket
+from strawberry.extensions import SchemaExtension
 from strawberry.types import Info as StrawberryInfo
 
 from mycity.bootstrap import City
@@ -46,6 +47,7 @@ class Context:
     written: int = 0  # the position of the last event this request's mutations saved
     token: str | None = None
     token_expired: bool = False
+    lagging: set[str] = field(default_factory=set)  # read models read before they caught up
 
     @cached_property
     def principal(self) -> Principal | None:
@@ -112,7 +114,11 @@ class Context:
         (its `read_models`) include what this request wrote."""
         if self.written:
             reads = getattr(read, "__self__")  # noqa: B009  # the reads object it is bound to
-            await self.city.read_models.reached(self.written, *reads.read_models, blocking=blocking)
+            caught_up = await self.city.read_models.reached(
+                self.written, *reads.read_models, blocking=blocking
+            )
+            if not caught_up:
+                self.lagging.update(reads.read_models)
         return await blocking(read, *args)
 
 
@@ -123,3 +129,13 @@ def _bearer(value: Any) -> str | None:
 
 
 Info = StrawberryInfo[Context, None]
+
+
+class ReportLag(SchemaExtension):
+    """An answer read from read models that had not caught up with its own writes says so,
+    in the response's `extensions.readModelsLag` (the names), so the app can ask again."""
+
+    def get_results(self) -> dict[str, Any]:
+        context = self.execution_context.context
+        lagging = getattr(context, "lagging", None)
+        return {"readModelsLag": sorted(lagging)} if lagging else {}

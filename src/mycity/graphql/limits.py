@@ -28,6 +28,7 @@ from strawberry.extensions import (
 from strawberry.relay.types import GlobalIDValueError
 
 from mycity.domain.errors import UserError
+from mycity.graphql.context import ReportLag
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,7 @@ def extensions() -> list[Any]:
         Limits,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: MaskErrors(should_mask_error=should_mask_error),
+        ReportLag,
     ]
     return factories
 

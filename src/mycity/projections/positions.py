@@ -29,10 +29,12 @@ class _Waiter:
 
 
 class Positions:
-    def __init__(self, refresh: Refresh, fallback: float) -> None:
+    def __init__(self, refresh: Refresh, fallback: float, stall_seconds: float = 2.0) -> None:
         self._refresh = refresh
         self.fallback = fallback
+        self.stall_seconds = stall_seconds
         self._known: dict[str, int] = {}
+        self._moved_at: dict[str, float] = {}  # when each last advanced (or was first seen)
         self._waiters: set[_Waiter] = set()
         self._lock = threading.Lock()
         self._refreshed_at = 0.0
@@ -40,9 +42,11 @@ class Positions:
     def advanced(self, name: str, position: int) -> None:
         """A read model's live generation now includes everything up to `position`."""
         with self._lock:
+            self._moved_at.setdefault(name, time.monotonic())
             if position <= self._known.get(name, -1):
                 return
             self._known[name] = position
+            self._moved_at[name] = time.monotonic()
             woken = [w for w in self._waiters if self._reached(w.position, w.names)]
             self._waiters.difference_update(woken)
         for waiter in woken:
@@ -53,6 +57,16 @@ class Positions:
 
     def _reached(self, position: int, names: Iterable[str]) -> bool:
         return all(self._known.get(n, -1) >= position for n in names)
+
+    def stalled(self, position: int, names: Iterable[str]) -> list[str]:
+        """The named read models behind `position` that have not moved for a while."""
+        now = time.monotonic()
+        return [
+            n
+            for n in names
+            if self._known.get(n, -1) < position
+            and now - self._moved_at.get(n, now) > self.stall_seconds
+        ]
 
     def refresh(self, names: Sequence[str], *, force: bool = False) -> None:
         """Read the positions from the store, unless another waiter just did."""
@@ -85,7 +99,7 @@ class Positions:
         deadline = time.monotonic() + timeout
         try:
             while not woken.wait(min(self.fallback, max(deadline - time.monotonic(), 0))):
-                if time.monotonic() >= deadline:
+                if time.monotonic() >= deadline or self.stalled(position, names):
                     return False
                 self.refresh(names)
             return True
@@ -123,7 +137,7 @@ class Positions:
                     await asyncio.wait_for(asyncio.shield(woken), min(self.fallback, left))
                     return True
                 except TimeoutError:
-                    if loop.time() >= deadline:
+                    if loop.time() >= deadline or self.stalled(position, names):
                         return False
                     await blocking(self.refresh, names)
         finally:

@@ -14,7 +14,7 @@ import pytest
 from mycity.bootstrap import City
 from mycity.domain.citizen import Citizen
 from mycity.projections.catchup import Catchup
-from mycity.projections.read_models import PROJECTIONS, ReadModels
+from mycity.projections.read_models import PROJECTIONS, ReadModels, RebuildRunning
 from tests.counting import EventCount
 from tests.helpers import OFFICER, CitizenFactory
 
@@ -253,3 +253,54 @@ def test_events_are_unreadable_at_rest(city: City, people: CitizenFactory) -> No
         assert person.name.encode() not in state
         assert person.phone.encode() not in state
     assert isinstance(city.files.repository.get(person.id), Citizen)
+
+
+def test_a_rebuild_already_running_elsewhere_is_refused(city: City, people: CitizenFactory) -> None:
+    people.register("重")
+    with city.db.exclusive("rebuild-directory") as held:  # another process rebuilding
+        assert held
+        with pytest.raises(RebuildRunning):
+            city.read_models.rebuild("directory")
+        other = ReadModels(city.files, city.db)
+        with other.db.exclusive("rebuild-directory") as again:
+            assert not again
+    assert city.read_models.rebuild("directory")["generation"] == 2  # free again
+
+
+def test_a_runner_of_older_rules_leaves_a_newer_generation_alone(
+    city: City, people: CitizenFactory
+) -> None:
+    person = people.register("旧")
+
+    class DirectoryV2(PROJECTIONS[2]):  # type: ignore[misc,valid-type]
+        name = "directory"
+        version = 2
+        apply = PROJECTIONS[2].__dict__["apply"]
+
+    newer = ReadModels(
+        city.files, city.db, projections=(PROJECTIONS[0], PROJECTIONS[1], DirectoryV2)
+    )
+    newer.setup()
+    newer.upgrade()  # the new code's runner built generation 2 with rules v2
+    people.register("新")
+    assert city.read_models.catch_up() > 0  # the old code's runner folds the others...
+    assert city.read_models.rows("directory").get_many([str(person.id)])  # (built by v2)
+    status = {s["name"]: s for s in city.read_models.status()}
+    assert status["directory"]["lag"] > 0  # ...but not into the v2 generation
+    assert newer.catch_up() > 0
+
+
+def test_one_failing_read_model_does_not_hold_back_the_others(
+    city: City, people: CitizenFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    person = people.register("坏")
+
+    def broken(*args: Any) -> None:
+        raise RuntimeError("a bug in this read model's rules")
+
+    monkeypatch.setattr(type(city.read_models.live("directory").projection), "fold", broken)
+    assert city.runner().run_once() is False  # it reports the failure...
+    rows = city.read_models.rows("citizen_profile").get_many([str(person.id)])
+    assert rows  # ...and the other read models caught up all the same
+    lag = {s["name"]: s["lag"] for s in city.read_models.status()}
+    assert lag["citizen_profile"] == lag["enterprise_profile"] == 0 and lag["directory"] > 0

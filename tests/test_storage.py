@@ -7,8 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from eventsourcing.persistence import IntegrityError
 
 from mycity.bootstrap import City
+from mycity.domain.citizen import Citizen
 from mycity.domain.errors import ErrorCode, UserError
 from mycity.identity.subjects import SubjectIds
 from tests.helpers import (
@@ -146,3 +148,29 @@ def test_citizen_b_cannot_read_citizen_a(city: City, people: CitizenFactory) -> 
     assert refused.value.code is ErrorCode.FORBIDDEN
     assert city.reads.citizens.profile(a.principal, a.id).name == "卯"  # type: ignore[union-attr]
     assert city.reads.citizens.profile(OFFICER, a.id).name == "卯"  # type: ignore[union-attr]
+
+
+def test_the_real_name_check_is_asked_once_even_when_the_save_is_retried(
+    city: City, people: CitizenFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    person = people.register("问")
+    city.real_names.add(person.id_number, person.name)  # type: ignore[attr-defined]
+    asked: list[str] = []
+    check = city.real_names.check
+    monkeypatch.setattr(
+        city.real_names, "check", lambda *a, **k: (asked.append(a[0]), check(*a, **k))[1]
+    )
+    commit, lost = city.files.commit, []
+
+    def lose_the_first_race(*aggregates: Any) -> int:
+        if not lost:
+            lost.append(True)
+            for aggregate in aggregates:
+                aggregate.collect_events()
+            raise IntegrityError("another writer took the version")
+        return commit(*aggregates)
+
+    monkeypatch.setattr(city.files, "commit", lose_the_first_race)
+    city.citizens.verify_real_name(person.principal)
+    assert lost and asked == [person.id_number]  # one external call for two tries
+    assert city.files.read(Citizen, person.id).real_name_level == "VERIFIED"

@@ -80,8 +80,8 @@ class City:
         """The runner of every follower of the log: read models, then processes."""
         models = self.read_models
         followers = [
-            (f"read model {name}", lambda name=name: models.live(name).run_once())
-            for name in models.classes  # live() follows a rebuild's switch to a new generation
+            (f"read model {name}", lambda name=name: models.run_once(name))
+            for name in models.classes
         ] + [(f"process {p.name}", p.run_once) for p in self.processes]
         return Runner(self.read_models.wake, followers, start=self.read_models.upgrade)
 

@@ -12,6 +12,7 @@ import typer
 
 from mycity.identity.keys import KEY_RINGS, KeyStore, MissingKeyError, SigningKeyRing
 from mycity.identity.principal import PARTNER_ROLES, STAFF_ROLES, Role
+from mycity.projections.read_models import RebuildRunning
 from mycity.settings import Settings
 
 if TYPE_CHECKING:
@@ -125,7 +126,13 @@ def projections_rebuild(
         for name in names or list(city.read_models.classes):
             if name not in city.read_models.classes:
                 raise typer.BadParameter(f"unknown read model {name}")
-            r = city.read_models.rebuild(name)
+            try:
+                r = city.read_models.rebuild(name)
+            except RebuildRunning:
+                typer.echo(
+                    f"error: {name} is being rebuilt by another process: wait for it", err=True
+                )
+                raise typer.Exit(1) from None
             rate = r["events"] / r["seconds"] if r["seconds"] else 0.0
             typer.echo(
                 f"{name}: generation {r['generation']}, {r['events']} events in "

@@ -23,6 +23,10 @@ log = logging.getLogger(__name__)
 PROJECTIONS: tuple[type[KeyedFold], ...] = (CitizenProfile, EnterpriseProfile, Directory)
 
 
+class RebuildRunning(RuntimeError):
+    """Another process is rebuilding this read model."""
+
+
 class ReadModels:
     def __init__(
         self,
@@ -45,6 +49,7 @@ class ReadModels:
         )
         self.announcer = Announcer(self.positions.advanced)
         self._catchups: dict[str, Catchup] = {}
+        self._versions: dict[str, int] = {}  # the rules version of each live generation
         self._lock = threading.Lock()
         self.wake = threading.Event()
 
@@ -70,6 +75,7 @@ class ReadModels:
             self.generations.activate(name, store, self.classes[name].version)
             active = (1, self.classes[name].version)
         with self._lock:
+            self._versions[name] = active[1]
             catchup = self._catchups.get(name)
             if catchup is None or catchup.store.generation != active[0]:
                 projection = self.classes[name](view=self.store(name, active[0]))
@@ -81,7 +87,8 @@ class ReadModels:
         """Rebuild the read models whose rules are newer in this code than in the store.
 
         Only runners do this, so readers never start a rebuild; an older process seeing
-        newer rules leaves them alone, so a rolling deploy does not flip-flop.
+        newer rules leaves them alone, so a rolling deploy does not flip-flop; a read model
+        another process is rebuilding already is left to it.
         """
         upgraded = []
         for name, cls in self.classes.items():
@@ -90,17 +97,35 @@ class ReadModels:
                 log.warning(
                     "Read model %s: rules v%s -> v%s, rebuilding", name, active[1], cls.version
                 )
-                self.rebuild(name)
+                try:
+                    self.rebuild(name)
+                except RebuildRunning:
+                    continue
                 upgraded.append(name)
         return upgraded
 
+    def run_once(self, name: str) -> int:
+        """Fold what is new into the live generation, if this code's rules built it: a runner
+        of older code (a rolling deploy) must not fold into a generation of newer rules."""
+        catchup = self.live(name)
+        if self._versions[name] != self.classes[name].version:
+            return 0
+        return catchup.run_once()
+
     def catch_up(self) -> int:
-        return sum(self.live(name).run_once() for name in self.classes)
+        return sum(self.run_once(name) for name in self.classes)
 
     def rebuild(self, name: str) -> dict[str, Any]:
-        """Build the next generation beside the live one, then switch readers over."""
+        """Build the next generation beside the live one, then switch readers over. One
+        rebuild of a read model at a time, across processes: another one is refused."""
         if name not in self.classes:
             raise KeyError(name)
+        with self.db.exclusive(f"rebuild-{name}") as held:
+            if not held:
+                raise RebuildRunning(name)
+            return self._rebuild(name)
+
+    def _rebuild(self, name: str) -> dict[str, Any]:
         active = self.generations.active(name)
         if self.db.dialect == "postgres":
             # Fresh planner statistics: after a bulk load, a stale plan for the page query

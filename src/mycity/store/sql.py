@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Literal
 
 Dialect = Literal["sqlite", "postgres"]
@@ -91,6 +94,33 @@ class Database:
                 raw.rollback()
                 raise
             raw.commit()
+
+    @contextmanager
+    def exclusive(self, key: str) -> Iterator[bool]:
+        """Try to hold a lock named `key` for the block, across processes: yields whether it
+        is held. PostgreSQL's session advisory lock, on a connection kept for the block; on
+        SQLite, a lock file beside the database. A process that dies lets go of either."""
+        if self.dialect == "postgres":
+            with self.datastore.get_connection() as conn:
+                row = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (key,)).fetchone()
+                held = bool(next(iter(row.values())))
+                try:
+                    yield held
+                finally:
+                    if held:
+                        conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
+            return
+        path = Path(f"{self.datastore.pool.db_name}.{key}.lock")
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            yield True
+        finally:
+            os.close(fd)
 
     def columns(self, name: str) -> set[str]:
         """The columns of one of our tables (to migrate it)."""

@@ -81,7 +81,7 @@ CLIENTS = [
 ]
 
 
-def load_demo(city: City) -> str:
+def load_demo(city: City, url: str = "http://127.0.0.1:8000/graphql") -> str:
     """Load the demo data; return the text that tells how to log in as each user."""
     register = PopulationRegister(city.settings.population_register)
     known = {
@@ -129,16 +129,16 @@ def load_demo(city: City) -> str:
                 raise
     write_private(logins_file, json.dumps(logins, ensure_ascii=False, indent=2))
     city.read_models.catch_up()
-    return _instructions(logins)
+    return _instructions(logins, url)
 
 
-def _instructions(logins: dict[str, dict[str, str]]) -> str:
+def _instructions(logins: dict[str, dict[str, str]], url: str) -> str:
     lines = [
-        "Demo data loaded. GraphQL: http://127.0.0.1:8000/graphql",
+        f"Demo data loaded. GraphQL: {url}",
         "",
         "Citizens log in with their phone and a one-time code:",
         '  1. mutation { requestPhoneCode(input: {phone: "13807360001"}) { retryAfterSeconds } }',
-        "  2. read the code:  mycity sms outbox 13807360001",
+        "  2. read the code:  .venv/bin/mycity sms outbox 13807360001",
         '  3. mutation { logInWithPhoneCode(input: {phone: "13807360001", code: "123456"})',
         "       { tokens { accessToken } userErrors { code message } } }",
         "  4. send  Authorization: Bearer <accessToken>",

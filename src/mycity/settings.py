@@ -8,10 +8,42 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
+class SettingsError(ValueError):
+    """A setting in the environment is wrong; the message names it and says what is right."""
+
+
 def _flag(value: str | None, default: bool) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _count(env: Mapping[str, str], name: str, default: int, *, zero: bool = False) -> int:
+    value = env.get(name) or ""
+    if not value:
+        return default
+    if not value.strip().isdigit() or (int(value) == 0 and not zero):
+        least = "0 or more" if zero else "1 or more"
+        raise SettingsError(f"{name} must be a whole number, {least}; it is {value!r}")
+    return int(value)
+
+
+def _database(env: Mapping[str, str], data_dir: Path) -> str:
+    """A PostgreSQL URL, or an SQLite file path (`sqlite:///relative`, `sqlite:////absolute`
+    are taken too); any other URL is refused, rather than taken for a file's name."""
+    value = env.get("MYCITY_DATABASE_URL") or ""
+    if not value:
+        return str(data_dir / "mycity.sqlite")
+    if value.startswith(("postgresql://", "postgres://")):
+        return value
+    if value.startswith("sqlite:///"):
+        return value.removeprefix("sqlite:///") or str(data_dir / "mycity.sqlite")
+    if "://" in value:
+        raise SettingsError(
+            "MYCITY_DATABASE_URL takes postgresql://… for PostgreSQL or a file path "
+            f"(or sqlite:///path) for SQLite, not {value.split('://')[0]}://"
+        )
+    return value
 
 
 @dataclass(frozen=True)
@@ -78,15 +110,15 @@ class Settings:
         data_dir = Path(env.get("MYCITY_DATA_DIR") or "var").resolve()
         return cls(
             data_dir=data_dir,
-            database_url=env.get("MYCITY_DATABASE_URL") or str(data_dir / "mycity.sqlite"),
+            database_url=_database(env, data_dir),
             keys_dir=Path(env.get("MYCITY_KEYS_DIR") or data_dir / "keys").resolve(),
             dev_mode=_flag(env.get("MYCITY_DEV"), False),
             store=StoreSettings(
-                aggregate_cache=int(env.get("MYCITY_AGGREGATE_CACHE") or 10_000),
+                aggregate_cache=_count(env, "MYCITY_AGGREGATE_CACHE", 10_000, zero=True),
             ),
             tokens=TokenSettings(
-                access_seconds=int(env.get("MYCITY_ACCESS_TOKEN_SECONDS") or 900),
-                refresh_seconds=int(env.get("MYCITY_REFRESH_TOKEN_SECONDS") or 30 * 24 * 3600),
+                access_seconds=_count(env, "MYCITY_ACCESS_TOKEN_SECONDS", 900),
+                refresh_seconds=_count(env, "MYCITY_REFRESH_TOKEN_SECONDS", 30 * 24 * 3600),
                 issuer=env.get("MYCITY_ISSUER") or "mycity",
             ),
             read_models=ReadModelSettings(

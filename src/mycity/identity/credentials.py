@@ -10,7 +10,8 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from mycity.domain.errors import ErrorCode, UserError
+from mycity.domain.errors import ErrorCode, UserError, checked
+from mycity.domain.identifiers import validate_name
 from mycity.identity.principal import PARTNER_ROLES, STAFF_ROLES, Principal, Role
 from mycity.store.sql import Database
 
@@ -72,7 +73,10 @@ class Clients:
         if role not in STAFF_ROLES | PARTNER_ROLES:
             raise UserError(ErrorCode.FORBIDDEN, f"{role.value} is not a staff or partner role")
         if (role is Role.OFFICER) != bool(department):
-            raise UserError(ErrorCode.INVALID_ID, "Officers, and only officers, have a department")
+            raise UserError(
+                ErrorCode.INVALID_ID, "Officers, and only officers, have a department", "department"
+            )
+        name = checked("name", validate_name, name)
         secret = secrets.token_urlsafe(24)
         with self.db.transaction() as cur:
             cur.execute(f"SELECT 1 FROM {self.table} WHERE client_id = ?", (client_id,))

@@ -56,8 +56,9 @@ class Catchup:
     def position(self) -> int:
         return self.store.max_tracking_id(self.app.name) or 0
 
-    def run_once(self) -> int:
-        """Fold everything recorded so far; returns the number of events folded.
+    def run_once(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Fold everything recorded so far; returns the number of events folded. `progress`
+        hears the position reached and the head after each page.
 
         If another runner moves the position first, this one stops: the other did the work.
         """
@@ -84,6 +85,8 @@ class Catchup:
                     start = page.last
                     if self.announcer:
                         self.announcer.advanced(self.name, start)
+                    if progress:
+                        progress(start, head)
         if self.announcer:
             self.announcer.advanced(self.name, start)
         return folded

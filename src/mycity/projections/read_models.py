@@ -115,17 +115,20 @@ class ReadModels:
     def catch_up(self) -> int:
         return sum(self.run_once(name) for name in self.classes)
 
-    def rebuild(self, name: str) -> dict[str, Any]:
+    def rebuild(
+        self, name: str, progress: Callable[[int, int], None] | None = None
+    ) -> dict[str, Any]:
         """Build the next generation beside the live one, then switch readers over. One
-        rebuild of a read model at a time, across processes: another one is refused."""
+        rebuild of a read model at a time, across processes: another one is refused.
+        `progress` hears the position reached and the head after each page."""
         if name not in self.classes:
             raise KeyError(name)
         with self.db.exclusive(f"rebuild-{name}") as held:
             if not held:
                 raise RebuildRunning(name)
-            return self._rebuild(name)
+            return self._rebuild(name, progress)
 
-    def _rebuild(self, name: str) -> dict[str, Any]:
+    def _rebuild(self, name: str, progress: Callable[[int, int], None] | None) -> dict[str, Any]:
         active = self.generations.active(name)
         if self.db.dialect == "postgres":
             # Fresh planner statistics: after a bulk load, a stale plan for the page query
@@ -139,7 +142,7 @@ class ReadModels:
         catchup = Catchup(self.app, self.classes[name](view=store), self.page_size)
         started = time.perf_counter()
         events = 0
-        while folded := catchup.run_once():
+        while folded := catchup.run_once(progress):
             events += folded
         seconds = time.perf_counter() - started
         self.generations.activate(name, store, self.classes[name].version)

@@ -1,0 +1,21 @@
+"""The `mycity` command: serve, demo data, read models, schema, credentials, keys, SMS.
+
+A mistake gets one line on stderr that says what is wrong and what to do, and exit code 2
+for bad input (1 when the store or something else is not there); never a traceback, unless
+asked for with `-v`.
+"""
+
+from __future__ import annotations
+
+from mycity.cli.app import cli
+from mycity.cli.commands import clients, keys, read_models, serving, sms
+
+for module in (serving, read_models, clients, keys, sms):
+    module.register(cli)
+
+
+def main() -> None:
+    cli()
+
+
+__all__ = ["cli", "main"]

@@ -1,0 +1,109 @@
+"""Read models: how far they are, rebuilding them, and the runner that keeps them live."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Annotated
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
+
+from mycity.cli.app import UNAVAILABLE, Failure
+from mycity.cli.city import open_city
+from mycity.projections.read_models import RebuildRunning
+from mycity.store.preflight import StoreUnavailable
+
+log = logging.getLogger(__name__)
+group = typer.Typer(help="Read models: status, rebuild, run.", no_args_is_help=True)
+
+
+@group.command("status")
+def status() -> None:
+    """Each read model's generation, position in the log, and lag behind its head."""
+    city = open_city()
+    try:
+        rows = city.read_models.status()
+    finally:
+        city.close()
+    typer.echo(f"{'read model':<20} {'gen':>4} {'ver':>4} {'position':>10} {'head':>10} {'lag':>8}")
+    for r in rows:
+        stale = "  (rules changed: rebuild)" if r["version"] != r["code_version"] else ""
+        typer.echo(
+            f"{r['name']:<20} {r['generation']:>4} {r['version']:>4} {r['position']:>10} "
+            f"{r['head']:>10} {r['lag']:>8}{stale}"
+        )
+
+
+@group.command("rebuild")
+def rebuild(
+    names: Annotated[list[str] | None, typer.Argument(help="Read models; all if omitted.")] = None,
+) -> None:
+    """Rebuild from zero beside the live generation, then switch readers over."""
+    city = open_city()
+    try:
+        known = list(city.read_models.classes)
+        for name in names or known:
+            if name not in known:
+                raise Failure(f"no read model {name!r}: it is one of {', '.join(known)}")
+        for name in names or known:
+            with Progress(
+                TextColumn(f"{name:<20}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                transient=True,
+            ) as bar:
+                task = bar.add_task(name, total=None)
+
+                def advanced(done: int, head: int, task: TaskID = task) -> None:
+                    bar.update(task, completed=done, total=head)
+
+                try:
+                    r = city.read_models.rebuild(name, progress=advanced)
+                except RebuildRunning:
+                    raise Failure(
+                        f"{name} is being rebuilt by another process: wait for it", UNAVAILABLE
+                    ) from None
+            rate = r["events"] / r["seconds"] if r["seconds"] else 0.0
+            typer.echo(
+                f"{name}: generation {r['generation']}, {r['events']} events in "
+                f"{r['seconds']:.2f} s ({rate:,.0f} events/s), at position {r['position']}"
+            )
+    finally:
+        city.close()
+
+
+@group.command("run")
+def run() -> None:
+    """Keep every read model and process caught up until interrupted; while the store cannot
+    be reached, try again with a growing pause (up to 30 s)."""
+    stop, pause = threading.Event(), 1.0
+    while True:
+        try:
+            city = open_city()
+        except StoreUnavailable as e:
+            log.warning("%s; trying again in %.0f s", e, pause)
+            if stop.wait(pause):
+                return
+            pause = min(pause * 2, 30.0)
+            continue
+        break
+    try:
+        city.listen()
+        city.runner().run_forever(stop)
+    except KeyboardInterrupt:
+        stop.set()
+    finally:
+        city.close()
+
+
+def register(cli: typer.Typer) -> None:
+    cli.add_typer(group, name="projections")

@@ -1,0 +1,139 @@
+"""A newcomer's mistakes at the `mycity` command: one line that says what is wrong and what
+to do, exit code 2 for bad input and 1 for what is not there; never a traceback."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mycity.cli import cli
+from mycity.settings import Settings
+
+
+@pytest.fixture
+def env(settings: Settings) -> dict[str, str]:
+    return {
+        "MYCITY_DATA_DIR": str(settings.data_dir),
+        "MYCITY_DATABASE_URL": settings.database_url,
+        "MYCITY_KEYS_DIR": str(settings.keys_dir),
+    }
+
+
+def run(args: list[str], env: dict[str, str]) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, args, env=env)
+    return result.exit_code, result.output
+
+
+def one_line(output: str) -> str:
+    errors = [line for line in output.splitlines() if line.strip()]
+    assert len(errors) == 1, output
+    assert "Traceback" not in output
+    assert errors[0].startswith("error: "), output
+    return errors[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["staff", "add", "s-1", "--role", "BOSS", "--name", "X"], "is not one of"),
+        (["partner", "add", "p-1", "--role", "OFFICER", "--name", "P"], "is not one of"),
+        (["staff", "add", "s-2", "--role", "OFFICER", "--name", "X"], "needs --department"),
+        (["staff", "add", "s-3", "--role", "AUDITOR", "--name", "  "], "INVALID_NAME"),
+        (["sms", "outbox", "--last", "0"], "--last"),
+        (["sms", "outbox", "--last", "-1"], "--last"),
+        (["serve", "--port", "70000"], "--port"),
+        (["keys", "retire", "token-signing", "nope"], "has no key 'nope'"),
+        (["keys", "retire", "no-such-ring", "x"], "no-such-ring"),
+        (["projections", "rebuild", "nothing"], "no read model 'nothing'"),
+        (["export-schema", "no/such/folder/schema.graphql"], "no folder"),
+        (["no-such-command"], "No such command"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_code_2(
+    env: dict[str, str], args: list[str], says: str
+) -> None:
+    code, output = run(args, env)
+    assert code == 2, output
+    assert says in one_line(output)
+
+
+def test_roles_are_taken_in_any_case(env: dict[str, str]) -> None:
+    code, output = run(["staff", "add", "s-4", "--role", "auditor", "--name", "审"], env)
+    assert code == 0, output
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("MYCITY_ACCESS_TOKEN_SECONDS", "abc", "MYCITY_ACCESS_TOKEN_SECONDS must be a whole"),
+        ("MYCITY_REFRESH_TOKEN_SECONDS", "-5", "MYCITY_REFRESH_TOKEN_SECONDS"),
+        ("MYCITY_DATABASE_URL", "mysql://db/city", "not mysql://"),
+    ],
+)
+def test_a_wrong_setting_is_named(
+    env: dict[str, str], variable: str, value: str, says: str
+) -> None:
+    code, output = run(["projections", "status"], env | {variable: value})
+    assert code == 2 and says in one_line(output)
+
+
+def test_an_sqlite_url_is_taken_as_the_file(env: dict[str, str], tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/other.sqlite"
+    code, output = run(["projections", "status"], env | {"MYCITY_DATABASE_URL": url})
+    assert code == 0, output
+    assert (tmp_path / "other.sqlite").exists()
+
+
+def test_postgresql_not_there_fails_fast_in_one_line(env: dict[str, str]) -> None:
+    for url, says in [
+        ("postgresql://postgres@127.0.0.1:1/test", "cannot reach PostgreSQL"),
+        ("postgresql://postgres@127.0.0.1:5432/no_such_database_here", "does not exist"),
+    ]:
+        code, output = run(["projections", "status"], env | {"MYCITY_DATABASE_URL": url})
+        assert code == 1 and says in one_line(output), output
+
+
+def test_postgresql_without_keys_or_schema_says_what_to_do(
+    env: dict[str, str], settings: Settings, tmp_path: Path
+) -> None:
+    if not settings.is_postgres:
+        pytest.skip("keys are generated for the embedded store; schemas are PostgreSQL's")
+    no_keys = env | {"MYCITY_KEYS_DIR": str(tmp_path / "none")}
+    code, output = run(["projections", "status"], no_keys)
+    assert code == 2 and "mycity keys init" in one_line(output)
+    no_schema = env | {"MYCITY_DATABASE_URL": settings.database_url + "_missing"}
+    code, output = run(["projections", "status"], no_schema)
+    assert code == 1 and "CREATE SCHEMA" in one_line(output)
+
+
+def test_paths_that_cannot_be_used_are_named(env: dict[str, str], tmp_path: Path) -> None:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a directory")
+    for variable in ("MYCITY_DATA_DIR", "MYCITY_KEYS_DIR"):
+        code, output = run(["projections", "status"], env | {variable: str(a_file / "x")})
+        assert code == 1 and "cannot use" in one_line(output), output
+
+
+def test_the_runner_waits_for_a_store_that_is_not_there_yet(env: dict[str, str]) -> None:
+    """`projections run` is supervised: it keeps trying with a growing pause, not exit."""
+    unreachable = env | {"MYCITY_DATABASE_URL": "postgresql://postgres@127.0.0.1:1/test"}
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "mycity", "projections", "run"],
+        env=os.environ | unreachable,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert runner.stderr is not None
+        said = [runner.stderr.readline() for _ in range(2)]  # two tries, a pause between
+        assert runner.poll() is None, said  # still running
+        assert all("cannot reach PostgreSQL" in line and "trying again" in line for line in said)
+    finally:
+        runner.send_signal(signal.SIGINT)
+        runner.wait(timeout=20)

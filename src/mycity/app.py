@@ -7,60 +7,20 @@ import gc
 import logging
 import threading
 from collections.abc import AsyncIterator
-from typing import Any
 
-from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from mycity.bootstrap import City, build
-from mycity.graphql.context import Context
-from mycity.graphql.feed import FileFeed
-from mycity.graphql.requests import refuse_unstorable
-from mycity.graphql.schema import schema
+from mycity.graphql.view import CityGraphQL
 from mycity.http_limits import SizeLimits
 from mycity.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-class CityGraphQL(GraphQL[Context, None]):
-    def __init__(self, city: City) -> None:
-        super().__init__(
-            schema,
-            graphql_ide="graphiql" if city.settings.dev_mode else None,
-            allow_queries_via_get=False,
-            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
-        )
-        self.city = city
-        self.feed = FileFeed(city.files)
-
-    def parse_json(self, data: str | bytes) -> Any:
-        try:
-            value = super().parse_json(data)
-        except RecursionError:
-            raise HTTPException(400, "The request body is nested too deeply") from None
-        if not isinstance(value, dict):
-            raise HTTPException(400, "The request body must be a JSON object")
-        return value
-
-    async def parse_http_body(self, request: Any) -> Any:
-        data = await super().parse_http_body(request)
-        for item in data if isinstance(data, list) else [data]:
-            refuse_unstorable([item.query, item.variables, item.operation_name, item.extensions])
-        return data
-
-    async def get_context(
-        self, request: Request | WebSocket, response: Response | WebSocket | None
-    ) -> Context:
-        return Context(city=self.city, feed=self.feed, request=request, response=response)
 
 
 def create_app(settings: Settings | None = None, city: City | None = None) -> Starlette:

@@ -48,7 +48,7 @@ def _postgres_reachable() -> str | None:
     return _postgres_problem or None
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database URL: an SQLite file, or a fresh schema in PostgreSQL."""
     if request.param == "sqlite":

@@ -66,7 +66,9 @@ def queued(committer: GroupCommit, store: Store, waiting: int) -> Callable[[], N
     """Release the held first save once `waiting` more commands are pending."""
 
     def watch() -> None:
-        while len(committer._pending) < waiting:
+        for _ in range(10_000):  # 10 s at most
+            if len(committer._pending) >= waiting:
+                break
             threading.Event().wait(0.001)
         store.release.set()
 
@@ -89,7 +91,7 @@ def test_commands_waiting_behind_a_save_go_together_in_the_next() -> None:
     watcher = threading.Thread(target=queued(committer, store, 5))
     watcher.start()
     outcomes = commands(committer, [first, *others])
-    watcher.join()
+    assert join_all([watcher])
     assert all(isinstance(o, list) for o in outcomes), outcomes
     assert [len(s) for s in store.saves] == [1, 10]  # two saves for six commands
     for batch, outcome in zip([first, *others], outcomes, strict=True):
@@ -106,7 +108,7 @@ def test_a_conflicting_command_fails_alone() -> None:
     watcher = threading.Thread(target=queued(committer, store, 4))
     watcher.start()
     outcomes = commands(committer, [[Event(uuid4(), 1)], *good[:2], [taken], good[2]])
-    watcher.join()
+    assert join_all([watcher])
     assert isinstance(outcomes[3], IntegrityError)
     assert all(isinstance(o, list) for i, o in enumerate(outcomes) if i != 3), outcomes
 
@@ -118,7 +120,7 @@ def test_two_commands_wanting_one_version_in_a_batch_the_later_loses() -> None:
     watcher = threading.Thread(target=queued(committer, store, 2))
     watcher.start()
     outcomes = commands(committer, [[Event(uuid4(), 1)], [Event(file_id, 2)], [Event(file_id, 2)]])
-    watcher.join()
+    assert join_all([watcher])
     winners = [o for o in outcomes[1:] if isinstance(o, list)]
     losers = [o for o in outcomes[1:] if isinstance(o, IntegrityError)]
     assert len(winners) == 1 and len(losers) == 1

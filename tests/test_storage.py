@@ -18,6 +18,7 @@ from tests.helpers import (
     CitizenFactory,
     citizen_id_by_phone,
     credit_code,
+    join_all,
     phone,
     resident_id,
 )
@@ -25,7 +26,7 @@ from tests.helpers import (
 
 def _race(*commands: Callable[[], Any]) -> list[Any]:
     """Start the commands at the same instant; return each one's result or error."""
-    barrier = threading.Barrier(len(commands))
+    barrier = threading.Barrier(len(commands), timeout=30)
     results: list[Any] = [None] * len(commands)
 
     def run(i: int) -> None:
@@ -38,8 +39,7 @@ def _race(*commands: Callable[[], Any]) -> list[Any]:
     threads = [threading.Thread(target=run, args=(i,)) for i in range(len(commands))]
     for t in threads:
         t.start()
-    for t in threads:
-        t.join()
+    assert join_all(threads), "a racer never finished"
     return results
 
 

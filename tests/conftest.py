@@ -15,8 +15,9 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -100,14 +101,21 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Served:
+    url: str
+    app: Any  # the Starlette app, to look inside (its GraphQL view, its city)
+
+
 @contextmanager
-def serving(settings: Settings) -> Iterator[str]:
+def serving(settings: Settings) -> Iterator[Served]:
     """The real ASGI app of a city built from these settings, served by uvicorn on a free
     port until the block ends; the server thread is joined."""
     live = build(settings)
     port = free_port()
+    app = create_app(city=live)
     config = uvicorn.Config(
-        create_app(city=live),
+        app,
         host="127.0.0.1",
         port=port,
         log_level="warning",
@@ -123,7 +131,7 @@ def serving(settings: Settings) -> Iterator[str]:
             if time.monotonic() > deadline or not thread.is_alive():
                 raise RuntimeError("uvicorn did not start")
             time.sleep(0.02)
-        yield f"http://127.0.0.1:{port}"
+        yield Served(f"http://127.0.0.1:{port}", app)
     finally:
         uvicorn_server.should_exit = True
         thread.join(timeout=15)
@@ -132,10 +140,16 @@ def serving(settings: Settings) -> Iterator[str]:
 
 
 @pytest.fixture
-def server(city: City) -> Iterator[str]:
+def served(city: City) -> Iterator[Served]:
     """The served app, read models kept by its inline runner."""
-    with serving(replace(city.settings, read_models=ReadModelSettings(inline=True))) as url:
-        yield url
+    with serving(replace(city.settings, read_models=ReadModelSettings(inline=True))) as found:
+        yield found
+
+
+@pytest.fixture
+def server(served: Served) -> str:
+    """The served app's URL."""
+    return served.url
 
 
 @pytest.fixture

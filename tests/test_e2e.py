@@ -15,6 +15,7 @@ from gql.transport.websockets import WebsocketsTransport
 from mycity.bootstrap import City
 from mycity.demo import CITIZENS
 from mycity.projections.store import LiveRows
+from tests.conftest import Served
 from tests.helpers import Api, resident_id
 
 ME = """{ me { role citizen { id name idNumber phone realNameLevel
@@ -241,8 +242,12 @@ def test_internal_errors_are_masked(
     assert "hunter2" not in repr(errors)
 
 
-def test_subscription_pushes_changes_to_ones_own_file(api: Api, demo: object) -> None:
+def test_subscription_pushes_changes_to_ones_own_file(
+    api: Api, demo: object, served: Served
+) -> None:
     token = api.log_in_citizen(CITIZENS[4].phone)["accessToken"]
+    feed = served.app.state.graphql.feed
+    citizen_id = served.app.state.city.tokens.verify(token).citizen_id
     url = api.base_url.replace("http://", "ws://") + "/graphql"
     change = """mutation { changeContact(input: {address: "常德市鼎城区善卷路8号"}) {
         citizen { address version } userErrors { code } } }"""
@@ -258,7 +263,10 @@ def test_subscription_pushes_changes_to_ones_own_file(api: Api, demo: object) ->
                 gql("subscription { myFileChanges { position event version recordedAt } }")
             )
             first = asyncio.ensure_future(stream.__anext__())
-            await asyncio.sleep(0.3)  # subscribed before the change is made
+            for _ in range(500):  # until the server has the subscription (10 s at most)
+                if citizen_id in feed._queues:
+                    break
+                await asyncio.sleep(0.02)
             changed = await asyncio.to_thread(api.run, change, None, token)
             assert changed["changeContact"]["userErrors"] == []
             result = await asyncio.wait_for(first, timeout=10)

@@ -149,7 +149,8 @@ def test_without_a_runner_a_wait_gives_up_soon(city: City, people: CitizenFactor
 
 
 def test_without_a_runner_an_answer_says_the_views_lag(city: City) -> None:
-    with serving(city.settings) as url:  # the city's settings: no inline runner
+    with serving(city.settings) as served:  # the city's settings: no inline runner
+        url = served.url
         api = Api(url, city.settings.sms_outbox)
         token = api.register_citizen(resident_id(951), "滞", phone(951))
         response = httpx.post(

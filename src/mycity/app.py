@@ -79,4 +79,5 @@ def create_app(settings: Settings | None = None, city: City | None = None) -> St
         lifespan=lifespan,
     )
     app.state.city = city
+    app.state.graphql = graphql
     return app

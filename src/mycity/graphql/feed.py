@@ -51,9 +51,10 @@ class FileFeed:
         queue: asyncio.Queue[FileChange] = asyncio.Queue(maxsize=1000)
         self._queues[file_id].add(queue)
         if self._task is None or self._task.done():
+            # Started before anything is awaited: two subscribers arriving together must
+            # not start two tails (each would deliver every change once more).
             self._wake = asyncio.Event()
-            position = await run_in_threadpool(self.files.recorder.max_notification_id)
-            self._task = asyncio.create_task(self._tail(position or 0))
+            self._task = asyncio.create_task(self._tail(None))
         try:
             while True:
                 yield await queue.get()
@@ -62,8 +63,11 @@ class FileFeed:
             if not self._queues[file_id]:
                 del self._queues[file_id]
 
-    async def _tail(self, position: int) -> None:
+    async def _tail(self, position: int | None) -> None:
+        """Follow the log from `position` (None: from its head now) while anyone listens."""
         assert self._wake is not None
+        if position is None:
+            position = await run_in_threadpool(self.files.head)
         while self._queues:
             try:
                 notifications = await run_in_threadpool(

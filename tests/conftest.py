@@ -163,3 +163,18 @@ def demo(city: City) -> dict[str, dict[str, str]]:
     """The demo data; the staff and partner logins by client id."""
     load_demo(city)
     return dict(json.loads((city.settings.data_dir / "demo-logins.json").read_text()))
+
+
+@pytest.fixture(autouse=True)
+def no_thread_left_running() -> Iterator[None]:
+    """A test stops and joins every thread it starts (a thread left running once crashed a
+    later test's clean-up)."""
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        left = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+        if not left:
+            return
+        time.sleep(0.02)
+    pytest.fail(f"threads left running: {sorted(t.name for t in left)}")

@@ -13,7 +13,7 @@ from gql.transport.websockets import WebsocketsTransport
 
 from mycity.app import create_app
 from mycity.bootstrap import City, build
-from mycity.demo import CITIZENS
+from mycity.demo import CITIZENS, load_demo
 from mycity.domain.errors import ErrorCode
 from tests.domain_helpers import refused
 from tests.helpers import Api, CitizenFactory, phone
@@ -186,3 +186,24 @@ def test_five_lost_races_answer_concurrent_change(
     with refused(ErrorCode.CONCURRENT_CHANGE):
         city.citizens.change_contact(person.principal, None, None, "抢路")
     assert len(tries) == 5
+
+
+def test_a_verified_citizen_registers_their_enterprise_over_the_api(api: Api, demo: Any) -> None:
+    token = api.log_in_citizen(CITIZENS[4].phone)["accessToken"]  # verified, no enterprise of hers
+    register = """mutation { registerEnterprise(input: {creditCode: "91350100M000100Y43",
+      name: "陈记茶行"}) { enterprise { name legalRepresentative { name } }
+      userErrors { code } } }"""
+    answer = api.run(register, token=token)["registerEnterprise"]
+    assert answer == {
+        "enterprise": {"name": "陈记茶行", "legalRepresentative": {"name": CITIZENS[4].name}},
+        "userErrors": [],
+    }
+    zhao = api.log_in_citizen(CITIZENS[5].phone)["accessToken"]  # not verified
+    other = register.replace("91350100M000100Y43", "91350100M00010102K")
+    refused_answer = api.run(other, token=zhao)["registerEnterprise"]
+    assert refused_answer == {"enterprise": None, "userErrors": [{"code": "REAL_NAME_REQUIRED"}]}
+
+
+def test_the_demo_banner_names_the_address_served(city: City) -> None:
+    banner = load_demo(city, "http://0.0.0.0:8001/graphql")
+    assert "http://0.0.0.0:8001/graphql" in banner and ":8000" not in banner

@@ -121,6 +121,9 @@ class Settings:
                 refresh_seconds=_count(env, "MYCITY_REFRESH_TOKEN_SECONDS", 30 * 24 * 3600),
                 issuer=env.get("MYCITY_ISSUER") or "mycity",
             ),
+            phone_codes=PhoneCodeSettings(
+                sends_per_address=_count(env, "MYCITY_PHONE_CODES_PER_ADDRESS", 10),
+            ),
             read_models=ReadModelSettings(
                 inline=_flag(env.get("MYCITY_INLINE_PROJECTIONS"), True),
             ),

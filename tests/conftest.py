@@ -84,6 +84,16 @@ def settings(store: str, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
+def env(settings: Settings) -> dict[str, str]:
+    """The environment that points the `mycity` command at the test's store."""
+    return {
+        "MYCITY_DATA_DIR": str(settings.data_dir),
+        "MYCITY_DATABASE_URL": settings.database_url,
+        "MYCITY_KEYS_DIR": str(settings.keys_dir),
+    }
+
+
+@pytest.fixture
 def city(settings: Settings) -> Iterator[City]:
     city = build(settings)
     yield city

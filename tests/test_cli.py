@@ -5,20 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from mycity.cli import cli
-from mycity.settings import Settings
-
-
-@pytest.fixture
-def env(settings: Settings) -> dict[str, str]:
-    return {
-        "MYCITY_DATA_DIR": str(settings.data_dir),
-        "MYCITY_DATABASE_URL": settings.database_url,
-        "MYCITY_KEYS_DIR": str(settings.keys_dir),
-    }
 
 
 def test_demo_then_status_rebuild_and_provisioning(env: dict[str, str], tmp_path: Path) -> None:

@@ -16,15 +16,6 @@ from mycity.cli import cli
 from mycity.settings import Settings
 
 
-@pytest.fixture
-def env(settings: Settings) -> dict[str, str]:
-    return {
-        "MYCITY_DATA_DIR": str(settings.data_dir),
-        "MYCITY_DATABASE_URL": settings.database_url,
-        "MYCITY_KEYS_DIR": str(settings.keys_dir),
-    }
-
-
 def run(args: list[str], env: dict[str, str]) -> tuple[int, str]:
     result = CliRunner().invoke(cli, args, env=env)
     return result.exit_code, result.output

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from datetime import datetime
 from uuid import UUID
 
@@ -136,8 +136,16 @@ class RegisterCitizenPayload(CitizenPayload):
     tokens: AuthTokens | None = None
 
 
-def _signed_up(info: Info, signed_up: SignedUp) -> RegisterCitizenPayload:
-    """From here on the request acts as the person who has just signed in."""
+async def _sign_up(
+    info: Info,
+    use_case: Callable[..., SignedUp],
+    input: RegisterCitizenInput | ReclaimFileInput,
+) -> RegisterCitizenPayload:
+    """Sign up (or take a file back) with a proven phone; from here on the request acts as
+    the person who has just signed in."""
+    signed_up = await blocking(
+        use_case, input.id_number, input.name, input.phone, input.code, info.context.origin
+    )
     info.context.signed_in_as(signed_up.principal)
     info.context.wrote(signed_up.position)
     return RegisterCitizenPayload(
@@ -164,15 +172,7 @@ class CitizenMutations:
     async def register_citizen(
         self, info: Info, input: RegisterCitizenInput
     ) -> RegisterCitizenPayload:
-        signed_up = await blocking(
-            info.context.city.citizens.sign_up,
-            input.id_number,
-            input.name,
-            input.phone,
-            input.code,
-            info.context.origin,
-        )
-        return _signed_up(info, signed_up)
+        return await _sign_up(info, info.context.city.citizens.sign_up, input)
 
     @strawberry.mutation(
         description=(
@@ -183,15 +183,7 @@ class CitizenMutations:
     )
     @reports_user_errors(RegisterCitizenPayload)
     async def reclaim_file(self, info: Info, input: ReclaimFileInput) -> RegisterCitizenPayload:
-        signed_up = await blocking(
-            info.context.city.citizens.reclaim,
-            input.id_number,
-            input.name,
-            input.phone,
-            input.code,
-            info.context.origin,
-        )
-        return _signed_up(info, signed_up)
+        return await _sign_up(info, info.context.city.citizens.reclaim, input)
 
     @strawberry.mutation(
         description="An officer, having seen the person and their ID card, gives them back "

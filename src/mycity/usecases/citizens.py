@@ -138,12 +138,7 @@ class Citizens:
                 check_reference=check_reference,
                 officer_id=officer_id,
             )
-            if citizen.phone == old_phone:
-                return self.files.commit(citizen)
-            old_claim = self.files.get(PhoneClaim, self.ids.phone(old_phone))
-            old_claim.release()
-            new_claim = self._claimed_phone(citizen.phone, citizen.id)
-            return self.files.commit(citizen, old_claim, new_claim)
+            return self._commit_with_phone(citizen, old_phone)
 
         # Ended before (if the save fails, the file stays as it was, its sessions gone) and
         # after (whoever held it may have signed in again meanwhile).
@@ -194,14 +189,18 @@ class Citizens:
             citizen = self.files.get(Citizen, citizen_id)
             old_phone = citizen.phone
             citizen.change_contact(phone=phone, address=address)
-            if citizen.phone == old_phone:
-                return self.files.commit(citizen)
-            old_claim = self.files.get(PhoneClaim, self.ids.phone(old_phone))
-            old_claim.release()
-            new_claim = self._claimed_phone(citizen.phone, citizen.id)
-            return self.files.commit(citizen, old_claim, new_claim)
+            return self._commit_with_phone(citizen, old_phone)
 
         return self.files.retrying(change)
+
+    def _commit_with_phone(self, citizen: Citizen, old_phone: str) -> int:
+        """Save the citizen; if their phone changed, its claim moves in the same transaction."""
+        if citizen.phone == old_phone:
+            return self.files.commit(citizen)
+        old_claim = self.files.get(PhoneClaim, self.ids.phone(old_phone))
+        old_claim.release()
+        new_claim = self._claimed_phone(citizen.phone, citizen.id)
+        return self.files.commit(citizen, old_claim, new_claim)
 
     def _new_citizen(self, id_number: str, name: str, phone: str) -> Citizen:
         number = checked("idNumber", validate_resident_id, id_number)

@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.utils import get_topic
 from gql import Client, gql
 from gql.transport.exceptions import TransportQueryError
 from gql.transport.httpx import HTTPXTransport
 
 from mycity.bootstrap import City
+from mycity.domain.access import AccessRecord
 from mycity.domain.citizen import Citizen, RealNameLevel
 from mycity.domain.identifiers import (
     credit_code_check_character,
@@ -117,6 +119,16 @@ def join_all(threads: list[threading.Thread], timeout: float = 30) -> bool:
 
 OFFICER = Principal("officer-test", Role.OFFICER, "SAMR", "测试官员")
 AUDITOR = Principal("auditor-test", Role.AUDITOR, None, "测试审计")
+ADMIN = Principal("admin-test", Role.ADMIN, None, "测试管理")
+WHY = "tests: checking the file"  # a purpose, for staff reads
+
+
+def access_records(city: City) -> list[AccessRecord.Recorded]:
+    """Every read recorded in the log, oldest first."""
+    found = city.files.recorder.select_notifications(
+        start=None, limit=10_000, topics=[get_topic(AccessRecord.Recorded)]
+    )
+    return [city.files.mapper.to_domain_event(n) for n in found]  # type: ignore[misc]
 
 
 class Api:

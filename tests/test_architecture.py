@@ -11,14 +11,24 @@ SOURCE = Path(__file__).parent.parent / "src" / "mycity"
 
 # package -> the other mycity packages and modules it may import (docs/architecture.md §2)
 ALLOWED = {
+    "verifier": set(),  # vendored by partners: the standard library and cryptography only
     "domain": set(),
     "integrations": {"private"},
     "store": {"domain", "settings"},
     "identity": {"domain", "settings", "store", "integrations", "private"},
     "policy": {"domain", "identity"},
-    "projections": {"domain", "store"},
+    "projections": {"domain", "store", "verifier"},
     "processes": {"domain", "store", "projections"},
-    "usecases": {"domain", "identity", "policy", "integrations", "store"},
+    "usecases": {
+        "domain",
+        "identity",
+        "policy",
+        "integrations",
+        "store",
+        "projections",
+        "verifier",
+        "settings",
+    },
     "reads": {"domain", "identity", "policy", "projections", "store"},
     "graphql": {"domain", "identity", "policy", "projections", "reads", "usecases", "bootstrap"},
 }

@@ -21,7 +21,13 @@ def test_demo_then_status_rebuild_and_provisioning(env: dict[str, str], tmp_path
     status = runner.invoke(cli, ["projections", "status"], env=env)
     assert status.exit_code == 0
     lines = [line.split() for line in status.output.splitlines()[1:]]
-    assert {line[0] for line in lines} == {"citizen_profile", "enterprise_profile", "directory"}
+    assert {line[0] for line in lines} == {
+        "citizen_profile",
+        "enterprise_profile",
+        "directory",
+        "data_access",
+        "subject_history",
+    }
     assert all(line[-1] == "0" for line in lines)  # no lag
 
     rebuilt = runner.invoke(cli, ["projections", "rebuild", "directory"], env=env)

@@ -13,7 +13,7 @@ from gql.transport.exceptions import TransportQueryError
 from gql.transport.websockets import WebsocketsTransport
 
 from mycity.bootstrap import City
-from mycity.demo import CITIZENS
+from mycity.demo import CITIZENS, ENTERPRISES
 from mycity.projections.store import LiveRows
 from tests.conftest import Served
 from tests.helpers import Api, resident_id
@@ -113,17 +113,20 @@ def test_staff_log_in_search_the_directory_and_see_full_numbers(
     auditor = api.log_in_client("auditor-01", demo["auditor-01"]["secret"])
     merchant = api.log_in_client("merchant-wuling-01", demo["merchant-wuling-01"]["secret"])
     search = """query($s: String!, $after: String) {
-      directory(search: $s, first: 2, after: $after) {
+      directory(search: $s, first: 1, after: $after, purpose: "counter: finding a file") {
         edges { cursor node { id kind name identifier } } pageInfo { hasNextPage endCursor } } }"""
-    first = api.run(search, {"s": ""}, officer)["directory"]
-    assert len(first["edges"]) == 2 and first["pageInfo"]["hasNextPage"]
+    first = api.run(search, {"s": ""}, officer)["directory"]  # every enterprise, by name
+    assert len(first["edges"]) == 1 and first["pageInfo"]["hasNextPage"]
     second = api.run(search, {"s": "", "after": first["pageInfo"]["endCursor"]}, officer)
-    names = [e["node"]["name"] for e in first["edges"] + second["directory"]["edges"]]
-    assert len(set(names)) == 4
+    entries = [e["node"] for e in first["edges"] + second["directory"]["edges"]]
+    assert len({e["name"] for e in entries}) == len(ENTERPRISES) == len(entries)
+    assert {e["kind"] for e in entries} == {"ENTERPRISE"}
 
-    wang = api.run(search, {"s": "王"}, officer)["directory"]["edges"][0]["node"]
+    assert api.run(search, {"s": "王"}, officer)["directory"]["edges"] == []  # no prefixes
+    wang = api.run(search, {"s": CITIZENS[0].name}, officer)["directory"]["edges"][0]["node"]
     assert wang["kind"] == "CITIZEN" and "*" in wang["identifier"]
-    query = "query($id: ID!) { citizen(id: $id) { idNumber phone } }"
+    query = """query($id: ID!) { citizen(id: $id, purpose: "counter: checking the card") {
+      idNumber phone } }"""
     assert api.run(query, {"id": wang["id"]}, officer)["citizen"] == {
         "idNumber": CITIZENS[0].id_number,
         "phone": CITIZENS[0].phone,

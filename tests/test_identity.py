@@ -211,7 +211,8 @@ def test_access_token_header_names_the_active_key_and_eddsa(city: City) -> None:
     claims = claims_of(token)
     assert claims["aud"] == AUDIENCE
     assert claims["iss"] == city.settings.tokens.issuer
-    assert claims["exp"] - claims["iat"] == city.settings.tokens.access_seconds
+    assert claims["exp"] - int(claims["iat"]) == city.settings.tokens.access_seconds
+    assert claims["iat"] == round(claims["iat"], 3)  # to the millisecond, for cut-offs
 
 
 def test_every_access_token_has_its_own_id(city: City) -> None:
@@ -822,7 +823,9 @@ def test_city_without_keys_generates_them_only_on_the_embedded_store(
     else:
         build(bare).close()
         assert sorted(p.name for p in keys_dir.iterdir()) == [
+            "checkpoint-signing.json",
             "code-signing.json",
+            "data-key-master.key",
             "event-cipher.key",
             "identity-hash.key",
             "token-signing.json",
@@ -882,7 +885,9 @@ def test_generated_key_files_are_private(tmp_path: Path) -> None:
         os.umask(old_umask)
     files = sorted(p.name for p in keys_dir.iterdir())
     assert files == [
+        "checkpoint-signing.json",
         "code-signing.json",
+        "data-key-master.key",
         "event-cipher.key",
         "identity-hash.key",
         "token-signing.json",
@@ -890,8 +895,8 @@ def test_generated_key_files_are_private(tmp_path: Path) -> None:
     for path in keys_dir.iterdir():
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     assert stat.S_IMODE(keys_dir.stat().st_mode) & 0o077 == 0
-    assert len(keys.event_cipher) == len(keys.identity_hash) == 32
-    assert keys.event_cipher != keys.identity_hash
+    assert len(keys.event_cipher) == len(keys.identity_hash) == len(keys.data_key_master) == 32
+    assert len({keys.event_cipher, keys.identity_hash, keys.data_key_master}) == 3
     assert KeyStore(keys_dir, generate_missing=False, env={}).load() == keys
 
 
@@ -900,7 +905,9 @@ def test_init_writes_only_what_is_missing(tmp_path: Path) -> None:
     store = KeyStore(keys_dir, generate_missing=False, env={})
     written = store.init()
     assert sorted(p.name for p in written) == [
+        "checkpoint-signing.json",
         "code-signing.json",
+        "data-key-master.key",
         "event-cipher.key",
         "identity-hash.key",
         "token-signing.json",

@@ -23,12 +23,16 @@ CLIENTS = {
     "venue": "venue-library-01",
     "feed": "feed-health",
 }
-CITIZEN = """query($id: ID!) { citizen(id: $id) { name address realNameLevel idNumber phone
+WHY = "role matrix: checking who sees what"
+CITIZEN = """query($id: ID!, $why: String) { citizen(id: $id, purpose: $why) {
+  name address realNameLevel idNumber phone
   enterprises { edges { node { role enterprise { name } } } } } }"""
-ENTERPRISE = """query($id: ID!) { enterprise(id: $id) { name creditCode phone
+ENTERPRISE = """query($id: ID!, $why: String) { enterprise(id: $id, purpose: $why) {
+  name creditCode phone
   legalRepresentative { name idNumber }
   agents { edges { node { person { name idNumber } } } } } }"""
-DIRECTORY = '{ directory(search: "") { edges { node { name identifier } } } }'
+DIRECTORY = """query($why: String) { directory(search: "", purpose: $why) {
+  edges { node { name identifier } } } }"""
 
 
 @pytest.fixture
@@ -79,7 +83,7 @@ def test_a_citizens_file_by_role(api: Api, tokens: dict[str, str | None]) -> Non
     }
     seen = {}
     for role, token in tokens.items():
-        answer = outcome(api, CITIZEN, {"id": citizen_id}, token)
+        answer = outcome(api, CITIZEN, {"id": citizen_id, "why": WHY}, token)
         if isinstance(answer, dict):
             shown = {k: answer["citizen"][k] for k in full}
             assert answer["citizen"]["name"] == LI.name
@@ -112,7 +116,7 @@ def test_an_enterprise_by_role(api: Api, tokens: dict[str, str | None]) -> None:
     }
     seen = {}
     for role, token in tokens.items():
-        answer = outcome(api, ENTERPRISE, {"id": enterprise_id}, token)
+        answer = outcome(api, ENTERPRISE, {"id": enterprise_id, "why": WHY}, token)
         if isinstance(answer, dict):
             text = repr(answer)
             # whoever reads it, the people on it are masked, and its phone too
@@ -126,7 +130,7 @@ def test_an_enterprise_by_role(api: Api, tokens: dict[str, str | None]) -> None:
 
 
 def test_the_directory_by_role(api: Api, tokens: dict[str, str | None]) -> None:
-    seen = {role: outcome(api, DIRECTORY, {}, token) for role, token in tokens.items()}
+    seen = {role: outcome(api, DIRECTORY, {"why": WHY}, token) for role, token in tokens.items()}
     for role in ("officer", "auditor", "admin"):
         entries = seen.pop(role)["directory"]["edges"]
         assert entries and all(LI.id_number != e["node"]["identifier"] for e in entries)
@@ -144,7 +148,8 @@ def test_the_directory_by_role(api: Api, tokens: dict[str, str | None]) -> None:
 def test_officer_only_commands_by_role(api: Api, tokens: dict[str, str | None]) -> None:
     zhao = CITIZENS[5]  # registered, not yet seen in person
     zhao_id = api.run(
-        "query($s: String!) { directory(search: $s) { edges { node { id } } } }",
+        'query($s: String!) { directory(search: $s, purpose: "seeing them in person") '
+        "{ edges { node { id } } } }",
         {"s": zhao.name},
         tokens["officer"],
     )["directory"]["edges"][0]["node"]["id"]
@@ -165,6 +170,18 @@ def test_officer_only_commands_by_role(api: Api, tokens: dict[str, str | None]) 
         assert answer["userErrors"] == [{"code": "FORBIDDEN"}], role
     answer = api.run(register, {"n": WANG.id_number}, tokens["admin"])["registerEnterprise"]
     assert answer == {"enterprise": {"name": "代办公司"}, "userErrors": []}
+
+
+def test_staff_must_say_why_they_read_anyones_data(api: Api, tokens: dict[str, str | None]) -> None:
+    citizen_id, enterprise_id = ids(api, tokens)
+    reads = [(CITIZEN, {"id": citizen_id}), (ENTERPRISE, {"id": enterprise_id}), (DIRECTORY, {})]
+    for role in ("officer", "auditor", "admin"):
+        for query, variables in reads:
+            assert outcome(api, query, variables, tokens[role]) == "PURPOSE_REQUIRED", role
+            too_short = variables | {"why": "x"}
+            assert outcome(api, query, too_short, tokens[role]) == "INVALID_PURPOSE", role
+    # the person reading their own file says nothing
+    assert isinstance(outcome(api, CITIZEN, {"id": citizen_id}, tokens["self"]), dict)
 
 
 def test_only_citizens_subscribe_to_their_file(api: Api, tokens: dict[str, str | None]) -> None:

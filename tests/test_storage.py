@@ -15,6 +15,7 @@ from mycity.domain.errors import ErrorCode, UserError
 from mycity.identity.subjects import SubjectIds
 from tests.helpers import (
     OFFICER,
+    WHY,
     CitizenFactory,
     citizen_id_by_phone,
     credit_code,
@@ -147,7 +148,7 @@ def test_citizen_b_cannot_read_citizen_a(city: City, people: CitizenFactory) -> 
         city.reads.citizens.profile(b.principal, a.id)
     assert refused.value.code is ErrorCode.FORBIDDEN
     assert city.reads.citizens.profile(a.principal, a.id).name == "卯"  # type: ignore[union-attr]
-    assert city.reads.citizens.profile(OFFICER, a.id).name == "卯"  # type: ignore[union-attr]
+    assert city.reads.citizens.profile(OFFICER, a.id, WHY).name == "卯"  # type: ignore[union-attr]
 
 
 def test_the_real_name_check_is_asked_once_even_when_the_save_is_retried(

@@ -1,4 +1,5 @@
-"""The ASGI app: GraphQL over HTTP and WebSocket, health checks, and the public keys."""
+"""The ASGI app: GraphQL over HTTP and WebSocket, health checks, the public keys, and the
+log's latest checkpoint (for witnesses and auditors, as plain text)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from mycity.bootstrap import City, build
@@ -45,6 +46,13 @@ def create_app(settings: Settings | None = None, city: City | None = None) -> St
             headers={"Cache-Control": "public, max-age=300"},
         )
 
+    async def checkpoint(request: Request) -> Response:
+        """The latest signed checkpoint, the note's exact text; the key is `mycity audit key`."""
+        kept = await run_in_threadpool(city.audit.checkpoints.latest)
+        if kept is None:
+            return PlainTextResponse("no checkpoint yet\n", status_code=404)
+        return PlainTextResponse(kept.note, headers={"Cache-Control": "no-cache"})
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # What start-up built lives as long as the process: leave it out of the collector's
@@ -75,6 +83,7 @@ def create_app(settings: Settings | None = None, city: City | None = None) -> St
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/.well-known/jwks.json", jwks),
+            Route("/audit/checkpoint", checkpoint),
         ],
         lifespan=lifespan,
     )

@@ -21,29 +21,36 @@ from mycity.identity.tokens import Tokens
 from mycity.integrations.realname import PopulationRegister, RealNameCheck
 from mycity.integrations.sms import OutboxSms, SmsSender
 from mycity.private import private_dir, private_file
+from mycity.processes.erasure import Erasures
 from mycity.processes.tracked import Process, ProcessRunner
 from mycity.projections.citizen_profile import CitizenProfiles
+from mycity.projections.data_access import DataAccesses
 from mycity.projections.directory import DirectoryEntries
 from mycity.projections.enterprise_profile import EnterpriseProfiles
 from mycity.projections.listener import Listener
+from mycity.projections.merkle import MerkleTree
 from mycity.projections.read_models import ReadModels
 from mycity.projections.runner import Runner
+from mycity.projections.subject_history import SubjectHistories
+from mycity.reads.access import AccessReads
+from mycity.reads.audit import AuditReads
 from mycity.reads.citizens import CitizenReads
 from mycity.reads.directory import DirectoryReads
 from mycity.reads.door import Door
 from mycity.reads.enterprises import EnterpriseReads
 from mycity.settings import Settings
+from mycity.store.checkpoints import Checkpoints
 from mycity.store.environment import eventsourcing_env, schema_of
 from mycity.store.files import CityFiles
 from mycity.store.sql import Database
+from mycity.store.vault import Vault
+from mycity.usecases.audit import Audit
 from mycity.usecases.citizens import Citizens
 from mycity.usecases.enterprises import Enterprises
+from mycity.usecases.privacy import Privacy
 from mycity.usecases.sessions import Sessions
 
 log = logging.getLogger(__name__)
-
-# The processes that follow the log and write events; the capabilities add theirs here.
-PROCESSES: tuple[type[Process], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,8 @@ class Reads:
     citizens: CitizenReads
     enterprises: EnterpriseReads
     directory: DirectoryReads
+    access: AccessReads
+    audit: AuditReads
 
 
 @dataclass
@@ -71,18 +80,27 @@ class City:
     citizens: Citizens
     enterprises: Enterprises
     sessions: Sessions
+    privacy: Privacy
+    audit: Audit
+    tree: MerkleTree
     read_models: ReadModels
     reads: Reads
     processes: list[ProcessRunner] = field(default_factory=list)
     listener: Listener | None = None  # PostgreSQL's LISTEN/NOTIFY, for this process
 
     def runner(self) -> Runner:
-        """The runner of every follower of the log: read models, then processes."""
+        """The runner of every follower of the log: the Merkle tree and its checkpoints,
+        read models, then processes."""
         models = self.read_models
         followers = [
-            (f"read model {name}", lambda name=name: models.run_once(name))
-            for name in models.classes
-        ] + [(f"process {p.name}", p.run_once) for p in self.processes]
+            ("merkle tree", self.tree.run_once),
+            ("checkpoints", self.audit.sign_if_due),
+            *[
+                (f"read model {name}", lambda name=name: models.run_once(name))
+                for name in models.classes
+            ],
+            *[(f"process {p.name}", p.run_once) for p in self.processes],
+        ]
         return Runner(self.read_models.wake, followers, start=self.read_models.upgrade)
 
     def listen(self) -> None:
@@ -110,13 +128,15 @@ def build(
     ids = SubjectIds(keys.identity_hash)
     real_names = real_names or PopulationRegister(settings.population_register)
     sms = sms or OutboxSms(settings.sms_outbox)
-    files = CityFiles(eventsourcing_env(settings, keys.event_cipher))
+    vault = Vault(keys.data_key_master)
+    files = CityFiles(eventsourcing_env(settings, keys.event_cipher), vault)
     datastore: Any = files.recorder.datastore  # type: ignore[attr-defined]
     db = Database(
         datastore,
         "postgres" if settings.is_postgres else "sqlite",
         schema_of(settings) if settings.is_postgres else "",
     )
+    vault.attach(db)
     clients = Clients(db)
     tokens = Tokens(keys.token_signing, db, settings.tokens, Holders(files, clients).current)
     phone_codes = PhoneCodes(db, sms, ids, settings.phone_codes)
@@ -126,7 +146,12 @@ def build(
         page_size=settings.read_models.page_size,
         wait_seconds=settings.read_models.wait_seconds,
     )
-    door = Door()
+    door = Door(files)
+    privacy = Privacy(files, ids, tokens, phone_codes)
+    tree = MerkleTree(files, db, page_size=settings.read_models.page_size)
+    checkpoints = Checkpoints(db)
+    # The processes that follow the log and write events; the capabilities add theirs here.
+    processes: list[Process] = [Erasures(privacy.forget)]
     citizen_profiles = CitizenProfiles(read_models.rows("citizen_profile"))
     city = City(
         settings=settings,
@@ -142,6 +167,9 @@ def build(
         citizens=Citizens(files, ids, phone_codes, tokens, real_names),
         enterprises=Enterprises(files, ids),
         sessions=Sessions(files, ids, phone_codes, tokens, clients),
+        privacy=privacy,
+        audit=Audit(files, tree, checkpoints, keys.checkpoint_signing, settings.audit),
+        tree=tree,
         read_models=read_models,
         reads=Reads(
             door=door,
@@ -150,14 +178,21 @@ def build(
                 door, EnterpriseProfiles(read_models.rows("enterprise_profile")), citizen_profiles
             ),
             directory=DirectoryReads(door, DirectoryEntries(read_models.rows("directory"))),
+            access=AccessReads(door, DataAccesses(read_models.rows("data_access"))),
+            audit=AuditReads(
+                door,
+                files,
+                SubjectHistories(read_models.rows("subject_history")),
+                read_models,
+            ),
         ),
-        processes=[ProcessRunner(files, process()) for process in PROCESSES],
+        processes=[ProcessRunner(files, process) for process in processes],
     )
     if settings.is_postgres:
         city.listener = Listener(files, read_models.wake.set, read_models.positions.advanced)
     files.on_saved.append(read_models.wake.set)
     if setup:
-        for part in (tokens, clients, phone_codes):
+        for part in (vault, tokens, clients, phone_codes, tree, checkpoints):
             part.create_tables()
         read_models.setup()
         for process in city.processes:

@@ -80,6 +80,37 @@ class ReadModelSettings:
     wait_seconds: float = 5.0  # read-your-writes: how long an answer waits for its views
 
 
+MIN_RETENTION_DAYS = 183  # MLPS 2.0: access records and audit logs for six months at least
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    # The log's name in its checkpoints (C2SP tlog-checkpoint: a schema-less URL), which is
+    # also the checkpoint key's name; see docs/audit.md.
+    origin: str = "mycity.example/log"
+    checkpoint_seconds: int = 600  # a checkpoint this often while the log grows (0: never)
+    retention_days: int = 365  # how long the lists of access records keep them, at least
+
+
+def _retention(env: Mapping[str, str]) -> int:
+    days = _count(env, "MYCITY_RETENTION_DAYS", 365)
+    if days < MIN_RETENTION_DAYS:
+        raise SettingsError(
+            f"MYCITY_RETENTION_DAYS must be {MIN_RETENTION_DAYS} or more (six months, MLPS "
+            f"2.0); it is {days}"
+        )
+    return days
+
+
+def _origin(env: Mapping[str, str]) -> str:
+    origin = env.get("MYCITY_LOG_ORIGIN") or AuditSettings.origin
+    if not origin.isprintable() or " " in origin or "+" in origin:
+        raise SettingsError(
+            "MYCITY_LOG_ORIGIN names the log, like example.gov.cn/mycity/log: no spaces or '+'"
+        )
+    return origin
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -90,6 +121,7 @@ class Settings:
     tokens: TokenSettings = field(default_factory=TokenSettings)
     phone_codes: PhoneCodeSettings = field(default_factory=PhoneCodeSettings)
     read_models: ReadModelSettings = field(default_factory=ReadModelSettings)
+    audit: AuditSettings = field(default_factory=AuditSettings)
 
     @property
     def is_postgres(self) -> bool:
@@ -126,5 +158,10 @@ class Settings:
             ),
             read_models=ReadModelSettings(
                 inline=_flag(env.get("MYCITY_INLINE_PROJECTIONS"), True),
+            ),
+            audit=AuditSettings(
+                origin=_origin(env),
+                checkpoint_seconds=_count(env, "MYCITY_CHECKPOINT_SECONDS", 600, zero=True),
+                retention_days=_retention(env),
             ),
         )

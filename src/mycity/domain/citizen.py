@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from uuid import UUID
 
@@ -10,6 +11,8 @@ from eventsourcing.domain import Aggregate, event
 from mycity.domain.contact import changed_contact
 from mycity.domain.errors import ErrorCode, UserError, checked
 from mycity.domain.identifiers import validate_name, validate_phone, validate_resident_id
+from mycity.domain.personal import Kind, personal
+from mycity.domain.reasons import validate_reason
 
 
 class RealNameLevel(StrEnum):
@@ -24,11 +27,31 @@ class RealNameLevel(StrEnum):
         return list(RealNameLevel).index(self)
 
 
+class ErasureGround(StrEnum):
+    """Why a person's data was erased (PIPL art. 47)."""
+
+    REQUESTED_BY_PERSON = "REQUESTED_BY_PERSON"  # the person asked, or withdrew consent
+    ORDERED = "ORDERED"  # an authority or a court ordered it
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who a live file belongs to: what commands and sign-ins use (an erased file has none)."""
+
+    id_number: str
+    name: str
+    phone: str
+    address: str
+
+
+@personal(id_number=Kind.ID_NUMBER, name=Kind.NAME, phone=Kind.PHONE, address=Kind.ADDRESS)
 class Citizen(Aggregate):
-    """A registered person. The aggregate id is a keyed hash of the ID number (see services)."""
+    """A registered person. The aggregate id is a keyed hash of the ID number (see
+    `identity.subjects`); the declared fields are sealed in its snapshots."""
 
     id: UUID  # given by the caller, so a second registration collides in the store
 
+    @personal(id_number=Kind.ID_NUMBER, name=Kind.NAME, phone=Kind.PHONE)
     class Registered(Aggregate.Created):
         id_number: str
         name: str
@@ -39,10 +62,12 @@ class Citizen(Aggregate):
         check_reference: str
         officer_id: str
 
+    @personal(phone=Kind.PHONE, address=Kind.ADDRESS)
     class ContactChanged(Aggregate.Event):
         phone: str
         address: str
 
+    @personal(name=Kind.NAME, phone=Kind.PHONE)
     class TakenOver(Aggregate.Event):
         """The person the ID number belongs to proved it and took the file over from
         whoever had registered it: name and phone are theirs now, the address is cleared."""
@@ -53,13 +78,32 @@ class Citizen(Aggregate):
         check_reference: str
         officer_id: str
 
+    class LegalHoldPlaced(Aggregate.Event):
+        """The file must be kept as it is (an investigation, a court case): no erasure."""
+
+        reason: str
+        by: str
+
+    class LegalHoldLifted(Aggregate.Event):
+        reason: str
+        by: str
+
+    class Erased(Aggregate.Event):
+        """The person's data was erased: their data key is destroyed, so every personal
+        field of the file, wherever it is stored, can no longer be read. The events stay."""
+
+        ground: str
+        by: str
+
     @event(Registered)
     def __init__(self, id_number: str, name: str, phone: str) -> None:
-        self.id_number = id_number
-        self.name = name
-        self.phone = phone
-        self.address = ""
+        self.id_number: str | None = id_number
+        self.name: str | None = name
+        self.phone: str | None = phone
+        self.address: str | None = ""
         self.real_name_level = RealNameLevel.REGISTERED.value
+        self.legal_hold = ""  # the reason, while the file is held
+        self.erased = False
 
     @classmethod
     def register(cls, *, id: UUID, id_number: str, name: str, phone: str) -> Citizen:
@@ -80,6 +124,7 @@ class Citizen(Aggregate):
 
         `matched` is None when the authority has no record of the number.
         """
+        self.require_live()
         self.require_unverified()
         if matched is None:
             raise UserError(ErrorCode.REAL_NAME_UNAVAILABLE, "No record for this ID number")
@@ -104,6 +149,7 @@ class Citizen(Aggregate):
 
     def verify_in_person(self, *, officer_id: str) -> None:
         """Record that an officer saw the person and the ID card at a service hall."""
+        self.require_live()
         if self.level is RealNameLevel.VERIFIED_IN_PERSON:
             raise UserError(ErrorCode.ALREADY_VERIFIED, "Already verified in person")
         self._real_name_verified(
@@ -148,10 +194,58 @@ class Citizen(Aggregate):
         self.real_name_level = level
 
     def change_contact(self, *, phone: str | None, address: str | None) -> None:
-        if new := changed_contact((self.phone, self.address), phone, address):
+        self.require_live()
+        if new := changed_contact((self.phone or "", self.address or ""), phone, address):
             self._contact_changed(phone=new[0], address=new[1])
 
     @event(ContactChanged)
     def _contact_changed(self, phone: str, address: str) -> None:
         self.phone = phone
         self.address = address
+
+    def place_legal_hold(self, *, reason: str, by: str) -> None:
+        self.require_live()
+        if self.legal_hold:
+            raise UserError(ErrorCode.LEGAL_HOLD, f"Already held: {self.legal_hold}")
+        self._legal_hold_placed(reason=validate_reason(reason, "reason"), by=by)
+
+    @event(LegalHoldPlaced)
+    def _legal_hold_placed(self, reason: str, by: str) -> None:
+        self.legal_hold = reason
+
+    def lift_legal_hold(self, *, reason: str, by: str) -> None:
+        if not self.legal_hold:
+            raise UserError(ErrorCode.NO_LEGAL_HOLD, "The file is not held")
+        self._legal_hold_lifted(reason=validate_reason(reason, "reason"), by=by)
+
+    @event(LegalHoldLifted)
+    def _legal_hold_lifted(self, reason: str, by: str) -> None:
+        self.legal_hold = ""
+
+    def erase(self, *, ground: ErasureGround, by: str) -> None:
+        """Erase the person's data, unless the file is under a legal hold."""
+        self.require_live()
+        if self.legal_hold:
+            raise UserError(
+                ErrorCode.LEGAL_HOLD, f"The file is under a legal hold: {self.legal_hold}"
+            )
+        self._erased(ground=ground.value, by=by)
+
+    @event(Erased)
+    def _erased(self, ground: str, by: str) -> None:
+        self.id_number = self.name = self.phone = self.address = None
+        self.erased = True
+
+    def require_live(self) -> None:
+        """An erased file takes no more commands: there is nobody left to act for."""
+        if self.erased:
+            raise UserError(ErrorCode.FILE_ERASED, "This file was erased")
+
+    @property
+    def person(self) -> Person:
+        """The person's details, or FILE_ERASED once they can no longer be read."""
+        self.require_live()
+        id_number, name, phone, address = self.id_number, self.name, self.phone, self.address
+        if id_number is None or name is None or phone is None or address is None:
+            raise UserError(ErrorCode.FILE_ERASED, "This file's personal data was erased")
+        return Person(id_number, name, phone, address)

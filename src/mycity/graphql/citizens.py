@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, Callable
 from datetime import datetime
+from typing import Annotated
 from uuid import UUID
 
 import strawberry
 from strawberry import relay
 
 from mycity.domain.citizen import RealNameLevel
-from mycity.graphql.context import Info, blocking
+from mycity.graphql.access import DataAccess, data_accesses
+from mycity.graphql.context import PURPOSE, Info, blocking
 from mycity.graphql.enterprises import Membership, memberships
 from mycity.graphql.errors import UserError, parse_id, reports_user_errors
 from mycity.graphql.feed import FileChange
@@ -26,22 +28,27 @@ from mycity.usecases.citizens import SignedUp
 strawberry.enum(RealNameLevel)
 
 
+ERASED = "Null once the person's data is erased."
+
+
 @strawberry.type
 class Citizen(relay.Node):
     """A citizen's file as its profile screen shows it."""
 
     id: relay.NodeID[str]
-    name: str
-    address: str
+    name: str | None = strawberry.field(description=ERASED)
+    address: str | None = strawberry.field(description=ERASED)
     real_name_level: RealNameLevel
     registered_at: datetime
     updated_at: datetime
+    erased_at: datetime | None = strawberry.field(description="When the data was erased.")
     version: int
     view: strawberry.Private[CitizenProfileView]
+    purpose: strawberry.Private[str | None]  # the reader's, for the reads nested in it
 
     @classmethod
-    def of(cls, view: CitizenProfileView) -> Citizen:
-        return shaped(cls, view, id=str(view.id), view=view)
+    def of(cls, view: CitizenProfileView, purpose: str | None) -> Citizen:
+        return shaped(cls, view, id=str(view.id), view=view, purpose=purpose)
 
     async def _identifiers(self, info: Info) -> Identifiers | None:
         """Read once per object: idNumber and phone resolve concurrently."""
@@ -49,19 +56,28 @@ class Citizen(relay.Node):
             context = info.context
             self.__dict__["_read_identifiers"] = asyncio.ensure_future(
                 context.read(
-                    context.city.reads.citizens.identifiers, context.require(), self.view.id
+                    context.city.reads.citizens.identifiers,
+                    context.require(),
+                    self.view.id,
+                    self.purpose,
                 )
             )
         found: Identifiers | None = await self.__dict__["_read_identifiers"]
         return found
 
-    @strawberry.field(description="Masked unless the reader is the person, an officer or an admin.")
-    async def id_number(self, info: Info) -> str:
+    @strawberry.field(
+        description="Masked unless the reader is the person, an officer or an admin "
+        "(unmasking is recorded as a read). " + ERASED
+    )
+    async def id_number(self, info: Info) -> str | None:
         found = await self._identifiers(info)
         return found.id_number if found else self.view.id_number_masked
 
-    @strawberry.field(description="Masked unless the reader is the person, an officer or an admin.")
-    async def phone(self, info: Info) -> str:
+    @strawberry.field(
+        description="Masked unless the reader is the person, an officer or an admin "
+        "(unmasking is recorded as a read). " + ERASED
+    )
+    async def phone(self, info: Info) -> str | None:
         found = await self._identifiers(info)
         return found.phone if found else self.view.phone_masked
 
@@ -69,13 +85,24 @@ class Citizen(relay.Node):
     async def enterprises(
         self, info: Info, first: int = 20, after: str | None = None
     ) -> Connection[Membership]:
-        return await memberships(info, self.view.enterprises, first, after)
+        return await memberships(info, self.view.enterprises, first, after, self.purpose)
+
+    @strawberry.field(
+        description="Every read of this person's data by staff or partners, newest first: "
+        "who, which fields, why, when. For the person, auditors and admins."
+    )
+    async def data_accesses(
+        self, info: Info, first: int = 20, after: str | None = None
+    ) -> Connection[DataAccess]:
+        return await data_accesses(info, self.view.id, first, after, self.purpose)
 
 
-async def load_citizen(info: Info, citizen_id: UUID) -> Citizen | None:
+async def load_citizen(info: Info, citizen_id: UUID, purpose: str | None) -> Citizen | None:
     context = info.context
-    view = await context.read(context.city.reads.citizens.profile, context.require(), citizen_id)
-    return Citizen.of(view) if view else None
+    view = await context.read(
+        context.city.reads.citizens.profile, context.require(), citizen_id, purpose
+    )
+    return Citizen.of(view, purpose) if view else None
 
 
 @strawberry.input
@@ -125,10 +152,13 @@ class ChangeContactInput:
 class CitizenPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
     citizen_id: strawberry.Private[UUID | None] = None
+    purpose: strawberry.Private[str | None] = None  # staff read back what they changed
 
     @strawberry.field
     async def citizen(self, info: Info) -> Citizen | None:
-        return None if self.citizen_id is None else await load_citizen(info, self.citizen_id)
+        if self.citizen_id is None:
+            return None
+        return await load_citizen(info, self.citizen_id, self.purpose)
 
 
 @strawberry.type
@@ -153,16 +183,24 @@ async def _sign_up(
     )
 
 
-def _changed(info: Info, citizen_id: UUID, position: int) -> CitizenPayload:
+def changed(
+    info: Info, citizen_id: UUID, position: int, purpose: str | None = None
+) -> CitizenPayload:
+    """The payload of a change; `purpose` is what a staff member's read-back is for."""
     info.context.wrote(position)
-    return CitizenPayload(citizen_id=citizen_id)
+    return CitizenPayload(citizen_id=citizen_id, purpose=purpose)
 
 
 @strawberry.type
 class CitizenQueries:
     @strawberry.field(description="A citizen's file: the person themself, or staff.")
-    async def citizen(self, info: Info, id: relay.GlobalID) -> Citizen | None:
-        return await load_citizen(info, parse_id(id, "Citizen", "id"))
+    async def citizen(
+        self,
+        info: Info,
+        id: relay.GlobalID,
+        purpose: Annotated[str | None, PURPOSE] = None,
+    ) -> Citizen | None:
+        return await load_citizen(info, parse_id(id, "Citizen", "id"), purpose)
 
 
 @strawberry.type
@@ -201,7 +239,7 @@ class CitizenMutations:
             input.phone,
             input.code,
         )
-        return _changed(info, citizen_id, position)
+        return changed(info, citizen_id, position, "reclaimFileInPerson")
 
     @strawberry.mutation(description="Check one's name against the real-name authority.")
     @reports_user_errors(CitizenPayload)
@@ -210,7 +248,7 @@ class CitizenMutations:
     ) -> CitizenPayload:
         principal = info.context.require()
         position = await blocking(info.context.city.citizens.verify_real_name, principal)
-        return _changed(info, require_citizen(principal), position)
+        return changed(info, require_citizen(principal), position)
 
     @strawberry.mutation(description="An officer records seeing the person and their ID card.")
     @reports_user_errors(CitizenPayload)
@@ -219,7 +257,7 @@ class CitizenMutations:
         position = await blocking(
             info.context.city.citizens.verify_in_person, info.context.require(), citizen_id
         )
-        return _changed(info, citizen_id, position)
+        return changed(info, citizen_id, position, "verifyInPerson")
 
     @strawberry.mutation(description="Change one's phone (with the code sent to it) or address.")
     @reports_user_errors(CitizenPayload)
@@ -233,7 +271,7 @@ class CitizenMutations:
             input.address,
             info.context.origin,
         )
-        return _changed(info, require_citizen(principal), position)
+        return changed(info, require_citizen(principal), position)
 
 
 @strawberry.type

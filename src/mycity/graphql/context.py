@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, TypeVar
 
+import strawberry
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.websockets import WebSocket
@@ -30,6 +31,12 @@ from mycity.identity.tokens import ExpiredToken
 from mycity.policy.base import require
 
 T = TypeVar("T")
+
+# The argument of every root field that reads someone's data.
+PURPOSE = strawberry.argument(
+    description="Why you read this: staff and partners must say; it is recorded with the "
+    "read and shown to the person (4 to 200 characters)."
+)
 
 
 async def blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -1,16 +1,17 @@
-"""The directory staff search: citizens and enterprises by name prefix."""
+"""The directory staff search: enterprises by name prefix, citizens by their exact name."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
 
 from mycity.domain.citizen import RealNameLevel
 from mycity.domain.errors import ErrorCode, UserError
-from mycity.graphql.context import Info
+from mycity.graphql.context import PURPOSE, Info
 from mycity.graphql.pagination import Connection, check_first, connection, decode_cursor
 from mycity.graphql.shapes import shaped
 from mycity.projections.directory import DirectoryEntryView
@@ -28,8 +29,8 @@ class SubjectKind(Enum):
 class DirectoryEntry:
     id: relay.GlobalID
     kind: SubjectKind
-    name: str
-    identifier: str = strawberry.field(
+    name: str | None
+    identifier: str | None = strawberry.field(
         description="The masked ID number of a citizen, or an enterprise's credit code."
     )
     real_name_level: RealNameLevel | None
@@ -43,7 +44,10 @@ class DirectoryEntry:
 
 @strawberry.type
 class DirectoryQueries:
-    @strawberry.field(description="Staff search citizens and enterprises by name prefix.")
+    @strawberry.field(
+        description="Staff search enterprises by name prefix and citizens by their whole "
+        "name (a citizen's name is sealed; only its blind index is searchable)."
+    )
     async def directory(
         self,
         info: Info,
@@ -51,6 +55,7 @@ class DirectoryQueries:
         kind: SubjectKind | None = None,
         first: int = 20,
         after: str | None = None,
+        purpose: Annotated[str | None, PURPOSE] = None,
     ) -> Connection[DirectoryEntry]:
         context = info.context
         if len(search) > MAX_SEARCH:
@@ -65,6 +70,7 @@ class DirectoryQueries:
             kind.value if kind else None,
             check_first(first),
             (resume[0], resume[1]) if resume else None,
+            purpose,
         )
         return connection(
             [([e.name_key, str(e.id)], DirectoryEntry.of(e)) for e in found], first, after

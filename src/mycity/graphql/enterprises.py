@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from typing import Annotated
 from uuid import UUID
 
 import strawberry
 from strawberry import relay
 
 from mycity.domain.enterprise import AgentScope
-from mycity.graphql.context import Info, blocking
+from mycity.graphql.context import PURPOSE, Info, blocking
 from mycity.graphql.errors import UserError, parse_id, reports_user_errors
 from mycity.graphql.pagination import Connection, Edge, list_page
 from mycity.graphql.shapes import shaped
@@ -32,8 +33,8 @@ class PersonSummary:
     """Another person as an enterprise's people see them: name and masked ID number."""
 
     id: relay.GlobalID
-    name: str
-    id_number: str
+    name: str | None = strawberry.field(description="Null once the person's data is erased.")
+    id_number: str | None
 
     @classmethod
     def of(cls, person: PersonSummaryView) -> PersonSummary:
@@ -65,15 +66,18 @@ class Enterprise(relay.Node):
     updated_at: datetime
     version: int
     view: strawberry.Private[EnterpriseProfileView]
+    purpose: strawberry.Private[str | None]  # the reader's, for the reads nested in it
 
     @classmethod
-    def of(cls, view: EnterpriseProfileView) -> Enterprise:
-        return shaped(cls, view, id=str(view.id), phone=view.phone_masked, view=view)
+    def of(cls, view: EnterpriseProfileView, purpose: str | None) -> Enterprise:
+        return shaped(
+            cls, view, id=str(view.id), phone=view.phone_masked, view=view, purpose=purpose
+        )
 
     async def _people(self, info: Info, ids: list[UUID]) -> dict[UUID, PersonSummary]:
         context = info.context
         found = await context.read(
-            context.city.reads.enterprises.people, context.require(), self.view, ids
+            context.city.reads.enterprises.people, context.require(), self.view, ids, self.purpose
         )
         return {i: PersonSummary.of(person) for i, person in found.items()}
 
@@ -104,12 +108,14 @@ class Enterprise(relay.Node):
         )
 
 
-async def load_enterprise(info: Info, enterprise_id: UUID) -> Enterprise | None:
+async def load_enterprise(
+    info: Info, enterprise_id: UUID, purpose: str | None
+) -> Enterprise | None:
     context = info.context
     view = await context.read(
-        context.city.reads.enterprises.profile, context.require(), enterprise_id
+        context.city.reads.enterprises.profile, context.require(), enterprise_id, purpose
     )
-    return Enterprise.of(view) if view else None
+    return Enterprise.of(view, purpose) if view else None
 
 
 @strawberry.type
@@ -120,7 +126,11 @@ class Membership:
 
 
 async def memberships(
-    info: Info, all_of_them: tuple[MembershipView, ...], first: int, after: str | None
+    info: Info,
+    all_of_them: tuple[MembershipView, ...],
+    first: int,
+    after: str | None,
+    purpose: str | None,
 ) -> Connection[Membership]:
     """A page of a citizen's enterprises, with those the caller may read."""
     page = list_page(all_of_them, first, after)
@@ -129,13 +139,14 @@ async def memberships(
         context.city.reads.enterprises.profiles_of,
         context.require(),
         [edge.node.enterprise_id for edge in page.edges],
+        purpose,
     )
     return Connection(
         edges=[
             Edge(
                 cursor=edge.cursor,
                 node=Membership(
-                    enterprise=Enterprise.of(found[m.enterprise_id])
+                    enterprise=Enterprise.of(found[m.enterprise_id], purpose)
                     if m.enterprise_id in found
                     else None,
                     role=MembershipRole(m.role),
@@ -181,25 +192,34 @@ class ChangeEnterpriseContactInput:
 @strawberry.type
 class EnterprisePayload:
     enterprise_id: strawberry.Private[UUID | None] = None
+    purpose: strawberry.Private[str | None] = None  # staff read back what they changed
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
     @strawberry.field
     async def enterprise(self, info: Info) -> Enterprise | None:
         if self.enterprise_id is None:
             return None
-        return await load_enterprise(info, self.enterprise_id)
+        return await load_enterprise(info, self.enterprise_id, self.purpose)
 
 
-def _changed(info: Info, enterprise_id: UUID, position: int) -> EnterprisePayload:
+def _changed(
+    info: Info, enterprise_id: UUID, position: int, purpose: str | None = None
+) -> EnterprisePayload:
+    """The payload of a change; `purpose` is what a staff member's read-back is for."""
     info.context.wrote(position)
-    return EnterprisePayload(enterprise_id=enterprise_id)
+    return EnterprisePayload(enterprise_id=enterprise_id, purpose=purpose)
 
 
 @strawberry.type
 class EnterpriseQueries:
     @strawberry.field(description="An enterprise: its legal representative and agents, or staff.")
-    async def enterprise(self, info: Info, id: relay.GlobalID) -> Enterprise | None:
-        return await load_enterprise(info, parse_id(id, "Enterprise", "id"))
+    async def enterprise(
+        self,
+        info: Info,
+        id: relay.GlobalID,
+        purpose: Annotated[str | None, PURPOSE] = None,
+    ) -> Enterprise | None:
+        return await load_enterprise(info, parse_id(id, "Enterprise", "id"), purpose)
 
 
 @strawberry.type
@@ -216,7 +236,7 @@ class EnterpriseMutations:
             input.name,
             input.legal_representative_id_number,
         )
-        return _changed(info, enterprise.id, position)
+        return _changed(info, enterprise.id, position, "registerEnterprise")
 
     @strawberry.mutation(description="The legal representative authorises an agent, with scopes.")
     @reports_user_errors(EnterprisePayload)

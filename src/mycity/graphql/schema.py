@@ -8,15 +8,23 @@ from __future__ import annotations
 
 from strawberry.tools import merge_types
 
+from mycity.graphql.audit import AuditMutations, AuditQueries
 from mycity.graphql.citizens import CitizenMutations, CitizenQueries, CitizenSubscriptions
 from mycity.graphql.directory import DirectoryQueries
 from mycity.graphql.enterprises import EnterpriseMutations, EnterpriseQueries
 from mycity.graphql.limits import CitySchema, extensions
+from mycity.graphql.privacy import PrivacyMutations
 from mycity.graphql.sessions import SessionMutations
 from mycity.graphql.viewer import ViewerQueries
 
-Query = merge_types("Query", (ViewerQueries, CitizenQueries, EnterpriseQueries, DirectoryQueries))
-Mutation = merge_types("Mutation", (SessionMutations, CitizenMutations, EnterpriseMutations))
+Query = merge_types(
+    "Query",
+    (ViewerQueries, CitizenQueries, EnterpriseQueries, DirectoryQueries, AuditQueries),
+)
+Mutation = merge_types(
+    "Mutation",
+    (SessionMutations, CitizenMutations, EnterpriseMutations, PrivacyMutations, AuditMutations),
+)
 Subscription = merge_types("Subscription", (CitizenSubscriptions,))
 
 schema = CitySchema(

@@ -9,7 +9,7 @@ from strawberry import relay
 
 from mycity.domain.errors import ErrorCode, UserError
 from mycity.graphql.citizens import Citizen, load_citizen
-from mycity.graphql.context import Info
+from mycity.graphql.context import PURPOSE, Info
 from mycity.graphql.enterprises import load_enterprise
 from mycity.graphql.errors import parse_id
 from mycity.identity.principal import Role
@@ -35,13 +35,14 @@ class ViewerQueries:
         self,
         info: Info,
         id: Annotated[relay.GlobalID, strawberry.argument(description="The ID of the object.")],
+        purpose: Annotated[str | None, PURPOSE] = None,
     ) -> relay.Node | None:
         """Any object by its global id; one of an unknown type, or malformed, is INVALID_ID."""
         loaders = {"Citizen": load_citizen, "Enterprise": load_enterprise}
         load = loaders.get(id.type_name)
         if load is None:
             raise UserError(ErrorCode.INVALID_ID, "Not the id of anything here", "id")
-        found: relay.Node | None = await load(info, parse_id(id, id.type_name, "id"))
+        found: relay.Node | None = await load(info, parse_id(id, id.type_name, "id"), purpose)
         return found
 
     @strawberry.field(description="The caller. Fails with UNAUTHENTICATED without a token.")
@@ -53,5 +54,5 @@ class ViewerQueries:
             role=principal.role,
             name=principal.name,
             department=principal.department,
-            citizen=await load_citizen(info, citizen_id) if citizen_id else None,
+            citizen=await load_citizen(info, citizen_id, None) if citizen_id else None,
         )

@@ -34,8 +34,8 @@ class Cutoffs:
         )
 
     def cut(self, subject: str, now: float | None = None) -> None:
-        """From now on, tokens of `subject` issued before this second are refused."""
-        moment = float(int(time.time() if now is None else now))
+        """From now on, tokens of `subject` issued before this moment are refused."""
+        moment = time.time() if now is None else now
         with self.db.transaction() as cur:
             cur.execute(
                 f"INSERT INTO {self.table} VALUES (?, ?) ON CONFLICT (subject) DO UPDATE "

@@ -18,13 +18,14 @@ class Holders:
 
     def current(self, stored: Principal) -> Principal | None:
         """The principal with today's name (and department), from the citizen's file or the
-        client's record; None once there is no such file, or the client is disabled."""
+        client's record; None once there is no such file (or it is erased), or the client
+        is disabled."""
         if stored.role is Role.CITIZEN:
             try:
                 citizen = self.files.read(Citizen, UUID(stored.subject))
-            except UserError:
+                return Principal.of_citizen(citizen.id, citizen.person.name)
+            except UserError:  # no such file, or erased
                 return None
-            return Principal.of_citizen(citizen.id, citizen.name)
         client = self.clients.get(stored.subject)
         if client is None or client.role is not stored.role:
             return None

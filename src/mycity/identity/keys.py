@@ -106,16 +106,18 @@ class SigningKeyRing:
         raise KeyError(kid)
 
 
-SECRET_KEYS = ("event-cipher", "identity-hash")
-KEY_RINGS = ("token-signing", "code-signing")
+SECRET_KEYS = ("event-cipher", "identity-hash", "data-key-master")
+KEY_RINGS = ("token-signing", "code-signing", "checkpoint-signing")
 
 
 @dataclass(frozen=True)
 class Keys:
     event_cipher: bytes
     identity_hash: bytes
+    data_key_master: bytes  # wraps each person's data key (see store/vault.py)
     token_signing: SigningKeyRing
     code_signing: SigningKeyRing
+    checkpoint_signing: SigningKeyRing  # signs the log's tree heads (see docs/audit.md)
 
 
 class KeyStore:
@@ -132,8 +134,10 @@ class KeyStore:
         return Keys(
             event_cipher=self._secret("event-cipher"),
             identity_hash=self._secret("identity-hash"),
+            data_key_master=self._secret("data-key-master"),
             token_signing=self.key_ring("token-signing"),
             code_signing=self.key_ring("code-signing"),
+            checkpoint_signing=self.key_ring("checkpoint-signing"),
         )
 
     def init(self) -> list[Path]:

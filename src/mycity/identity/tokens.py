@@ -109,7 +109,7 @@ class Tokens:
             "sub": principal.subject,
             "role": principal.role.value,
             "name": principal.name,
-            "iat": int(now),
+            "iat": round(now, 3),  # to the millisecond: a session ended just after still ends it
             "exp": int(now) + self.settings.access_seconds,
             "jti": uuid.uuid4().hex,
         }
@@ -145,7 +145,7 @@ class Tokens:
             cur.execute(f"DELETE FROM {self.table} WHERE subject = ?", (subject,))
         self.cutoffs.cut(subject)
 
-    def _decode(self, token: str) -> tuple[Principal, int, int]:
+    def _decode(self, token: str) -> tuple[Principal, float, int]:
         try:
             kid = jwt.get_unverified_header(token).get("kid")
             key = self.ring.verifying_key(str(kid))
@@ -160,7 +160,7 @@ class Tokens:
             principal = Principal(
                 claims["sub"], Role(claims["role"]), claims.get("dept"), claims.get("name", "")
             )
-            return principal, int(claims["iat"]), int(claims["exp"])
+            return principal, float(claims["iat"]), int(claims["exp"])
         except jwt.ExpiredSignatureError:
             raise ExpiredToken() from None
         except (jwt.InvalidTokenError, KeyError, ValueError, TypeError):

@@ -9,6 +9,8 @@ from mycity.identity.principal import STAFF_ROLES, Principal, Role
 from mycity.policy.base import Grant
 
 IDENTIFIERS = frozenset({"id_number", "phone"})
+# What the profile screen shows of a file (identifiers masked).
+PROFILE = frozenset({"name", "address", "id_number_masked", "phone_masked", "real_name_level"})
 
 # Roles that see a citizen's full ID number and phone, besides the citizen themself.
 UNMASKED_IDENTIFIER_ROLES = frozenset({Role.OFFICER, Role.ADMIN})

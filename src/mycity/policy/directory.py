@@ -6,6 +6,9 @@ from mycity.domain.errors import Forbidden
 from mycity.identity.principal import STAFF_ROLES, Principal
 from mycity.policy.base import Grant
 
+# What an entry shows: a citizen's masked ID number, or an enterprise's credit code.
+ENTRY = frozenset({"name", "identifier", "real_name_level"})
+
 
 def search(principal: Principal) -> Grant:
     """Staff only; entries show masked ID numbers."""

@@ -9,6 +9,10 @@ from mycity.domain.errors import Forbidden
 from mycity.identity.principal import STAFF_ROLES, Principal, Role
 from mycity.policy.base import Grant, require_citizen
 
+# What the enterprise's profile shows (its phone masked), and of each of its people.
+PROFILE = frozenset({"credit_code", "name", "phone_masked", "address", "agents"})
+PEOPLE = frozenset({"name", "id_number_masked"})
+
 
 def read_enterprise(principal: Principal, members: frozenset[UUID]) -> Grant:
     """Staff, or one of the enterprise's people: its legal representative and agents. What

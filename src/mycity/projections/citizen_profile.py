@@ -10,29 +10,31 @@ from uuid import UUID
 
 from mycity.domain.citizen import Citizen, RealNameLevel
 from mycity.domain.enterprise import AgentScope, Enterprise
-from mycity.domain.identifiers import mask_id_number, mask_phone
+from mycity.domain.personal import Kind, masked
 from mycity.projections.fold import RowProjection, touched
 from mycity.projections.store import LiveRows, Row, TableSpec, ViewsById
 
 
 class CitizenProfile(RowProjection):
     name = "citizen_profile"
-    version = 1
+    version = 2
     creating = (Citizen.Registered,)
     spec = TableSpec(
         columns=(
             ("id", "TEXT"),
-            ("name", "TEXT NOT NULL"),
-            ("id_number_masked", "TEXT NOT NULL"),
-            ("phone_masked", "TEXT NOT NULL"),
-            ("address", "TEXT NOT NULL"),
+            ("name", "TEXT"),
+            ("id_number_masked", "TEXT"),
+            ("phone_masked", "TEXT"),
+            ("address", "TEXT"),
             ("real_name_level", "TEXT NOT NULL"),
             ("enterprises", "TEXT NOT NULL"),
             ("registered_at", "TEXT NOT NULL"),
             ("updated_at", "TEXT NOT NULL"),
+            ("erased_at", "TEXT"),
             ("version", "INTEGER NOT NULL"),
         ),
         json_columns=frozenset({"enterprises"}),
+        personal=frozenset({"name", "id_number_masked", "phone_masked", "address"}),
     )
 
     def key(self, event: Any) -> str:
@@ -53,13 +55,14 @@ class CitizenProfile(RowProjection):
         return {
             "id": str(event.originator_id),
             "name": event.name,
-            "id_number_masked": mask_id_number(event.id_number),
-            "phone_masked": mask_phone(event.phone),
+            "id_number_masked": masked(Kind.ID_NUMBER, event.id_number),
+            "phone_masked": masked(Kind.PHONE, event.phone),
             "address": "",
             "real_name_level": "REGISTERED",
             "enterprises": [],
             "registered_at": at,
             "updated_at": at,
+            "erased_at": None,
             "version": event.originator_version,
         }
 
@@ -70,7 +73,7 @@ class CitizenProfile(RowProjection):
     @apply.register
     def _(self, event: Citizen.ContactChanged, row: Row | None) -> Row | None:
         return row and touched(
-            row, event, phone_masked=mask_phone(event.phone), address=event.address
+            row, event, phone_masked=masked(Kind.PHONE, event.phone), address=event.address
         )
 
     @apply.register
@@ -79,9 +82,21 @@ class CitizenProfile(RowProjection):
             row,
             event,
             name=event.name,
-            phone_masked=mask_phone(event.phone),
+            phone_masked=masked(Kind.PHONE, event.phone),
             address="",
             real_name_level=event.level,
+        )
+
+    @apply.register
+    def _(self, event: Citizen.Erased, row: Row | None) -> Row | None:
+        return row and touched(
+            row,
+            event,
+            name=None,
+            id_number_masked=None,
+            phone_masked=None,
+            address=None,
+            erased_at=event.timestamp.isoformat(),
         )
 
     @apply.register
@@ -112,17 +127,19 @@ class Membership:
 
 @dataclass(frozen=True)
 class CitizenProfileView:
-    """One citizen's row; its identifiers are masked (the full ones are only in the file)."""
+    """One citizen's row; its identifiers are masked (the full ones are only in the file).
+    Personal fields are None once the person is erased."""
 
     id: UUID
-    name: str
-    id_number_masked: str
-    phone_masked: str
-    address: str
+    name: str | None
+    id_number_masked: str | None
+    phone_masked: str | None
+    address: str | None
     real_name_level: RealNameLevel
     enterprises: tuple[Membership, ...]
     registered_at: datetime
     updated_at: datetime
+    erased_at: datetime | None
     version: int
 
     @classmethod
@@ -140,6 +157,7 @@ class CitizenProfileView:
             ),
             registered_at=datetime.fromisoformat(row["registered_at"]),
             updated_at=datetime.fromisoformat(row["updated_at"]),
+            erased_at=datetime.fromisoformat(row["erased_at"]) if row["erased_at"] else None,
             version=row["version"],
         )
 

@@ -1,4 +1,8 @@
-"""The directory staff search: every citizen and enterprise, by name prefix."""
+"""The directory staff search: enterprises by name prefix, citizens by their exact name.
+
+A citizen's name is sealed here as everywhere; what is searched is its blind index, so a
+citizen is found by the whole name (case-folded), never by a prefix. An erased citizen
+leaves the directory."""
 
 from __future__ import annotations
 
@@ -10,26 +14,30 @@ from uuid import UUID
 
 from mycity.domain.citizen import Citizen, RealNameLevel
 from mycity.domain.enterprise import Enterprise
-from mycity.domain.identifiers import mask_id_number
+from mycity.domain.personal import Kind, masked
 from mycity.projections.fold import RowProjection
 from mycity.projections.store import LiveRows, Row, TableSpec
 
 
 class Directory(RowProjection):
     name = "directory"
-    version = 1
+    version = 2
     creating = (Citizen.Registered, Enterprise.Registered)
     spec = TableSpec(
         columns=(
             ("id", "TEXT"),
             ("kind", "TEXT NOT NULL"),
-            ("name", "TEXT NOT NULL"),
-            ("name_key", "TEXT NOT NULL"),
-            ("identifier", "TEXT NOT NULL"),
+            ("person", "TEXT"),  # a citizen's id: whose name and identifier are sealed
+            ("name", "TEXT"),
+            ("name_key", "TEXT"),  # an enterprise's folded name; a citizen's blind index
+            ("identifier", "TEXT"),
             ("real_name_level", "TEXT"),
             ("registered_at", "TEXT NOT NULL"),
         ),
         indexes=(("name_key", "id"), ("kind", "name_key", "id")),
+        personal=frozenset({"name", "identifier"}),
+        blind={"name_key": "name"},
+        subject="person",
     )
 
     @singledispatchmethod
@@ -37,8 +45,11 @@ class Directory(RowProjection):
         return row
 
     @apply.register
-    def _(self, event: Citizen.Registered, row: Row | None) -> Row:
-        return _entry(event, "CITIZEN", event.name, mask_id_number(event.id_number), "REGISTERED")
+    def _(self, event: Citizen.Registered, row: Row | None) -> Row | None:
+        if event.name is None:  # erased since
+            return None
+        identifier = masked(Kind.ID_NUMBER, event.id_number)
+        return _entry(event, "CITIZEN", event.name, identifier, "REGISTERED")
 
     @apply.register
     def _(self, event: Citizen.RealNameVerified, row: Row | None) -> Row | None:
@@ -46,11 +57,13 @@ class Directory(RowProjection):
 
     @apply.register
     def _(self, event: Citizen.TakenOver, row: Row | None) -> Row | None:
-        return row and row | {
-            "name": event.name,
-            "name_key": event.name.casefold(),
-            "real_name_level": event.level,
-        }
+        if event.name is None:  # erased since
+            return None
+        return row and row | {"name": event.name, "real_name_level": event.level}
+
+    @apply.register
+    def _(self, event: Citizen.Erased, row: Row | None) -> None:
+        return None
 
     @apply.register
     def _(self, event: Enterprise.Registered, row: Row | None) -> Row:
@@ -61,8 +74,9 @@ def _entry(event: Any, kind: str, name: str, identifier: str, level: str | None)
     return {
         "id": str(event.originator_id),
         "kind": kind,
+        "person": str(event.originator_id) if kind == "CITIZEN" else None,
         "name": name,
-        "name_key": name.casefold(),
+        "name_key": None if kind == "CITIZEN" else name.casefold(),
         "identifier": identifier,
         "real_name_level": level,
         "registered_at": event.timestamp.isoformat(),
@@ -102,10 +116,15 @@ class DirectoryEntries:
     def search(
         self, text: str, kind: str | None, first: int, after: tuple[str, str] | None
     ) -> list[DirectoryEntryView]:
-        """Entries whose name starts with `text` (case-folded), in (name, id) order."""
-        escaped = text.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        where = "WHERE name_key LIKE ? ESCAPE '\\'"
-        params: list[Any] = [escaped + "%"]
+        """Enterprises whose name starts with `text`, citizens whose name is `text` (both
+        case-folded), in (name key, id) order."""
+        folded = text.casefold()
+        escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        where = (
+            "WHERE ((person IS NULL AND name_key LIKE ? ESCAPE '\\') "
+            "OR (person IS NOT NULL AND name_key = ?))"
+        )
+        params: list[Any] = [escaped + "%", self.rows.vault.index(folded)]
         if kind:
             where += " AND kind = ?"
             params.append(kind)

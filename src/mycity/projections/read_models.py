@@ -10,17 +10,26 @@ from typing import Any
 
 from mycity.projections.catchup import Announcer, Catchup
 from mycity.projections.citizen_profile import CitizenProfile
+from mycity.projections.data_access import DataAccess
 from mycity.projections.directory import Directory
 from mycity.projections.enterprise_profile import EnterpriseProfile
 from mycity.projections.fold import KeyedFold
 from mycity.projections.generations import Generations
+from mycity.projections.pages import read_pages
 from mycity.projections.positions import Positions
-from mycity.projections.store import LiveRows, ReadModelStore
+from mycity.projections.store import LiveRows, ReadModelStore, Row
+from mycity.projections.subject_history import SubjectHistory
 from mycity.store.sql import Database
 
 log = logging.getLogger(__name__)
 
-PROJECTIONS: tuple[type[KeyedFold], ...] = (CitizenProfile, EnterpriseProfile, Directory)
+PROJECTIONS: tuple[type[KeyedFold], ...] = (
+    CitizenProfile,
+    EnterpriseProfile,
+    Directory,
+    DataAccess,
+    SubjectHistory,
+)
 
 
 class RebuildRunning(RuntimeError):
@@ -60,11 +69,18 @@ class ReadModels:
             self.live(name)
 
     def store(self, name: str, generation: int) -> ReadModelStore:
-        return ReadModelStore(self.db, name, self.classes[name].spec, generation)
+        return ReadModelStore(self.db, name, self.classes[name].spec, generation, self.app.vault)
+
+    def projection(self, name: str, store: ReadModelStore) -> KeyedFold:
+        """The read model's rules, folding into `store`; a raw one may decode the records it
+        reads with the log's own mapper."""
+        projection = self.classes[name](view=store)
+        projection.decode = self.app.mapper.to_domain_event
+        return projection
 
     def rows(self, name: str) -> LiveRows:
         """What readers see of a read model (its typed reader wraps this)."""
-        return LiveRows(self.db, name, self.classes[name].spec)
+        return LiveRows(self.db, name, self.classes[name].spec, self.app.vault)
 
     def live(self, name: str) -> Catchup:
         """The catch-up of the generation readers see, following any switch-over."""
@@ -78,7 +94,7 @@ class ReadModels:
             self._versions[name] = active[1]
             catchup = self._catchups.get(name)
             if catchup is None or catchup.store.generation != active[0]:
-                projection = self.classes[name](view=self.store(name, active[0]))
+                projection = self.projection(name, self.store(name, active[0]))
                 catchup = Catchup(self.app, projection, self.page_size, self.announcer)
                 self._catchups[name] = catchup
         return catchup
@@ -139,7 +155,7 @@ class ReadModels:
         store = self.store(name, (active[0] if active else 0) + 1)
         store.drop_table()
         store.create_table()
-        catchup = Catchup(self.app, self.classes[name](view=store), self.page_size)
+        catchup = Catchup(self.app, self.projection(name, store), self.page_size)
         started = time.perf_counter()
         events = 0
         while folded := catchup.run_once(progress):
@@ -156,6 +172,44 @@ class ReadModels:
             "seconds": seconds,
             "position": catchup.position(),
         }
+
+    def row_as_of(
+        self,
+        name: str,
+        key: str,
+        position: int,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> Row | None:
+        """A row as it stood when the log reached `position`: the read model's rules folded
+        again over the log up to there, in memory, for that row alone (nothing is written).
+        For read models of one row per key (`apply` folds it); `progress` hears each page."""
+        projection = self.projection(name, self.store(name, 0))  # a generation never built
+        row: Row | None = None
+        with read_pages(
+            self.app,
+            0,
+            position,
+            topics=projection.topics,
+            raw=projection.raw,
+            page_size=self.page_size,
+        ) as pages:
+            for page in pages:
+                for item in page.items:
+                    if projection.key(item) == key:
+                        row = projection.apply(item, row)
+                if progress:
+                    progress(page.last, position)
+        return row
+
+    def delete_rows(self, name: str, where: str, params: list[Any]) -> int:
+        """Delete rows of the live generation (retention); a rebuild brings them back."""
+        active = self.generations.active(name)
+        if active is None:
+            return 0
+        with self.db.transaction() as cur:
+            return cur.execute(
+                f"DELETE FROM {self.store(name, active[0]).table} {where}", params
+            ).rowcount
 
     def status(self) -> list[dict[str, Any]]:
         head = self.app.head()

@@ -4,12 +4,16 @@ A `ReadModelStore` is an eventsourcing `TrackingRecorder`: the rows a page of ev
 changed and the position of the page's last event are written in one transaction, so a
 crash loses nothing and counts nothing twice. On PostgreSQL a page's rows travel as one
 JSON array in one statement; on SQLite as one `executemany`.
+
+A read model's personal columns are sealed under the data key of the row's person, as the
+events are: once that person is erased they read as None, here and in every rebuild.
 """
 
 from __future__ import annotations
 
+import base64
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 from uuid import UUID
@@ -17,6 +21,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
 
 from mycity.store.sql import Cursor, Database
+from mycity.store.vault import Sealed, Vault
 
 Row = dict[str, Any]
 V = TypeVar("V")
@@ -24,11 +29,19 @@ V = TypeVar("V")
 
 @dataclass(frozen=True)
 class TableSpec:
-    """A read model's table: columns in order (the first is the key), and indexes."""
+    """A read model's table: columns in order (the first is the key), and indexes.
+
+    In a row whose `subject` column (the key by default) names a person, the `personal`
+    columns are sealed under that person's data key (TEXT; None once they are erased), and
+    each `blind` column holds a blind index of another column's case-folded value (what
+    it maps to), searchable for equality only."""
 
     columns: tuple[tuple[str, str], ...]
     indexes: tuple[tuple[str, ...], ...] = ()
     json_columns: frozenset[str] = field(default_factory=frozenset)
+    personal: frozenset[str] = field(default_factory=frozenset)
+    blind: Mapping[str, str] = field(default_factory=dict)
+    subject: str | None = None
 
     @property
     def key(self) -> str:
@@ -39,14 +52,76 @@ class TableSpec:
         return [name for name, _ in self.columns]
 
 
+class RowCodec:
+    """Rows to and from their stored form: JSON columns encoded, personal columns sealed."""
+
+    def __init__(self, spec: TableSpec, vault: Vault) -> None:
+        self.spec = spec
+        self.vault = vault
+        self.subject = spec.subject or spec.key
+
+    def sealed(self, row: Row) -> Row:
+        if not (self.spec.personal or self.spec.blind) or row[self.subject] is None:
+            return row
+        subject = UUID(row[self.subject])
+        changes = {
+            name: None if row[name] is None else self._seal(subject, row[name])
+            for name in self.spec.personal
+        }
+        changes |= {
+            name: None if row[source] is None else self.vault.index(row[source].casefold())
+            for name, source in self.spec.blind.items()
+        }
+        return row | changes
+
+    def _seal(self, subject: UUID, value: str) -> str:
+        return base64.b64encode(self.vault.seal(subject, value.encode()).blob).decode()
+
+    def decoded(self, stored: Any) -> Row:
+        row = {
+            n: json.loads(stored[n]) if n in self.spec.json_columns else stored[n]
+            for n in self.spec.names
+        }
+        if row.get(self.subject) is None:
+            return row
+        for name in self.spec.personal:
+            if row[name] is not None:
+                opened = self.vault.open(Sealed(base64.b64decode(row[name])))
+                row[name] = None if opened is None else opened.decode()
+        return row
+
+    def select(self, cur: Cursor, table: str, keys: Iterable[str]) -> dict[str, Row]:
+        """Rows by key. PostgreSQL takes the keys as one array parameter (one prepared
+        statement whatever their number); SQLite takes them 500 at a time."""
+        keys = list(keys)
+        key = self.spec.key
+        if not keys:
+            return {}
+        if cur.dialect == "postgres":
+            cur.execute(f"SELECT * FROM {table} WHERE {key} = ANY(?)", (keys,))
+            found = cur.fetchall()
+        else:
+            found = []
+            for i in range(0, len(keys), 500):
+                chunk = keys[i : i + 500]
+                marks = ", ".join("?" * len(chunk))
+                found += cur.execute(
+                    f"SELECT * FROM {table} WHERE {key} IN ({marks})", chunk
+                ).fetchall()
+        return {row[key]: self.decoded(row) for row in found}
+
+
 class ReadModelStore(TrackingRecorder):
     """One generation of one read model: its rows, and how far into the log they reach."""
 
     TRACKING_TABLE = "read_model_tracking"
 
-    def __init__(self, db: Database, name: str, spec: TableSpec, generation: int) -> None:
+    def __init__(
+        self, db: Database, name: str, spec: TableSpec, generation: int, vault: Vault
+    ) -> None:
         self.db = db
         self.spec = spec
+        self.codec = RowCodec(spec, vault)
         self.generation = generation
         self.view_name = f"{name}_g{generation}"
         self.table = db.table(self.view_name)
@@ -87,7 +162,7 @@ class ReadModelStore(TrackingRecorder):
     # -- rows -------------------------------------------------------------------------------
 
     def load(self, cur: Cursor, keys: Iterable[str]) -> dict[str, Row]:
-        return select_rows(cur, self.table, self.spec, keys)
+        return self.codec.select(cur, self.table, keys)
 
     def write(
         self,
@@ -101,7 +176,7 @@ class ReadModelStore(TrackingRecorder):
         `expected` is the position the rows were loaded at: if another runner moved it in
         the meantime, the tracking update fails and the whole batch rolls back.
         """
-        upserts = [row for row in changed.values() if row is not None]
+        upserts = [self.codec.sealed(row) for row in changed.values() if row is not None]
         deletes = [key for key, row in changed.items() if row is None]
         if upserts and cur.dialect == "postgres":
             self._upsert_postgres(cur, upserts)
@@ -174,46 +249,29 @@ class ReadModelStore(TrackingRecorder):
         ]
 
 
-def select_rows(cur: Cursor, table: str, spec: TableSpec, keys: Iterable[str]) -> dict[str, Row]:
-    """Rows by key, JSON columns decoded. PostgreSQL takes the keys as one array parameter
-    (one prepared statement whatever their number); SQLite takes them 500 at a time."""
-    keys = list(keys)
-    if cur.dialect == "postgres":
-        cur.execute(f"SELECT * FROM {table} WHERE {spec.key} = ANY(?)", (keys,))
-        found = cur.fetchall()
-    else:
-        found = []
-        for i in range(0, len(keys), 500):
-            chunk = keys[i : i + 500]
-            marks = ", ".join("?" * len(chunk))
-            found += cur.execute(
-                f"SELECT * FROM {table} WHERE {spec.key} IN ({marks})", chunk
-            ).fetchall()
-    return {row[spec.key]: decode_row(spec, row) for row in found}
-
-
-def decode_row(spec: TableSpec, row: Any) -> Row:
-    return {n: json.loads(row[n]) if n in spec.json_columns else row[n] for n in spec.names}
-
-
 class LiveRows:
     """A read model's rows as readers see them: through its view, which a rebuild repoints
     at the new generation in one transaction. Each read model's typed reader wraps one."""
 
-    def __init__(self, db: Database, name: str, spec: TableSpec) -> None:
+    def __init__(self, db: Database, name: str, spec: TableSpec, vault: Vault) -> None:
         self.db = db
         self.spec = spec
+        self.codec = RowCodec(spec, vault)
         self.view = db.table(name)
+
+    @property
+    def vault(self) -> Vault:
+        return self.codec.vault
 
     def get_many(self, keys: Iterable[str]) -> dict[str, Row]:
         with self.db.read() as cur:
-            return select_rows(cur, self.view, self.spec, keys)
+            return self.codec.select(cur, self.view, keys)
 
     def select(self, where: str, params: list[Any]) -> list[Row]:
         """Rows matching a condition on the view (`?` placeholders), decoded."""
         with self.db.read() as cur:
             found = cur.execute(f"SELECT * FROM {self.view} {where}", params).fetchall()
-        return [decode_row(self.spec, row) for row in found]
+        return [self.codec.decoded(row) for row in found]
 
 
 class ViewsById(Generic[V]):

@@ -29,26 +29,37 @@ class CitizenReads:
     files: CityFiles
     profiles: CitizenProfiles
 
-    def profile(self, principal: Principal, citizen_id: UUID) -> CitizenProfileView | None:
+    def profile(
+        self, principal: Principal, citizen_id: UUID, purpose: str | None = None
+    ) -> CitizenProfileView | None:
         """The file as its profile screen shows it: identifiers masked."""
         self.door.enter(
             principal,
             "citizen.profile",
             [citizen_id],
             lambda: policy.read_file(principal, citizen_id),
+            fields=policy.PROFILE,
+            purpose=purpose,
         )
         return self.profiles.get(citizen_id)
 
-    def identifiers(self, principal: Principal, citizen_id: UUID) -> Identifiers | None:
+    def identifiers(
+        self, principal: Principal, citizen_id: UUID, purpose: str | None = None
+    ) -> Identifiers | None:
         """The full ID number and phone, from the file itself, for whom the policy shows
-        them; None for other readers, who see the profile's masked ones."""
+        them; None for other readers, who see the profile's masked ones (and for an
+        erased file, whose identifiers nobody can read any more)."""
         grant = self.door.enter(
             principal,
             "citizen.identifiers",
             [citizen_id],
             lambda: policy.read_file(principal, citizen_id),
+            fields=policy.IDENTIFIERS,
+            purpose=purpose,
         )
         if not grant.full >= policy.IDENTIFIERS:
             return None
         citizen = self.files.read(Citizen, citizen_id)
+        if citizen.id_number is None or citizen.phone is None:
+            return None
         return Identifiers(citizen.id_number, citizen.phone)

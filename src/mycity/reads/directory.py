@@ -26,10 +26,21 @@ class DirectoryReads:
         kind: str | None,
         first: int,
         after: tuple[str, str] | None,
+        purpose: str | None = None,
     ) -> list[DirectoryEntryView]:
-        """Up to `first` entries whose name starts with `text`, and one more if there are
-        more (for the page's `hasNextPage`); each entry shown is recorded."""
-        grant = self.door.enter(principal, "directory.search", [], lambda: policy.search(principal))
+        """Up to `first` entries for `text`, and one more if there are more (for the
+        page's `hasNextPage`); each entry shown is recorded."""
+        grant = self.door.enter(
+            principal,
+            "directory.search",
+            [],
+            lambda: policy.search(principal),
+            fields=policy.ENTRY,
+            purpose=purpose,
+        )
         found = self.entries.search(text, kind, first + 1, after)
-        self.door.record(principal, "directory.search", [e.id for e in found[:first]], grant)
+        shown = [e.id for e in found[:first]]
+        self.door.record(
+            principal, "directory.search", shown, grant, fields=policy.ENTRY, purpose=purpose
+        )
         return found

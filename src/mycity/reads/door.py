@@ -3,37 +3,28 @@ read model's own reader.
 
 Every read of someone's data goes through `Door.enter`: the capability's policy rule
 refuses it or grants it, naming the personal fields it may show in full (the rest are
-shown masked); a read by staff or a partner of someone else's data is then recorded as an
-`Access`, before anything is read; only then does the read model's reader run. Nothing
-outside `mycity.reads` reads a read model of personal data, so nothing skips the door.
+shown masked); a read by staff or a partner of someone else's data must say why, and is
+recorded as an `AccessRecord` event before anything is read, so it is in the log the
+Merkle tree covers and in the person's own list of who read their data. Only then does the
+read model's reader run. Nothing outside `mycity.reads` reads a read model of personal
+data, so nothing skips the door.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from uuid import UUID
 
-from mycity.identity.principal import PARTNER_ROLES, STAFF_ROLES, Principal
+from mycity.domain.access import AccessRecord
+from mycity.identity.principal import Principal
+from mycity.policy import access as policy
 from mycity.policy.base import Grant
-
-RECORDED_ROLES = STAFF_ROLES | PARTNER_ROLES
-
-
-@dataclass(frozen=True)
-class Access:
-    """One read of a person's or an enterprise's data by staff or a partner."""
-
-    reader: Principal
-    read: str  # which read, e.g. "citizen.file"
-    subjects: tuple[UUID, ...]  # whose data
-    full: frozenset[str]  # personal fields shown in full
+from mycity.store.files import CityFiles
 
 
 class Door:
-    def __init__(self) -> None:
-        # Called for every recorded access, before the data is read (the audit keeps them).
-        self.on_access: list[Callable[[Access], None]] = []
+    def __init__(self, files: CityFiles) -> None:
+        self.files = files
 
     def enter(
         self,
@@ -41,20 +32,57 @@ class Door:
         read: str,
         subjects: Iterable[UUID],
         rule: Callable[[], Grant],
+        *,
+        fields: Iterable[str],
+        purpose: str | None,
     ) -> Grant:
         """Ask the rule, record the access, and say what the read may show in full."""
         grant = rule()
-        self.record(principal, read, subjects, grant)
+        stated = policy.stated_purpose(principal, purpose)
+        self._record(principal, read, subjects, grant, fields, stated)
         return grant
 
     def record(
-        self, principal: Principal, read: str, subjects: Iterable[UUID], grant: Grant
+        self,
+        principal: Principal,
+        read: str,
+        subjects: Iterable[UUID],
+        grant: Grant,
+        *,
+        fields: Iterable[str],
+        purpose: str | None,
     ) -> None:
-        """Record a read of others' data; for a search, once its results are known."""
-        if principal.role not in RECORDED_ROLES:
+        """Record a read whose subjects are known only once it is done (a search): entered
+        first with none, then recorded with the ones it shows."""
+        self._record(
+            principal, read, subjects, grant, fields, policy.stated_purpose(principal, purpose)
+        )
+
+    def _record(
+        self,
+        principal: Principal,
+        read: str,
+        subjects: Iterable[UUID],
+        grant: Grant,
+        fields: Iterable[str],
+        purpose: str | None,
+    ) -> None:
+        if purpose is None:  # a person reading their own data, or their enterprise's
             return
-        others = tuple(s for s in subjects if str(s) != principal.subject)
-        if others:
-            access = Access(principal, read, others, grant.full)
-            for listener in self.on_access:
-                listener(access)
+        others = [s for s in subjects if str(s) != principal.subject]
+        if not others:
+            return
+        shown = sorted(fields)
+        self.files.commit(
+            AccessRecord(  # type: ignore[call-arg]
+                reader=principal.subject,
+                reader_role=principal.role.value,
+                reader_department=principal.department or "",
+                reader_name=principal.name,
+                read=read,
+                subjects=others,
+                fields=shown,
+                unmasked=[f for f in shown if grant.shows(f)],
+                purpose=purpose,
+            )
+        )

@@ -24,8 +24,8 @@ class PersonSummary:
     """One of an enterprise's people as the others see them: name and masked ID number."""
 
     id: UUID
-    name: str
-    id_number_masked: str
+    name: str | None  # None once the person is erased
+    id_number_masked: str | None
 
 
 @dataclass(frozen=True)
@@ -37,39 +37,49 @@ class EnterpriseReads:
     profiles: EnterpriseProfiles
     citizens: CitizenProfiles
 
-    def profile(self, principal: Principal, enterprise_id: UUID) -> EnterpriseProfileView | None:
+    def profile(
+        self, principal: Principal, enterprise_id: UUID, purpose: str | None = None
+    ) -> EnterpriseProfileView | None:
         """The enterprise, or FORBIDDEN for who is not one of its people nor staff: also
         when there is no such enterprise, so that ids cannot be probed (staff get None)."""
         view = self.profiles.get(enterprise_id)
         if view is None:
             policy.read_enterprise(principal, frozenset())  # staff pass; others are refused
             return None
-        self._enter(principal, view)
+        self._enter(principal, view, purpose)
         return view
 
     def profiles_of(
-        self, principal: Principal, enterprise_ids: Iterable[UUID]
+        self, principal: Principal, enterprise_ids: Iterable[UUID], purpose: str | None = None
     ) -> dict[UUID, EnterpriseProfileView]:
         """Of these enterprises, those the caller may read (a list leaves the others out)."""
         admitted = {}
         for enterprise_id, view in self.profiles.get_many(enterprise_ids).items():
             try:
-                self._enter(principal, view)
+                self._enter(principal, view, purpose)
             except Forbidden:
                 continue
             admitted[enterprise_id] = view
         return admitted
 
-    def _enter(self, principal: Principal, view: EnterpriseProfileView) -> None:
+    def _enter(
+        self, principal: Principal, view: EnterpriseProfileView, purpose: str | None
+    ) -> None:
         self.door.enter(
             principal,
             "enterprise.profile",
             [view.id],
             lambda: policy.read_enterprise(principal, view.members),
+            fields=policy.PROFILE,
+            purpose=purpose,
         )
 
     def people(
-        self, principal: Principal, enterprise: EnterpriseProfileView, people: Iterable[UUID]
+        self,
+        principal: Principal,
+        enterprise: EnterpriseProfileView,
+        people: Iterable[UUID],
+        purpose: str | None = None,
     ) -> dict[UUID, PersonSummary]:
         """Some of the enterprise's people, for someone who may read the enterprise."""
         wanted = [p for p in people if p in enterprise.members]
@@ -78,6 +88,8 @@ class EnterpriseReads:
             "enterprise.people",
             wanted,
             lambda: policy.read_enterprise(principal, enterprise.members),
+            fields=policy.PEOPLE,
+            purpose=purpose,
         )
         return {
             view.id: PersonSummary(view.id, view.name, view.id_number_masked)

@@ -17,6 +17,7 @@ def eventsourcing_env(settings: Settings, event_cipher_key: bytes) -> dict[str, 
         "CIPHER_KEY": base64.b64encode(event_cipher_key).decode(),
         "AGGREGATE_CACHE_MAXSIZE": str(settings.store.aggregate_cache or ""),
         "AGGREGATE_CACHE_FASTFORWARD": "y",
+        "IS_SNAPSHOTTING_ENABLED": "y",
     }
     if not settings.is_postgres:
         return env | {

@@ -12,15 +12,17 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, ProcessRecorder
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, ProcessRecorder
 
 from mycity.domain.errors import ErrorCode, UserError
 from mycity.store.group_commit import GroupCommit
+from mycity.store.sealing import SealedAsText, SealingMapper
+from mycity.store.vault import Vault
 
 T = TypeVar("T")
 A = TypeVar("A", bound=Aggregate)
@@ -30,12 +32,28 @@ class CityFiles(Application[UUID]):
     """Every citizen's and enterprise's file, in one log (the name fixes the table names)."""
 
     name = "CityFiles"
+    # A snapshot every so many events of a file keeps it fast to load at any version.
+    snapshot_every: ClassVar[int] = 100
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], vault: Vault) -> None:
+        self.vault = vault  # the mapper, built by the base class, seals with it
         super().__init__(env)
         self.recorder: ProcessRecorder
+        self.mapper: SealingMapper
         self.on_saved: list[Callable[[], None]] = []
         self.group_commit = GroupCommit(self._save_events)
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return SealingMapper(
+            self.construct_transcoder(),
+            self.vault,
+            cipher=self.factory.cipher(),
+            compressor=self.factory.compressor(),
+        )
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(SealedAsText())
 
     def construct_recorder(self) -> ProcessRecorder:
         """A process recorder: processes that follow the log save their events together
@@ -90,14 +108,23 @@ class CityFiles(Application[UUID]):
         events = [e for a in aggregates for e in a.collect_events()]
         if not events:
             return self.head()
+        self.vault.ensure(self.mapper.subjects(events))
         position: int = self.group_commit.commit(events)[-1].notification.id
+        self._snapshot(events)
         return position
+
+    def _snapshot(self, events: Sequence[Any]) -> None:
+        """Snapshot each file whose new events reach a multiple of `snapshot_every`."""
+        for event in events:
+            if event.originator_version % self.snapshot_every == 0:
+                self.take_snapshot(event.originator_id, version=event.originator_version)
 
     def _save_events(self, events: Sequence[Any]) -> Sequence[Any]:
         return self.save(*events)
 
     def record(self, processing: ProcessingEvent[UUID]) -> None:
         """Save a process's new events with its tracking position, in one transaction."""
+        self.vault.ensure(self.mapper.subjects(processing.events))
         recordings = self._record(processing)
         self._take_snapshots(processing)
         if recordings:

@@ -50,12 +50,12 @@ class Citizens:
         whether the person or the phone is registered already is said only to a caller who
         has proved the phone (anything else would let anyone probe who is registered)."""
         citizen = self._new_citizen(id_number, name, phone)
-        self.phone_codes.verify(citizen.phone, code, origin)
+        self.phone_codes.verify(citizen.person.phone, code, origin)
         if self.files.exists(citizen.id):
             raise UserError(ErrorCode.ALREADY_REGISTERED, "Already registered", "idNumber")
-        claim = self._claimed_phone(citizen.phone, citizen.id)
+        claim = self._claimed_phone(citizen.person.phone, citizen.id)
         position = self._save_registration(citizen, claim)
-        principal = Principal.of_citizen(citizen.id, citizen.name)
+        principal = Principal.of_citizen(citizen.id, citizen.person.name)
         return SignedUp(principal, self.tokens.issue(principal), position)
 
     def open_file(self, id_number: str, name: str, phone: str) -> tuple[Citizen, int]:
@@ -65,7 +65,7 @@ class Citizens:
         so the common case costs one round trip; only a refusal reads, to say why (or to
         take back a number released by another file)."""
         citizen = self._new_citizen(id_number, name, phone)
-        claim = PhoneClaim(id=self.ids.phone(citizen.phone), citizen_id=citizen.id)  # type: ignore[call-arg]
+        claim = PhoneClaim(id=self.ids.phone(citizen.person.phone), citizen_id=citizen.id)  # type: ignore[call-arg]
         try:
             return citizen, self.files.commit(citizen, claim)
         except IntegrityError:
@@ -74,7 +74,7 @@ class Citizens:
         if self.files.exists(citizen.id):
             raise UserError(ErrorCode.ALREADY_REGISTERED, "Already registered", "idNumber")
         return citizen, self._save_registration(
-            citizen, self._claimed_phone(citizen.phone, citizen.id)
+            citizen, self._claimed_phone(citizen.person.phone, citizen.id)
         )
 
     def reclaim(
@@ -85,9 +85,11 @@ class Citizens:
         the number, the name and the phone are all theirs. Only a file nobody has verified
         can be taken back so; a verified one, in person (`reclaim_in_person`)."""
         citizen = self._new_citizen(id_number, name, phone)
-        self.phone_codes.verify(citizen.phone, code, origin)
+        self.phone_codes.verify(citizen.person.phone, code, origin)
         self._held(citizen).require_weaker_than(RealNameLevel.VERIFIED)
-        result = self.real_names.check(citizen.id_number, citizen.name, citizen.phone)
+        result = self.real_names.check(
+            citizen.person.id_number, citizen.person.name, citizen.person.phone
+        )
         if result.verdict is not Verdict.MATCH:
             raise UserError(
                 ErrorCode.REAL_NAME_MISMATCH,
@@ -97,7 +99,7 @@ class Citizens:
         position = self._take_over(
             citizen, RealNameLevel.VERIFIED, check_reference=result.reference, officer_id=""
         )
-        principal = Principal.of_citizen(citizen.id, citizen.name)
+        principal = Principal.of_citizen(citizen.id, citizen.person.name)
         return SignedUp(principal, self.tokens.issue(principal), position)
 
     def reclaim_in_person(
@@ -108,7 +110,7 @@ class Citizens:
         if not policy.can_verify_in_person(actor):
             raise Forbidden("Only an officer verifies in person")
         citizen = self._new_citizen(id_number, name, phone)
-        self.phone_codes.verify(citizen.phone, code)
+        self.phone_codes.verify(citizen.person.phone, code)
         self._held(citizen).require_weaker_than(RealNameLevel.VERIFIED_IN_PERSON)
         proof = RealNameLevel.VERIFIED_IN_PERSON
         return citizen.id, self._take_over(
@@ -130,10 +132,10 @@ class Citizens:
 
         def take_over() -> int:
             citizen = self.files.get(Citizen, claimant.id)
-            old_phone = citizen.phone
+            old_phone = citizen.person.phone
             citizen.take_over(
-                name=claimant.name,
-                phone=claimant.phone,
+                name=claimant.person.name,
+                phone=claimant.person.phone,
                 proof=proof,
                 check_reference=check_reference,
                 officer_id=officer_id,
@@ -152,7 +154,7 @@ class Citizens:
         citizen_id = require_citizen(actor)
         citizen = self.files.get(Citizen, citizen_id)
         citizen.require_unverified()
-        result = self.real_names.check(citizen.id_number, citizen.name)
+        result = self.real_names.check(citizen.person.id_number, citizen.person.name)
         matched = None if result.verdict is Verdict.NOT_FOUND else result.verdict is Verdict.MATCH
         return self.files.update(
             Citizen,
@@ -187,7 +189,7 @@ class Citizens:
 
         def change() -> int:
             citizen = self.files.get(Citizen, citizen_id)
-            old_phone = citizen.phone
+            old_phone = citizen.person.phone
             citizen.change_contact(phone=phone, address=address)
             return self._commit_with_phone(citizen, old_phone)
 
@@ -195,11 +197,11 @@ class Citizens:
 
     def _commit_with_phone(self, citizen: Citizen, old_phone: str) -> int:
         """Save the citizen; if their phone changed, its claim moves in the same transaction."""
-        if citizen.phone == old_phone:
+        if citizen.person.phone == old_phone:
             return self.files.commit(citizen)
         old_claim = self.files.get(PhoneClaim, self.ids.phone(old_phone))
         old_claim.release()
-        new_claim = self._claimed_phone(citizen.phone, citizen.id)
+        new_claim = self._claimed_phone(citizen.person.phone, citizen.id)
         return self.files.commit(citizen, old_claim, new_claim)
 
     def _new_citizen(self, id_number: str, name: str, phone: str) -> Citizen:

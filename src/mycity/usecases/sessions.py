@@ -53,4 +53,4 @@ class Sessions:
         if not isinstance(claim, PhoneClaim) or claim.citizen_id is None:
             return None
         citizen = self.files.read(Citizen, claim.citizen_id)
-        return Principal.of_citizen(citizen.id, citizen.name)
+        return Principal.of_citizen(citizen.id, citizen.person.name)

@@ -7,17 +7,10 @@ import threading
 from typing import Annotated
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-)
 
 from mycity.cli.app import UNAVAILABLE, Failure
 from mycity.cli.city import open_city
+from mycity.cli.progress import progress_bar
 from mycity.projections.read_models import RebuildRunning
 from mycity.store.preflight import StoreUnavailable
 
@@ -54,18 +47,7 @@ def rebuild(
             if name not in known:
                 raise Failure(f"no read model {name!r}: it is one of {', '.join(known)}")
         for name in names or known:
-            with Progress(
-                TextColumn(f"{name:<20}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeRemainingColumn(),
-                transient=True,
-            ) as bar:
-                task = bar.add_task(name, total=None)
-
-                def advanced(done: int, head: int, task: TaskID = task) -> None:
-                    bar.update(task, completed=done, total=head)
-
+            with progress_bar(name) as advanced:
                 try:
                     r = city.read_models.rebuild(name, progress=advanced)
                 except RebuildRunning:

@@ -1,0 +1,65 @@
+"""Which facts are a person's own data, and whose.
+
+An event class (or an aggregate class, for its snapshots) declares its personal fields and
+their kinds with `@personal(...)`. The store seals those fields under the data key of the
+person they belong to, so that erasing that person (shredding the key) makes them
+unreadable everywhere at once; masking and the audit's presentation go by the kinds.
+The domain only declares: it knows nothing of keys or storage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from mycity.domain.identifiers import mask_id_number, mask_phone
+
+T = TypeVar("T", bound=type)
+
+
+class Kind(StrEnum):
+    """What a personal field holds; it decides how the field is masked when shown."""
+
+    ID_NUMBER = "ID_NUMBER"
+    PHONE = "PHONE"
+    NAME = "NAME"
+    ADDRESS = "ADDRESS"
+    CARD_NUMBER = "CARD_NUMBER"
+
+
+@dataclass(frozen=True)
+class Personal:
+    fields: Mapping[str, Kind]
+    subject: str  # the attribute naming whose data it is ("originator_id": the file's own)
+
+
+def personal(subject: str = "originator_id", **fields: Kind) -> Callable[[T], T]:
+    """Declare the class's personal fields, and the attribute naming their person."""
+
+    def declare(cls: T) -> T:
+        cls.__personal__ = Personal(dict(fields), subject)  # type: ignore[attr-defined]
+        return cls
+
+    return declare
+
+
+def personal_of(cls: type) -> Personal | None:
+    """The declaration of the class or the nearest class it inherits one from."""
+    declared: Any = getattr(cls, "__personal__", None)
+    return declared if isinstance(declared, Personal) else None
+
+
+def masked(kind: Kind, value: Any) -> Any:
+    """The field as shown to whoever may not see it in full: ID numbers, phones and card
+    numbers partly hidden, the rest as they are; an erased field (None) stays None."""
+    if not isinstance(value, str) or not value:
+        return value
+    if kind is Kind.ID_NUMBER:
+        return mask_id_number(value)
+    if kind is Kind.PHONE:
+        return mask_phone(value)
+    if kind is Kind.CARD_NUMBER:
+        return "*" * max(len(value) - 4, 0) + value[-4:]
+    return value

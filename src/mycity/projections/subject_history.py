@@ -1,0 +1,131 @@
+"""Every file's history, as an index of the log: which event, of which file, when, where.
+
+One row per stored event: its position in the global log, its file and version there, its
+type and when it was recorded. Auditors page through a file's history by type and time
+with it, find the version a file had at a moment, and the position the whole log had
+reached then. It holds no personal data: the events themselves are read from the store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Notification
+
+from mycity.projections.fold import RawProjection
+from mycity.projections.store import LiveRows, Row, TableSpec
+
+
+class SubjectHistory(RawProjection):
+    name = "subject_history"
+    version = 1
+    spec = TableSpec(
+        columns=(
+            ("position", "BIGINT"),
+            ("subject", "TEXT NOT NULL"),
+            ("version", "INTEGER NOT NULL"),
+            ("type", "TEXT NOT NULL"),
+            ("recorded_at", "TEXT NOT NULL"),
+        ),
+        indexes=(("subject", "version"), ("subject", "recorded_at"), ("recorded_at",)),
+    )
+
+    def key(self, item: Notification) -> str:
+        return str(item.id)
+
+    def creates(self, item: Any) -> bool:
+        return True
+
+    def apply(self, item: Notification, row: Row | None) -> Row:
+        event = self.decode(item)
+        return {
+            "position": item.id,
+            "subject": str(item.originator_id),
+            "version": item.originator_version,
+            "type": event_type(type(event)),
+            "recorded_at": utc(event.timestamp),
+        }
+
+
+def utc(moment: datetime) -> str:
+    """A moment as the index stores it, so that the text sorts as the time does (a moment
+    without a zone is taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def event_type(cls: type) -> str:
+    """An event's type as auditors name it: `Citizen.Registered`."""
+    return cls.__qualname__
+
+
+@dataclass(frozen=True)
+class LoggedEvent:
+    position: int
+    subject: UUID
+    version: int
+    type: str
+    recorded_at: datetime
+
+    @classmethod
+    def of(cls, row: Row) -> LoggedEvent:
+        return cls(
+            position=int(row["position"]),
+            subject=UUID(row["subject"]),
+            version=int(row["version"]),
+            type=row["type"],
+            recorded_at=datetime.fromisoformat(row["recorded_at"]),
+        )
+
+
+class SubjectHistories:
+    """The reader of `subject_history`; only `mycity.reads` uses it (the one door)."""
+
+    def __init__(self, rows: LiveRows) -> None:
+        self.rows = rows
+
+    def page(
+        self,
+        subject: UUID,
+        first: int,
+        after_version: int,
+        types: list[str],
+        since: datetime | None,
+        until: datetime | None,
+    ) -> list[LoggedEvent]:
+        """The file's events after a version, oldest first, of these types (all if none),
+        recorded in [since, until)."""
+        where = "WHERE subject = ? AND version > ?"
+        params: list[Any] = [str(subject), after_version]
+        if types:
+            where += f" AND type IN ({', '.join('?' * len(types))})"
+            params += types
+        if since:
+            where += " AND recorded_at >= ?"
+            params.append(utc(since))
+        if until:
+            where += " AND recorded_at < ?"
+            params.append(utc(until))
+        where += " ORDER BY version LIMIT ?"
+        params.append(first)
+        return [LoggedEvent.of(row) for row in self.rows.select(where, params)]
+
+    def version_at(self, subject: UUID, moment: datetime) -> int | None:
+        """The file's version at a moment: its last event recorded by then."""
+        found = self.rows.select(
+            "WHERE subject = ? AND recorded_at <= ? ORDER BY version DESC LIMIT 1",
+            [str(subject), utc(moment)],
+        )
+        return int(found[0]["version"]) if found else None
+
+    def position_at(self, moment: datetime) -> int:
+        """How far the whole log reached at a moment (0 before its first event)."""
+        found = self.rows.select(
+            "WHERE recorded_at <= ? ORDER BY recorded_at DESC, position DESC LIMIT 1",
+            [utc(moment)],
+        )
+        return int(found[0]["position"]) if found else 0

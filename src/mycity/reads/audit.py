@@ -1,0 +1,191 @@
+"""Replaying the log for auditors: a file's history, its state at any version or moment,
+and what a screen (a read model's row) showed when the log had reached a position.
+
+Every replay is a read of a person's data, through the door: it needs a purpose, and the
+person sees it. Names and addresses are shown as recorded; ID numbers, phones and card
+numbers masked, by the kinds the events and files declare (`mycity.domain.personal`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
+
+from mycity.domain.errors import ErrorCode, UserError
+from mycity.domain.personal import masked, personal_of
+from mycity.identity.principal import Principal
+from mycity.policy import audit as policy
+from mycity.projections.read_models import ReadModels
+from mycity.projections.store import Row
+from mycity.projections.subject_history import SubjectHistories
+from mycity.reads.door import Door
+from mycity.store.files import CityFiles
+
+# The screens an auditor can see as they were: read models of one row per key.
+SCREENS = ("citizen_profile", "enterprise_profile", "directory")
+EVENT_METADATA = ("originator_id", "originator_version", "timestamp", "originator_topic")
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    position: int
+    version: int
+    type: str
+    recorded_at: datetime
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class FileState:
+    subject: UUID
+    kind: str
+    version: int
+    at: datetime  # when that version was recorded
+    state: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ScreenState:
+    read_model: str
+    key: str
+    position: int
+    row: Row | None
+
+
+@dataclass(frozen=True)
+class AuditReads:
+    # What a request that wrote waits for before reading.
+    read_models: ClassVar[tuple[str, ...]] = ("subject_history",)
+
+    door: Door
+    files: CityFiles
+    histories: SubjectHistories
+    models: ReadModels
+
+    def history(
+        self,
+        principal: Principal,
+        subject: UUID,
+        first: int,
+        after_version: int,
+        types: list[str],
+        since: datetime | None,
+        until: datetime | None,
+        purpose: str | None,
+    ) -> list[HistoryEntry]:
+        """Up to `first` of the file's events after a version (and one more if there are
+        more), oldest first, with what each recorded."""
+        self._enter(principal, "audit.history", subject, "events", purpose)
+        found = self.histories.page(subject, first + 1, after_version, types, since, until)
+        if not found:
+            return []
+        events = {
+            e.originator_version: e
+            for e in self.files.events.get(subject, gt=found[0].version - 1, lte=found[-1].version)
+        }
+        return [
+            HistoryEntry(
+                entry.position,
+                entry.version,
+                entry.type,
+                entry.recorded_at,
+                shown(vars(events[entry.version]), type(events[entry.version]), EVENT_METADATA),
+            )
+            for entry in found
+        ]
+
+    def state(
+        self,
+        principal: Principal,
+        subject: UUID,
+        version: int | None,
+        at: datetime | None,
+        purpose: str | None,
+    ) -> FileState:
+        """The file as it was at a version, or at a moment (its last event by then)."""
+        self._enter(principal, "audit.state", subject, "state", purpose)
+        if at is not None:
+            version = self.histories.version_at(subject, at)
+            if version is None:
+                raise UserError(ErrorCode.NOT_FOUND, "The file did not exist yet", "at")
+        try:
+            aggregate: Aggregate = self.files.repository.get(subject, version=version)
+        except AggregateNotFoundError:
+            raise UserError(ErrorCode.NOT_FOUND, "No such file or version", "version") from None
+        state = {k.removeprefix("_"): v for k, v in vars(aggregate).items()}
+        return FileState(
+            subject=subject,
+            kind=type(aggregate).__name__,
+            version=aggregate.version,
+            at=aggregate.modified_on,
+            state=shown(state, type(aggregate), ("id", "version", "pending_events")),
+        )
+
+    def screen(
+        self,
+        principal: Principal,
+        read_model: str,
+        key: UUID,
+        position: int | None,
+        at: datetime | None,
+        purpose: str | None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> ScreenState:
+        """The row of a screen's read model as it stood when the log reached `position`
+        (or a moment), its rules folded again over the log up to there."""
+        if read_model not in SCREENS:
+            raise UserError(
+                ErrorCode.INVALID_ARGUMENT, f"Screens are {', '.join(SCREENS)}", "readModel"
+            )
+        self._enter(principal, f"audit.screen.{read_model}", key, "row", purpose)
+        if at is not None:
+            position = self.histories.position_at(at)
+        reach = self.files.head() if position is None else min(position, self.files.head())
+        row = self.models.row_as_of(read_model, str(key), reach, progress)
+        return ScreenState(read_model, str(key), reach, row)
+
+    def _enter(
+        self, principal: Principal, read: str, subject: UUID, what: str, purpose: str | None
+    ) -> None:
+        self.door.enter(
+            principal,
+            read,
+            [subject],
+            lambda: policy.replay(principal),
+            fields=(what,),
+            purpose=purpose,
+        )
+
+
+def shown(state: Mapping[str, Any], cls: type, hidden: tuple[str, ...]) -> dict[str, Any]:
+    """A recorded state as auditors see it: plain JSON values, personal fields masked by
+    their kinds, the event's own metadata left out."""
+    declared = personal_of(cls)
+    kinds = declared.fields if declared else {}
+    return {
+        name: masked(kinds[name], value) if name in kinds else plain(value)
+        for name, value in state.items()
+        if name not in hidden
+    }
+
+
+def plain(value: Any) -> Any:
+    """A value as JSON has it."""
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [plain(v) for v in value]
+    return value

@@ -1,0 +1,90 @@
+"""eventsourcing's mapper, sealing each person's fields under that person's own data key.
+
+Before an event (or a snapshot) is encoded and encrypted at rest as a whole, the fields its
+class declares personal (`mycity.domain.personal`) are each replaced by a `Sealed` value
+under the data key of the person the declaration names. On the way back every sealed value
+is opened again, or becomes None once that person's key is shredded. So any event class of
+any capability is covered by declaring its fields, and nothing else.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable, MutableMapping
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Snapshot
+from eventsourcing.persistence import Mapper, StoredEvent, Transcoder, Transcoding
+from eventsourcing.utils import resolve_topic
+
+from mycity.domain.personal import Personal, personal_of
+from mycity.store.vault import Sealed, Vault
+
+
+class SealedAsText(Transcoding):
+    type = Sealed
+    name = "sealed"
+
+    def encode(self, obj: Sealed) -> str:
+        return base64.b64encode(obj.blob).decode()
+
+    def decode(self, data: str) -> Sealed:
+        return Sealed(base64.b64decode(data))
+
+
+class SealingMapper(Mapper[UUID]):
+    def __init__(self, transcoder: Transcoder, vault: Vault, **kwargs: Any) -> None:
+        super().__init__(transcoder, **kwargs)
+        self.vault = vault
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        state = vars(domain_event)
+        if isinstance(domain_event, Snapshot):
+            declared = personal_of(resolve_topic(domain_event.topic))
+            if declared is not None:
+                inner = dict(domain_event.state)
+                self._seal(declared, inner, domain_event.originator_id)
+                state = state | {"state": inner}
+        elif (declared := personal_of(type(domain_event))) is not None:
+            state = dict(state)
+            self._seal(declared, state, state[declared.subject])
+        if state is not vars(domain_event):
+            domain_event = _with_state(domain_event, state)
+        return super().to_stored_event(domain_event)
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        domain_event = super().to_domain_event(stored_event)
+        state = vars(domain_event)
+        self._open(state)
+        if isinstance(domain_event, Snapshot):
+            self._open(domain_event.state)
+        return domain_event
+
+    def subjects(self, events: Iterable[Any]) -> set[UUID]:
+        """The people whose fields these events would seal (to give them keys first)."""
+        found = set()
+        for event in events:
+            declared = personal_of(type(event))
+            if declared is not None:
+                found.add(getattr(event, declared.subject))
+        return found
+
+    def _seal(self, declared: Personal, state: MutableMapping[str, Any], subject: UUID) -> None:
+        for field in declared.fields:
+            if field in state and state[field] is not None:
+                plaintext = self.transcoder.encode(state[field])
+                state[field] = self.vault.seal(subject, plaintext)
+
+    def _open(self, state: MutableMapping[str, Any]) -> None:
+        for field, value in state.items():
+            if isinstance(value, Sealed):
+                plaintext = self.vault.open(value)
+                state[field] = None if plaintext is None else self.transcoder.decode(plaintext)
+
+
+def _with_state(domain_event: Any, state: dict[str, Any]) -> Any:
+    """A copy of the (frozen) event with other values: what the base mapper encodes."""
+    copy = object.__new__(type(domain_event))
+    object.__setattr__(copy, "__dict__", state)
+    return copy

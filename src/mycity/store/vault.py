@@ -1,0 +1,216 @@
+"""Per-person data keys: each person's fields are sealed under a key of their own.
+
+A data key is 32 random bytes, kept wrapped (AES-GCM) under the master key from
+configuration in the table `data_keys`, beside the log. Erasure shreds it: the wrapped key
+is deleted, and the person's sealed fields in events, snapshots and read models can no
+longer be opened by anyone. The log itself, and the Merkle tree over it, stay as they
+were.
+
+Each process caches unwrapped keys. A shred in another process reaches this one within
+`refresh_seconds`: recent shreds are read from the table, as session cut-offs are.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from uuid import UUID
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from mycity.domain.errors import ErrorCode, UserError
+from mycity.store.sql import Database
+
+SEALED_V1 = b"\x01"
+WRAP_CONTEXT = b"mycity-data-key/1"
+SHRED_CLOCK_SLACK = 60.0  # seconds: how far apart servers' clocks may be
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """A value sealed under its person's data key: version, person, nonce, ciphertext."""
+
+    blob: bytes
+
+    @property
+    def subject(self) -> UUID:
+        return UUID(bytes=self.blob[1:17])
+
+
+class DataKeyMissing(RuntimeError):
+    """A sealed value's key is neither stored nor shredded: the key table was lost, or
+    belongs to another store. Nothing is shown as erased that was not."""
+
+
+class Vault:
+    def __init__(
+        self, master: bytes, *, cache_size: int = 100_000, refresh_seconds: float = 2.0
+    ) -> None:
+        self._master = AESGCM(master)
+        self.master_id = hashlib.sha256(master).hexdigest()[:16]
+        self._index_key = hmac.new(master, b"mycity blind index", hashlib.sha256).digest()
+        self.cache_size = cache_size
+        self.refresh_seconds = refresh_seconds
+        self._keys: OrderedDict[UUID, AESGCM | None] = OrderedDict()  # None: shredded
+        self._lock = threading.Lock()
+        self._refreshed_at = time.monotonic()
+        self._shreds_seen_since = time.time() - SHRED_CLOCK_SLACK
+        self._db: Database | None = None
+
+    def attach(self, db: Database) -> None:
+        """The store's own database: known only once the event store is open."""
+        self._db = db
+        self.table = db.table("data_keys")
+
+    @property
+    def db(self) -> Database:
+        assert self._db is not None, "attach the vault to the store first"
+        return self._db
+
+    def create_tables(self) -> None:
+        blob = "BYTEA" if self.db.dialect == "postgres" else "BLOB"
+        self.db.create_tables(
+            [
+                f"CREATE TABLE IF NOT EXISTS {self.table} (subject TEXT PRIMARY KEY, "
+                f"wrapped {blob}, master TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL, "
+                "shredded_at DOUBLE PRECISION)",
+                f'CREATE INDEX IF NOT EXISTS "data_keys_shredded_at" ON {self.table} (shredded_at)',
+            ]
+        )
+
+    # -- sealing ------------------------------------------------------------------------
+
+    def seal(self, subject: UUID, plaintext: bytes) -> Sealed:
+        key = self._key(subject, create=True)
+        if key is None:
+            raise UserError(ErrorCode.FILE_ERASED, "This person's data was erased")
+        header = SEALED_V1 + subject.bytes
+        nonce = secrets.token_bytes(12)
+        return Sealed(header + nonce + key.encrypt(nonce, plaintext, header))
+
+    def open(self, sealed: Sealed) -> bytes | None:
+        """The plaintext, or None once the person's key is shredded."""
+        blob = sealed.blob
+        if blob[:1] != SEALED_V1:
+            raise ValueError("Not a sealed value of a known version")
+        key = self._key(sealed.subject, create=False)
+        if key is None:
+            return None
+        return key.decrypt(blob[17:29], blob[29:], blob[:17])
+
+    def ensure(self, subjects: Iterable[UUID]) -> None:
+        """Give every one of these people a data key, in one transaction: done by each
+        command's own thread, so the group commit's leader finds them ready."""
+        missing = [s for s in set(subjects) if s not in self._keys]
+        if missing:
+            self._load(missing, create=True)
+
+    def _key(self, subject: UUID, *, create: bool) -> AESGCM | None:
+        self._refresh()
+        with self._lock:
+            if subject in self._keys:
+                self._keys.move_to_end(subject)
+                return self._keys[subject]
+        return self._load([subject], create=create)[subject]
+
+    def _load(self, subjects: list[UUID], *, create: bool) -> dict[UUID, AESGCM | None]:
+        found = self._select(subjects)
+        absent = [s for s in subjects if s not in found]
+        if absent and create:
+            self._insert(absent)
+            found |= self._select(absent)
+        elif absent:
+            raise DataKeyMissing(f"No data key for {absent[0]}: is this the store's key table?")
+        keys = {s: None if w is None else AESGCM(self._unwrap(s, w)) for s, w in found.items()}
+        with self._lock:
+            for subject, key in keys.items():
+                self._keys[subject] = key
+            while len(self._keys) > self.cache_size:
+                self._keys.popitem(last=False)
+        return keys
+
+    def _select(self, subjects: list[UUID]) -> dict[UUID, bytes | None]:
+        names = [str(s) for s in subjects]
+        marks = ", ".join("?" * len(names))
+        with self.db.read() as cur:
+            rows = cur.execute(
+                f"SELECT subject, wrapped FROM {self.table} WHERE subject IN ({marks})", names
+            ).fetchall()
+        return {
+            UUID(r["subject"]): None if r["wrapped"] is None else bytes(r["wrapped"]) for r in rows
+        }
+
+    def _insert(self, subjects: list[UUID]) -> None:
+        now = time.time()
+        rows = [
+            (str(s), self._wrap(s, secrets.token_bytes(32)), self.master_id, now) for s in subjects
+        ]
+        with self.db.transaction() as cur:
+            cur.executemany(
+                f"INSERT INTO {self.table} (subject, wrapped, master, created_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (subject) DO NOTHING",
+                rows,
+            )
+
+    def _wrap(self, subject: UUID, key: bytes) -> bytes:
+        nonce = secrets.token_bytes(12)
+        return nonce + self._master.encrypt(nonce, key, WRAP_CONTEXT + subject.bytes)
+
+    def _unwrap(self, subject: UUID, wrapped: bytes) -> bytes:
+        return self._master.decrypt(wrapped[:12], wrapped[12:], WRAP_CONTEXT + subject.bytes)
+
+    # -- shredding ----------------------------------------------------------------------
+
+    def shred(self, subject: UUID) -> bool:
+        """Destroy the person's data key; False if it was gone already."""
+        with self.db.transaction() as cur:
+            shredded = cur.execute(
+                f"UPDATE {self.table} SET wrapped = NULL, shredded_at = ? "
+                "WHERE subject = ? AND wrapped IS NOT NULL",
+                (time.time(), str(subject)),
+            ).rowcount
+            if not shredded:  # never sealed anything: keep the fact that it is gone
+                cur.execute(
+                    f"INSERT INTO {self.table} (subject, wrapped, master, created_at, "
+                    "shredded_at) VALUES (?, NULL, ?, ?, ?) ON CONFLICT (subject) DO NOTHING",
+                    (str(subject), self.master_id, time.time(), time.time()),
+                )
+        with self._lock:
+            self._keys[subject] = None
+        return bool(shredded)
+
+    def is_shredded(self, subject: UUID) -> bool:
+        return self._select([subject]).get(subject, b"") is None
+
+    def _refresh(self) -> None:
+        """Forget the keys other processes have shredded lately."""
+        if time.monotonic() - self._refreshed_at < self.refresh_seconds:
+            return
+        with self._lock:
+            if time.monotonic() - self._refreshed_at < self.refresh_seconds:
+                return
+            self._refreshed_at = time.monotonic()
+        since = self._shreds_seen_since
+        with self.db.read() as cur:
+            rows = cur.execute(
+                f"SELECT subject, shredded_at FROM {self.table} WHERE shredded_at >= ?", (since,)
+            ).fetchall()
+        with self._lock:
+            for row in rows:
+                self._keys[UUID(row["subject"])] = None
+                self._shreds_seen_since = max(
+                    self._shreds_seen_since, float(row["shredded_at"]) - SHRED_CLOCK_SLACK
+                )
+
+    # -- searching ----------------------------------------------------------------------
+
+    def index(self, text: str) -> str:
+        """A blind index of a personal value: equal values give equal tokens, and a token
+        cannot be read back without the master key (searching sealed names, exactly)."""
+        return "#" + hmac.new(self._index_key, text.encode(), hashlib.sha256).hexdigest()[:32]

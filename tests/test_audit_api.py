@@ -1,0 +1,148 @@
+"""Audit and privacy over the API: erasure, legal holds, history, checkpoints and proofs,
+checked offline with `mycity.verifier` against the key and checkpoint the city publishes."""
+
+from __future__ import annotations
+
+import base64
+
+import httpx
+
+from mycity.bootstrap import City
+from mycity.demo import CITIZENS
+from mycity.verifier.checkpoint import verify_checkpoint
+from mycity.verifier.merkle import leaf_hash, verify_consistency, verify_inclusion
+from mycity.verifier.note import parse_verifier_key
+from tests.helpers import Api
+
+CHEN, ZHAO = CITIZENS[4], CITIZENS[5]
+HISTORY = """query($id: ID!, $after: String) {
+  auditHistory(subject: $id, purpose: "annual audit", first: 2, after: $after) {
+    edges { node { position version type data } } pageInfo { hasNextPage endCursor } } }"""
+
+
+def b64(text: str) -> bytes:
+    return base64.b64decode(text)
+
+
+def staff(api: Api, demo: dict[str, dict[str, str]], client: str) -> str:
+    return api.log_in_client(client, demo[client]["secret"])
+
+
+def citizen_id(api: Api, token: str) -> str:
+    return str(api.run("{ me { citizen { id } } }", token=token)["me"]["citizen"]["id"])
+
+
+def test_a_citizen_erases_their_data_with_a_fresh_code(
+    api: Api, demo: dict[str, dict[str, str]]
+) -> None:
+    token = api.log_in_citizen(CHEN.phone)["accessToken"]
+    chen = citizen_id(api, token)
+    erase = """mutation($c: String!) { eraseMyData(input: {code: $c}) {
+      citizen { name idNumber phone address erasedAt } userErrors { code field } } }"""
+    assert api.run(erase, {"c": "000000"}, token)["eraseMyData"]["userErrors"] == [
+        {"code": "CODE_INVALID", "field": "code"}
+    ]
+    api.run("mutation($p: String!) { requestPhoneCode(input: {phone: $p}) { retryAfterSeconds } }",
+            {"p": CHEN.phone})  # fmt: skip
+    erased = api.run(erase, {"c": api.last_code(CHEN.phone)}, token)["eraseMyData"]
+    assert erased["userErrors"] == []
+    shown = erased["citizen"]
+    assert (
+        shown["erasedAt"]
+        and [shown[k] for k in ("name", "idNumber", "phone", "address")] == [None] * 4
+    )
+    ended = api.errors("{ me { subject } }", token=token)[0]["extensions"]["code"]
+    assert ended == "UNAUTHENTICATED"  # every session of the erased person ended
+    officer = staff(api, demo, "officer-psb-01")
+    file = api.run(
+        'query($id: ID!) { citizen(id: $id, purpose: "after erasure") { name idNumber erasedAt } }',
+        {"id": chen},
+        officer,
+    )["citizen"]
+    assert file["name"] is None and file["idNumber"] is None and file["erasedAt"]
+
+
+def test_officers_hold_a_file_from_erasure(api: Api, demo: dict[str, dict[str, str]]) -> None:
+    zhao = citizen_id(api, api.log_in_citizen(ZHAO.phone)["accessToken"])
+    hold = """mutation($id: ID!, $r: String!) { placeLegalHold(input: {citizenId: $id, reason: $r})
+      { userErrors { code } } }"""
+    erase = """mutation($id: ID!) { eraseCitizen(input: {citizenId: $id, ground: ORDERED}) {
+      citizen { name } userErrors { code } } }"""
+    officer, admin = staff(api, demo, "officer-psb-01"), staff(api, demo, "admin-01")
+    assert api.run(hold, {"id": zhao, "r": "court order 118"}, officer)["placeLegalHold"] == {
+        "userErrors": []
+    }
+    assert api.run(erase, {"id": zhao}, officer)["eraseCitizen"]["userErrors"] == [
+        {"code": "FORBIDDEN"}
+    ]
+    assert api.run(erase, {"id": zhao}, admin)["eraseCitizen"]["userErrors"] == [
+        {"code": "LEGAL_HOLD"}
+    ]
+    lift = hold.replace("placeLegalHold", "liftLegalHold")
+    assert api.run(lift, {"id": zhao, "r": "order lifted"}, admin)["liftLegalHold"] == {
+        "userErrors": []
+    }
+    assert api.run(erase, {"id": zhao}, admin)["eraseCitizen"] == {
+        "citizen": {"name": None},
+        "userErrors": [],
+    }
+
+
+def test_auditors_page_through_a_files_history(api: Api, demo: dict[str, dict[str, str]]) -> None:
+    wang = citizen_id(api, api.log_in_citizen(CITIZENS[0].phone)["accessToken"])
+    auditor = staff(api, demo, "auditor-01")
+    first = api.run(HISTORY, {"id": wang}, auditor)["auditHistory"]
+    assert [e["node"]["type"] for e in first["edges"]] == [
+        "Citizen.Registered",
+        "Citizen.RealNameVerified",
+    ]
+    assert "*" in first["edges"][0]["node"]["data"]["id_number"]  # as recorded, masked
+    assert first["pageInfo"]["hasNextPage"] is False
+    officer = staff(api, demo, "officer-psb-01")
+    assert api.errors(HISTORY, {"id": wang}, officer)[0]["extensions"]["code"] == "FORBIDDEN"
+
+
+def test_a_published_checkpoint_and_its_proofs_verify_offline(
+    api: Api, city: City, demo: dict[str, dict[str, str]]
+) -> None:
+    auditor = staff(api, demo, "auditor-01")
+    sign = "mutation { signCheckpoint { checkpoint { size root note } userErrors { code } } }"
+    old = api.run(sign, token=auditor)["signCheckpoint"]["checkpoint"]
+    api.log_in_citizen(CITIZENS[1].phone)  # the log grows
+    city.citizens.change_contact(
+        city.sessions.principal_for_phone(CITIZENS[1].phone),  # type: ignore[arg-type]
+        None,
+        None,
+        "新址",
+    )
+    new = api.run(sign, token=auditor)["signCheckpoint"]["checkpoint"]
+    published = httpx.get(f"{api.base_url}/audit/checkpoint").text
+    assert published == new["note"]
+    verifier = parse_verifier_key(city.audit.verifier_keys()[0])
+    checkpoint = verify_checkpoint(published, verifier, city.settings.audit.origin)
+    assert checkpoint is not None and checkpoint.size == new["size"] > old["size"]
+
+    proof = api.run(
+        "query($p: Int!) { auditInclusionProof(position: $p) { leafIndex treeSize record proof } }",
+        {"p": 3},
+        auditor,
+    )["auditInclusionProof"]
+    assert proof["treeSize"] == checkpoint.size
+    leaf = leaf_hash(b64(proof["record"]))
+    hashes = [b64(h) for h in proof["proof"]]
+    assert verify_inclusion(leaf, proof["leafIndex"], checkpoint.size, hashes, checkpoint.root)
+    consistency = api.run(
+        "query($s: Int!) { auditConsistencyProof(fromSize: $s) { toSize proof } }",
+        {"s": old["size"]},
+        auditor,
+    )["auditConsistencyProof"]
+    assert consistency["toSize"] == checkpoint.size
+    assert verify_consistency(
+        old["size"],
+        checkpoint.size,
+        [b64(h) for h in consistency["proof"]],
+        b64(old["root"]),
+        checkpoint.root,
+    )
+    merchant = staff(api, demo, "merchant-wuling-01")
+    assert api.run(sign, token=merchant)["signCheckpoint"]["userErrors"] == [{"code": "FORBIDDEN"}]

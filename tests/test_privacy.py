@@ -1,0 +1,207 @@
+"""Per-person keys: personal fields sealed wherever stored, and erasure shredding them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from mycity.bootstrap import City, build
+from mycity.domain.citizen import Citizen, ErasureGround
+from mycity.domain.errors import ErrorCode, UserError
+from mycity.identity.tokens import TokenPair
+from mycity.settings import Settings
+from mycity.store.vault import DataKeyMissing
+from tests.helpers import ADMIN, OFFICER, WHY, CitizenFactory, Person, resident_id
+
+
+def _states(city: City, table: str) -> list[dict[str, Any]]:
+    """The stored states of a table of events, decrypted at rest: what a leaked at-rest key
+    would show."""
+    with city.db.transaction(commit=False) as cur:
+        rows = cur.execute(f"SELECT state FROM {city.db.table(table)}").fetchall()
+    cipher = city.files.mapper.cipher
+    assert cipher is not None
+    return [json.loads(cipher.decrypt(bytes(r["state"]))) for r in rows]
+
+
+def _events_table(city: City) -> str:
+    return str(city.files.recorder.events_table_name)  # type: ignore[attr-defined]
+
+
+def _erase(city: City, people: CitizenFactory, person: Person) -> int:
+    return city.privacy.erase_own(person.principal, people.code_for(person.phone))
+
+
+def test_personal_fields_are_sealed_in_the_events_beneath_the_at_rest_encryption(
+    city: City, people: CitizenFactory
+) -> None:
+    person = people.register("封")
+    city.citizens.change_contact(person.principal, None, None, "武陵区朗州路9号")
+    text = json.dumps(_states(city, _events_table(city)), ensure_ascii=False)
+    for value in (person.name, person.id_number, person.phone, "朗州路"):
+        assert value not in text
+    # the ID number, name and phone registered; then the phone and address of the change
+    assert text.count('"_type_": "sealed"') == 5
+    file = city.files.read(Citizen, person.id)
+    assert (file.name, file.id_number, file.address) == (
+        person.name,
+        person.id_number,
+        "武陵区朗州路9号",
+    )
+
+
+def test_a_long_file_is_snapshotted_sealed_and_loads_the_same_at_any_version(
+    city: City, people: CitizenFactory
+) -> None:
+    person = people.register("长")
+    for i in range(120):
+        city.citizens.change_contact(person.principal, None, None, f"长安路{i}号")
+    table = "stored_snapshots" if city.db.dialect == "sqlite" else "cityfiles_snapshots"
+    snapshots = _states(city, table)
+    assert len(snapshots) == 1  # at version 100
+    assert person.name not in json.dumps(snapshots, ensure_ascii=False)
+    at_110 = city.files.repository.get(person.id, version=110)
+    assert at_110.address == "长安路108号" and at_110.name == person.name
+    assert city.files.repository.get(person.id, version=99).address == "长安路97号"
+
+
+def test_erasure_makes_the_persons_fields_unreadable_everywhere(
+    city: City, people: CitizenFactory
+) -> None:
+    person, other = people.register("消"), people.register("留")
+    city.citizens.change_contact(person.principal, None, None, "人民路1号")
+    city.read_models.catch_up()
+    _erase(city, people, person)
+    city.read_models.catch_up()
+
+    events = list(city.files.events.get(person.id))
+    assert [type(e).__name__ for e in events] == ["Registered", "ContactChanged", "Erased"]
+    registered, changed = events[0], events[1]
+    assert (registered.name, registered.id_number, registered.phone) == (None, None, None)
+    assert (changed.phone, changed.address) == (None, None)
+    with pytest.raises(UserError) as refused:
+        _ = city.files.read(Citizen, person.id).person
+    assert refused.value.code is ErrorCode.FILE_ERASED
+
+    profile = city.reads.citizens.profile(OFFICER, person.id, WHY)
+    assert profile is not None and profile.erased_at is not None
+    assert (profile.name, profile.id_number_masked, profile.phone_masked, profile.address) == (
+        None,
+        None,
+        None,
+        None,
+    )
+    assert city.reads.citizens.identifiers(OFFICER, person.id, WHY) is None
+    assert city.reads.directory.search(OFFICER, "消", None, 5, None, WHY) == []
+    for name in city.read_models.classes:  # and after a rebuild, from the log alone
+        city.read_models.rebuild(name)
+    rebuilt = city.reads.citizens.profile(OFFICER, person.id, WHY)
+    assert rebuilt is not None and rebuilt.name is None and rebuilt.erased_at is not None
+    assert city.reads.citizens.profile(OFFICER, other.id, WHY).name == "留"  # type: ignore[union-attr]
+
+    check = city.audit.verify()
+    assert check.ok and check.events == city.files.head()
+
+
+def test_erasure_frees_the_phone_ends_every_session_and_takes_no_more_commands(
+    city: City, people: CitizenFactory
+) -> None:
+    person = people.register("退")
+    session: TokenPair = city.tokens.issue(person.principal)
+    _erase(city, people, person)
+    with pytest.raises(UserError):
+        city.tokens.verify(session.access_token)
+    with pytest.raises(UserError):
+        city.tokens.refresh(session.refresh_token)
+    with pytest.raises(UserError) as refused:
+        city.citizens.change_contact(person.principal, None, None, "新址")
+    assert refused.value.code is ErrorCode.FILE_ERASED
+    with pytest.raises(UserError) as again:
+        _erase(city, people, person)
+    assert again.value.code is ErrorCode.FILE_ERASED
+    newcomer, _ = city.citizens.open_file(resident_id(), "新人", person.phone)  # free again
+    assert newcomer.person.phone == person.phone
+
+
+def test_erasure_needs_the_person_with_their_phone_or_an_admin(
+    city: City, people: CitizenFactory
+) -> None:
+    person, other = people.register("权"), people.register("旁")
+    with pytest.raises(UserError) as wrong_code:
+        city.privacy.erase_own(person.principal, "000000")
+    assert wrong_code.value.code is ErrorCode.CODE_INVALID
+    for actor, ground in (
+        (other.principal, ErasureGround.REQUESTED_BY_PERSON),
+        (OFFICER, ErasureGround.ORDERED),
+        (person.principal, ErasureGround.ORDERED),  # the person asks; an order is an admin's
+    ):
+        with pytest.raises(UserError) as refused:
+            city.privacy.erase(actor, person.id, ground)
+        assert refused.value.code is ErrorCode.FORBIDDEN
+    city.privacy.erase(ADMIN, person.id, ErasureGround.ORDERED)
+    [erased] = [e for e in city.files.events.get(person.id) if isinstance(e, Citizen.Erased)]
+    assert (erased.ground, erased.by) == ("ORDERED", ADMIN.subject)
+
+
+def test_a_legal_hold_keeps_a_file_from_erasure_until_lifted(
+    city: City, people: CitizenFactory
+) -> None:
+    person = people.register("押")
+    with pytest.raises(UserError) as forbidden:
+        city.privacy.place_legal_hold(person.principal, person.id, "my own case")
+    assert forbidden.value.code is ErrorCode.FORBIDDEN
+    city.privacy.place_legal_hold(OFFICER, person.id, "(2026)湘0702刑初118号")
+    with pytest.raises(UserError) as held:
+        _erase(city, people, person)
+    assert held.value.code is ErrorCode.LEGAL_HOLD and "湘0702" in held.value.message
+    assert not city.files.vault.is_shredded(person.id)
+    city.privacy.lift_legal_hold(ADMIN, person.id, "case closed, 2026-11-30")
+    _erase(city, people, person)
+    assert city.files.vault.is_shredded(person.id)
+
+
+def test_a_crash_before_the_key_is_shredded_is_finished_by_the_erasures_process(
+    city: City, people: CitizenFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    person = people.register("崩")
+    code = people.code_for(person.phone)
+
+    def crash(subject: object) -> bool:
+        raise ConnectionError("the server died here")
+
+    monkeypatch.setattr(city.files.vault, "shred", crash)
+    with pytest.raises(ConnectionError):
+        city.privacy.erase_own(person.principal, code)
+    monkeypatch.undo()
+    assert not city.files.vault.is_shredded(person.id)  # recorded, not yet shredded
+    assert city.runner().run_once()
+    assert city.files.vault.is_shredded(person.id)
+    assert city.files.repository.get(person.id).name is None
+
+
+def test_another_process_stops_reading_an_erased_person_within_its_refresh(
+    city: City, settings: Settings, people: CitizenFactory
+) -> None:
+    person = people.register("远")
+    other = build(settings)
+    try:
+        other.files.vault.refresh_seconds = 0.0  # read the shreds at every use
+        other_file = other.files.repository.get(person.id, deepcopy_from_cache=False)
+        assert other_file.name == "远"  # its key is cached there now
+        _erase(city, people, person)
+        registered = next(iter(other.files.events.get(person.id)))
+        assert registered.name is None
+    finally:
+        other.close()
+
+
+def test_a_lost_key_table_is_an_error_not_an_erasure(city: City, people: CitizenFactory) -> None:
+    person = people.register("失")
+    with city.db.transaction() as cur:
+        cur.execute(f"DELETE FROM {city.db.table('data_keys')}")
+    city.files.vault._keys.clear()  # as a fresh process would start
+    city.files.repository.cache = None  # type: ignore[assignment]
+    with pytest.raises(DataKeyMissing):
+        city.files.repository.get(person.id)

@@ -1,0 +1,40 @@
+"""The docs say what the code does: every recorded event is in the event catalogue."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from pathlib import Path
+
+from eventsourcing.domain import Aggregate
+from eventsourcing.utils import get_topic
+
+import mycity.domain
+
+CATALOGUE = (Path(__file__).parent.parent / "docs" / "events.md").read_text()
+
+
+def recorded_event_classes() -> set[type]:
+    """The event classes our aggregates record (not the generated bases)."""
+    found: set[type] = set()
+    for module_info in pkgutil.iter_modules(mycity.domain.__path__):
+        module = importlib.import_module(f"mycity.domain.{module_info.name}")
+        for _, aggregate in inspect.getmembers(module, inspect.isclass):
+            if not issubclass(aggregate, Aggregate) or aggregate.__module__ != module.__name__:
+                continue
+            for name, member in vars(aggregate).items():
+                if (
+                    inspect.isclass(member)
+                    and issubclass(member, Aggregate.Event)
+                    and name not in {"Event", "Created"}
+                ):
+                    found.add(member)
+    return found
+
+
+def test_every_event_is_in_the_catalogue_with_its_topic() -> None:
+    events = recorded_event_classes()
+    assert len(events) >= 15
+    missing = sorted(get_topic(e) for e in events if f"`{get_topic(e)}`" not in CATALOGUE)
+    assert missing == []

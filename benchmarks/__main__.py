@@ -13,6 +13,11 @@ REGISTRY: dict[str, tuple[str, str]] = {
         "citizen registrations/s vs raw event appends, and read-model rebuild events/s vs raw "
         "reads, on SQLite and PostgreSQL",
     ),
+    "audit": (
+        "benchmarks.audit",
+        "the Merkle tree's cost to recording, audit verify over a million events, inclusion "
+        "proofs, and a 10,000-event file's state at any version, on SQLite and PostgreSQL",
+    ),
     "http": (
         "benchmarks.http",
         "mycity over HTTP (2 workers, wrk): throughput, latency at half load and at 1 "

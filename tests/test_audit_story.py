@@ -56,6 +56,7 @@ def test_an_auditor_proves_an_edit_replays_a_file_and_the_citizen_sees_it(
     assert then["auditState"]["state"]["name"] == WANG.name
     assert WANG.id_number not in repr(then)  # masked for auditors
 
+    assert city.read_models.wait(city.files.head(), "data_access")  # the list is a read model
     seen = api.run(ACCESSES, token=wang)["me"]["citizen"]["dataAccesses"]["edges"]
     assert [e["node"]["read"] for e in seen] == ["audit.state"]
     assert seen[0]["node"]["readerRole"] == "AUDITOR"

@@ -21,6 +21,7 @@ from mycity.graphql.context import PURPOSE, Info, blocking
 from mycity.graphql.errors import UserError, parse_id, reports_user_errors
 from mycity.graphql.pagination import Connection, check_first, connection, decode_cursor
 from mycity.graphql.shapes import shaped
+from mycity.projections.subject_history import HistoryPage
 from mycity.reads.audit import FileState as FileStateView
 from mycity.reads.audit import HistoryEntry
 from mycity.reads.audit import ScreenState as ScreenView
@@ -132,16 +133,18 @@ class AuditQueries:
         after: str | None = None,
     ) -> Connection[LoggedEvent]:
         context = info.context
-        after_version = decode_cursor(after, int)[0] if after else 0
+        page = HistoryPage(
+            first=check_first(first),
+            after_version=decode_cursor(after, int)[0] if after else 0,
+            types=tuple(types or ()),
+            since=since,
+            until=until,
+        )
         found = await context.read(
             context.city.reads.audit.history,
             context.require(),
             parse_file(subject, "subject"),
-            check_first(first),
-            after_version,
-            types or [],
-            since,
-            until,
+            page,
             purpose,
         )
         return connection([([e.version], LoggedEvent.of(e)) for e in found], first, after)

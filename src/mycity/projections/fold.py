@@ -14,7 +14,7 @@ memory and written in one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from eventsourcing.persistence import Notification, Tracking
@@ -31,7 +31,7 @@ class KeyedFold(Projection[ReadModelStore]):
     spec: ClassVar[TableSpec]
     version: ClassVar[int] = 1  # raise it when the table or the rules change: then rebuild
     raw: ClassVar[bool] = False  # whether it reads stored records instead of domain events
-    decode: Callable[[Notification], Any]  # a stored record's event, for raw ones that need it
+    mapper: Any  # the log's mapper, for raw ones that decode what they read
 
     def key(self, item: Any) -> str:
         return str(item.originator_id)

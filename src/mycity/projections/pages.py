@@ -55,6 +55,8 @@ def read_pages(
                     topics=topics,
                     inclusive_of_start=False,
                 )
+                if not raw:
+                    app.mapper.prefetch(notifications)  # the pages' people's keys, at once
                 items = (
                     notifications if raw else [app.mapper.to_domain_event(n) for n in notifications]
                 )

@@ -75,7 +75,7 @@ class ReadModels:
         """The read model's rules, folding into `store`; a raw one may decode the records it
         reads with the log's own mapper."""
         projection = self.classes[name](view=store)
-        projection.decode = self.app.mapper.to_domain_event
+        projection.mapper = self.app.mapper
         return projection
 
     def rows(self, name: str) -> LiveRows:

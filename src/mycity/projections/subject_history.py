@@ -8,15 +8,17 @@ reached then. It holds no personal data: the events themselves are read from the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import Notification
+from eventsourcing.persistence import Notification, Tracking
 
 from mycity.projections.fold import RawProjection
 from mycity.projections.store import LiveRows, Row, TableSpec
+from mycity.store.sql import Cursor
 
 
 class SubjectHistory(RawProjection):
@@ -33,6 +35,12 @@ class SubjectHistory(RawProjection):
         indexes=(("subject", "version"), ("subject", "recorded_at"), ("recorded_at",)),
     )
 
+    def fold(
+        self, cur: Cursor, items: Sequence[Any], tracking: Tracking, expected: int | None
+    ) -> None:
+        self.mapper.prefetch(items)  # the page's people's keys, in one query
+        super().fold(cur, items, tracking, expected)
+
     def key(self, item: Notification) -> str:
         return str(item.id)
 
@@ -40,7 +48,7 @@ class SubjectHistory(RawProjection):
         return True
 
     def apply(self, item: Notification, row: Row | None) -> Row:
-        event = self.decode(item)
+        event = self.mapper.to_domain_event(item)
         return {
             "position": item.id,
             "subject": str(item.originator_id),
@@ -61,6 +69,18 @@ def utc(moment: datetime) -> str:
 def event_type(cls: type) -> str:
     """An event's type as auditors name it: `Citizen.Registered`."""
     return cls.__qualname__
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """Which of a file's events: up to `first` after a version, of these types (all if
+    none), recorded in [since, until)."""
+
+    first: int
+    after_version: int = 0
+    types: tuple[str, ...] = ()
+    since: datetime | None = None
+    until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -88,30 +108,21 @@ class SubjectHistories:
     def __init__(self, rows: LiveRows) -> None:
         self.rows = rows
 
-    def page(
-        self,
-        subject: UUID,
-        first: int,
-        after_version: int,
-        types: list[str],
-        since: datetime | None,
-        until: datetime | None,
-    ) -> list[LoggedEvent]:
-        """The file's events after a version, oldest first, of these types (all if none),
-        recorded in [since, until)."""
+    def page(self, subject: UUID, page: HistoryPage) -> list[LoggedEvent]:
+        """The page's events of the file, oldest first."""
         where = "WHERE subject = ? AND version > ?"
-        params: list[Any] = [str(subject), after_version]
-        if types:
-            where += f" AND type IN ({', '.join('?' * len(types))})"
-            params += types
-        if since:
+        params: list[Any] = [str(subject), page.after_version]
+        if page.types:
+            where += f" AND type IN ({', '.join('?' * len(page.types))})"
+            params += page.types
+        if page.since:
             where += " AND recorded_at >= ?"
-            params.append(utc(since))
-        if until:
+            params.append(utc(page.since))
+        if page.until:
             where += " AND recorded_at < ?"
-            params.append(utc(until))
+            params.append(utc(page.until))
         where += " ORDER BY version LIMIT ?"
-        params.append(first)
+        params.append(page.first)
         return [LoggedEvent.of(row) for row in self.rows.select(where, params)]
 
     def version_at(self, subject: UUID, moment: datetime) -> int | None:

@@ -9,7 +9,7 @@ numbers masked, by the kinds the events and files declare (`mycity.domain.person
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
 from typing import Any, ClassVar
@@ -24,7 +24,7 @@ from mycity.identity.principal import Principal
 from mycity.policy import audit as policy
 from mycity.projections.read_models import ReadModels
 from mycity.projections.store import Row
-from mycity.projections.subject_history import SubjectHistories
+from mycity.projections.subject_history import HistoryPage, SubjectHistories
 from mycity.reads.door import Door
 from mycity.store.files import CityFiles
 
@@ -70,20 +70,12 @@ class AuditReads:
     models: ReadModels
 
     def history(
-        self,
-        principal: Principal,
-        subject: UUID,
-        first: int,
-        after_version: int,
-        types: list[str],
-        since: datetime | None,
-        until: datetime | None,
-        purpose: str | None,
+        self, principal: Principal, subject: UUID, page: HistoryPage, purpose: str | None
     ) -> list[HistoryEntry]:
-        """Up to `first` of the file's events after a version (and one more if there are
-        more), oldest first, with what each recorded."""
+        """The page of the file's events (and one more if there are more), oldest first,
+        with what each recorded."""
         self._enter(principal, "audit.history", subject, "events", purpose)
-        found = self.histories.page(subject, first + 1, after_version, types, since, until)
+        found = self.histories.page(subject, replace(page, first=page.first + 1))
         if not found:
             return []
         events = {

@@ -38,8 +38,7 @@ class Door:
     ) -> Grant:
         """Ask the rule, record the access, and say what the read may show in full."""
         grant = rule()
-        stated = policy.stated_purpose(principal, purpose)
-        self._record(principal, read, subjects, grant, fields, stated)
+        self.record(principal, read, subjects, grant, fields=fields, purpose=purpose)
         return grant
 
     def record(
@@ -52,22 +51,10 @@ class Door:
         fields: Iterable[str],
         purpose: str | None,
     ) -> None:
-        """Record a read whose subjects are known only once it is done (a search): entered
-        first with none, then recorded with the ones it shows."""
-        self._record(
-            principal, read, subjects, grant, fields, policy.stated_purpose(principal, purpose)
-        )
-
-    def _record(
-        self,
-        principal: Principal,
-        read: str,
-        subjects: Iterable[UUID],
-        grant: Grant,
-        fields: Iterable[str],
-        purpose: str | None,
-    ) -> None:
-        if purpose is None:  # a person reading their own data, or their enterprise's
+        """Record a read of others' data (for a search, once its entries are known: it is
+        entered first with none); the reader's purpose is required if their role needs one."""
+        stated = policy.stated_purpose(principal, purpose)
+        if stated is None:  # a person reading their own data, or their enterprise's
             return
         others = [s for s in subjects if str(s) != principal.subject]
         if not others:
@@ -83,6 +70,6 @@ class Door:
                 subjects=others,
                 fields=shown,
                 unmasked=[f for f in shown if grant.shows(f)],
-                purpose=purpose,
+                purpose=stated,
             )
         )

@@ -10,12 +10,13 @@ any capability is covered by declaring its fields, and nothing else.
 from __future__ import annotations
 
 import base64
+import functools
 from collections.abc import Iterable, MutableMapping
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Snapshot
-from eventsourcing.persistence import Mapper, StoredEvent, Transcoder, Transcoding
+from eventsourcing.persistence import Mapper, Notification, StoredEvent, Transcoder, Transcoding
 from eventsourcing.utils import resolve_topic
 
 from mycity.domain.personal import Personal, personal_of
@@ -61,6 +62,11 @@ class SealingMapper(Mapper[UUID]):
             self._open(domain_event.state)
         return domain_event
 
+    def prefetch(self, records: Iterable[Notification]) -> None:
+        """Load in one query the keys of the files these stored events are on, before they
+        are decoded (a page of the log: one round trip, not one per person)."""
+        self.vault.prefetch(UUID(str(r.originator_id)) for r in records if _declares(r.topic))
+
     def subjects(self, events: Iterable[Any]) -> set[UUID]:
         """The people whose fields these events would seal (to give them keys first)."""
         found = set()
@@ -81,6 +87,13 @@ class SealingMapper(Mapper[UUID]):
             if isinstance(value, Sealed):
                 plaintext = self.vault.open(value)
                 state[field] = None if plaintext is None else self.transcoder.decode(plaintext)
+
+
+@functools.lru_cache(maxsize=1024)
+def _declares(topic: str) -> bool:
+    """Whether events of this topic have personal fields of their own file's person."""
+    declared = personal_of(resolve_topic(topic))
+    return declared is not None and declared.subject == "originator_id"
 
 
 def _with_state(domain_event: Any, state: dict[str, Any]) -> Any:

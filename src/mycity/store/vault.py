@@ -105,9 +105,9 @@ class Vault:
         return key.decrypt(blob[17:29], blob[29:], blob[:17])
 
     def ensure(self, subjects: Iterable[UUID]) -> None:
-        """Give every one of these people a data key, in one transaction: done by each
+        """Give every one of these people a data key, in one statement: done by each
         command's own thread, so the group commit's leader finds them ready."""
-        missing = [s for s in set(subjects) if s not in self._keys]
+        missing = sorted(s for s in set(subjects) if s not in self._keys)
         if missing:
             self._load(missing, create=True)
 
@@ -120,13 +120,20 @@ class Vault:
         return self._load([subject], create=create)[subject]
 
     def _load(self, subjects: list[UUID], *, create: bool) -> dict[UUID, AESGCM | None]:
-        found = self._select(subjects)
-        absent = [s for s in subjects if s not in found]
-        if absent and create:
-            self._insert(absent)
-            found |= self._select(absent)
-        elif absent:
-            raise DataKeyMissing(f"No data key for {absent[0]}: is this the store's key table?")
+        found = self._upsert(subjects) if create else self._select(subjects)
+        if len(found) < len(subjects):
+            absent = next(s for s in subjects if s not in found)
+            raise DataKeyMissing(f"No data key for {absent}: is this the store's key table?")
+        return self._remember(found)
+
+    def prefetch(self, subjects: Iterable[UUID]) -> None:
+        """Load the keys of these people in one query, if they have keys (a page of the log
+        about to be decoded: one round trip instead of one per person)."""
+        wanted = [s for s in set(subjects) if s not in self._keys]
+        if wanted:
+            self._remember(self._select(wanted))
+
+    def _remember(self, found: dict[UUID, bytes | None]) -> dict[UUID, AESGCM | None]:
         keys = {s: None if w is None else AESGCM(self._unwrap(s, w)) for s, w in found.items()}
         with self._lock:
             for subject, key in keys.items():
@@ -142,21 +149,24 @@ class Vault:
             rows = cur.execute(
                 f"SELECT subject, wrapped FROM {self.table} WHERE subject IN ({marks})", names
             ).fetchall()
-        return {
-            UUID(r["subject"]): None if r["wrapped"] is None else bytes(r["wrapped"]) for r in rows
-        }
+        return {UUID(r["subject"]): _bytes(r["wrapped"]) for r in rows}
 
-    def _insert(self, subjects: list[UUID]) -> None:
+    def _upsert(self, subjects: list[UUID]) -> dict[UUID, bytes | None]:
+        """A new key for each person who has none, and every one's key as stored, in one
+        statement: the existing row wins, so two processes agree on one key."""
         now = time.time()
         rows = [
             (str(s), self._wrap(s, secrets.token_bytes(32)), self.master_id, now) for s in subjects
         ]
+        marks = ", ".join("(?, ?, ?, ?)" for _ in rows)
         with self.db.transaction() as cur:
-            cur.executemany(
-                f"INSERT INTO {self.table} (subject, wrapped, master, created_at) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (subject) DO NOTHING",
-                rows,
-            )
+            found = cur.execute(
+                f"INSERT INTO {self.table} (subject, wrapped, master, created_at) VALUES {marks} "
+                "ON CONFLICT (subject) DO UPDATE SET subject = excluded.subject "
+                "RETURNING subject, wrapped",
+                [value for row in rows for value in row],
+            ).fetchall()
+        return {UUID(r["subject"]): _bytes(r["wrapped"]) for r in found}
 
     def _wrap(self, subject: UUID, key: bytes) -> bytes:
         nonce = secrets.token_bytes(12)
@@ -186,6 +196,7 @@ class Vault:
         return bool(shredded)
 
     def is_shredded(self, subject: UUID) -> bool:
+        """Whether the person's key is shredded (False too if they never had one)."""
         return self._select([subject]).get(subject, b"") is None
 
     def _refresh(self) -> None:
@@ -214,3 +225,7 @@ class Vault:
         """A blind index of a personal value: equal values give equal tokens, and a token
         cannot be read back without the master key (searching sealed names, exactly)."""
         return "#" + hmac.new(self._index_key, text.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _bytes(value: object) -> bytes | None:
+    return None if value is None else bytes(value)  # type: ignore[call-overload]

@@ -23,6 +23,7 @@ from mycity.domain.errors import UserError
 from mycity.domain.identifiers import validate_credit_code, validate_resident_id
 from mycity.identity.principal import Principal, Role
 from mycity.private import write_private
+from mycity.projections.subject_history import HistoryPage
 from mycity.reads.audit import plain
 
 if TYPE_CHECKING:
@@ -195,9 +196,8 @@ def history(
     """A file's events, oldest first: position, version, time, type, what it recorded."""
     city = open_city()
     try:
-        found = city.reads.audit.history(
-            operator(), subject_of(city, subject), limit, 0, types or [], None, None, purpose
-        )
+        page = HistoryPage(first=limit, types=tuple(types or ()))
+        found = city.reads.audit.history(operator(), subject_of(city, subject), page, purpose)
     finally:
         city.close()
     for entry in found[:limit]:

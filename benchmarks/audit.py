@@ -7,19 +7,22 @@ The issue's four targets, each measured as it states it, on SQLite and PostgreSQ
    registers new citizens (`Citizens.open_file`: Citizen.Registered and PhoneClaim.Claimed)
    and then changes each one's address (`Citizens.change_contact`: Citizen.ContactChanged),
    while a runner thread (`Runner.run_forever`) keeps the log's followers caught up. Rounds
-   WITH the runner of `City.runner()` alternate with rounds WITHOUT it: the same runner
-   minus its `merkle tree` follower (the checkpoints follower stays; a checkpoint is signed
-   before the first round, so with its 600 s interval it is never due during a round, and
-   never runs the tree itself). Every follower is caught up before each round, untimed.
-   Figure `record_with_tree`, events/s of the median WITH round, against
-   `record_without_tree`; target ratio >= 0.90. At the end of each WITH round the tree's lag
-   (the log's head minus the tree's last position) and the time it then takes to reach the
-   head are recorded: it keeps up if it reaches the head within `KEPT_UP_SECONDS`.
+   of three kinds rotate: WITH the runner of `City.runner()`; WITHOUT the tree, the same
+   runner minus its `merkle tree` follower (the checkpoints follower stays: a checkpoint is
+   signed before the first round, so with its 600 s interval it is never due during a
+   round, and never runs the tree itself); and NO RUNNER at all. Every follower is caught
+   up before each round, untimed. Figure `record_with_tree`, events/s of the median WITH
+   round, against `record_without_tree` (target ratio >= 0.90), itself against
+   `record_no_runner` (what the other followers cost the writers). At the end of each WITH
+   round the tree's lag (the log's head minus the tree's last position) and the time it
+   then takes to reach the head are recorded: it keeps up if it reaches the head within
+   `KEPT_UP_SECONDS`. Each follower's time in the runner is added up too (`sizes`:
+   `tree_busy_share` of the round, `tree_busy_us_per_event`).
 2. **`audit verify` covers 1,000,000 events in 60 s or less on PostgreSQL.** A fresh store's
    log is filled with raw stored events (PostgreSQL: one binary COPY; SQLite:
    `recorder.insert_events`, 10,000 per call): states taken from real stored events (a
    registration's Citizen.Registered and PhoneClaim.Claimed and a ContactChanged, sealed
-   and encrypted by the store's own mapper, ~250-530 bytes), on varying streams and versions
+   and encrypted by the store's own mapper, 240-530 bytes), on varying streams and versions
    (each citizen has 0 to 3 contact changes). `fill`, events/s. The tree is built from
    scratch by `MerkleTree.run_once` (`tree_build`, events/s), a checkpoint is signed, then
    `City.audit.verify()` checks the whole log against the tree and the checkpoint
@@ -28,19 +31,20 @@ The issue's four targets, each measured as it states it, on SQLite and PostgreSQ
    nothing else.
 3. **An inclusion proof is served in 5 ms or less (p99, in process)** on that tree:
    `City.audit.inclusion(None, position)` for random positions (after a warm-up), each proof
-   then checked with `mycity.verifier.merkle.verify_inclusion`: `inclusion_p50/p99/max`, ms.
+   then checked with `mycity.verifier.merkle.verify_inclusion`: `inclusion_p50/p99/max`.
    Also `City.audit.consistency(None, size1)` for random sizes (`consistency_*`). Baseline:
    `round_trip_*`, a `SELECT 1` through the same connection pool (`Database.read`).
 4. **A 10,000-event file's state at any version is rebuilt in 20 ms or less.** One citizen
    whose file has 10,000 events (a registration, then contact changes saved 100 events per
    `CityFiles.commit`, which takes a snapshot at every 100th version as in production); then
-   `CityFiles.repository.get(id, version=v)` for random versions (`state_*`, ms; target p99
+   `CityFiles.repository.get(id, version=v)` for random versions (`state_*`; target p99
    <= 20 ms), and the same through `City.reads.audit.state` with an auditor principal and a
    purpose, as the API does it (`state_via_reads_*`; it also records the read as an
    AccessRecord event). Baseline `state_no_snapshots_*`: an eventsourcing `Repository` of
    the same event store without the snapshot store, for a subset of the same versions.
 
-Sizes: see `sizes`. The full run takes about 10 minutes; `--quick` well under a minute.
+Latencies are figures in µs (the JSON line keeps one decimal), checks and notes in ms.
+Sizes: see `sizes`. The full run takes about 7 minutes; `--quick` about 20 seconds.
 """
 
 from __future__ import annotations
@@ -80,7 +84,7 @@ from mycity.domain.phone import PhoneClaim
 from mycity.identity.keys import KeyStore
 from mycity.identity.principal import Principal, Role
 from mycity.projections.log_check import _records
-from mycity.projections.runner import Runner
+from mycity.projections.runner import CatchUp, Runner
 from mycity.verifier.merkle import leaf_hash, verify_consistency, verify_inclusion
 
 T = TypeVar("T")
@@ -106,7 +110,7 @@ PURPOSE = "benchmark: the file as it was at a version"
 
 @dataclass(frozen=True)
 class Sizes:
-    pairs: int  # recording rounds: this many WITH and as many WITHOUT, alternating
+    cycles: int  # recording rounds: this many of each kind (with, without, no runner)
     people_per_round: int  # each registered, then changes address: 3 events, 2 commands
     log_events: int  # filled log for verify and the proofs
     proofs: int  # inclusion proofs timed (as many consistency proofs, and round trips)
@@ -117,8 +121,8 @@ class Sizes:
 
 def sizes(store: str, quick: bool) -> Sizes:
     if quick:
-        return Sizes(2, 150 if store == "sqlite" else 100, 50_000, 500, 10_000, 200, 20)
-    people = 2_500 if store == "sqlite" else 2_000  # rounds of ~6 s
+        return Sizes(1, 150 if store == "sqlite" else 100, 50_000, 500, 10_000, 200, 20)
+    people = 2_500 if store == "sqlite" else 2_000  # rounds of ~5 s
     return Sizes(6, people, TARGET_VERIFY_EVENTS, 5_000, TARGET_FILE_EVENTS, 1_000, 200)
 
 
@@ -164,13 +168,18 @@ def latency_line(times: Sequence[float]) -> str:
 
 # -- 1. recording with and without the tree ------------------------------------------------
 
+WITH, WITHOUT, NONE = "with the tree", "without the tree", "no runner"
+# Each cycle runs one round of each kind, the order rotating so none is always first.
+ORDERS = ((WITH, WITHOUT, NONE), (WITHOUT, NONE, WITH), (NONE, WITH, WITHOUT))
+
 
 @dataclass
 class Round:
-    with_tree: bool
+    kind: str
     events: int
     seconds: float
-    commands_per_batch: float
+    commands_per_commit: float
+    busy: dict[str, float]  # seconds each follower spent catching up during the round
     tree_lag: int = 0  # events the tree was behind when the writers stopped
     tree_catch_up_ms: float = 0.0  # then until it reached the head
     models_lag: int = 0  # the read models' largest lag then
@@ -178,6 +187,15 @@ class Round:
     @property
     def rate(self) -> float:
         return self.events / self.seconds
+
+    @property
+    def tree_busy(self) -> float:
+        """The share of the round the runner spent in the tree's follower."""
+        return self.busy.get("merkle tree", 0.0) / self.seconds
+
+    @property
+    def runner_busy(self) -> float:
+        return sum(self.busy.values()) / self.seconds
 
 
 def record(city: City, people: range) -> None:
@@ -195,15 +213,34 @@ def record(city: City, people: range) -> None:
             future.result()
 
 
-def runner_of(city: City, with_tree: bool) -> Runner:
-    """The city's runner, or the same without its Merkle tree follower."""
+def timed_follower(busy: dict[str, float], name: str, catch_up: CatchUp) -> CatchUp:
+    def timed() -> int:
+        started = time.perf_counter()
+        try:
+            return catch_up()
+        finally:
+            busy[name] = busy.get(name, 0.0) + time.perf_counter() - started
+
+    return timed
+
+
+def runner_of(city: City, with_tree: bool, busy: dict[str, float]) -> Runner:
+    """The city's runner, or the same without its Merkle tree follower; each follower's
+    time is added up in `busy`."""
     full = city.runner()
-    followers = [(n, f) for n, f in full.followers if with_tree or n != "merkle tree"]
+    followers = [
+        (name, timed_follower(busy, name, catch_up))
+        for name, catch_up in full.followers
+        if with_tree or name != "merkle tree"
+    ]
     return Runner(full.wake, followers, start=full.start, poll_seconds=full.poll_seconds)
 
 
 @contextmanager
-def running(runner: Runner) -> Iterator[None]:
+def running(runner: Runner | None) -> Iterator[None]:
+    if runner is None:
+        yield
+        return
     stop = threading.Event()
     thread = threading.Thread(target=runner.run_forever, args=(stop,), name="bench-runner")
     thread.start()
@@ -222,82 +259,90 @@ def catch_up(city: City) -> None:
         pass
 
 
-def recording_round(city: City, people: range, with_tree: bool) -> Round:
+def recording_round(city: City, people: range, kind: str) -> Round:
     catch_up(city)
     commits = city.files.group_commit
     batches, commands = commits.batches, commits.commands
-    with running(runner_of(city, with_tree)):
+    busy: dict[str, float] = {}
+    with running(None if kind == NONE else runner_of(city, kind == WITH, busy)):
         started = time.perf_counter()
         record(city, people)
         seconds = time.perf_counter() - started
         head = city.files.head()
         done = Round(
-            with_tree,
+            kind,
             3 * len(people),
             seconds,
             (commits.commands - commands) / max(1, commits.batches - batches),
-            models_lag=max(s["lag"] for s in city.read_models.status()),
+            dict(busy),
         )
-        if with_tree:
+        if kind == WITH:
             done.tree_lag = head - city.tree.position()
             while city.tree.position() < head and time.perf_counter() - started < seconds + 60:
                 time.sleep(0.002)
             done.tree_catch_up_ms = (time.perf_counter() - started - seconds) * 1000
+        done.models_lag = max(s["lag"] for s in city.read_models.status())
     return done
 
 
 def bench_recording(report: Report, store: str, city: City, size: Sizes) -> None:
     note(
-        f"[{store}] recording: a warm-up round, then {2 * size.pairs} rounds of "
-        f"{size.people_per_round} registrations + contact changes from {WRITERS} threads, "
-        "with and without the tree"
+        f"[{store}] recording: a warm-up round, then {len(ORDERS[0]) * size.cycles} rounds of "
+        f"{size.people_per_round} registrations + contact changes from {WRITERS} threads: "
+        f"{', '.join(ORDERS[0])}"
     )
-    recording_round(city, range(WARMUP_PEOPLE), with_tree=True)
+    recording_round(city, range(WARMUP_PEOPLE), WITH)
     catch_up(city)
     city.audit.sign_checkpoint()  # the checkpoints follower is then not due for 600 s
     rounds: list[Round] = []
     first = WARMUP_PEOPLE
-    for pair in range(size.pairs):
-        for with_tree in (True, False) if pair % 2 == 0 else (False, True):
+    for cycle in range(size.cycles):
+        for kind in ORDERS[cycle % len(ORDERS)]:
             people = range(first, first + size.people_per_round)
             first = people.stop
-            done = recording_round(city, people, with_tree)
+            done = recording_round(city, people, kind)
             rounds.append(done)
-            lag = (
-                f", tree lag {done.tree_lag} events, at the head {done.tree_catch_up_ms:.0f} ms "
-                "later"
-                if with_tree
+            tree = (
+                f"; the tree {done.tree_busy:.1%} of the round, lag {done.tree_lag} events, "
+                f"at the head {done.tree_catch_up_ms:.0f} ms later"
+                if kind == WITH
                 else ""
             )
+            runner = f", runner busy {done.runner_busy:.0%}" if kind != NONE else ""
             note(
-                f"[{store}]   {'with   ' if with_tree else 'without'} the tree: "
-                f"{done.rate:,.0f} events/s, {done.commands_per_batch:.1f} commands/commit, "
-                f"read models' lag {done.models_lag}{lag}"
+                f"[{store}]   {kind:<16}: {done.rate:,.0f} events/s, "
+                f"{done.commands_per_commit:.1f} commands/commit{runner}, "
+                f"read models' lag {done.models_lag}{tree}"
             )
     catch_up(city)
-    with_rounds = [r for r in rounds if r.with_tree]
-    without_rounds = [r for r in rounds if not r.with_tree]
-    report.add(
-        f"{store}.record_with_tree",
-        median([r.rate for r in with_rounds]),
-        "events/s",
-        f"{store}.record_without_tree",
-    )
-    report.add(f"{store}.record_without_tree", median([r.rate for r in without_rounds]), "events/s")
+    of = {kind: [r for r in rounds if r.kind == kind] for kind in ORDERS[0]}
+    name = {WITH: "record_with_tree", WITHOUT: "record_without_tree", NONE: "record_no_runner"}
+    baseline = {WITH: WITHOUT, WITHOUT: NONE, NONE: NONE}
+    for kind, kind_rounds in of.items():
+        report.add(
+            f"{store}.{name[kind]}",
+            median([r.rate for r in kind_rounds]),
+            "events/s",
+            f"{store}.{name[baseline[kind]]}",
+        )
     ratio = report.ratio(f"{store}.record_with_tree")
+    with_rounds = of[WITH]
     kept_up = all(r.tree_catch_up_ms <= KEPT_UP_SECONDS * 1000 for r in with_rounds)
     kept_up = kept_up and city.tree.size() == city.files.head()
+    tree_share = median([r.tree_busy for r in with_rounds])
+    tree_us = median([r.busy.get("merkle tree", 0.0) / r.events * 1e6 for r in with_rounds])
     report.sizes[store] = {
         "writers": WRITERS,
-        "rounds_with": len(with_rounds),
-        "rounds_without": len(without_rounds),
+        "cycles": size.cycles,
         "events_per_round": 3 * size.people_per_round,
-        "rates_with": [round(r.rate) for r in with_rounds],
-        "rates_without": [round(r.rate) for r in without_rounds],
-        "commands_per_commit_with": round(median([r.commands_per_batch for r in with_rounds]), 1),
-        "commands_per_commit_without": round(
-            median([r.commands_per_batch for r in without_rounds]), 1
-        ),
+        **{f"rates_{name[k].removeprefix('record_')}": [round(r.rate) for r in of[k]] for k in of},
+        "commands_per_commit": round(median([r.commands_per_commit for r in rounds]), 1),
+        "runner_busy_share": {
+            name[k].removeprefix("record_"): round(median([r.runner_busy for r in of[k]]), 3)
+            for k in (WITH, WITHOUT)
+        },
+        "tree_busy_share": round(tree_share, 4),
+        "tree_busy_us_per_event": round(tree_us, 1),
         "tree_lag_events": [r.tree_lag for r in with_rounds],
         "tree_catch_up_ms": [round(r.tree_catch_up_ms) for r in with_rounds],
     }
@@ -309,7 +354,8 @@ def bench_recording(report: Report, store: str, city: City, size: Sizes) -> None
         f"[{store}] recording with the tree at {ratio} of without (target >= {TARGET_RATIO}): "
         f"{'MET' if met else 'NOT MET'}; the tree {'kept' if kept_up else 'did NOT keep'} up "
         f"(lags {[r.tree_lag for r in with_rounds]} events, at the head within "
-        f"{max(r.tree_catch_up_ms for r in with_rounds):.0f} ms)"
+        f"{max(r.tree_catch_up_ms for r in with_rounds):.0f} ms) and took {tree_share:.1%} of "
+        f"the runner's time ({tree_us:.0f} µs per event recorded)"
     )
 
 

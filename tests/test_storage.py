@@ -175,3 +175,39 @@ def test_the_real_name_check_is_asked_once_even_when_the_save_is_retried(
     city.citizens.verify_real_name(person.principal)
     assert lost and asked == [person.id_number]  # one external call for two tries
     assert city.files.read(Citizen, person.id).real_name_level == "VERIFIED"
+
+
+def test_a_read_inside_a_write_does_not_stall_a_queued_writer(city: City) -> None:
+    """A read model's fold writes in one transaction and, within it, reads data keys; a
+    command may meanwhile be queued for the writer. Neither may wait for the other."""
+    db = city.files.vault.db
+    table = db.table("nested_probe")
+    db.create_tables([f"CREATE TABLE IF NOT EXISTS {table} (name TEXT PRIMARY KEY)"])
+    queued_done = threading.Event()
+    failures: list[BaseException] = []
+
+    def queued_writer() -> None:
+        try:
+            with db.transaction() as cur:
+                cur.execute(f"INSERT INTO {table} (name) VALUES (?)", ("queued",))
+        except BaseException as e:  # reported below
+            failures.append(e)
+        queued_done.set()
+
+    with db.transaction() as cur:
+        cur.execute(f"INSERT INTO {table} (name) VALUES (?)", ("outer",))
+        other = threading.Thread(target=queued_writer)
+        other.start()
+        other.join(timeout=0.3)  # let it queue for the writer (SQLite) or commit (PostgreSQL)
+        with db.read() as inner:
+            assert inner.execute(f"SELECT count(*) AS n FROM {table}").fetchone()["n"] >= 1
+        with pytest.raises(RuntimeError), db.transaction() as inner:
+            inner.execute(f"INSERT INTO {table} (name) VALUES (?)", ("rolled back",))
+            raise RuntimeError("the inner block fails alone")
+        with db.transaction() as inner:
+            inner.execute(f"INSERT INTO {table} (name) VALUES (?)", ("inner",))
+    other.join()
+    assert queued_done.is_set() and not failures
+    with db.read() as cur:
+        names = {r["name"] for r in cur.execute(f"SELECT name FROM {table}").fetchall()}
+    assert names == {"outer", "inner", "queued"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,6 +50,7 @@ class Database:
         self.datastore = datastore
         self.dialect = dialect
         self.schema = schema
+        self._writing = threading.local()  # SQLite: this thread's open write transaction
 
     @property
     def for_update(self) -> str:
@@ -71,6 +73,10 @@ class Database:
 
     @contextmanager
     def transaction(self, *, commit: bool = True) -> Iterator[Cursor]:
+        if self.dialect == "sqlite" and (held := getattr(self._writing, "cursor", None)):
+            with self._sqlite_nested(held, commit=commit) as cur:
+                yield cur
+            return
         if self.dialect == "sqlite" and commit:
             with self._sqlite_write() as cur:
                 yield cur
@@ -86,14 +92,35 @@ class Database:
         instead of waiting its turn."""
         with self.datastore.get_connection(commit=True) as connection:
             raw = connection._sqlite_conn
-            cursor = raw.cursor()
+            cursor = Cursor(raw.cursor(), self.dialect)
             cursor.execute("BEGIN IMMEDIATE")
+            self._writing.cursor = cursor
             try:
-                yield Cursor(cursor, self.dialect)
+                yield cursor
             except BaseException:
                 raw.rollback()
                 raise
-            raw.commit()
+            else:
+                raw.commit()
+            finally:
+                self._writing.cursor = None
+
+    @contextmanager
+    def _sqlite_nested(self, cursor: Cursor, *, commit: bool) -> Iterator[Cursor]:
+        """A transaction begun inside this thread's write transaction joins it (as a
+        savepoint): asking the pool for another connection there would wait behind any
+        command queued for the writer, which waits for us, until the pool times out."""
+        if not commit:
+            yield cursor
+            return
+        cursor.execute("SAVEPOINT nested")
+        try:
+            yield cursor
+        except BaseException:
+            cursor.execute("ROLLBACK TO nested")
+            raise
+        finally:
+            cursor.execute("RELEASE nested")
 
     @contextmanager
     def exclusive(self, key: str) -> Iterator[bool]:

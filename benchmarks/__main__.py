@@ -18,6 +18,10 @@ REGISTRY: dict[str, tuple[str, str]] = {
         "the Merkle tree's cost to recording, audit verify over a million events, inclusion "
         "proofs, and a 10,000-event file's state at any version, on SQLite and PostgreSQL",
     ),
+    "licences": (
+        "benchmarks.licences",
+        "offline licence presentation verification, signatures/s vs raw Ed25519 verification",
+    ),
     "http": (
         "benchmarks.http",
         "mycity over HTTP (2 workers, wrk): throughput, latency at half load and at 1 "

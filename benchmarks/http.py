@@ -94,10 +94,13 @@ def choose_store(report: Report) -> str:
     return "postgres"
 
 
-def city_environment(stack: ExitStack, store: str, keys: Path, tmp: Path) -> dict[str, str]:
-    """mycity's settings: a fresh store, the pre-created keys, long-lived access tokens."""
+def city_environment(
+    stack: ExitStack, store: str, keys: Path, tmp: Path, name: str = "http"
+) -> dict[str, str]:
+    """mycity's settings: a fresh store (schema `bench_<pid>_<name>`), the pre-created keys,
+    long-lived access tokens."""
     if store == "postgres":
-        database_url = stack.enter_context(postgres_schema(f"bench_{os.getpid()}_http"))
+        database_url = stack.enter_context(postgres_schema(f"bench_{os.getpid()}_{name}"))
     else:
         database_url = str(tmp / "mycity.sqlite")
     env = {k: v for k, v in os.environ.items() if not k.startswith("MYCITY_")}

@@ -54,6 +54,7 @@ class Run:
     spread: list[int] | None = None  # what the probe saw: connections per server process
     wrk_cpu_s: float = math.nan  # the CPU wrk itself used, user + system
     wall_s: float = math.nan  # how long wrk ran
+    exhausted: int = 0  # requests a thread had no presentation left for (verify)
 
     @property
     def wrk_cores(self) -> float:
@@ -84,12 +85,15 @@ def _parse(stdout: str) -> Run:
         raise RuntimeError(f"wrk printed no result:\n{stdout}")
     bad = {k: int(values[k]) for k in ("bad_status", "graphql_errors", "user_errors")}
     bad["socket_errors"] = int(values["socket_errors"])
+    if "not_valid" in values:  # verify: answers that are not `"valid": true`
+        bad["not_valid"] = int(values["not_valid"])
     return Run(
         responses=int(values["responses"]),
         seconds=float(values["seconds"]),
         bad=bad,
         slots=int(values["slots"]) if "slots" in values else None,
         sample=values.get("sample"),
+        exhausted=int(values.get("exhausted", 0)),
         **{k: float(values[k]) for k in ("p50_ms", "p90_ms", "p99_ms", "max_ms") if k in values},
     )
 
@@ -152,12 +156,23 @@ def closed_loop(
     seconds: int,
     tokens: Path | None = None,
     probe: Probe | None = None,
+    payloads: Path | None = None,
 ) -> Run:
     """Each connection sends its next request as soon as the last is answered. With one
     connection the latencies are measured too."""
     threads = min(connections, 2)  # wrk's threads: one per core
     latencies = "1" if connections == threads else "0"
-    return _wrk(url, query, threads, connections, seconds, tokens, probe, BENCH_LATENCIES=latencies)
+    return _wrk(
+        url,
+        query,
+        threads,
+        connections,
+        seconds,
+        tokens,
+        probe,
+        BENCH_LATENCIES=latencies,
+        BENCH_PAYLOADS=str(payloads or ""),
+    )
 
 
 def open_loop(
@@ -169,9 +184,14 @@ def open_loop(
     seconds: int,
     tokens: Path | None = None,
     probe: Probe | None = None,
+    payloads: Path | None = None,
 ) -> Run:
     """`rate` requests/s at fixed slots whatever the answers, one connection per wrk thread;
     latencies from each request's slot (see graphql.lua)."""
     window = seconds * 1000 - START_MS - DRAIN_MS
-    rate_env = {"BENCH_RATE": f"{rate:.3f}", "BENCH_WINDOW_MS": str(window)}
+    rate_env = {
+        "BENCH_RATE": f"{rate:.3f}",
+        "BENCH_WINDOW_MS": str(window),
+        "BENCH_PAYLOADS": str(payloads or ""),
+    }
     return _wrk(url, query, connections, connections, seconds, tokens, probe, **rate_env)

@@ -13,9 +13,10 @@ SOURCE = Path(__file__).parent.parent / "src" / "mycity"
 ALLOWED = {
     "verifier": set(),  # vendored by partners: the standard library and cryptography only
     "domain": set(),
+    "data": {"domain"},  # the catalogue and calendar that ship with the package
     "integrations": {"private"},
     "store": {"domain", "settings"},
-    "identity": {"domain", "settings", "store", "integrations", "private"},
+    "identity": {"domain", "data", "settings", "store", "integrations", "private"},
     "policy": {"domain", "identity"},
     "projections": {"domain", "store", "verifier"},
     "processes": {"domain", "store", "projections"},
@@ -29,8 +30,17 @@ ALLOWED = {
         "verifier",
         "settings",
     },
-    "reads": {"domain", "identity", "policy", "projections", "store"},
-    "graphql": {"domain", "identity", "policy", "projections", "reads", "usecases", "bootstrap"},
+    "reads": {"domain", "identity", "policy", "projections", "store", "verifier"},
+    "graphql": {
+        "domain",
+        "identity",
+        "policy",
+        "projections",
+        "reads",
+        "usecases",
+        "verifier",
+        "bootstrap",
+    },
 }
 
 

@@ -14,7 +14,7 @@ def test_demo_then_status_rebuild_and_provisioning(env: dict[str, str], tmp_path
     runner = CliRunner()
     demo = runner.invoke(cli, ["demo"], env=env)
     assert demo.exit_code == 0, demo.output
-    assert "13807360001" in demo.output and "officer-samr-01" in demo.output
+    assert "13807360001" in demo.output and "officer-amr-01" in demo.output
     again = runner.invoke(cli, ["demo"], env=env)  # idempotent, same logins
     assert again.exit_code == 0 and again.output.split("Staff")[1] == demo.output.split("Staff")[1]
 
@@ -27,6 +27,10 @@ def test_demo_then_status_rebuild_and_provisioning(env: dict[str, str], tmp_path
         "directory",
         "data_access",
         "subject_history",
+        "application_list",
+        "rating_statistics",
+        "wallet",
+        "licence_uses",
     }
     assert all(line[-1] == "0" for line in lines)  # no lag
 

@@ -28,6 +28,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from mycity.bootstrap import City, build
+from mycity.data import department_codes
 from mycity.domain.errors import ErrorCode, UserError
 from mycity.identity.credentials import Client
 from mycity.identity.keys import KeyStore, MissingKeyError, SigningKeyRing
@@ -44,6 +45,21 @@ OFFICER = Principal("officer.samr", Role.OFFICER, "SAMR", "市场监管 王")
 
 
 # -- helpers ----------------------------------------------------------------------------------
+
+
+# What `mycity keys init` writes: the secrets, the signing rings, a licence ring per department.
+KEY_FILES = sorted(
+    [
+        "checkpoint-signing.json",
+        "code-signing.json",
+        "data-key-master.key",
+        "event-cipher.key",
+        "identity-hash.key",
+        "token-signing.json",
+        "wallet-signing.json",
+        *(f"licence-signing-{code.lower()}.json" for code in department_codes()),
+    ]
+)
 
 
 def refused(code: ErrorCode, call: Callable[..., Any], *args: Any) -> UserError:
@@ -822,14 +838,7 @@ def test_city_without_keys_generates_them_only_on_the_embedded_store(
         assert not keys_dir.exists()
     else:
         build(bare).close()
-        assert sorted(p.name for p in keys_dir.iterdir()) == [
-            "checkpoint-signing.json",
-            "code-signing.json",
-            "data-key-master.key",
-            "event-cipher.key",
-            "identity-hash.key",
-            "token-signing.json",
-        ]
+        assert sorted(p.name for p in keys_dir.iterdir()) == KEY_FILES
 
 
 def test_environment_wins_over_files(tmp_path: Path) -> None:
@@ -884,14 +893,7 @@ def test_generated_key_files_are_private(tmp_path: Path) -> None:
     finally:
         os.umask(old_umask)
     files = sorted(p.name for p in keys_dir.iterdir())
-    assert files == [
-        "checkpoint-signing.json",
-        "code-signing.json",
-        "data-key-master.key",
-        "event-cipher.key",
-        "identity-hash.key",
-        "token-signing.json",
-    ]
+    assert files == KEY_FILES
     for path in keys_dir.iterdir():
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     assert stat.S_IMODE(keys_dir.stat().st_mode) & 0o077 == 0
@@ -904,14 +906,7 @@ def test_init_writes_only_what_is_missing(tmp_path: Path) -> None:
     keys_dir = tmp_path / "keys"
     store = KeyStore(keys_dir, generate_missing=False, env={})
     written = store.init()
-    assert sorted(p.name for p in written) == [
-        "checkpoint-signing.json",
-        "code-signing.json",
-        "data-key-master.key",
-        "event-cipher.key",
-        "identity-hash.key",
-        "token-signing.json",
-    ]
+    assert sorted(p.name for p in written) == KEY_FILES
     for path in written:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
     before = {p.name: p.read_text() for p in keys_dir.iterdir()}

@@ -201,9 +201,8 @@ def test_a_read_inside_a_write_does_not_stall_a_queued_writer(city: City) -> Non
         other.join(timeout=0.3)  # let it queue for the writer (SQLite) or commit (PostgreSQL)
         with db.read() as inner:
             assert inner.execute(f"SELECT count(*) AS n FROM {table}").fetchone()["n"] >= 1
-        with pytest.raises(RuntimeError), db.transaction() as inner:
-            inner.execute(f"INSERT INTO {table} (name) VALUES (?)", ("rolled back",))
-            raise RuntimeError("the inner block fails alone")
+        with pytest.raises(RuntimeError):
+            insert_then_fail(db, table)
         with db.transaction() as inner:
             inner.execute(f"INSERT INTO {table} (name) VALUES (?)", ("inner",))
     other.join()
@@ -211,3 +210,9 @@ def test_a_read_inside_a_write_does_not_stall_a_queued_writer(city: City) -> Non
     with db.read() as cur:
         names = {r["name"] for r in cur.execute(f"SELECT name FROM {table}").fetchall()}
     assert names == {"outer", "inner", "queued"}
+
+
+def insert_then_fail(db: Any, table: str) -> None:
+    with db.transaction() as inner:
+        inner.execute(f"INSERT INTO {table} (name) VALUES (?)", ("rolled back",))
+        raise RuntimeError("the inner block fails alone")

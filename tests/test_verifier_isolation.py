@@ -20,6 +20,7 @@ import mycity
 package = set(sys.modules) - before
 import mycity.verifier.checkpoint, mycity.verifier.merkle
 import mycity.verifier.note, mycity.verifier.records
+import mycity.verifier.licence
 print(json.dumps({"package": sorted(package), "verifier": sorted(set(sys.modules) - before)}))
 """
 
@@ -57,4 +58,5 @@ def test_the_verifier_imports_only_the_standard_library_and_cryptography() -> No
     ]
     assert foreign == []
     assert "mycity.verifier.note" in modules
+    assert "mycity.verifier.licence_status" in modules
     assert [name for name in modules if {name, name.split(".")[0]} & FORBIDDEN] == []

@@ -1,12 +1,17 @@
--- GraphQL requests for `python -m benchmarks http` (wrk 4.1 with LuaJIT: apt-get install -y wrk).
+-- GraphQL requests for `python -m benchmarks http` and `licence_http` (wrk 4.1 with LuaJIT:
+-- apt-get install -y wrk).
 --
 -- Each wrk thread runs this file in a Lua state of its own, so it is configured by
 -- environment variables; done() runs in the main state and collects what the threads
 -- counted with thread:get (wrk copies tables between states). It prints lines
 -- "BENCH <key> <value>" that benchmarks/loadgen.py parses.
 --
---   BENCH_QUERY      hello | me | write
+--   BENCH_QUERY      hello | me | write | verify
 --   BENCH_TOKENS     a file of access tokens, one a line; each request picks one at random
+--   BENCH_PAYLOADS   verify: a file of presentations, one a line, each sent once: thread j
+--                    of N takes lines j, j+N, ... in turn; a thread that runs out counts it
+--                    (`exhausted`) and stops. An answer without `"valid": true` is counted
+--                    as `not_valid`.
 --   BENCH_TAG        makes this run's addresses differ from earlier runs' (write)
 --   BENCH_THREADS    the -t given to wrk
 --   BENCH_START_MS   t0, the first slot, this long after wrk starts: every thread connected
@@ -42,9 +47,12 @@ local QUERIES = {
   me = "{ me { role citizen { id name idNumber phone realNameLevel } } }",
   write = "mutation($a: String!) { changeContact(input: {address: $a}) "
     .. "{ citizen { address version } userErrors { code message } } }",
+  verify = "mutation($p: String!) { verifyPresentation(input: {payload: $p, "
+    .. [[purpose: \"guest check-in at the front desk\"}) ]]
+    .. "{ valid reason fields { name value } userErrors { code } } }",
 }
 local name = os.getenv("BENCH_QUERY")
-local query = QUERIES[name] or error("BENCH_QUERY must be hello, me or write")
+local query = QUERIES[name] or error("BENCH_QUERY must be hello, me, write or verify")
 local tag = os.getenv("BENCH_TAG") or ""
 local nthreads = tonumber(os.getenv("BENCH_THREADS") or "1")
 local start_ms = tonumber(os.getenv("BENCH_START_MS") or "200")
@@ -67,6 +75,7 @@ end
 -- Each thread's state: its tokens, its requests, its counts (globals, for thread:get).
 
 local tokens = {}
+local payloads = {} -- verify: this thread's share of BENCH_PAYLOADS
 local headers = { ["Content-Type"] = "application/json" }
 local counter = 0
 local started -- when the request in flight was due (open loop) or sent
@@ -78,12 +87,38 @@ function init(_)
       if line ~= "" then tokens[#tokens + 1] = line end
     end
   end
+  local supply = os.getenv("BENCH_PAYLOADS")
+  if name == "verify" then
+    if not supply or supply == "" then error("verify needs BENCH_PAYLOADS") end
+    local n = 0
+    for line in io.lines(supply) do
+      if line ~= "" then
+        if n % nthreads == id then payloads[#payloads + 1] = line end
+        n = n + 1
+      end
+    end
+  end
   math.randomseed(os.time() * 100 + id)
   responses, bad_status, graphql_errors, user_errors = 0, 0, 0, 0
+  not_valid, exhausted = 0, 0
   latencies = {}
 end
 
+local function presentation()
+  counter = counter + 1
+  local payload = payloads[counter]
+  if not payload then -- never send one twice: that is a cheaper REPLAYED answer
+    exhausted = exhausted + 1
+    wrk.thread:stop()
+    payload = ""
+  end
+  return payload
+end
+
 local function body()
+  if name == "verify" then
+    return string.format('{"query": "%s", "variables": {"p": "%s"}}', query, presentation())
+  end
   if name ~= "write" then
     return string.format('{"query": "%s"}', query)
   end
@@ -122,6 +157,8 @@ function response(status, _, text)
     graphql_errors = graphql_errors + 1
   elseif text:find('"userErrors"%s*:%s*%[%s*{') then
     user_errors = user_errors + 1
+  elseif name == "verify" and not text:find('"valid"%s*:%s*true') then
+    not_valid = not_valid + 1
   else
     bad = false
   end
@@ -140,6 +177,7 @@ end
 
 function done(summary, _, _)
   local counts = { responses = 0, bad_status = 0, graphql_errors = 0, user_errors = 0 }
+  if name == "verify" then counts.not_valid, counts.exhausted = 0, 0 end
   local all = {}
   local first_sample
   for _, thread in ipairs(threads) do

@@ -1,5 +1,6 @@
-"""The ASGI app: GraphQL over HTTP and WebSocket, health checks, the public keys, and the
-log's latest checkpoint (for witnesses and auditors, as plain text)."""
+"""The ASGI app: GraphQL over HTTP and WebSocket, health checks, the public keys, the log's
+latest checkpoint (for witnesses and auditors, as plain text), what licence verifiers
+fetch (the trust list and each issuer's signed status list), and document uploads."""
 
 from __future__ import annotations
 
@@ -17,9 +18,13 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from mycity.bootstrap import City, build
+from mycity.domain.errors import ErrorCode
+from mycity.domain.errors import UserError as DomainUserError
+from mycity.graphql.context import bearer_principal
 from mycity.graphql.view import CityGraphQL
 from mycity.http_limits import SizeLimits
 from mycity.settings import Settings
+from mycity.usecases.licences import STATUS_REFRESH_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +58,41 @@ def create_app(settings: Settings | None = None, city: City | None = None) -> St
             return PlainTextResponse("no checkpoint yet\n", status_code=404)
         return PlainTextResponse(kept.note, headers={"Cache-Control": "no-cache"})
 
+    async def licence_keys(request: Request) -> JSONResponse:
+        return JSONResponse(
+            city.licences.trust_list(), headers={"Cache-Control": "public, max-age=300"}
+        )
+
+    async def status_list(request: Request) -> Response:
+        """An issuer's signed status list: verifiers trust it for STATUS_FRESH_SECONDS, and
+        may keep it that long; it is re-signed every STATUS_REFRESH_SECONDS."""
+        try:
+            text = await run_in_threadpool(city.licences.status_list, request.path_params["issuer"])
+        except DomainUserError as e:
+            return JSONResponse({"code": e.code.value, "message": e.message}, status_code=404)
+        return Response(
+            text,
+            media_type="application/json",
+            headers={"Cache-Control": f"public, max-age={STATUS_REFRESH_SECONDS}"},
+        )
+
+    async def upload(request: Request) -> JSONResponse:
+        """A document for an application's materials: the body as it is, with the caller's
+        access token; answers its SHA-256, which a material names."""
+        principal = await run_in_threadpool(bearer_principal, city, request)
+        body = await request.body()
+        try:
+            stored = await run_in_threadpool(city.uploads.put, principal, body)
+        except DomainUserError as e:
+            status = 401 if e.code in (ErrorCode.UNAUTHENTICATED, ErrorCode.TOKEN_EXPIRED) else 400
+            return JSONResponse(
+                {"code": e.code.value, "field": e.field, "message": e.message}, status_code=status
+            )
+        return JSONResponse(
+            {"sha256": stored.digest, "mediaType": stored.media_type, "size": stored.size},
+            status_code=201,
+        )
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # What start-up built lives as long as the process: leave it out of the collector's
@@ -84,6 +124,9 @@ def create_app(settings: Settings | None = None, city: City | None = None) -> St
             Route("/readyz", readyz),
             Route("/.well-known/jwks.json", jwks),
             Route("/audit/checkpoint", checkpoint),
+            Route("/licences/keys", licence_keys),
+            Route("/licences/status/{issuer}", status_list),
+            Route("/uploads", upload, methods=["POST"]),
         ],
         lifespan=lifespan,
     )

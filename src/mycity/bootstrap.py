@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mycity.clock import Clock
+from mycity.data import load_calendar, load_catalogue
+from mycity.domain.catalogue import Catalogue
 from mycity.identity.credentials import Clients
 from mycity.identity.holders import Holders
 from mycity.identity.keys import Keys, KeyStore
@@ -20,35 +23,52 @@ from mycity.identity.subjects import SubjectIds
 from mycity.identity.tokens import Tokens
 from mycity.integrations.realname import PopulationRegister, RealNameCheck
 from mycity.integrations.sms import OutboxSms, SmsSender
+from mycity.integrations.uploads import LocalUploads
 from mycity.private import private_dir, private_file
+from mycity.processes.bundles import Bundles
 from mycity.processes.erasure import Erasures
+from mycity.processes.issuance import Issuance
 from mycity.processes.tracked import Process, ProcessRunner
+from mycity.projections.application_list import ApplicationLists
 from mycity.projections.citizen_profile import CitizenProfiles
 from mycity.projections.data_access import DataAccesses
 from mycity.projections.directory import DirectoryEntries
 from mycity.projections.enterprise_profile import EnterpriseProfiles
+from mycity.projections.licence_uses import LicenceUses
 from mycity.projections.listener import Listener
 from mycity.projections.merkle import MerkleTree
+from mycity.projections.ratings import RatingStatistics
 from mycity.projections.read_models import ReadModels
 from mycity.projections.runner import Runner
 from mycity.projections.subject_history import SubjectHistories
+from mycity.projections.wallet import Wallets
 from mycity.reads.access import AccessReads
+from mycity.reads.applications import ApplicationReads
 from mycity.reads.audit import AuditReads
 from mycity.reads.citizens import CitizenReads
 from mycity.reads.directory import DirectoryReads
 from mycity.reads.door import Door
 from mycity.reads.enterprises import EnterpriseReads
+from mycity.reads.licences import LicenceReads
 from mycity.settings import Settings
 from mycity.store.checkpoints import Checkpoints
 from mycity.store.environment import eventsourcing_env, schema_of
 from mycity.store.files import CityFiles
 from mycity.store.sql import Database
 from mycity.store.vault import Vault
+from mycity.usecases.applications import Applications
 from mycity.usecases.audit import Audit
 from mycity.usecases.citizens import Citizens
 from mycity.usecases.enterprises import Enterprises
+from mycity.usecases.lapses import Lapses
+from mycity.usecases.licence_issuance import Issuer
+from mycity.usecases.licences import Licences
+from mycity.usecases.materials import Materials
 from mycity.usecases.privacy import Privacy
+from mycity.usecases.seams import NoCreditYet, PaidAtCounter
 from mycity.usecases.sessions import Sessions
+from mycity.usecases.uploads import Uploads
+from mycity.verifier.licence_trust import load_keys
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +83,8 @@ class Reads:
     directory: DirectoryReads
     access: AccessReads
     audit: AuditReads
+    applications: ApplicationReads
+    licences: LicenceReads
 
 
 @dataclass
@@ -82,6 +104,12 @@ class City:
     sessions: Sessions
     privacy: Privacy
     audit: Audit
+    clock: Clock
+    catalogue: Catalogue
+    applications: Applications
+    licences: Licences
+    uploads: Uploads
+    lapses: Lapses
     tree: MerkleTree
     read_models: ReadModels
     reads: Reads
@@ -95,6 +123,7 @@ class City:
         followers = [
             ("merkle tree", self.tree.run_once),
             ("checkpoints", self.audit.sign_if_due),
+            ("lapses", self.lapses.sweep_if_due),
             *[
                 (f"read model {name}", lambda name=name: models.run_once(name))
                 for name in models.classes
@@ -150,8 +179,47 @@ def build(
     privacy = Privacy(files, ids, tokens, phone_codes)
     tree = MerkleTree(files, db, page_size=settings.read_models.page_size)
     checkpoints = Checkpoints(db)
+    clock = Clock(settings.services.timezone)
+    catalogue = load_catalogue()
+    licence_reads = LicenceReads(
+        door,
+        files,
+        Wallets(read_models.rows("wallet")),
+        LicenceUses(read_models.rows("licence_uses")),
+        lambda: trust,
+        clock.now,
+        clock.today,
+    )
+    licences = Licences(
+        files,
+        keys.licence_signing,
+        keys.wallet_signing,
+        licence_reads.flagged,
+        clock.today,
+        clock.now,
+    )
+    trust = load_keys(licences.trust_list())
+    uploads = Uploads(LocalUploads(settings.data_dir / "uploads"), vault)
+    applications = Applications(
+        files,
+        ids,
+        catalogue,
+        load_calendar(),
+        Materials(uploads, licence_reads.held),
+        NoCreditYet(),
+        PaidAtCounter(),
+        clock.today,
+    )
+    application_reads = ApplicationReads(
+        door,
+        files,
+        ApplicationLists(read_models.rows("application_list")),
+        RatingStatistics(read_models.rows("rating_statistics")),
+        clock.today,
+    )
+    issuer = Issuer(catalogue, ids, keys.licence_signing, settings.services.division, clock.today)
     # The processes that follow the log and write events; the capabilities add theirs here.
-    processes: list[Process] = [Erasures(privacy.forget)]
+    processes: list[Process] = [Erasures(privacy.forget), Issuance(issuer), Bundles()]
     citizen_profiles = CitizenProfiles(read_models.rows("citizen_profile"))
     city = City(
         settings=settings,
@@ -169,6 +237,12 @@ def build(
         sessions=Sessions(files, ids, phone_codes, tokens, clients),
         privacy=privacy,
         audit=Audit(files, tree, checkpoints, keys.checkpoint_signing, settings.audit),
+        clock=clock,
+        catalogue=catalogue,
+        applications=applications,
+        licences=licences,
+        uploads=uploads,
+        lapses=Lapses(applications, application_reads.lists.lapsing),
         tree=tree,
         read_models=read_models,
         reads=Reads(
@@ -185,6 +259,8 @@ def build(
                 SubjectHistories(read_models.rows("subject_history")),
                 read_models,
             ),
+            applications=application_reads,
+            licences=licence_reads,
         ),
         processes=[ProcessRunner(files, process) for process in processes],
     )

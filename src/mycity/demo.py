@@ -71,12 +71,17 @@ ENTERPRISES = [
 ]
 
 CLIENTS = [
-    ("officer-samr-01", Role.OFFICER, "赵敏 (市场监督管理局)", "SAMR"),
+    ("officer-amr-01", Role.OFFICER, "赵敏 (市场监督管理局)", "AMR"),
     ("officer-psb-01", Role.OFFICER, "孙磊 (公安局户政科)", "PSB"),
+    ("officer-cab-01", Role.OFFICER, "钱芳 (民政局婚姻登记处)", "CAB"),
+    ("officer-hrss-01", Role.OFFICER, "吴刚 (人社局)", "HRSS"),
+    ("officer-health-01", Role.OFFICER, "郑丽 (卫健委)", "HEALTH"),
+    ("officer-medins-01", Role.OFFICER, "冯涛 (医保局)", "MEDINS"),
     ("auditor-01", Role.AUDITOR, "周审计 (审计局)", None),
     ("admin-01", Role.ADMIN, "平台管理员", None),
     ("merchant-wuling-01", Role.MERCHANT, "武陵阁超市", None),
     ("venue-library-01", Role.VENUE, "常德市图书馆", None),
+    ("venue-hotel-01", Role.VENUE, "常德华天大酒店", None),
     ("feed-health", Role.AUTHORITY_FEED, "常德市卫生健康委员会", None),
 ]
 

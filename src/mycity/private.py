@@ -40,9 +40,13 @@ def append_private(path: Path, text: str) -> None:
 
 def write_private(path: Path, text: str) -> None:
     """Replace the file's text in one step (a temporary file, then a rename)."""
+    write_private_bytes(path, text.encode())
+
+
+def write_private_bytes(path: Path, data: bytes) -> None:
     private_dir(path.parent)
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
     tmp.replace(path)

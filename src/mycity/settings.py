@@ -112,6 +112,15 @@ def _origin(env: Mapping[str, str]) -> str:
 
 
 @dataclass(frozen=True)
+class ServiceSettings:
+    """Where the city is: its administrative division (in the credit codes it assigns)
+    and its time zone (which day it is, for due dates and licence validity)."""
+
+    division: str = "430700"  # 常德市
+    timezone: str = "Asia/Shanghai"
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     database_url: str
@@ -122,6 +131,7 @@ class Settings:
     phone_codes: PhoneCodeSettings = field(default_factory=PhoneCodeSettings)
     read_models: ReadModelSettings = field(default_factory=ReadModelSettings)
     audit: AuditSettings = field(default_factory=AuditSettings)
+    services: ServiceSettings = field(default_factory=ServiceSettings)
 
     @property
     def is_postgres(self) -> bool:
@@ -164,4 +174,12 @@ class Settings:
                 checkpoint_seconds=_count(env, "MYCITY_CHECKPOINT_SECONDS", 600, zero=True),
                 retention_days=_retention(env),
             ),
+            services=ServiceSettings(division=_division(env)),
         )
+
+
+def _division(env: Mapping[str, str]) -> str:
+    division = env.get("MYCITY_DIVISION") or "430700"
+    if not (len(division) == 6 and division.isdigit()):
+        raise SettingsError("MYCITY_DIVISION is a 6-digit administrative division code")
+    return division

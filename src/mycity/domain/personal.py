@@ -27,6 +27,7 @@ class Kind(StrEnum):
     NAME = "NAME"
     ADDRESS = "ADDRESS"
     CARD_NUMBER = "CARD_NUMBER"
+    TEXT = "TEXT"  # what the person wrote: a form's answers, a comment
 
 
 @dataclass(frozen=True)

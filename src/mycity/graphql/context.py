@@ -129,6 +129,17 @@ class Context:
         return await blocking(read, *args)
 
 
+def bearer_principal(city: City, request: Request) -> Principal | None:
+    """The caller an HTTP request's bearer token names (outside GraphQL: uploads)."""
+    token = _bearer(request.headers.get("authorization"))
+    if token is None:
+        return None
+    try:
+        return city.tokens.verify(token)
+    except UserError:
+        return None
+
+
 def _bearer(value: Any) -> str | None:
     if isinstance(value, str) and value.lower().startswith("bearer "):
         return value[7:].strip() or None

@@ -84,3 +84,13 @@ def list_page(nodes: Sequence[T], first: int, after: str | None) -> Connection[T
     start = 0 if after is None else max(decode_cursor(after, int)[0] + 1, 0)
     window = nodes[start : start + check_first(first) + 1]
     return connection([([start + i], n) for i, n in enumerate(window)], first, after)
+
+
+def keyed_page(nodes: Sequence[tuple[str, T]], first: int, after: str | None) -> Connection[T]:
+    """A page from up to `first + 1` nodes, each with the keyset its reader resumes after."""
+    return connection([([key], node) for key, node in nodes], first, after)
+
+
+def keyset(after: str | None) -> str | None:
+    """The keyset of a cursor made by `keyed_page`."""
+    return decode_cursor(after, str)[0] if after else None

@@ -8,10 +8,16 @@ from __future__ import annotations
 
 from strawberry.tools import merge_types
 
+from mycity.graphql.applications import (
+    ApplicationMutations,
+    ApplicationQueries,
+    ApplicationSubscriptions,
+)
 from mycity.graphql.audit import AuditMutations, AuditQueries
 from mycity.graphql.citizens import CitizenMutations, CitizenQueries, CitizenSubscriptions
 from mycity.graphql.directory import DirectoryQueries
 from mycity.graphql.enterprises import EnterpriseMutations, EnterpriseQueries
+from mycity.graphql.licences import LicenceMutations, LicenceQueries
 from mycity.graphql.limits import CitySchema, extensions
 from mycity.graphql.privacy import PrivacyMutations
 from mycity.graphql.sessions import SessionMutations
@@ -19,13 +25,29 @@ from mycity.graphql.viewer import ViewerQueries
 
 Query = merge_types(
     "Query",
-    (ViewerQueries, CitizenQueries, EnterpriseQueries, DirectoryQueries, AuditQueries),
+    (
+        ViewerQueries,
+        CitizenQueries,
+        EnterpriseQueries,
+        DirectoryQueries,
+        AuditQueries,
+        ApplicationQueries,
+        LicenceQueries,
+    ),
 )
 Mutation = merge_types(
     "Mutation",
-    (SessionMutations, CitizenMutations, EnterpriseMutations, PrivacyMutations, AuditMutations),
+    (
+        SessionMutations,
+        CitizenMutations,
+        EnterpriseMutations,
+        PrivacyMutations,
+        AuditMutations,
+        ApplicationMutations,
+        LicenceMutations,
+    ),
 )
-Subscription = merge_types("Subscription", (CitizenSubscriptions,))
+Subscription = merge_types("Subscription", (CitizenSubscriptions, ApplicationSubscriptions))
 
 schema = CitySchema(
     query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions()

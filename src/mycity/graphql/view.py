@@ -60,7 +60,7 @@ class CityGraphQL(GraphQL[Context, None]):
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         )
         self.city = city
-        self.feed = FileFeed(city.files)
+        self.feed = FileFeed(city.files, city.reads.applications.parties)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

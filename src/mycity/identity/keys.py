@@ -13,7 +13,7 @@ import json
 import logging
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jwt import PyJWK
 from jwt.utils import base64url_decode, base64url_encode
 
+from mycity.data import department_codes
 from mycity.private import write_private
 
 log = logging.getLogger(__name__)
@@ -107,7 +108,12 @@ class SigningKeyRing:
 
 
 SECRET_KEYS = ("event-cipher", "identity-hash", "data-key-master")
-KEY_RINGS = ("token-signing", "code-signing", "checkpoint-signing")
+KEY_RINGS = ("token-signing", "code-signing", "checkpoint-signing", "wallet-signing")
+LICENCE_RING_PREFIX = "licence-signing-"  # then the issuing department's code, lower case
+
+
+def licence_ring(department: str) -> str:
+    return LICENCE_RING_PREFIX + department.lower()
 
 
 @dataclass(frozen=True)
@@ -118,17 +124,30 @@ class Keys:
     token_signing: SigningKeyRing
     code_signing: SigningKeyRing
     checkpoint_signing: SigningKeyRing  # signs the log's tree heads (see docs/audit.md)
+    wallet_signing: SigningKeyRing  # signs licence presentations (see docs/licences.md)
+    licence_signing: dict[str, SigningKeyRing]  # by department: its licences and status lists
 
 
 class KeyStore:
     """Loads keys from the environment or the keys directory; generates them if allowed."""
 
     def __init__(
-        self, keys_dir: Path, *, generate_missing: bool, env: dict[str, str] | None = None
+        self,
+        keys_dir: Path,
+        *,
+        generate_missing: bool,
+        env: dict[str, str] | None = None,
+        departments: Sequence[str] | None = None,
     ):
         self.keys_dir = keys_dir
         self.generate_missing = generate_missing
         self.env = dict(os.environ) if env is None else env
+        # Each issuing department signs with a ring of its own: the catalogue's by default.
+        self.departments = department_codes() if departments is None else tuple(departments)
+
+    @property
+    def rings(self) -> tuple[str, ...]:
+        return KEY_RINGS + tuple(licence_ring(d) for d in self.departments)
 
     def load(self) -> Keys:
         return Keys(
@@ -138,6 +157,8 @@ class KeyStore:
             token_signing=self.key_ring("token-signing"),
             code_signing=self.key_ring("code-signing"),
             checkpoint_signing=self.key_ring("checkpoint-signing"),
+            wallet_signing=self.key_ring("wallet-signing"),
+            licence_signing={d: self.key_ring(licence_ring(d)) for d in self.departments},
         )
 
     def init(self) -> list[Path]:
@@ -155,8 +176,8 @@ class KeyStore:
 
     def save_key_ring(self, name: str, ring: SigningKeyRing) -> Path:
         """Write a rotated ring where it was read from; a ring given inline cannot be."""
-        if name not in KEY_RINGS:
-            raise KeyError(f"{name} is not one of {', '.join(KEY_RINGS)}")
+        if name not in self.rings:
+            raise KeyError(f"{name} is not one of {', '.join(self.rings)}")
         if self.env.get(self._env_name(name)):
             raise MissingKeyError(
                 f"{self._env_name(name)} holds the {name} ring: change it there, not on disk"
@@ -192,10 +213,9 @@ class KeyStore:
     def _env_name(name: str) -> str:
         return "MYCITY_" + name.upper().replace("-", "_")
 
-    @staticmethod
-    def _kinds() -> list[tuple[str, str, Callable[[], str]]]:
+    def _kinds(self) -> list[tuple[str, str, Callable[[], str]]]:
         return [(n, ".key", _new_secret) for n in SECRET_KEYS] + [
-            (n, ".json", _new_ring) for n in KEY_RINGS
+            (n, ".json", _new_ring) for n in self.rings
         ]
 
     def _path(self, name: str, suffix: str) -> Path:

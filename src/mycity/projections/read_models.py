@@ -8,6 +8,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from mycity.projections.application_list import ApplicationList
 from mycity.projections.catchup import Announcer, Catchup
 from mycity.projections.citizen_profile import CitizenProfile
 from mycity.projections.data_access import DataAccess
@@ -15,10 +16,13 @@ from mycity.projections.directory import Directory
 from mycity.projections.enterprise_profile import EnterpriseProfile
 from mycity.projections.fold import KeyedFold
 from mycity.projections.generations import Generations
+from mycity.projections.licence_uses import LicenceUseList
 from mycity.projections.pages import read_pages
 from mycity.projections.positions import Positions
+from mycity.projections.ratings import Ratings
 from mycity.projections.store import LiveRows, ReadModelStore, Row
 from mycity.projections.subject_history import SubjectHistory
+from mycity.projections.wallet import Wallet
 from mycity.store.sql import Database
 
 log = logging.getLogger(__name__)
@@ -29,6 +33,10 @@ PROJECTIONS: tuple[type[KeyedFold], ...] = (
     Directory,
     DataAccess,
     SubjectHistory,
+    ApplicationList,
+    Ratings,
+    Wallet,
+    LicenceUseList,
 )
 
 

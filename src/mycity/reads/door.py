@@ -12,8 +12,10 @@ data, so nothing skips the door.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from uuid import UUID
+
+from eventsourcing.domain import Aggregate
 
 from mycity.domain.access import AccessRecord
 from mycity.identity.principal import Principal
@@ -35,10 +37,16 @@ class Door:
         *,
         fields: Iterable[str],
         purpose: str | None,
+        together: Sequence[Aggregate] = (),
     ) -> Grant:
-        """Ask the rule, record the access, and say what the read may show in full."""
+        """Ask the rule, record the access, and say what the read may show in full.
+
+        `together` are saved in the same transaction as the record (a licence's use record,
+        whose id refuses a replayed presentation): both are kept, or neither."""
         grant = rule()
-        self.record(principal, read, subjects, grant, fields=fields, purpose=purpose)
+        self.record(
+            principal, read, subjects, grant, fields=fields, purpose=purpose, together=together
+        )
         return grant
 
     def record(
@@ -50,17 +58,19 @@ class Door:
         *,
         fields: Iterable[str],
         purpose: str | None,
+        together: Sequence[Aggregate] = (),
     ) -> None:
         """Record a read of others' data (for a search, once its entries are known: it is
         entered first with none); the reader's purpose is required if their role needs one."""
         stated = policy.stated_purpose(principal, purpose)
-        if stated is None:  # a person reading their own data, or their enterprise's
-            return
         others = [s for s in subjects if str(s) != principal.subject]
-        if not others:
+        if stated is None or not others:  # a person reading their own data, or their firm's
+            if together:
+                self.files.commit(*together)
             return
         shown = sorted(fields)
         self.files.commit(
+            *together,
             AccessRecord(  # type: ignore[call-arg]
                 reader=principal.subject,
                 reader_role=principal.role.value,
@@ -71,5 +81,5 @@ class Door:
                 fields=shown,
                 unmasked=[f for f in shown if grant.shows(f)],
                 purpose=stated,
-            )
+            ),
         )

@@ -45,7 +45,7 @@ class SealingMapper(Mapper[UUID]):
             declared = personal_of(resolve_topic(domain_event.topic))
             if declared is not None:
                 inner = dict(domain_event.state)
-                self._seal(declared, inner, domain_event.originator_id)
+                self._seal(declared, inner, _snapshot_subject(declared, domain_event))
                 state = state | {"state": inner}
         elif (declared := personal_of(type(domain_event))) is not None:
             state = dict(state)
@@ -87,6 +87,15 @@ class SealingMapper(Mapper[UUID]):
             if isinstance(value, Sealed):
                 plaintext = self.vault.open(value)
                 state[field] = None if plaintext is None else self.transcoder.decode(plaintext)
+
+
+def _snapshot_subject(declared: Personal, snapshot: Snapshot) -> UUID:
+    """Whose data a file's snapshot holds: the file's own person, or the one it names (an
+    application's applicant)."""
+    if declared.subject == "originator_id":
+        return snapshot.originator_id  # type: ignore[return-value]
+    value = snapshot.state[declared.subject]
+    return value if isinstance(value, UUID) else UUID(str(value))
 
 
 @functools.lru_cache(maxsize=1024)

@@ -7,4 +7,5 @@ from mycity (no settings, database or server), so it can be copied out and run a
 - `note`: C2SP signed notes with Ed25519 keys, as Go's golang.org/x/mod/sumdb/note writes them.
 - `checkpoint`: C2SP tlog checkpoints, the log's signed tree heads.
 - `records`: the bytes of a stored event that its Merkle leaf hashes.
+- `licence`: e-licences (电子证照): identifiers, credentials, QR presentations, status lists.
 """

@@ -8,12 +8,14 @@ from typing import Annotated
 import typer
 
 from mycity.cli.app import Failure
-from mycity.identity.keys import KEY_RINGS, KeyStore
+from mycity.data import department_codes
+from mycity.identity.keys import KEY_RINGS, KeyStore, licence_ring
 from mycity.private import private_dir
 from mycity.settings import Settings
 
 group = typer.Typer(help="Key material: init, rotate, retire.", no_args_is_help=True)
-Ring = StrEnum("Ring", {name: name for name in KEY_RINGS})  # type: ignore[misc]
+RINGS = KEY_RINGS + tuple(licence_ring(d) for d in department_codes())
+Ring = StrEnum("Ring", {name: name for name in RINGS})  # type: ignore[misc]
 
 
 def _key_store() -> KeyStore:

@@ -1,0 +1,323 @@
+"""licence_http: `verifyPresentation` over HTTP, 2 workers, against a strawberry hello-world.
+
+The e-licences issue's target: a partner's `verifyPresentation` at least 0.5 of the
+hello-world's req/s at 32 connections, served the same way in the same run, and p99 at most
+50 ms under a steady offered load of half that throughput.
+
+For `--loop uvloop` and then `--loop asyncio`, with fresh servers and a fresh store (see
+benchmarks/http.py, whose servers, wrk runs and checks this reuses):
+
+- before the servers start, a City built in this process from the servers' own settings
+  (`build(Settings.from_env(env))`) registers `holders` verified citizens, each establishes
+  a business through AMR-001 (uploads, accepted and approved by an AMR officer, the runner
+  run until the issuance process has written the licence), and adds a VENUE client;
+- once the servers run, the client logs in over GraphQL (`logInWithClientCredentials`);
+- each request is `verifyPresentation` of a presentation of its own (two fields of one of
+  the licences, in turn), with the client's token. A presentation verifies once (a second
+  time it answers REPLAYED, cheaper), so before each wrk run this process makes enough of
+  them for the run (`City.licences.present`, ~1 ms each) and wrk's thread j of N sends lines
+  j, j+N, ... of that file; a thread that runs out fails the benchmark. An answer without
+  `"valid": true` is counted as bad;
+- runs as for http's requests: throughput (closed loop, 32 connections, after a warm-up),
+  latency at half that throughput (open loop, latencies from each slot), latency at one
+  connection; hello first, as the baseline, then verify.
+
+At the end the LicenceUse events in the store are counted: each valid answer recorded one
+(a few more may be recorded for requests still in flight when wrk stopped).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.utils import get_topic
+
+from benchmarks.citizens import resident_id
+from benchmarks.common import Report, note
+from benchmarks.http import (
+    LOOPS,
+    MISSED_SLOTS_ALLOWED,
+    WORKERS,
+    Bench,
+    choose_store,
+    city_command,
+    city_environment,
+    git_commit,
+    hello_command,
+)
+from benchmarks.http import CONNECTIONS as CONNECTIONS
+from benchmarks.http import OPEN_CONNECTIONS as OPEN_CONNECTIONS
+from benchmarks.loadgen import (
+    DRAIN_MS,
+    START_MS,
+    Run,
+    closed_loop,
+    open_loop,
+    require_wrk,
+    wrk_version,
+)
+from benchmarks.servers import free_port, post_graphql, serving
+from mycity.bootstrap import City, build
+from mycity.domain.licence import LicenceUse
+from mycity.identity.keys import KeyStore
+from mycity.identity.principal import Principal, Role
+from mycity.settings import Settings
+
+THROUGHPUT_TARGET = 0.5  # verify's req/s over hello's, at least
+HALF_P99_TARGET_MS = 50  # at half verify's throughput, at most
+LIFETIME = 300  # seconds a presentation lives (the most `present` allows)
+FIELDS = ["enterprise_name", "credit_code"]  # what each presentation shows
+OFFICER = Principal("officer-bench", Role.OFFICER, "AMR", "压测")
+CLIENT = "venue-bench"
+PDF = b"%PDF-1.7 a scanned document"
+WARMUP_GUESS_RPS = 2500  # before anything is measured: what the warm-up's supply allows
+SUPPLY_MARGIN = 2.0  # closed loop: presentations for this many times the rate seen
+LOG_IN = """mutation($id: String!, $secret: String!) {
+  logInWithClientCredentials(input: {clientId: $id, clientSecret: $secret}) {
+    tokens { accessToken } userErrors { code message }
+  }
+}"""
+
+
+@dataclass(frozen=True)
+class Sizes:
+    holders: int  # businesses, each with its licence; presentations take them in turn
+    warmup_s: int
+    throughput_s: int
+    half_s: int  # open loop, verify
+    half_hello_s: int  # open loop, hello (not a target: how low the floor is)
+    one_connection_s: int
+    attempts: int  # of a run whose connections one worker holds most of
+
+
+def sizes(quick: bool) -> Sizes:
+    if quick:
+        return Sizes(4, 1, 2, 3, 2, 1, attempts=1)
+    return Sizes(16, 2, 10, 20, 8, 8, attempts=2)
+
+
+# -- the licences, in the benchmark's own City ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Holder:
+    principal: Principal
+    licence: UUID
+
+
+def settle(city: City) -> None:
+    """Let the read models and the processes follow the log to its head."""
+    for _ in range(10):
+        if not city.runner().run_once():
+            return
+
+
+def establish(city: City, i: int) -> Holder:
+    """A verified citizen who registers a business through AMR-001, approved: its licence."""
+    id_number, name, phone = resident_id(10_000 + i), f"压测店主{i}", f"138{i:08d}"
+    citizen, _ = city.citizens.open_file(id_number, name, phone)
+    founder = Principal.of_citizen(citizen.id, name)
+    city.real_names.add(id_number, name, phone)  # type: ignore[attr-defined]
+    city.citizens.verify_real_name(founder)
+    documents = {
+        m.code: "document:" + city.uploads.put(founder, PDF + m.code.encode()).digest
+        for m in city.catalogue.item("AMR-001").materials
+        if not m.satisfied_by_licence
+    }
+    form = {
+        "enterprise_name": f"常德市武陵区压测{i}餐饮有限公司",
+        "enterprise_type": "有限责任公司",
+        "registered_capital": "100万元",
+        "business_scope": "餐饮服务",
+        "address": f"常德市武陵区人民路{i + 1}号",
+    }
+    submitted = city.applications.submit(founder, "AMR-001", form, documents)
+    application_id = submitted.application.id
+    city.applications.accept(OFFICER, application_id)
+    city.applications.approve(OFFICER, application_id)
+    settle(city)
+    application = city.applications.get(application_id)
+    if len(application.licences) != 1:
+        raise RuntimeError(f"AMR-001 issued {len(application.licences)} licences, not 1")
+    return Holder(founder, application.licences[0])
+
+
+class Supply:
+    """Fresh presentations for each wrk run, written to a file wrk's threads share out."""
+
+    def __init__(self, city: City, holders: list[Holder], path: Path) -> None:
+        self.city, self.holders, self.path = city, holders, path
+        self.made = 0
+        self.seconds = 0.0  # spent making them
+
+    def write(self, count: int, run_s: float) -> Path:
+        started = time.monotonic()
+        present = self.city.licences.present
+        lines = []
+        for k in range(count):
+            holder = self.holders[(self.made + k) % len(self.holders)]
+            lines.append(present(holder.principal, holder.licence, FIELDS, LIFETIME).payload)
+        self.path.write_text("".join(f"{line}\n" for line in lines))
+        took = time.monotonic() - started
+        self.made, self.seconds = self.made + count, self.seconds + took
+        if took + run_s + 10 > LIFETIME:
+            raise RuntimeError(
+                f"{count} presentations took {took:.0f} s: some would expire during the run"
+            )
+        return self.path
+
+
+def open_loop_slots(rate: float, connections: int, seconds: int) -> int:
+    """The slots graphql.lua schedules over all its threads (one connection each)."""
+    window = seconds * 1000 - START_MS - DRAIN_MS
+    interval = 1000 * connections / rate
+    return sum(math.ceil(window / interval - j / connections) for j in range(connections))
+
+
+def uses_recorded(city: City) -> int:
+    """LicenceUse events in the log."""
+    topic, start, count = get_topic(LicenceUse.Recorded), None, 0
+    while page := city.files.recorder.select_notifications(start, 10_000, topics=[topic]):
+        count += len(page)
+        start = page[-1].id + 1
+    return count
+
+
+# -- the runs -------------------------------------------------------------------------------
+
+
+class VerifyBench(Bench):
+    """http's runs and checks, with a fresh supply of presentations before each verify run."""
+
+    def __init__(self, report: Report, loop: str, urls: dict[str, str], tokens: Path,
+                 attempts: int, supply: Supply) -> None:
+        super().__init__(report, loop, urls, tokens, attempts)
+        self.supply = supply
+        self.valid = 0  # valid answers, over every verify run
+
+    def wrk(self, query: str, kind: str, attempt: Callable[..., Run], **options: Any) -> Run:
+        if query == "verify":
+            attempt = self.supplied(kind, attempt)
+        return super().wrk(query, kind, attempt, **options)
+
+    def supplied(self, kind: str, attempt: Callable[..., Run]) -> Callable[..., Run]:
+        def run(url: str, query: str, **options: Any) -> Run:
+            count = self.needed(kind, options)
+            note(f"[{self.loop}] verify {kind}: making {count:,} presentations")
+            payloads = self.supply.write(count, options["seconds"])
+            done = attempt(url, query, payloads=payloads, **options)
+            if done.exhausted:
+                raise RuntimeError(
+                    f"verify {kind}: {done.exhausted} requests found no presentation left "
+                    f"({count:,} made for {done.responses:,} answers)"
+                )
+            self.valid += done.good
+            return done
+
+        return run
+
+    def needed(self, kind: str, options: dict[str, Any]) -> int:
+        """Presentations enough for the run: at least one per request it can send."""
+        seconds = options["seconds"]
+        if "rate" in options:  # every slot, and the margin of a thread's odd one out
+            connections = options["connections"]
+            slots = open_loop_slots(options["rate"], connections, seconds)
+            return math.ceil(slots * 1.02) + 2 * connections
+        figure = self.report.figures.get(f"{self.loop}.verify_rps")
+        rate = figure.value if figure else self.warmup_rps or WARMUP_GUESS_RPS
+        if kind == "warmup":
+            rate = WARMUP_GUESS_RPS
+        return math.ceil(rate * SUPPLY_MARGIN * seconds) + 2 * options["connections"] + 100
+
+    warmup_rps: float | None = None
+
+    def all(self, size: Any) -> None:
+        """hello's runs, then verify's: throughput, half of it, one connection."""
+        runs: dict[str, dict[str, Run]] = {}
+        for query in ("hello", "verify"):
+            warm = self.wrk(
+                query, "warmup", closed_loop, connections=CONNECTIONS, seconds=size.warmup_s
+            )
+            if query == "verify":
+                self.warmup_rps = warm.rps
+            throughput = self.throughput(query, size.throughput_s)
+            self.report.add(f"{self.loop}.{query}_rps", throughput.rps, "req/s", self.hello_rps)
+            half_s = size.half_hello_s if query == "hello" else size.half_s
+            half = self.at_half(query, half_s)
+            self.report.add(f"{self.loop}.{query}_max_ms_at_half", half.max_ms, "ms")
+            runs[query] = {
+                "throughput": throughput,
+                "half": half,
+                "single": self.one_connection(query, size.one_connection_s),
+            }
+        self.judge(runs)
+
+    def judge(self, runs: dict[str, dict[str, Run]]) -> None:
+        ratio = self.report.ratio(f"{self.loop}.verify_rps") or 0.0
+        both = (runs["verify"]["throughput"], runs["hello"]["throughput"])
+        self.check(f"verify_rps_ratio_ge_{THROUGHPUT_TARGET}", ratio >= THROUGHPUT_TARGET, *both)
+        half = runs["verify"]["half"]
+        assert half.slots is not None
+        kept_up = half.slots - half.responses <= MISSED_SLOTS_ALLOWED * half.slots
+        met = half.p99_ms <= HALF_P99_TARGET_MS and kept_up
+        self.check(f"verify_p99_ms_at_half_le_{HALF_P99_TARGET_MS}", met, half)
+
+
+def log_in(url: str, secret: str) -> str:
+    answer = post_graphql(url, LOG_IN, {"id": CLIENT, "secret": secret})
+    payload = (answer.get("data") or {}).get("logInWithClientCredentials")
+    if answer.get("errors") or not payload or payload["userErrors"]:
+        raise RuntimeError(f"logInWithClientCredentials: {answer}")
+    return str(payload["tokens"]["accessToken"])
+
+
+def bench_loop(report: Report, loop: str, keys: Path, tmp: Path, size: Sizes) -> None:
+    """Fresh store, licences and servers for this loop."""
+    (tmp / "data").mkdir(parents=True)
+    ports = free_port(), free_port()
+    with ExitStack() as stack:
+        env = city_environment(stack, report.sizes["store"], keys, tmp, "licence_http")
+        city = build(Settings.from_env(env))
+        stack.callback(city.close)
+        started = time.monotonic()
+        holders = [establish(city, i) for i in range(size.holders)]
+        secret = city.clients.add(CLIENT, Role.VENUE, "压测酒店", None)
+        settle(city)
+        took = time.monotonic() - started
+        note(f"[{loop}] {size.holders} businesses established in {took:.1f} s")
+        note(f"[{loop}] starting the servers")
+        hello = stack.enter_context(
+            serving(hello_command(ports[0], loop), ports[0], os.environ, tmp / "hello.log", WORKERS)
+        )
+        url = stack.enter_context(
+            serving(city_command(ports[1], loop), ports[1], env, tmp / "mycity.log", WORKERS)
+        )
+        (tmp / "tokens.txt").write_text(log_in(url, secret) + "\n")
+        supply = Supply(city, holders, tmp / "presentations.txt")
+        urls = {"hello": hello, "verify": url}
+        bench = VerifyBench(report, loop, urls, tmp / "tokens.txt", size.attempts, supply)
+        bench.all(size)
+        note(f"[{loop}] stopping the servers")
+        stack.close()  # the servers first: nothing is in flight any more
+        city = build(Settings.from_env(env), setup=False)
+        try:
+            recorded = uses_recorded(city)
+        finally:
+            city.close()
+    per_use = supply.seconds / supply.made * 1000
+    report.sizes.setdefault("presentations", {})[loop] = {
+        "made": supply.made,
+        "ms_each": round(per_use, 2),
+        "valid_answers": bench.valid,
+        "uses_recorded": recorded,
+    }
+    report.checks[f"{loop}.every_valid_answer_recorded"] = recorded >= bench.valid

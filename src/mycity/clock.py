@@ -1,0 +1,25 @@
+"""The city's clock: what time it is, and which day in the city's time zone.
+
+One object, handed out as bound methods by the composition root, so that every due date,
+validity and freshness is judged by the same clock, and a test can move it forward.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+
+@dataclass
+class Clock:
+    timezone: str = "Asia/Shanghai"
+    ahead: timedelta = timedelta()  # moved forward (tests, rehearsals); zero in service
+
+    def now(self) -> float:
+        """Unix seconds."""
+        return time.time() + self.ahead.total_seconds()
+
+    def today(self) -> date:
+        return datetime.fromtimestamp(self.now(), ZoneInfo(self.timezone)).date()

@@ -1,0 +1,44 @@
+"""The city's reference data shipped with the package: the service catalogue and the calendar.
+
+Both are read once and checked whole; a file that does not parse stops the city at start,
+naming the file, rather than surfacing as a wrong answer to an applicant later.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from mycity.domain.calendar import CalendarError, WorkCalendar, parse_calendar
+from mycity.domain.catalogue import Catalogue, CatalogueError, parse_catalogue
+
+
+def _documents(folder: str, error: type[ValueError]) -> dict[str, Any]:
+    """Every JSON file of a data folder, parsed, by file name."""
+    documents: dict[str, Any] = {}
+    for entry in (resources.files(__name__) / folder).iterdir():
+        if entry.name.endswith(".json"):
+            try:
+                documents[entry.name] = json.loads(entry.read_text(encoding="utf-8"))
+            except json.JSONDecodeError as e:
+                raise error(f"{entry.name}: not JSON: {e}") from None
+    return documents
+
+
+@cache
+def load_catalogue() -> Catalogue:
+    """The shipped catalogue (data/catalogue/<department>.json)."""
+    return parse_catalogue(_documents("catalogue", CatalogueError))
+
+
+@cache
+def load_calendar() -> WorkCalendar:
+    """The shipped calendar (data/calendar/<year>.json); see mycity.domain.calendar."""
+    return parse_calendar(_documents("calendar", CalendarError))
+
+
+def department_codes() -> tuple[str, ...]:
+    """Every department's code, sorted: each that issues licences signs with a ring of its own."""
+    return tuple(sorted(load_catalogue().departments))

@@ -1,0 +1,39 @@
+"""QR codes: drawn as PNG for the app, and read back from an image by a real decoder.
+
+Rendering is pure Python and slow (tens of milliseconds for a large code), so it happens
+only when a caller asks for the picture; level M, as the codes we print are read from
+phone screens. Reading uses zxing-cpp, the decoder partners' scanners are built on.
+"""
+
+from __future__ import annotations
+
+import io
+
+import qrcode
+import zxingcpp
+from PIL import Image, UnidentifiedImageError
+from qrcode.image.pure import PyPNGImage
+
+
+def render_png(text: str, *, box_size: int = 4) -> bytes:
+    code = qrcode.QRCode(
+        error_correction=qrcode.constants.ERROR_CORRECT_M,
+        image_factory=PyPNGImage,
+        box_size=box_size,
+        border=4,
+    )
+    code.add_data(text)
+    code.make(fit=True)
+    out = io.BytesIO()
+    code.make_image().save(out)
+    return out.getvalue()
+
+
+def read_image(data: bytes) -> list[str]:
+    """The text of every QR code in the image (none if it is not an image)."""
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except (UnidentifiedImageError, OSError):
+        return []
+    return [found.text for found in zxingcpp.read_barcodes(image) if found.text]

@@ -1,0 +1,139 @@
+"""Reading e-licences: the holder's wallet and its use records, and a partner's check of a
+presentation, which reads the holder's data and so comes through the door.
+
+A verification checks the presentation as an offline verifier would (signatures, fields,
+freshness), then the licence's status on its file, which is newer than any status list;
+then the use is recorded together with the access record, under an id made from the
+presentation's nonce, so a replayed presentation (or two partners racing with one) finds
+the id taken and is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import ClassVar
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+
+from mycity.domain.enterprise import AgentScope, Enterprise
+from mycity.domain.errors import Forbidden
+from mycity.domain.licence import Licence, LicenceStatus, LicenceUse, licence_use_id
+from mycity.identity.principal import Principal
+from mycity.policy import licences as policy
+from mycity.projections.licence_uses import LicenceUseRow, LicenceUses
+from mycity.projections.wallet import WalletLicence, Wallets
+from mycity.reads.door import Door
+from mycity.store.files import CityFiles
+from mycity.verifier.licence import Verdict, verify_presentation
+from mycity.verifier.licence_trust import Keys, Reason
+
+ONLINE_STATUS = {
+    LicenceStatus.REVOKED: Reason.REVOKED,
+    LicenceStatus.SUSPENDED: Reason.SUSPENDED,
+    LicenceStatus.EXPIRED: Reason.LICENCE_EXPIRED,
+}
+
+
+@dataclass(frozen=True)
+class Verification:
+    verdict: Verdict
+    licence: WalletLicence | None  # the licence's public part, for a valid presentation
+
+
+@dataclass(frozen=True)
+class LicenceReads:
+    read_models: ClassVar[tuple[str, ...]] = ("wallet", "licence_uses")
+
+    door: Door
+    files: CityFiles
+    wallets: Wallets
+    uses: LicenceUses
+    keys: Callable[[], Keys]  # the trust list
+    clock: Callable[[], float]
+    today: Callable[[], date]
+
+    def wallet(
+        self, principal: Principal, holder: UUID | None, first: int, after: str | None
+    ) -> list[WalletLicence]:
+        """The caller's licences, or an enterprise's they hold licences for; up to `first`
+        and one more if there are more."""
+        return self.wallets.of(self._holder(principal, holder), first + 1, after, self.today())
+
+    def uses_of(
+        self, principal: Principal, holder: UUID | None, first: int, after: str | None
+    ) -> list[LicenceUseRow]:
+        """用证记录: who verified the holder's licences, newest first."""
+        return self.uses.of(self._holder(principal, holder), first + 1, after)
+
+    def held(self, holder: UUID, type_code: str, today: date) -> list[WalletLicence]:
+        """The holder's valid licences of a type: the materials of their own applications
+        (their own data, read for them: no access to record)."""
+        return self.wallets.held(holder, type_code, today)
+
+    def flagged(self, issuer: str) -> tuple[list[int], list[int]]:
+        """Status-list bits: no personal data."""
+        return self.wallets.flagged(issuer)
+
+    def verify(self, principal: Principal, payload: str, purpose: str | None) -> Verification:
+        """A partner's check of a presentation: the verdict, and on success the fields the
+        holder chose to show, recorded as a use of the licence and a read of their data."""
+        policy.require_verifier(principal)
+        verdict = verify_presentation(payload, self.keys(), now=self.clock())
+        if not verdict.ok or verdict.licence is None or verdict.nonce is None:
+            return Verification(verdict, None)
+        licence = self._licence(verdict.licence.holder)
+        if licence is None or licence.identifier != verdict.licence.licence_id:
+            return Verification(_refused(verdict, Reason.UNKNOWN_KEY), None)
+        if reason := ONLINE_STATUS.get(licence.status(self.today())):
+            return Verification(_refused(verdict, reason), None)
+        fields = sorted(verdict.disclosed)
+        use = LicenceUse(  # type: ignore[call-arg]
+            id=licence_use_id(verdict.nonce),
+            licence=licence.id,
+            holder=licence.holder,
+            verifier=principal.subject,
+            verifier_role=principal.role.value,
+            verifier_name=principal.name,
+            purpose=(purpose or "").strip(),
+            fields=fields,
+        )
+        try:
+            self.door.enter(
+                principal,
+                "licence.verification",
+                [licence.holder],
+                lambda: policy.verify_presentation(principal, fields),
+                fields=fields,
+                purpose=purpose,
+                together=[use],
+            )
+        except IntegrityError:
+            return Verification(_refused(verdict, Reason.REPLAYED), None)
+        return Verification(verdict, self.wallets.get(licence.id, self.today()))
+
+    def _licence(self, reference: str) -> Licence | None:
+        """The licence a credential's holder reference names (its file id)."""
+        try:
+            found = self.files.find(UUID(reference))
+        except ValueError:
+            return None
+        return found if isinstance(found, Licence) else None
+
+    def _holder(self, principal: Principal, holder: UUID | None) -> UUID:
+        citizen_id = principal.citizen_id
+        if citizen_id is None:
+            raise Forbidden("Only holders read their wallet")
+        if holder is None or holder == citizen_id:
+            return citizen_id
+        enterprise = self.files.find(holder)
+        if isinstance(enterprise, Enterprise) and enterprise.may(citizen_id, AgentScope.LICENCES):
+            return holder
+        raise Forbidden("Not your enterprise's licences", "holderId")
+
+
+def _refused(verdict: Verdict, reason: Reason) -> Verdict:
+    """The verdict refused for a reason only the server knows; it shows no fields."""
+    return Verdict(False, reason, verdict.licence, {}, verdict.issued_at, verdict.expires_at)

@@ -1,0 +1,189 @@
+"""E-licences after issuance: their status, their presentations (亮证), and what a verifier
+needs to check them offline: the trust list of keys and each issuer's signed status list.
+
+A status list is signed when it is asked for and then served from memory for
+`STATUS_REFRESH_SECONDS`, so a suspension reaches verifiers that fetch it within that
+time; a verifier trusts a list for `STATUS_FRESH_SECONDS` (its freshness window).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from mycity.domain.enterprise import AgentScope, Enterprise
+from mycity.domain.errors import ErrorCode, Forbidden, UserError
+from mycity.domain.licence import Licence, LicenceStatus
+from mycity.identity.keys import SigningKeyRing
+from mycity.identity.principal import Principal
+from mycity.integrations.qr import render_png
+from mycity.policy import applications as policy
+from mycity.policy.base import require_citizen
+from mycity.store.files import CityFiles
+from mycity.verifier.licence import MAX_LIFETIME, make_presentation
+from mycity.verifier.licence_credential import Disclosure, read_credential
+from mycity.verifier.licence_status import sign_status_list
+from mycity.verifier.licence_trust import public_jwk
+
+STATUS_FRESH_SECONDS = 600
+STATUS_REFRESH_SECONDS = 60
+
+Flagged = Callable[[str], tuple[list[int], list[int]]]  # issuer -> (revoked, suspended)
+
+
+@dataclass(frozen=True)
+class Shown:
+    payload: str  # the QR text
+    expires_at: int  # unix seconds
+    png: bytes | None  # the QR code drawn, when asked: slow, so only then
+
+
+@dataclass
+class Licences:
+    files: CityFiles
+    rings: Mapping[str, SigningKeyRing]  # each department's licence keys
+    wallet_ring: SigningKeyRing  # signs presentations
+    flagged: Flagged
+    today: Callable[[], date]
+    clock: Callable[[], float] = time.time
+    _lists: dict[str, tuple[float, str]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # -- status, by the issuing department ------------------------------------------------
+
+    def suspend(self, actor: Principal, licence_id: UUID, reason: str) -> int:
+        return self._by_issuer(actor, licence_id, Licence.suspend, reason)
+
+    def reinstate(self, actor: Principal, licence_id: UUID, reason: str) -> int:
+        return self._by_issuer(actor, licence_id, Licence.reinstate, reason)
+
+    def revoke(self, actor: Principal, licence_id: UUID, reason: str) -> int:
+        return self._by_issuer(actor, licence_id, Licence.revoke, reason)
+
+    def _by_issuer(
+        self,
+        actor: Principal,
+        licence_id: UUID,
+        change: Callable[..., None],
+        reason: str,
+    ) -> int:
+        """A status change by an officer of the issuing department, with its reason."""
+        issuer = self.files.get(Licence, licence_id, "licenceId").issuer
+        officer = policy.officer_of(actor, issuer)
+
+        def command(licence: Licence) -> None:
+            change(licence, officer=officer, reason=reason)
+
+        position = self.files.update(Licence, licence_id, command)
+        with self._lock:
+            self._lists.pop(issuer, None)  # this server serves the change at once
+        return position
+
+    # -- presentations, by the holder -----------------------------------------------------
+
+    def present(
+        self,
+        actor: Principal,
+        licence_id: UUID,
+        fields: list[str],
+        lifetime: int = MAX_LIFETIME,
+        *,
+        png: bool = False,
+    ) -> Shown:
+        """A presentation of the licence revealing only `fields`, living `lifetime` seconds
+        (at most five minutes); the licence must be valid now."""
+        licence = self._held(actor, licence_id)
+        if licence.fields is None:
+            raise UserError(ErrorCode.FILE_ERASED, "This licence's holder was erased")
+        status = licence.status(self.today())
+        if status is not LicenceStatus.VALID:
+            raise UserError(ErrorCode.LICENCE_NOT_VALID, f"The licence is {status.value.lower()}")
+        chosen = sorted(set(fields))
+        if unknown := [f for f in chosen if f not in licence.fields]:
+            known = ", ".join(licence.fields)
+            raise UserError(
+                ErrorCode.INVALID_FIELDS, f"No such fields {unknown}; it has {known}", "fields"
+            )
+        if not 1 <= lifetime <= MAX_LIFETIME:
+            raise UserError(
+                ErrorCode.INVALID_ARGUMENT, f"Live 1 to {MAX_LIFETIME} seconds", "lifetime"
+            )
+        now = int(self.clock())
+        payload = make_presentation(
+            read_credential(json.loads(licence.credential)),
+            [Disclosure(n, licence.fields[n], bytes.fromhex(licence.salts[n])) for n in chosen],
+            key=self.wallet_ring.private_key(),
+            kid=self.wallet_ring.active_kid,
+            issued_at=now,
+            expires_at=now + lifetime,
+            nonce=secrets.token_bytes(16),
+        )
+        return Shown(payload, now + lifetime, render_png(payload) if png else None)
+
+    def _held(self, actor: Principal, licence_id: UUID) -> Licence:
+        """The caller's licence, or their enterprise's (LICENCES scope); to anyone else
+        a licence is not found, so ids cannot be probed."""
+        citizen_id = require_citizen(actor)
+        licence = self.files.find(licence_id)
+        if isinstance(licence, Licence):
+            if licence.holder == citizen_id:
+                return licence
+            enterprise = self.files.find(licence.holder)
+            if isinstance(enterprise, Enterprise) and enterprise.may(
+                citizen_id, AgentScope.LICENCES
+            ):
+                return licence
+        raise Forbidden("Not your licence", "licenceId")
+
+    # -- what verifiers fetch -------------------------------------------------------------
+
+    def trust_list(self) -> dict[str, Any]:
+        """Every key a licence verifier needs, as a JWKS: each department's licence keys
+        (also signing its status list) and the wallet's presentation keys."""
+        licence = [
+            public_jwk(
+                ring.private_key(jwk["kid"]).public_key(), jwk["kid"], use="licence", issuer=code
+            )
+            for code, ring in sorted(self.rings.items())
+            for jwk in ring.keys
+        ]
+        wallet = [
+            public_jwk(
+                self.wallet_ring.private_key(jwk["kid"]).public_key(),
+                jwk["kid"],
+                use="presentation",
+            )
+            for jwk in self.wallet_ring.keys
+        ]
+        return {"keys": licence + wallet}
+
+    def status_list(self, issuer: str) -> str:
+        """The issuer's signed status list (the same text for STATUS_REFRESH_SECONDS)."""
+        if issuer not in self.rings:
+            raise UserError(ErrorCode.NOT_FOUND, f"No issuer {issuer}", "issuer")
+        now = self.clock()
+        with self._lock:
+            kept = self._lists.get(issuer)
+        if kept and now - kept[0] < STATUS_REFRESH_SECONDS:
+            return kept[1]
+        revoked, suspended = self.flagged(issuer)
+        ring = self.rings[issuer]
+        text = sign_status_list(
+            ring.private_key(),
+            ring.active_kid,
+            issuer=issuer,
+            revoked=revoked,
+            suspended=suspended,
+            issued_at=int(now),
+            valid_until=int(now) + STATUS_FRESH_SECONDS,
+        )
+        with self._lock:
+            self._lists[issuer] = (now, text)
+        return text

@@ -1,0 +1,79 @@
+"""Test data for applications and licences: officers, forms, uploads, and an
+establishment registered end to end through the use cases and processes."""
+
+from __future__ import annotations
+
+from mycity.bootstrap import City
+from mycity.domain.application import Application
+from mycity.domain.enterprise import Enterprise
+from mycity.domain.licence import Licence
+from mycity.identity.principal import Principal, Role
+from tests.helpers import Person
+
+PDF = b"%PDF-1.7 a scanned document"
+
+
+def officer(department: str) -> Principal:
+    return Principal(f"officer-{department.lower()}", Role.OFFICER, department, "办事员")
+
+
+AMR, PSB, CAB, HEALTH = officer("AMR"), officer("PSB"), officer("CAB"), officer("HEALTH")
+
+ESTABLISHMENT = {
+    "enterprise_name": "常德市武陵区新开餐饮有限公司",
+    "enterprise_type": "有限责任公司",
+    "registered_capital": "100万元",
+    "business_scope": "餐饮服务",
+    "address": "常德市武陵区人民路1号",
+}
+
+
+def upload(city: City, person: Person, content: bytes = PDF) -> str:
+    return "document:" + city.uploads.put(person.principal, content).digest
+
+
+def documents(city: City, person: Person, item: str) -> dict[str, str]:
+    """A document for each material of the item a licence does not satisfy."""
+    return {
+        m.code: upload(city, person, PDF + m.code.encode())
+        for m in city.catalogue.item(item).materials
+        if not m.satisfied_by_licence
+    }
+
+
+def settle(city: City) -> None:
+    """Let the read models and the processes follow the log to its head."""
+    for _ in range(5):
+        if not city.runner().run_once():
+            return
+
+
+def establish(city: City, founder: Person) -> tuple[Application, Enterprise, Licence]:
+    """A business registered through AMR-001, approved, its licence issued."""
+    submitted = city.applications.submit(
+        founder.principal, "AMR-001", ESTABLISHMENT, documents(city, founder, "AMR-001")
+    )
+    application_id = submitted.application.id
+    city.applications.accept(AMR, application_id)
+    city.applications.approve(AMR, application_id)
+    settle(city)
+    application = city.applications.get(application_id)
+    assert application.enterprise is not None and len(application.licences) == 1
+    enterprise = city.files.get(Enterprise, application.enterprise)
+    licence = city.files.get(Licence, application.licences[0])
+    return application, enterprise, licence
+
+
+HOTEL = Principal("venue-hotel-test", Role.VENUE, None, "测试酒店")
+WHY_SHOWN = "checking in a guest at the front desk"
+
+
+def licensed(city: City, founder: Person) -> Licence:
+    """An establishment completed and rated, its licence shown to a hotel and verified:
+    a row in every read model of applications and licences."""
+    application, _, licence = establish(city, founder)
+    city.applications.complete(AMR, application.id)
+    city.applications.rate(founder.principal, application.id, "SATISFIED", "")
+    shown = city.licences.present(founder.principal, licence.id, ["enterprise_name"])
+    assert city.reads.licences.verify(HOTEL, shown.payload, WHY_SHOWN).verdict.ok
+    return licence

@@ -1,0 +1,228 @@
+"""E-licences after issuance: presentations and what refuses them, status changes by the
+issuing department, use records, and the holder's list of who read their data."""
+
+from __future__ import annotations
+
+import json
+import time
+import zlib
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from typer.testing import CliRunner
+
+from mycity.bootstrap import City
+from mycity.cli import cli
+from mycity.domain.errors import ErrorCode, UserError
+from mycity.domain.licence import Licence
+from mycity.integrations.qr import read_image, render_png
+from mycity.verifier import base45
+from mycity.verifier.licence import (
+    QR_PREFIX,
+    Reason,
+    load_keys,
+    make_presentation,
+    read_presentation,
+    read_status_list,
+    verify_presentation,
+)
+from mycity.verifier.licence_codec import b64url, canonical
+from mycity.verifier.licence_credential import Disclosure, read_credential
+from tests.helpers import CitizenFactory, Person
+from tests.services import AMR, HOTEL, PSB, WHY_SHOWN, establish
+from tests.test_applications import marry
+
+FIELDS = ["enterprise_name", "credit_code"]
+
+
+def business(city: City, people: CitizenFactory) -> tuple[Person, Licence]:
+    founder = people.register("持证人", verified=True)
+    return founder, establish(city, founder)[2]
+
+
+def verdict(city: City, payload: str) -> Reason:
+    return city.reads.licences.verify(HOTEL, payload, WHY_SHOWN).verdict.reason
+
+
+def test_a_presentation_reveals_only_the_fields_chosen(city: City, people: CitizenFactory) -> None:
+    founder, licence = business(city, people)
+    shown = city.licences.present(founder.principal, licence.id, FIELDS)
+    checked = city.reads.licences.verify(HOTEL, shown.payload, WHY_SHOWN)
+    assert checked.verdict.ok and set(checked.verdict.disclosed) == set(FIELDS)
+    presentation = read_presentation(shown.payload)
+    assert presentation is not None
+    assert licence.fields["legal_representative"] not in shown.payload
+    assert set(presentation.credential.digests) == set(licence.fields)  # the rest, hidden
+
+
+def test_a_replayed_presentation_is_refused(city: City, people: CitizenFactory) -> None:
+    founder, licence = business(city, people)
+    payload = city.licences.present(founder.principal, licence.id, FIELDS).payload
+    assert verdict(city, payload) is Reason.VALID
+    assert verdict(city, payload) is Reason.REPLAYED
+
+
+def test_an_expired_presentation_is_refused(city: City, people: CitizenFactory) -> None:
+    founder, licence = business(city, people)
+    payload = city.licences.present(founder.principal, licence.id, FIELDS, lifetime=60).payload
+    city.clock.ahead = timedelta(seconds=120)
+    assert verdict(city, payload) is Reason.EXPIRED
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [(Licence.suspend, Reason.SUSPENDED), (Licence.revoke, Reason.REVOKED)],
+)
+def test_a_suspended_or_revoked_licence_is_refused_at_once(
+    city: City, people: CitizenFactory, change: object, reason: Reason
+) -> None:
+    founder, licence = business(city, people)
+    payload = city.licences.present(founder.principal, licence.id, FIELDS).payload
+    command = city.licences.suspend if change is Licence.suspend else city.licences.revoke
+    command(AMR, licence.id, "经营场所与登记不符")
+    assert verdict(city, payload) is reason
+    with pytest.raises(UserError) as refused:
+        city.licences.present(founder.principal, licence.id, FIELDS)
+    assert refused.value.code is ErrorCode.LICENCE_NOT_VALID
+
+
+def qr_text(document: dict[str, object]) -> str:
+    return QR_PREFIX + base45.encode(zlib.compress(canonical(document)))
+
+
+def document_of(payload: str) -> dict[str, Any]:
+    found: dict[str, Any] = json.loads(zlib.decompress(base45.decode(payload[4:])))
+    return found
+
+
+def test_an_altered_field_is_refused(city: City, people: CitizenFactory) -> None:
+    founder, licence = business(city, people)
+    payload = city.licences.present(founder.principal, licence.id, FIELDS).payload
+    document = document_of(payload)
+    document["disclosures"]["enterprise_name"]["value"] += "（分店）"
+    assert verdict(city, qr_text(document)) is Reason.BAD_SIGNATURE  # changed in transit
+    del document["sig"]  # and by a wallet that signs whatever it is given
+    document["sig"] = b64url(city.keys.wallet_signing.private_key().sign(canonical(document)))
+    assert verdict(city, qr_text(document)) is Reason.FIELD_MISMATCH
+
+
+def test_a_forged_or_unknown_key_presentation_is_refused(
+    city: City, people: CitizenFactory
+) -> None:
+    _, licence = business(city, people)
+    credential = read_credential(json.loads(licence.credential))
+    disclosures = [
+        Disclosure(n, licence.fields[n], bytes.fromhex(licence.salts[n])) for n in FIELDS
+    ]
+    now = int(time.time())
+    wallet = city.keys.wallet_signing
+
+    def signed(key: Ed25519PrivateKey, kid: str) -> str:
+        return make_presentation(
+            credential, disclosures, key=key, kid=kid, issued_at=now, expires_at=now + 60,
+            nonce=now.to_bytes(16, "big"),
+        )  # fmt: skip
+
+    assert verdict(city, signed(Ed25519PrivateKey.generate(), wallet.active_kid)) is (
+        Reason.BAD_SIGNATURE
+    )
+    assert verdict(city, signed(wallet.private_key(), "unknown-kid")) is Reason.UNKNOWN_KEY
+    assert verdict(city, "LC1:NOT+A+PRESENTATION") is Reason.MALFORMED
+
+
+def test_only_the_issuing_department_changes_a_licences_status(
+    city: City, people: CitizenFactory
+) -> None:
+    _, licence = business(city, people)
+    with pytest.raises(UserError) as refused:
+        city.licences.suspend(PSB, licence.id, "不是我们发的证")
+    assert refused.value.code is ErrorCode.NOT_YOUR_DEPARTMENT
+    city.licences.suspend(AMR, licence.id, "待核查")
+    with pytest.raises(UserError) as refused:
+        city.licences.suspend(AMR, licence.id, "再次暂停")
+    assert refused.value.code is ErrorCode.ILLEGAL_TRANSITION
+    city.licences.reinstate(AMR, licence.id, "核查无误")
+    assert city.files.get(Licence, licence.id).status(city.clock.today()).value == "VALID"
+
+
+def test_another_persons_licence_cannot_be_presented(city: City, people: CitizenFactory) -> None:
+    _, licence = business(city, people)
+    with pytest.raises(UserError) as refused:
+        city.licences.present(people.register("路人").principal, licence.id, FIELDS)
+    assert refused.value.code is ErrorCode.FORBIDDEN
+
+
+def test_the_status_list_shows_a_suspension(city: City, people: CitizenFactory) -> None:
+    _, licence = business(city, people)
+    city.licences.suspend(AMR, licence.id, "待核查")
+    city.read_models.catch_up()
+    city.licences._lists.clear()  # as a server whose copy is older than the change
+    listed = read_status_list(
+        city.licences.status_list("AMR"), load_keys(city.licences.trust_list()), now=time.time()
+    )
+    assert not isinstance(listed, Reason)
+    assert listed.status(licence.status_index) == "suspended"
+
+
+def test_the_holder_sees_the_verification_among_their_data_accesses(
+    city: City, people: CitizenFactory
+) -> None:
+    bride, groom = people.register("新娘", verified=True), people.register("新郎", verified=True)
+    application = city.applications.get(marry(city, bride, groom))
+    own = next(
+        city.files.get(Licence, i) for i in application.licences
+        if city.files.get(Licence, i).holder == bride.id
+    )  # fmt: skip
+    payload = city.licences.present(bride.principal, own.id, ["holder_name"]).payload
+    assert city.reads.licences.verify(HOTEL, payload, WHY_SHOWN).verdict.ok
+    city.read_models.catch_up()
+    [use] = city.reads.licences.uses_of(bride.principal, None, 10, None)
+    assert (use.verifier_name, use.fields, use.purpose) == (HOTEL.name, ("holder_name",), WHY_SHOWN)
+    [access] = city.reads.access.of_person(bride.principal, bride.id, 10, None)
+    assert (access.read, access.purpose, list(access.unmasked)) == (
+        "licence.verification",
+        WHY_SHOWN,
+        ["holder_name"],
+    )
+
+
+def test_a_verification_needs_a_partner_and_a_purpose(city: City, people: CitizenFactory) -> None:
+    founder, licence = business(city, people)
+    payload = city.licences.present(founder.principal, licence.id, FIELDS).payload
+    with pytest.raises(UserError) as refused:
+        city.reads.licences.verify(founder.principal, payload, WHY_SHOWN)
+    assert refused.value.code is ErrorCode.FORBIDDEN
+    with pytest.raises(UserError) as refused:
+        city.reads.licences.verify(HOTEL, payload, None)
+    assert refused.value.code is ErrorCode.PURPOSE_REQUIRED
+
+
+def test_the_rendered_png_decodes_and_verifies(city: City, people: CitizenFactory) -> None:
+    founder, licence = business(city, people)
+    payload = city.licences.present(founder.principal, licence.id, FIELDS).payload
+    [decoded] = read_image(render_png(payload))
+    assert decoded == payload
+    assert verify_presentation(decoded, load_keys(city.licences.trust_list()), now=time.time()).ok
+
+
+def test_the_cli_verifies_a_picture_of_a_presentation_offline(
+    city: City, people: CitizenFactory, env: dict[str, str], tmp_path: Path
+) -> None:
+    founder, licence = business(city, people)
+    payload = city.licences.present(founder.principal, licence.id, FIELDS).payload
+    picture, keys = tmp_path / "code.png", tmp_path / "keys.json"
+    picture.write_bytes(render_png(payload))
+    keys.write_text(json.dumps(city.licences.trust_list()))
+    checked = CliRunner().invoke(cli, ["licence", "verify", str(picture), "--keys", str(keys)])
+    assert checked.exit_code == 0, checked.output
+    assert checked.output.startswith("VALID: 营业执照 " + licence.identifier)
+    assert f"credit_code: {licence.fields['credit_code']}" in checked.output
+    forged = CliRunner().invoke(
+        cli, ["licence", "verify", payload[:-3] + "AAA", "--keys", str(keys)], env=env
+    )
+    assert forged.exit_code == 1 and forged.output.startswith("REFUSED: ")
+    own = CliRunner().invoke(cli, ["licence", "verify", payload], env=env)  # this city's keys
+    assert own.exit_code == 0, own.output

@@ -27,6 +27,11 @@ REGISTRY: dict[str, tuple[str, str]] = {
         "mycity over HTTP (2 workers, wrk): throughput, latency at half load and at 1 "
         "connection of a read and a write, vs a strawberry hello-world, under uvloop and asyncio",
     ),
+    "licence_http": (
+        "benchmarks.licence_http",
+        "a partner's verifyPresentation over HTTP (2 workers, wrk), each request a fresh "
+        "presentation: throughput, latency at half load and at 1 connection, vs hello-world",
+    ),
 }
 
 

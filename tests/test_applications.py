@@ -14,7 +14,8 @@ from mycity.domain.application import Status
 from mycity.domain.errors import ErrorCode, UserError
 from mycity.domain.identifiers import validate_credit_code
 from mycity.domain.licence import Licence
-from tests.helpers import CitizenFactory, Person
+from mycity.projections.subject_history import HistoryPage
+from tests.helpers import AUDITOR, WHY, CitizenFactory, Person
 from tests.services import (
     AMR,
     CAB,
@@ -322,3 +323,48 @@ def test_an_upload_is_sealed_at_rest_and_shredded_with_its_owner(
     assert city.uploads.content(person.id, digest) == secret
     city.files.vault.shred(person.id)
     assert city.uploads.content(person.id, digest) is None
+
+
+def test_a_renewal_needs_the_licence_it_renews(city: City, people: CitizenFactory) -> None:
+    driver = people.register("司机", verified=True)
+    with pytest.raises(UserError) as refused:
+        city.applications.submit(
+            driver.principal,
+            "PSB-001",
+            {f: "一" for f in city.catalogue.item("PSB-001").form},
+            documents(city, driver, "PSB-001"),
+        )
+    assert refused.value.code is ErrorCode.MATERIAL_MISSING
+
+
+def test_a_bundle_is_listed_in_progress_and_in_no_queue(city: City, people: CitizenFactory) -> None:
+    parent = people.register("单亲", verified=True)
+    bundle = city.catalogue.item("GSA-001")
+    form = {f: "一" for code in bundle.bundle for f in city.catalogue.item(code).form}
+    given = {k: v for code in bundle.bundle for k, v in documents(city, parent, code).items()}
+    submitted = city.applications.submit(parent.principal, "GSA-001", form, given)
+    settle(city)
+    [row] = [
+        r
+        for r in city.reads.applications.mine(parent.principal, None, 10, None)
+        if r.id == submitted.application.id
+    ]
+    assert row.status == Status.IN_PROGRESS
+    queued = city.reads.applications.queue(officer("GSA"), 10, None)
+    assert submitted.application.id not in [r.id for r in queued]
+
+
+def test_a_persons_history_holds_their_applications_and_licences(
+    city: City, people: CitizenFactory
+) -> None:
+    founder = people.register("档案", verified=True)
+    _, enterprise, licence = establish(city, founder)
+    settle(city)
+    mine = city.reads.audit.history(AUDITOR, founder.id, HistoryPage(first=100), WHY)
+    types = [entry.type for entry in mine]
+    assert types[0] == "Citizen.Registered"
+    assert {"Application.Submitted", "Application.Accepted", "Application.Approved"} <= set(types)
+    assert [e.position for e in mine] == sorted(e.position for e in mine)  # the log's order
+    theirs = city.reads.audit.history(AUDITOR, enterprise.id, HistoryPage(first=100), WHY)
+    assert [e.type for e in theirs] == ["Enterprise.Registered", "Licence.Issued"]
+    assert theirs[1].stream == licence.id

@@ -17,7 +17,9 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 MAX_BODY = 256 * 1024
+MAX_UPLOAD = 10 * 1024 * 1024  # a document: see usecases/uploads.py
 MAX_HEADERS = 16 * 1024
+UPLOADS = "/uploads"
 
 
 class SizeLimits:
@@ -25,6 +27,10 @@ class SizeLimits:
         self.app = app
         self.max_body = max_body
         self.max_headers = max_headers
+
+    def _limit(self, scope: Scope) -> int:
+        """Documents are uploaded to their own path; everything else is a small request."""
+        return MAX_UPLOAD + 1 if scope.get("path") == UPLOADS else self.max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -37,17 +43,18 @@ class SizeLimits:
         if scope["type"] == "websocket":
             await self.app(scope, receive, send)
             return
+        limit = self._limit(scope)
         length = dict(headers).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_body):
+        if length is not None and (not length.isdigit() or int(length) > limit):
             await self._refuse(scope, send, 413, "Request body too large")
             return
-        body = await self._read(receive)
+        body = await self._read(receive, limit)
         if body is None:
             await self._refuse(scope, send, 413, "Request body too large")
             return
         await self.app(scope, _replay(body, receive), send)
 
-    async def _read(self, receive: Receive) -> bytes | None:
+    async def _read(self, receive: Receive, limit: int) -> bytes | None:
         """The whole body, or None once it passes the limit (a chunked one may)."""
         chunks: list[bytes] = []
         size = 0
@@ -57,7 +64,7 @@ class SizeLimits:
                 return b"".join(chunks)
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_body:
+            if size > limit:
                 return None
             chunks.append(chunk)
             if not message.get("more_body", False):

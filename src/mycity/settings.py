@@ -180,6 +180,8 @@ class Settings:
 
 def _division(env: Mapping[str, str]) -> str:
     division = env.get("MYCITY_DIVISION") or "430700"
-    if not (len(division) == 6 and division.isdigit()):
-        raise SettingsError("MYCITY_DIVISION is a 6-digit administrative division code")
+    if not (len(division) == 6 and division.isdigit() and division[0] != "0"):
+        raise SettingsError(
+            "MYCITY_DIVISION is a 6-digit administrative division code (GB/T 2260), e.g. 430700"
+        )
     return division

@@ -10,6 +10,8 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from mycity.domain.calendar import CalendarError
+from mycity.domain.catalogue import CatalogueError
 from mycity.domain.errors import UserError
 from mycity.identity.keys import MissingKeyError
 from mycity.settings import SettingsError
@@ -29,7 +31,7 @@ class Failure(Exception):
 def _one_line(error: BaseException) -> tuple[str, int]:
     if isinstance(error, Failure):
         return str(error), error.code
-    if isinstance(error, SettingsError | MissingKeyError):
+    if isinstance(error, SettingsError | MissingKeyError | CatalogueError | CalendarError):
         return str(error), BAD_INPUT
     if isinstance(error, UserError):
         return f"{error.code.value}: {error.message}", BAD_INPUT

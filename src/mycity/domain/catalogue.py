@@ -142,7 +142,8 @@ _DEPARTMENT: Shape = (re.compile(r"^[A-Z]{2,8}$", re.ASCII), "2 to 8 capital let
 _ITEM_CODE: Shape = (re.compile(r"^[A-Z]{2,8}-\d{3}$", re.ASCII), "an item code (AMR-001)")
 _TYPE_CODE: Shape = (re.compile(r"^[A-Z][A-Z0-9_]{1,31}$", re.ASCII), "a licence type code")
 _NUMBER: Shape = (re.compile(r"^\d{3}$", re.ASCII), "3 digits (001)")
-_SNAKE: Shape = (re.compile(r"^[a-z][a-z0-9_]{0,39}$", re.ASCII), "a snake_case name")
+# At most 32 characters: a licence credential's field names are (verifier/licence_credential).
+_SNAKE: Shape = (re.compile(r"^[a-z][a-z0-9_]{0,31}$", re.ASCII), "a snake_case name")
 
 
 @dataclass

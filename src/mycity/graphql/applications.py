@@ -119,7 +119,7 @@ class FormFieldInput:
 class MaterialInput:
     code: str
     document: str | None = strawberry.field(default=None, description="An upload's SHA-256.")
-    licence: str | None = strawberry.field(default=None, description="A held licence's id.")
+    licence: str | None = strawberry.field(default=None, description="A held licence's identifier.")
 
 
 def answers(form: list[FormFieldInput] | None) -> dict[str, str] | None:

@@ -46,14 +46,18 @@ class LoggedEvent:
     """One event of a file, as recorded (ID numbers and phones masked)."""
 
     position: int = strawberry.field(description="Its place in the city's one log.")
-    version: int = strawberry.field(description="Its place in the file.")
+    stream: relay.GlobalID = strawberry.field(
+        description="The file's own, or one kept on its behalf: an application, a licence."
+    )
+    version: int = strawberry.field(description="Its place in that stream.")
     type: str = strawberry.field(description='E.g. "Citizen.ContactChanged".')
     recorded_at: datetime
     data: JSON
 
     @classmethod
     def of(cls, entry: HistoryEntry) -> LoggedEvent:
-        return shaped(cls, entry)
+        kind = entry.type.split(".")[0]
+        return shaped(cls, entry, stream=relay.GlobalID(kind, str(entry.stream)))
 
 
 @strawberry.type
@@ -135,7 +139,7 @@ class AuditQueries:
         context = info.context
         page = HistoryPage(
             first=check_first(first),
-            after_version=decode_cursor(after, int)[0] if after else 0,
+            after_position=decode_cursor(after, int)[0] if after else 0,
             types=tuple(types or ()),
             since=since,
             until=until,
@@ -147,7 +151,7 @@ class AuditQueries:
             page,
             purpose,
         )
-        return connection([([e.version], LoggedEvent.of(e)) for e in found], first, after)
+        return connection([([e.position], LoggedEvent.of(e)) for e in found], first, after)
 
     @strawberry.field(
         description="A file as it was at a version, or at a moment (its last event by "

@@ -72,7 +72,7 @@ class ApplicationList(RowProjection):
             "applicant": str(event.applicant),
             "applicant_kind": event.applicant_kind,
             "co_applicant": str(co_applicant) if co_applicant else None,
-            "status": (Status.AWAITING_CONFIRMATION if co_applicant else Status.SUBMITTED).value,
+            "status": initial_status(event).value,
             "submitted_at": utc(event.timestamp),
             "updated_at": event.timestamp.isoformat(),
             "due": "",
@@ -145,6 +145,13 @@ class ApplicationList(RowProjection):
     @apply.register
     def _(self, event: Application.FollowUpClosed, row: Row | None) -> Row | None:
         return row and touched(row, event, follow_up_open=0)
+
+
+def initial_status(event: Application.Submitted) -> Status:
+    """As the aggregate starts: a bundle is in progress; a joint item awaits its co-applicant."""
+    if event.parts:
+        return Status.IN_PROGRESS
+    return Status.AWAITING_CONFIRMATION if event.co_applicant else Status.SUBMITTED
 
 
 def _day(text: str) -> date | None:

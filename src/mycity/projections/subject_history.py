@@ -1,9 +1,13 @@
 """Every file's history, as an index of the log: which event, of which file, when, where.
 
-One row per stored event: its position in the global log, its file and version there, its
-type and when it was recorded. Auditors page through a file's history by type and time
-with it, find the version a file had at a moment, and the position the whole log had
-reached then. It holds no personal data: the events themselves are read from the store.
+One row per stored event: its position in the global log, its stream and version there,
+its type, when it was recorded, and the person's or enterprise's file it belongs to. A
+citizen's file is their own stream and the streams kept on their behalf: their
+applications, their licences and the uses of them, each of which names them when it is
+created (`applicant`, `holder`). So one person's history reads as one file, in the log's
+order. Auditors page through it by type and time, find the version a stream had at a
+moment, and the position the whole log had reached then. It holds no personal data: the
+events themselves are read from the store.
 """
 
 from __future__ import annotations
@@ -20,10 +24,12 @@ from mycity.projections.fold import RawProjection
 from mycity.projections.store import LiveRows, Row, TableSpec
 from mycity.store.sql import Cursor
 
+ON_BEHALF_OF = ("applicant", "holder")  # what a creation event names its file's owner by
+
 
 class SubjectHistory(RawProjection):
     name = "subject_history"
-    version = 1
+    version = 2  # 2: the file each event belongs to
     spec = TableSpec(
         columns=(
             ("position", "BIGINT"),
@@ -31,15 +37,52 @@ class SubjectHistory(RawProjection):
             ("version", "INTEGER NOT NULL"),
             ("type", "TEXT NOT NULL"),
             ("recorded_at", "TEXT NOT NULL"),
+            ("file", "TEXT NOT NULL"),
         ),
-        indexes=(("subject", "version"), ("subject", "recorded_at"), ("recorded_at",)),
+        indexes=(
+            ("subject", "version"),
+            ("subject", "recorded_at"),
+            ("recorded_at",),
+            ("file", "position"),
+        ),
     )
 
     def fold(
         self, cur: Cursor, items: Sequence[Any], tracking: Tracking, expected: int | None
     ) -> None:
+        """Each event's row, with its file: named by its stream's creation event, in this
+        page or already indexed."""
         self.mapper.prefetch(items)  # the page's people's keys, in one query
-        super().fold(cur, items, tracking, expected)
+        events = [(item, self.mapper.to_domain_event(item)) for item in items]
+        owners: dict[str, str] = {}
+        for item, event in events:
+            if item.originator_version == 1:
+                owners[str(item.originator_id)] = _owner(event)
+        earlier = {str(item.originator_id) for item, _ in events} - set(owners)
+        owners |= self._owners(cur, earlier)
+        rows: dict[str, Row | None] = {
+            str(item.id): {
+                "position": item.id,
+                "subject": str(item.originator_id),
+                "version": item.originator_version,
+                "type": event_type(type(event)),
+                "recorded_at": utc(event.timestamp),
+                "file": owners.get(str(item.originator_id), str(item.originator_id)),
+            }
+            for item, event in events
+        }
+        self.view.write(cur, rows, tracking, expected)
+
+    def _owners(self, cur: Cursor, streams: set[str]) -> dict[str, str]:
+        if not streams:
+            return {}
+        marks = ", ".join("?" * len(streams))
+        found = cur.execute(
+            f"SELECT subject, file FROM {self.view.table} "
+            f"WHERE version = 1 AND subject IN ({marks})",
+            sorted(streams),
+        ).fetchall()
+        return {row["subject"]: row["file"] for row in found}
 
     def key(self, item: Notification) -> str:
         return str(item.id)
@@ -47,15 +90,14 @@ class SubjectHistory(RawProjection):
     def creates(self, item: Any) -> bool:
         return True
 
-    def apply(self, item: Notification, row: Row | None) -> Row:
-        event = self.mapper.to_domain_event(item)
-        return {
-            "position": item.id,
-            "subject": str(item.originator_id),
-            "version": item.originator_version,
-            "type": event_type(type(event)),
-            "recorded_at": utc(event.timestamp),
-        }
+
+def _owner(created: Any) -> str:
+    """Whose file a stream belongs to: the person it is kept for, else its own."""
+    for name in ON_BEHALF_OF:
+        owner = getattr(created, name, None)
+        if isinstance(owner, UUID):
+            return str(owner)
+    return str(created.originator_id)
 
 
 def utc(moment: datetime) -> str:
@@ -73,11 +115,11 @@ def event_type(cls: type) -> str:
 
 @dataclass(frozen=True)
 class HistoryPage:
-    """Which of a file's events: up to `first` after a version, of these types (all if
-    none), recorded in [since, until)."""
+    """Which of a file's events: up to `first` after a position of the log, of these types
+    (all if none), recorded in [since, until)."""
 
     first: int
-    after_version: int = 0
+    after_position: int = 0
     types: tuple[str, ...] = ()
     since: datetime | None = None
     until: datetime | None = None
@@ -108,10 +150,11 @@ class SubjectHistories:
     def __init__(self, rows: LiveRows) -> None:
         self.rows = rows
 
-    def page(self, subject: UUID, page: HistoryPage) -> list[LoggedEvent]:
-        """The page's events of the file, oldest first."""
-        where = "WHERE subject = ? AND version > ?"
-        params: list[Any] = [str(subject), page.after_version]
+    def page(self, file: UUID, page: HistoryPage) -> list[LoggedEvent]:
+        """The page's events of the file (its own stream's and those kept on its behalf),
+        in the log's order."""
+        where = "WHERE file = ? AND position > ?"
+        params: list[Any] = [str(file), page.after_position]
         if page.types:
             where += f" AND type IN ({', '.join('?' * len(page.types))})"
             params += page.types
@@ -121,7 +164,7 @@ class SubjectHistories:
         if page.until:
             where += " AND recorded_at < ?"
             params.append(utc(page.until))
-        where += " ORDER BY version LIMIT ?"
+        where += " ORDER BY position LIMIT ?"
         params.append(page.first)
         return [LoggedEvent.of(row) for row in self.rows.select(where, params)]
 

@@ -36,6 +36,7 @@ EVENT_METADATA = ("originator_id", "originator_version", "timestamp", "originato
 @dataclass(frozen=True)
 class HistoryEntry:
     position: int
+    stream: UUID  # the file's own, or one kept on its behalf (an application, a licence)
     version: int
     type: str
     recorded_at: datetime
@@ -72,25 +73,30 @@ class AuditReads:
     def history(
         self, principal: Principal, subject: UUID, page: HistoryPage, purpose: str | None
     ) -> list[HistoryEntry]:
-        """The page of the file's events (and one more if there are more), oldest first,
-        with what each recorded."""
+        """The page of the file's events (and one more if there are more), in the log's
+        order, with what each recorded: its own stream's, and those of the streams kept on
+        its behalf (applications, licences)."""
         self._enter(principal, "audit.history", subject, "events", purpose)
         found = self.histories.page(subject, replace(page, first=page.first + 1))
-        if not found:
-            return []
+        versions: dict[UUID, list[int]] = {}
+        for entry in found:
+            versions.setdefault(entry.subject, []).append(entry.version)
         events = {
-            e.originator_version: e
-            for e in self.files.events.get(subject, gt=found[0].version - 1, lte=found[-1].version)
+            (stream, e.originator_version): e
+            for stream, wanted in versions.items()
+            for e in self.files.events.get(stream, gt=min(wanted) - 1, lte=max(wanted))
         }
         return [
             HistoryEntry(
                 entry.position,
+                entry.subject,
                 entry.version,
                 entry.type,
                 entry.recorded_at,
-                shown(vars(events[entry.version]), type(events[entry.version]), EVENT_METADATA),
+                shown(vars(event), type(event), EVENT_METADATA),
             )
             for entry in found
+            for event in [events[(entry.subject, entry.version)]]
         ]
 
     def state(

@@ -75,7 +75,8 @@ class Issuer:
             licences=[licence.id for licence in licences],
             enterprise=enterprise.id if enterprise else None,
         )
-        reply.save(register, application, *licences, *([enterprise] if enterprise else []))
+        # In the order of the facts: the numbers, the enterprise, its licences, the answer.
+        reply.save(register, *([enterprise] if enterprise else []), *licences, application)
 
     def _register(self, reply: Changes, department: str) -> Register:
         found = reply.find(register_id(department))

@@ -49,10 +49,12 @@ class Materials:
         find it in the wallet when they are accepted)."""
         items = list(items)
         needed: dict[str, Material] = {}
+        coming: dict[str, set[str]] = {}  # material -> licence types other items issue
         for item in items:
+            others = {i.licence.type_code for i in items if i.licence and i is not item}
             for material in item.materials:
                 needed.setdefault(material.code, material)
-        coming = {item.licence.type_code for item in items if item.licence}
+                coming.setdefault(material.code, set()).update(others)
         if unknown := sorted(set(given) - set(needed)):
             raise UserError(
                 ErrorCode.INVALID_ARGUMENT, f"Not materials of this item: {unknown}", "materials"
@@ -65,7 +67,7 @@ class Materials:
                 held := self.held(applicant, material.satisfied_by_licence, today)
             ):
                 resolved[code] = LICENCE + held[0].identifier
-            elif material.key and material.satisfied_by_licence not in coming:
+            elif material.key and material.satisfied_by_licence not in coming[code]:
                 raise UserError(
                     ErrorCode.MATERIAL_MISSING, f"{code} ({material.name}) is required", "materials"
                 )

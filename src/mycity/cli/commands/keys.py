@@ -9,12 +9,16 @@ import typer
 
 from mycity.cli.app import Failure
 from mycity.data import department_codes
+from mycity.domain.catalogue import CatalogueError
 from mycity.identity.keys import KEY_RINGS, KeyStore, licence_ring
 from mycity.private import private_dir
 from mycity.settings import Settings
 
 group = typer.Typer(help="Key material: init, rotate, retire.", no_args_is_help=True)
-RINGS = KEY_RINGS + tuple(licence_ring(d) for d in department_codes())
+try:
+    RINGS = KEY_RINGS + tuple(licence_ring(d) for d in department_codes())
+except CatalogueError:  # every command then says what is wrong with it, in one line
+    RINGS = KEY_RINGS
 Ring = StrEnum("Ring", {name: name for name in RINGS})  # type: ignore[misc]
 
 

@@ -62,9 +62,14 @@ def presentations(count: int) -> tuple[list[str], dict[str, object]]:
     shown = [disclosures["enterprise_name"], disclosures["credit_code"]]
     texts = [
         make_presentation(
-            credential, shown, key=wallet, kid="wallet-1", issued_at=now,
-            expires_at=now + 300, nonce=os.urandom(16),
-        )  # fmt: skip
+            credential,
+            shown,
+            key=wallet,
+            kid="wallet-1",
+            issued_at=now,
+            expires_at=now + 300,
+            nonce=os.urandom(16),
+        )
         for _ in range(count)
     ]
     trust = {

@@ -209,6 +209,7 @@ class VerifyBench(Bench):
         super().__init__(report, loop, urls, tokens, attempts)
         self.supply = supply
         self.valid = 0  # valid answers, over every verify run
+        self.bad = 0  # and the others (not valid, errors, bad statuses, socket errors)
         self.unanswered = 0  # at most this many more requests were in flight when wrk stopped
         self.warmup_rps: float | None = None
 
@@ -228,7 +229,7 @@ class VerifyBench(Bench):
                     f"verify {kind}: {done.exhausted} requests found no presentation left "
                     f"({count:,} made for {done.responses:,} answers)"
                 )
-            self.valid += done.good
+            self.valid, self.bad = self.valid + done.good, self.bad + done.bad_count
             self.unanswered += options["connections"]
             return done
 
@@ -236,16 +237,15 @@ class VerifyBench(Bench):
 
     def needed(self, kind: str, options: dict[str, Any]) -> int:
         """Presentations enough for the run: at least one per request it can send."""
-        seconds = options["seconds"]
+        seconds, connections = int(options["seconds"]), int(options["connections"])
         if "rate" in options:  # every slot, and the margin of a thread's odd one out
-            connections = options["connections"]
             slots = open_loop_slots(options["rate"], connections, seconds)
             return math.ceil(slots * 1.02) + 2 * connections
         figure = self.report.figures.get(f"{self.loop}.verify_rps")
         rate = figure.value if figure else self.warmup_rps
         if kind == "warmup" or rate is None:
             rate = WARMUP_GUESS_RPS
-        return math.ceil(rate * SUPPLY_MARGIN * seconds) + 2 * options["connections"] + 100
+        return math.ceil(rate * SUPPLY_MARGIN * seconds) + 2 * connections + 100
 
     def all(self, size: Sizes) -> None:  # type: ignore[override]
         """hello's runs, then verify's: throughput, half of it, one connection."""
@@ -318,6 +318,7 @@ def bench_loop(report: Report, loop: str, keys: Path, tmp: Path, size: Sizes) ->
             note(f"[{loop}] stopping the servers")
         recorded = uses_recorded(city)  # the servers stopped: nothing is in flight
     per_use = supply.seconds / supply.made * 1000
+    report.checks[f"{loop}.verify_bad_answers"] = bench.bad
     report.sizes.setdefault("presentations", {})[loop] = {
         "made": supply.made,
         "ms_each": round(per_use, 2),

@@ -3,7 +3,7 @@ follow the log (issuance, bundles), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 from uuid import UUID
 
@@ -368,3 +368,80 @@ def test_a_persons_history_holds_their_applications_and_licences(
     theirs = city.reads.audit.history(AUDITOR, enterprise.id, HistoryPage(first=100), WHY)
     assert [e.type for e in theirs] == ["Enterprise.Registered", "Licence.Issued"]
     assert theirs[1].stream == licence.id
+
+
+def moved_to(city: City, moment: datetime) -> None:
+    """The city's clock at this moment (events are still stamped with the real time)."""
+    city.clock.ahead = moment - datetime.now(UTC)
+
+
+CST = timezone(timedelta(hours=8))
+
+
+@pytest.mark.parametrize(
+    ("accepted_on", "due"),
+    [
+        (date(2026, 11, 27), date(2026, 12, 2)),  # a Friday: the weekend does not count
+        (date(2026, 9, 30), date(2026, 10, 10)),  # National Day off; Saturday the 10th works
+    ],
+)
+def test_overdue_across_a_weekend_and_a_holiday(
+    city: City, people: CitizenFactory, accepted_on: date, due: date
+) -> None:
+    founder = people.register("逾期", verified=True)
+    application_id = city.applications.submit(
+        founder.principal, "AMR-001", ESTABLISHMENT, documents(city, founder, "AMR-001")
+    ).application.id
+    moved_to(city, datetime.combine(accepted_on, time(10), CST))
+    city.applications.accept(AMR, application_id)
+    assert city.applications.get(application_id).due == due.isoformat()
+    settle(city)
+    for day, overdue in ((due, False), (due + timedelta(days=1), True)):
+        moved_to(city, datetime.combine(day, time(10), CST))
+        listed = [r.id for r in city.reads.applications.overdue(AMR, 10, None)]
+        assert (application_id in listed) is overdue, day
+
+
+def test_the_food_business_licence_goes_to_the_enterprise(
+    city: City, people: CitizenFactory
+) -> None:
+    founder = people.register("食品", verified=True)
+    _, enterprise, _ = establish(city, founder)
+    application_id = city.applications.submit(
+        founder.principal,
+        "AMR-002",
+        {f: "一" for f in city.catalogue.item("AMR-002").form},
+        documents(city, founder, "AMR-002"),
+        enterprise_id=enterprise.id,
+    ).application.id
+    city.applications.accept(AMR, application_id)
+    city.applications.approve(AMR, application_id)
+    settle(city)
+    [licence_id] = city.applications.get(application_id).licences
+    licence = city.files.get(Licence, licence_id)
+    assert (licence.holder, licence.type_code) == (enterprise.id, "FOOD_BUSINESS_LICENCE")
+    assert licence.fields["credit_code"] == enterprise.credit_code
+    assert int(licence.valid_until[:4]) == int(licence.valid_from[:4]) + 5  # five years
+
+
+@pytest.mark.parametrize(("item", "department"), [("PSB-002", "PSB"), ("HRSS-001", "HRSS")])
+def test_a_citizens_licence_from_application_to_wallet(
+    city: City, people: CitizenFactory, item: str, department: str
+) -> None:
+    person = people.register("居民", verified=True)
+    staff = officer(department)
+    application_id = city.applications.submit(
+        person.principal,
+        item,
+        {f: "一" for f in city.catalogue.item(item).form},
+        documents(city, person, item),
+    ).application.id
+    city.applications.accept(staff, application_id)
+    city.applications.approve(staff, application_id)
+    settle(city)
+    city.applications.complete(staff, application_id)
+    settle(city)
+    [held] = city.reads.licences.wallet(person.principal, None, 10, None)
+    assert held.type_code == city.catalogue.item(item).licence.type_code  # type: ignore[union-attr]
+    assert held.fields is not None and held.fields["holder_name"] == "居民"
+    assert held.status.value == "VALID"

@@ -6,16 +6,20 @@ offline with the published keys; a replayed presentation is refused."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import time
 from typing import Any
 
 import httpx
+from gql import Client, gql
+from gql.transport.websockets import WebsocketsTransport
 
 from mycity.bootstrap import City
 from mycity.demo import CITIZENS
 from mycity.integrations.qr import read_image
 from mycity.verifier.licence import load_keys, verify_presentation
+from tests.conftest import Served
 from tests.helpers import Api
 from tests.services import ESTABLISHMENT
 
@@ -112,3 +116,58 @@ def test_a_business_licence_from_application_to_a_verified_presentation(
     [use] = eventually(lambda: api.run(USES, {"e": enterprise_id}, wang)["myLicenceUses"]["edges"])
     assert use["node"]["verifierName"] == "常德华天大酒店"
     assert sorted(use["node"]["fields"]) == ["credit_code", "enterprise_name"]
+
+
+def test_the_applicant_hears_each_change_of_their_application(
+    api: Api, city: City, demo: dict[str, dict[str, str]], served: Served
+) -> None:
+    person = CITIZENS[1]
+    token = api.log_in_citizen(person.phone)["accessToken"]
+    officer = api.log_in_client("officer-amr-01", demo["officer-amr-01"]["secret"])
+    feed = served.app.state.graphql.feed
+    citizen_id = served.app.state.city.tokens.verify(token).citizen_id
+    url = api.base_url.replace("http://", "ws://") + "/graphql"
+    materials = [
+        {"code": m.code, "document": uploaded(api.base_url, token, b"%PDF-1.7 " + m.code.encode())}
+        for m in city.catalogue.item("AMR-001").materials
+    ]
+    form = [{"name": k, "value": v + "二"} for k, v in ESTABLISHMENT.items()]
+
+    async def watch() -> list[dict[str, Any]]:
+        transport = WebsocketsTransport(
+            url=url,
+            init_payload={"authorization": f"Bearer {token}"},
+            subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
+        )
+        async with Client(transport=transport) as session:
+            stream = session.subscribe(
+                gql("subscription { myApplicationChanges { event version fileId } }")
+            )
+            heard: list[dict[str, Any]] = []
+
+            async def listen() -> None:
+                async for change in stream:
+                    heard.append(change["myApplicationChanges"])
+                    if len(heard) == 2:
+                        return
+
+            listening = asyncio.ensure_future(listen())
+            for _ in range(500):  # until the server has the subscription (10 s at most)
+                if citizen_id in feed._behalf:
+                    break
+                await asyncio.sleep(0.02)
+            variables = {"i": {"itemCode": "AMR-001", "form": form, "materials": materials}}
+            submitted = await asyncio.to_thread(api.run, SUBMIT, variables, token)
+            application_id = submitted["submitApplication"]["application"]["id"]
+            await asyncio.to_thread(
+                api.run, STEP % "acceptApplication", {"id": application_id}, officer
+            )
+            await asyncio.wait_for(listening, timeout=10)
+            assert {change["fileId"] for change in heard} == {application_id}
+            return heard
+
+    heard = asyncio.run(watch())
+    assert [(c["event"], c["version"]) for c in heard] == [
+        ("Application.Submitted", 1),
+        ("Application.Accepted", 2),
+    ]

@@ -25,7 +25,7 @@ from tests.services import ESTABLISHMENT
 
 WANG = CITIZENS[0]
 SUBMIT = """mutation($i: SubmitApplicationInput!) { submitApplication(input: $i) {
-  application { id status } userErrors { code field message } } }"""
+  applicationId application { id status } userErrors { code field message } } }"""
 STEP = """mutation($id: ID!) { %s(input: {applicationId: $id}) {
   application { status due } userErrors { code message } } }"""
 QUEUE = "{ departmentQueue { edges { node { id item status } } } }"
@@ -158,7 +158,7 @@ def test_the_applicant_hears_each_change_of_their_application(
                 await asyncio.sleep(0.02)
             variables = {"i": {"itemCode": "AMR-001", "form": form, "materials": materials}}
             submitted = await asyncio.to_thread(api.run, SUBMIT, variables, token)
-            application_id = submitted["submitApplication"]["application"]["id"]
+            application_id = submitted["submitApplication"]["applicationId"]
             await asyncio.to_thread(
                 api.run, STEP % "acceptApplication", {"id": application_id}, officer
             )

@@ -192,23 +192,29 @@ class CloseFollowUpInput:
 
 @strawberry.type
 class ApplicationPayload:
-    application_id: strawberry.Private[UUID | None] = None
+    changed: strawberry.Private[UUID | None] = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
-    @strawberry.field
+    @strawberry.field(description="The application's id, known even before its lists show it.")
+    def application_id(self) -> relay.GlobalID | None:
+        return None if self.changed is None else relay.GlobalID("Application", str(self.changed))
+
+    @strawberry.field(
+        description="As the lists show it: null if they lag (see extensions.readModelsLag)."
+    )
     async def application(self, info: Info) -> Application | None:
-        if self.application_id is None:
+        if self.changed is None:
             return None
         context = info.context
         row = await context.read(
-            context.city.reads.applications.get, context.require(), self.application_id
+            context.city.reads.applications.get, context.require(), self.changed
         )
         return Application.of(row) if row else None
 
 
 async def changed(info: Info, application_id: UUID, position: int) -> ApplicationPayload:
     info.context.wrote(position)
-    return ApplicationPayload(application_id=application_id)
+    return ApplicationPayload(changed=application_id)
 
 
 async def step(info: Info, command: str, gid: relay.GlobalID, *args: object) -> ApplicationPayload:

@@ -225,6 +225,20 @@ async def step(info: Info, command: str, gid: relay.GlobalID, *args: object) -> 
     return await changed(info, application_id, position)
 
 
+async def officers_list(
+    info: Info, read: str, first: int, after: str | None
+) -> Connection[Application]:
+    """A page of one of the officer's department's lists, by due date."""
+    context = info.context
+    rows = await context.read(
+        getattr(context.city.reads.applications, read),
+        context.require(),
+        check_first(first),
+        keyset(after),
+    )
+    return application_page(rows, first, after, queue=True)
+
+
 @strawberry.type
 class ApplicationQueries:
     @strawberry.field(description="The catalogue of service items.")
@@ -258,27 +272,13 @@ class ApplicationQueries:
     async def department_queue(
         self, info: Info, first: int = 20, after: str | None = None
     ) -> Connection[Application]:
-        context = info.context
-        rows = await context.read(
-            context.city.reads.applications.queue,
-            context.require(),
-            check_first(first),
-            keyset(after),
-        )
-        return application_page(rows, first, after, queue=True)
+        return await officers_list(info, "queue", first, after)
 
     @strawberry.field(description="The officer's department's applications past their due date.")
     async def overdue_applications(
         self, info: Info, first: int = 20, after: str | None = None
     ) -> Connection[Application]:
-        context = info.context
-        rows = await context.read(
-            context.city.reads.applications.overdue,
-            context.require(),
-            check_first(first),
-            keyset(after),
-        )
-        return application_page(rows, first, after, queue=True)
+        return await officers_list(info, "overdue", first, after)
 
     @strawberry.field(description="好差评 statistics, of one department or of all.")
     async def rating_statistics(

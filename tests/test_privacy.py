@@ -12,7 +12,7 @@ from mycity.domain.citizen import Citizen, ErasureGround
 from mycity.domain.errors import ErrorCode, UserError
 from mycity.identity.tokens import TokenPair
 from mycity.settings import Settings
-from mycity.store.vault import DataKeyMissing
+from mycity.store.vault import DataKeyMissing, Nonces
 from tests.helpers import ADMIN, OFFICER, WHY, CitizenFactory, Person, resident_id
 
 
@@ -205,3 +205,11 @@ def test_a_lost_key_table_is_an_error_not_an_erasure(city: City, people: Citizen
     city.files.repository.cache = None  # type: ignore[assignment]
     with pytest.raises(DataKeyMissing):
         city.files.repository.get(person.id)
+
+
+def test_every_seal_has_its_own_nonce() -> None:
+    nonces = Nonces()
+    drawn = [nonces.next() for _ in range(10_000)]
+    assert len(set(drawn)) == len(drawn) and {len(n) for n in drawn} == {12}
+    assert len({n[:8] for n in drawn}) == 1  # one prefix, counted on
+    assert Nonces().next()[:8] != drawn[0][:8]  # another process's prefix

@@ -64,18 +64,19 @@ class RowCodec:
         if not (self.spec.personal or self.spec.blind) or row[self.subject] is None:
             return row
         subject = UUID(row[self.subject])
-        changes = {
-            name: None if row[name] is None else self._seal(subject, row[name])
-            for name in self.spec.personal
+        present = [name for name in self.spec.personal if row[name] is not None]
+        plaintexts = [row[name].encode() for name in present]
+        sealed = self.vault.seal_all(subject, plaintexts) if present else []
+        changes: Row = {name: None for name in self.spec.personal}
+        changes |= {
+            name: base64.b64encode(value.blob).decode()
+            for name, value in zip(present, sealed, strict=True)
         }
         changes |= {
             name: None if row[source] is None else self.vault.index(row[source].casefold())
             for name, source in self.spec.blind.items()
         }
         return row | changes
-
-    def _seal(self, subject: UUID, value: str) -> str:
-        return base64.b64encode(self.vault.seal(subject, value.encode()).blob).decode()
 
     def decoded(self, stored: Any) -> Row:
         row = {

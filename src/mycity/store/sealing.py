@@ -77,10 +77,12 @@ class SealingMapper(Mapper[UUID]):
         return found
 
     def _seal(self, declared: Personal, state: MutableMapping[str, Any], subject: UUID) -> None:
-        for field in declared.fields:
-            if field in state and state[field] is not None:
-                plaintext = self.transcoder.encode(state[field])
-                state[field] = self.vault.seal(subject, plaintext)
+        present = [f for f in declared.fields if f in state and state[f] is not None]
+        if not present:
+            return
+        plaintexts = [self.transcoder.encode(state[field]) for field in present]
+        for field, sealed in zip(present, self.vault.seal_all(subject, plaintexts), strict=True):
+            state[field] = sealed
 
     def _open(self, state: MutableMapping[str, Any]) -> None:
         for field, value in state.items():

@@ -26,8 +26,10 @@ from uuid import UUID
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
+from typer.testing import CliRunner
 
 from mycity.bootstrap import City, build
+from mycity.cli import cli
 from mycity.data import department_codes
 from mycity.domain.errors import ErrorCode, UserError
 from mycity.identity.credentials import Client
@@ -384,6 +386,31 @@ def test_retired_key_no_longer_verifies(city: City) -> None:
     after = Tokens(retired, city.db, city.settings.tokens, city.tokens.current)
     refused(ErrorCode.INVALID_TOKEN, after.verify, old_token)
     assert after.verify(new_token) == OFFICER
+
+
+def test_a_withdrawn_key_stops_at_once_and_is_published_as_withdrawn(city: City) -> None:
+    ring = city.keys.token_signing
+    old_token = city.tokens.access_token(OFFICER)
+    withdrawn = ring.withdrawn_key(ring.active_kid)  # the active one: a new key takes over
+    assert withdrawn.active_kid != ring.active_kid
+    assert ring.active_kid not in {k["kid"] for k in withdrawn.keys}
+    assert withdrawn.public_jwks()["withdrawn"] == [ring.active_kid]
+    assert SigningKeyRing.from_json(withdrawn.to_json()) == withdrawn
+    after = Tokens(withdrawn, city.db, city.settings.tokens, city.tokens.current)
+    refused(ErrorCode.INVALID_TOKEN, after.verify, old_token)
+    assert after.verify(after.access_token(OFFICER)) == OFFICER
+
+
+def test_the_cli_withdraws_a_compromised_key(env: dict[str, str]) -> None:
+    runner = CliRunner()
+    store = KeyStore(Path(env["MYCITY_KEYS_DIR"]), generate_missing=True, env={})
+    active = store.key_ring("code-signing").active_kid
+    done = runner.invoke(cli, ["keys", "withdraw", "code-signing", active], env=env)
+    assert done.exit_code == 0, done.output
+    assert done.output.startswith(f"code-signing: withdrew {active}")
+    assert store.key_ring("code-signing").withdrawn == (active,)
+    unknown = runner.invoke(cli, ["keys", "withdraw", "code-signing", "nope"], env=env)
+    assert unknown.exit_code == 2 and "has no key 'nope'" in unknown.output
 
 
 def test_the_active_key_cannot_be_retired_nor_an_unknown_one(city: City) -> None:

@@ -14,7 +14,7 @@ import logging
 import os
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -63,14 +63,22 @@ class SigningKeyRing:
 
     keys: tuple[dict[str, str], ...]
     active_kid: str
+    withdrawn: tuple[str, ...] = ()  # kids of compromised keys, published so verifiers refuse
 
     @classmethod
     def from_json(cls, text: str) -> SigningKeyRing:
         data = json.loads(text)
-        return cls(keys=tuple(data["keys"]), active_kid=data["active"])
+        return cls(
+            keys=tuple(data["keys"]),
+            active_kid=data["active"],
+            withdrawn=tuple(data.get("withdrawn", ())),
+        )
 
     def to_json(self) -> str:
-        return json.dumps({"active": self.active_kid, "keys": list(self.keys)}, indent=2)
+        data: dict[str, Any] = {"active": self.active_kid, "keys": list(self.keys)}
+        if self.withdrawn:
+            data["withdrawn"] = list(self.withdrawn)
+        return json.dumps(data, indent=2)
 
     @classmethod
     def generate(cls) -> SigningKeyRing:
@@ -79,7 +87,9 @@ class SigningKeyRing:
 
     def rotated(self) -> SigningKeyRing:
         jwk = new_signing_jwk()
-        return SigningKeyRing(keys=(*self.keys, jwk), active_kid=jwk["kid"])
+        return SigningKeyRing(
+            keys=(*self.keys, jwk), active_kid=jwk["kid"], withdrawn=self.withdrawn
+        )
 
     def retired(self, kid: str) -> SigningKeyRing:
         if kid == self.active_kid:
@@ -87,8 +97,17 @@ class SigningKeyRing:
         if kid not in {k["kid"] for k in self.keys}:
             raise KeyError(kid)
         return SigningKeyRing(
-            keys=tuple(k for k in self.keys if k["kid"] != kid), active_kid=self.active_kid
+            keys=tuple(k for k in self.keys if k["kid"] != kid),
+            active_kid=self.active_kid,
+            withdrawn=self.withdrawn,
         )
+
+    def withdrawn_key(self, kid: str) -> SigningKeyRing:
+        """The ring without a compromised key, at once: a new key signs from now on if it
+        was the active one, and the kid is published as withdrawn, so that verifiers who
+        kept the old key refuse what it signed rather than trust it until they refresh."""
+        ring = self.rotated() if kid == self.active_kid else self
+        return replace(ring.retired(kid), withdrawn=(*self.withdrawn, kid))
 
     def private_key(self, kid: str | None = None) -> Ed25519PrivateKey:
         jwk = self._jwk(kid or self.active_kid)
@@ -98,7 +117,12 @@ class SigningKeyRing:
         return PyJWK({k: v for k, v in self._jwk(kid).items() if k != "d"})
 
     def public_jwks(self) -> dict[str, Any]:
-        return {"keys": [{k: v for k, v in jwk.items() if k != "d"} for jwk in self.keys]}
+        published: dict[str, Any] = {
+            "keys": [{k: v for k, v in jwk.items() if k != "d"} for jwk in self.keys]
+        }
+        if self.withdrawn:
+            published["withdrawn"] = list(self.withdrawn)
+        return published
 
     def _jwk(self, kid: str) -> dict[str, str]:
         for jwk in self.keys:

@@ -1,4 +1,4 @@
-"""Key material: making what is missing, rotating and retiring signing keys."""
+"""Key material: making what is missing, rotating, retiring and withdrawing signing keys."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from mycity.identity.keys import KEY_RINGS, KeyStore, licence_ring
 from mycity.private import private_dir
 from mycity.settings import Settings
 
-group = typer.Typer(help="Key material: init, rotate, retire.", no_args_is_help=True)
+group = typer.Typer(help="Key material: init, rotate, retire, withdraw.", no_args_is_help=True)
 try:
     RINGS = KEY_RINGS + tuple(licence_ring(d) for d in department_codes())
 except CatalogueError:  # every command then says what is wrong with it, in one line
@@ -59,6 +59,23 @@ def retire(ring: Annotated[Ring, typer.Argument()], kid: str) -> None:
         raise Failure(f"{ring} has no key {kid!r}; its keys are {', '.join(kids)}")
     store.save_key_ring(ring.value, keys.retired(kid))
     typer.echo(f"{ring}: retired {kid}")
+
+
+@group.command("withdraw")
+def withdraw(ring: Annotated[Ring, typer.Argument()], kid: str) -> None:
+    """Withdraw a compromised key at once: what it signed stops verifying, verifiers are
+    told it is withdrawn, and if it was the active key a new one takes over."""
+    store = _key_store()
+    keys = store.key_ring(ring.value)
+    kids = [k["kid"] for k in keys.keys]
+    if kid not in kids:
+        raise Failure(f"{ring} has no key {kid!r}; its keys are {', '.join(kids)}")
+    withdrawn = keys.withdrawn_key(kid)
+    path = store.save_key_ring(ring.value, withdrawn)
+    typer.echo(
+        f"{ring}: withdrew {kid}; the active key is {withdrawn.active_kid} in {path}; "
+        "restart the servers now"
+    )
 
 
 def register(cli: typer.Typer) -> None:

@@ -2,10 +2,10 @@
 
 One row per stored event: its position in the global log, its stream and version there,
 its type, when it was recorded, and the person's or enterprise's file it belongs to. A
-citizen's file is their own stream and the streams kept on their behalf: their
-applications, their licences and the uses of them, each of which names them when it is
-created (`applicant`, `holder`). So one person's history reads as one file, in the log's
-order. Auditors page through it by type and time, find the version a stream had at a
+citizen's file is their own stream and the streams kept on their behalf (their
+applications, their licences and the uses of them, their city-code holder), each of which
+names them when it is created (`applicant`, `holder`, `citizen`). So one person's history
+reads as one file, in the log's order. Auditors page through it by type and time, find the version a stream had at a
 moment, and the position the whole log had reached then. It holds no personal data: the
 events themselves are read from the store.
 """
@@ -24,7 +24,7 @@ from mycity.projections.fold import RawProjection
 from mycity.projections.store import LiveRows, Row, TableSpec
 from mycity.store.sql import Cursor
 
-ON_BEHALF_OF = ("applicant", "holder")  # what a creation event names its file's owner by
+ON_BEHALF_OF = ("applicant", "holder", "citizen")  # how a creation event names its owner
 
 
 class SubjectHistory(RawProjection):

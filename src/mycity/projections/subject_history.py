@@ -5,9 +5,9 @@ its type, when it was recorded, and the person's or enterprise's file it belongs
 citizen's file is their own stream and the streams kept on their behalf (their
 applications, their licences and the uses of them, their city-code holder), each of which
 names them when it is created (`applicant`, `holder`, `citizen`). So one person's history
-reads as one file, in the log's order. Auditors page through it by type and time, find the version a stream had at a
-moment, and the position the whole log had reached then. It holds no personal data: the
-events themselves are read from the store.
+reads as one file, in the log's order. Auditors page through it by type and time, find the
+version a stream had at a moment, and the position the whole log had reached then. It holds
+no personal data: the events themselves are read from the store.
 """
 
 from __future__ import annotations

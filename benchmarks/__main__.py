@@ -18,6 +18,11 @@ REGISTRY: dict[str, tuple[str, str]] = {
         "the Merkle tree's cost to recording, audit verify over a million events, inclusion "
         "proofs, and a 10,000-event file's state at any version, on SQLite and PostgreSQL",
     ),
+    "city_code": (
+        "benchmarks.city_code",
+        "city codes: issue_code vs raw Ed25519 signing, offline verify_code vs raw Ed25519 "
+        "verification",
+    ),
     "licences": (
         "benchmarks.licences",
         "offline licence presentation verification, signatures/s vs raw Ed25519 verification",

@@ -772,7 +772,7 @@ def test_wrong_secret_or_unknown_client_is_refused(city: City) -> None:
 
 
 def test_disabled_client_is_refused(city: City) -> None:
-    secret = city.clients.add("feed.health", Role.AUTHORITY_FEED, "卫健委")
+    secret = city.clients.add("feed.health", Role.AUTHORITY_FEED, "卫健委", "HEALTH")
     with city.db.transaction() as cur:
         cur.execute(
             f"UPDATE {city.db.table('api_clients')} SET disabled = 1 WHERE client_id = ?",
@@ -789,11 +789,13 @@ def test_duplicate_client_id_is_refused_and_keeps_the_first_secret(city: City) -
     assert city.clients.authenticate("admin.one", secret).name == "管理员"
 
 
-def test_officers_and_only_officers_have_a_department(city: City) -> None:
+def test_officers_and_feeds_and_only_they_have_a_department(city: City) -> None:
     refused(ErrorCode.INVALID_ID, city.clients.add, "officer.x", Role.OFFICER, "无部门")
     refused(ErrorCode.INVALID_ID, city.clients.add, "officer.y", Role.OFFICER, "空", "")
-    for role in (Role.AUDITOR, Role.ADMIN, Role.MERCHANT, Role.VENUE, Role.AUTHORITY_FEED):
+    refused(ErrorCode.INVALID_ID, city.clients.add, "feed.x", Role.AUTHORITY_FEED, "无权威")
+    for role in (Role.AUDITOR, Role.ADMIN, Role.MERCHANT, Role.VENUE):
         refused(ErrorCode.INVALID_ID, city.clients.add, "client.z", role, "有部门", "SAMR")
+    city.clients.add("feed.health", Role.AUTHORITY_FEED, "卫健委", "HEALTH")
     refused(ErrorCode.INVALID_CREDENTIALS, city.clients.authenticate, "client.z", "")
 
 

@@ -20,7 +20,7 @@ import mycity
 package = set(sys.modules) - before
 import mycity.verifier.checkpoint, mycity.verifier.merkle
 import mycity.verifier.note, mycity.verifier.records
-import mycity.verifier.licence
+import mycity.verifier.licence, mycity.verifier.city_code
 print(json.dumps({"package": sorted(package), "verifier": sorted(set(sys.modules) - before)}))
 """
 

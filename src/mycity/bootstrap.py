@@ -60,6 +60,7 @@ from mycity.usecases.applications import Applications
 from mycity.usecases.audit import Audit
 from mycity.usecases.citizens import Citizens
 from mycity.usecases.enterprises import Enterprises
+from mycity.usecases.health import HealthFeeds
 from mycity.usecases.lapses import Lapses
 from mycity.usecases.licence_issuance import Issuer
 from mycity.usecases.licences import Licences
@@ -110,6 +111,7 @@ class City:
     licences: Licences
     uploads: Uploads
     lapses: Lapses
+    health: HealthFeeds
     tree: MerkleTree
     read_models: ReadModels
     reads: Reads
@@ -243,6 +245,7 @@ def build(
         licences=licences,
         uploads=uploads,
         lapses=Lapses(applications, application_reads.lists.lapsing),
+        health=HealthFeeds(files, ids, clock.now),
         tree=tree,
         read_models=read_models,
         reads=Reads(

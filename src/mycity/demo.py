@@ -82,7 +82,7 @@ CLIENTS = [
     ("merchant-wuling-01", Role.MERCHANT, "武陵阁超市", None),
     ("venue-library-01", Role.VENUE, "常德市图书馆", None),
     ("venue-hotel-01", Role.VENUE, "常德华天大酒店", None),
-    ("feed-health", Role.AUTHORITY_FEED, "常德市卫生健康委员会", None),
+    ("feed-health", Role.AUTHORITY_FEED, "常德市卫生健康委员会", "HEALTH"),
 ]
 
 

@@ -1,5 +1,5 @@
 """The `mycity` command: serve, demo data, read models, schema, credentials, keys, SMS, audit,
-licences.
+licences, health.
 
 A mistake gets one line on stderr that says what is wrong and what to do, and exit code 2
 for bad input (1 when the store or something else is not there); never a traceback, unless
@@ -9,9 +9,18 @@ asked for with `-v`.
 from __future__ import annotations
 
 from mycity.cli.app import cli
-from mycity.cli.commands import audit, clients, keys, licences, read_models, serving, sms
+from mycity.cli.commands import (
+    audit,
+    clients,
+    health,
+    keys,
+    licences,
+    read_models,
+    serving,
+    sms,
+)
 
-for module in (serving, read_models, clients, keys, sms, audit, licences):
+for module in (serving, read_models, clients, keys, sms, audit, licences, health):
     module.register(cli)
 
 

@@ -17,6 +17,7 @@ from mycity.graphql.audit import AuditMutations, AuditQueries
 from mycity.graphql.citizens import CitizenMutations, CitizenQueries, CitizenSubscriptions
 from mycity.graphql.directory import DirectoryQueries
 from mycity.graphql.enterprises import EnterpriseMutations, EnterpriseQueries
+from mycity.graphql.health import HealthMutations
 from mycity.graphql.licences import LicenceMutations, LicenceQueries
 from mycity.graphql.limits import CitySchema, extensions
 from mycity.graphql.privacy import PrivacyMutations
@@ -45,6 +46,7 @@ Mutation = merge_types(
         AuditMutations,
         ApplicationMutations,
         LicenceMutations,
+        HealthMutations,
     ),
 )
 Subscription = merge_types("Subscription", (CitizenSubscriptions, ApplicationSubscriptions))

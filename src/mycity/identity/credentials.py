@@ -16,6 +16,7 @@ from mycity.identity.principal import PARTNER_ROLES, STAFF_ROLES, Principal, Rol
 from mycity.store.sql import Database
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+DEPARTMENT_ROLES = frozenset({Role.OFFICER, Role.AUTHORITY_FEED})
 _CLIENT_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 
 
@@ -72,9 +73,12 @@ class Clients:
             )
         if role not in STAFF_ROLES | PARTNER_ROLES:
             raise UserError(ErrorCode.FORBIDDEN, f"{role.value} is not a staff or partner role")
-        if (role is Role.OFFICER) != bool(department):
+        if (role in DEPARTMENT_ROLES) != bool(department):
             raise UserError(
-                ErrorCode.INVALID_ID, "Officers, and only officers, have a department", "department"
+                ErrorCode.INVALID_ID,
+                "Officers and authority feeds, and only they, have a department (an authority "
+                "feed's names which authority it speaks for)",
+                "department",
             )
         name = checked("name", validate_name, name)
         secret = secrets.token_urlsafe(24)

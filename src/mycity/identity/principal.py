@@ -25,7 +25,7 @@ PARTNER_ROLES = frozenset({Role.MERCHANT, Role.VENUE, Role.AUTHORITY_FEED})
 class Principal:
     subject: str  # a citizen's file id, or a staff or partner client id
     role: Role
-    department: str | None = None  # officers only
+    department: str | None = None  # an officer's department; the authority a feed speaks for
     name: str = ""
 
     @classmethod

@@ -8,4 +8,6 @@ from mycity (no settings, database or server), so it can be copied out and run a
 - `checkpoint`: C2SP tlog checkpoints, the log's signed tree heads.
 - `records`: the bytes of a stored event that its Merkle leaf hashes.
 - `licence`: e-licences (电子证照): identifiers, credentials, QR presentations, status lists.
+- `city_code`: the city's one dynamic code (一码通城): its binary format, keys, offline check.
+- `base45`: RFC 9285, the QR-alphanumeric text both codes are written in.
 """

@@ -26,6 +26,8 @@ def _add(client_id: str, role: str, name: str, department: str | None) -> None:
     kind = Role(role)
     if kind is Role.OFFICER and not department:
         raise Failure("an officer needs --department: the code of the officer's department")
+    if kind is Role.AUTHORITY_FEED and not department:
+        raise Failure("an authority feed needs --department: the authority, e.g. HEALTH")
     city = open_city()
     try:
         secret = city.clients.add(client_id, kind, name, department)
@@ -50,9 +52,13 @@ def partner_add(
     client_id: str,
     role: Annotated[PartnerRole, typer.Option(case_sensitive=False)],
     name: Annotated[str, typer.Option()],
+    department: Annotated[
+        str | None,
+        typer.Option(help="Authority feeds only: the authority (HEALTH, HRSS, LIBRARY, TRANSIT)."),
+    ] = None,
 ) -> None:
     """Provision a partner client; prints its secret once."""
-    _add(client_id, role.value, name, None)
+    _add(client_id, role.value, name, department)
 
 
 def register(cli: typer.Typer) -> None:

@@ -59,4 +59,5 @@ def test_the_verifier_imports_only_the_standard_library_and_cryptography() -> No
     assert foreign == []
     assert "mycity.verifier.note" in modules
     assert "mycity.verifier.licence_status" in modules
+    assert "mycity.verifier.city_code_keys" in modules
     assert [name for name in modules if {name, name.split(".")[0]} & FORBIDDEN] == []

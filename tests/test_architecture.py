@@ -16,7 +16,7 @@ ALLOWED = {
     "data": {"domain"},  # the catalogue and calendar that ship with the package
     "integrations": {"private"},
     "store": {"domain", "settings"},
-    "identity": {"domain", "data", "settings", "store", "integrations", "private"},
+    "identity": {"domain", "data", "settings", "store", "integrations", "private", "verifier"},
     "policy": {"domain", "identity"},
     "projections": {"domain", "store", "verifier"},
     "processes": {"domain", "store", "projections"},

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -40,6 +41,7 @@ from mycity.identity.subjects import SubjectIds
 from mycity.identity.tokens import AUDIENCE, TokenPair, Tokens
 from mycity.integrations.sms import OutboxSms
 from mycity.settings import Settings
+from mycity.verifier.city_code import load_code_keys
 from tests import helpers
 from tests.helpers import CitizenFactory, phone, resident_id
 
@@ -408,7 +410,7 @@ def test_the_cli_withdraws_a_compromised_key(env: dict[str, str]) -> None:
     done = runner.invoke(cli, ["keys", "withdraw", "code-signing", active], env=env)
     assert done.exit_code == 0, done.output
     assert done.output.startswith(f"code-signing: withdrew {active}")
-    assert store.key_ring("code-signing").withdrawn == (active,)
+    assert store.key_ring("code-signing").withdrawn_kids == [active]
     unknown = runner.invoke(cli, ["keys", "withdraw", "code-signing", "nope"], env=env)
     assert unknown.exit_code == 2 and "has no key 'nope'" in unknown.output
 
@@ -1037,3 +1039,24 @@ def test_city_sends_codes_through_the_outbox(city: City) -> None:
     assert message["to"] == mobile
     assert re.search(r"\d{6}", message["text"])
     assert str(city.settings.phone_codes.seconds // 60) in message["text"]
+
+
+def test_city_code_keys_keep_their_index_through_rotation_and_withdrawal(city: City) -> None:
+    ring = city.keys.code_signing
+    first = ring.active_kid
+    rotated = ring.rotated()
+    indexes = rotated.code_keys()
+    assert indexes[first] != indexes[rotated.active_kid]
+    withdrawn = rotated.withdrawn_key(first)
+    assert withdrawn.code_keys() == {rotated.active_kid: indexes[rotated.active_kid]}
+    again = withdrawn.rotated()  # a withdrawn index is never given to a new key
+    assert indexes[first] not in again.code_keys().values()
+    keys = load_code_keys(again.city_code_jwks())
+    assert keys.withdrawn == {indexes[first]: first}
+    assert {k.kid for k in keys.active.values()} == {rotated.active_kid, again.active_kid}
+
+
+def test_the_city_code_keys_are_published(server: str) -> None:
+    answer = httpx.get(f"{server}/city-code/keys")
+    assert answer.headers["cache-control"] == "public, max-age=300"
+    assert len(load_code_keys(answer.json()).active) == 1

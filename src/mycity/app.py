@@ -58,6 +58,14 @@ def create_app(settings: Settings | None = None, city: City | None = None) -> St
             return PlainTextResponse("no checkpoint yet\n", status_code=404)
         return PlainTextResponse(kept.note, headers={"Cache-Control": "no-cache"})
 
+    async def city_code_keys(request: Request) -> JSONResponse:
+        """The keys city codes are signed with, by their one-byte index, and the withdrawn
+        ones (docs/city-code.md): partners refresh them every five minutes."""
+        return JSONResponse(
+            city.keys.code_signing.city_code_jwks(),
+            headers={"Cache-Control": "public, max-age=300"},
+        )
+
     async def licence_keys(request: Request) -> JSONResponse:
         return JSONResponse(
             city.licences.trust_list(), headers={"Cache-Control": "public, max-age=300"}
@@ -124,6 +132,7 @@ def create_app(settings: Settings | None = None, city: City | None = None) -> St
             Route("/readyz", readyz),
             Route("/.well-known/jwks.json", jwks),
             Route("/audit/checkpoint", checkpoint),
+            Route("/city-code/keys", city_code_keys),
             Route("/licences/keys", licence_keys),
             Route("/licences/status/{issuer}", status_list),
             Route("/uploads", upload, methods=["POST"]),

@@ -1,5 +1,5 @@
 """The `mycity` command: serve, demo data, read models, schema, credentials, keys, SMS, audit,
-licences, health.
+licences, city codes, health.
 
 A mistake gets one line on stderr that says what is wrong and what to do, and exit code 2
 for bad input (1 when the store or something else is not there); never a traceback, unless
@@ -12,6 +12,7 @@ from mycity.cli.app import cli
 from mycity.cli.commands import (
     audit,
     clients,
+    codes,
     health,
     keys,
     licences,
@@ -20,7 +21,7 @@ from mycity.cli.commands import (
     sms,
 )
 
-for module in (serving, read_models, clients, keys, sms, audit, licences, health):
+for module in (serving, read_models, clients, keys, sms, audit, licences, codes, health):
     module.register(cli)
 
 

@@ -25,6 +25,7 @@ from jwt.utils import base64url_decode, base64url_encode
 
 from mycity.data import department_codes
 from mycity.private import write_private
+from mycity.verifier.city_code_keys import code_jwk
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +62,10 @@ class SigningKeyRing:
     was signed before (a token, a code) stops working until it expires on its own.
     """
 
-    keys: tuple[dict[str, str], ...]
+    keys: tuple[dict[str, Any], ...]
     active_kid: str
-    withdrawn: tuple[str, ...] = ()  # kids of compromised keys, published so verifiers refuse
+    # Compromised keys, published so that verifiers refuse them: {"kid", "code_key"}.
+    withdrawn: tuple[dict[str, Any], ...] = ()
 
     @classmethod
     def from_json(cls, text: str) -> SigningKeyRing:
@@ -73,6 +75,23 @@ class SigningKeyRing:
             active_kid=data["active"],
             withdrawn=tuple(data.get("withdrawn", ())),
         )
+
+    def code_keys(self) -> dict[str, int]:
+        """Each key's one-byte index, as a city code names its key: kept in the key's JWK
+        from its creation on; a key made before indexes existed takes the lowest free one,
+        in the ring's order (the same every time the ring is read)."""
+        taken = {w["code_key"] for w in self.withdrawn if "code_key" in w}
+        taken |= {k["code_key"] for k in self.keys if "code_key" in k}
+        found = {k["kid"]: int(k["code_key"]) for k in self.keys if "code_key" in k}
+        free = (i for i in range(256) if i not in taken)
+        for jwk in self.keys:
+            if jwk["kid"] not in found:
+                found[jwk["kid"]] = next(free)
+        return found
+
+    @property
+    def withdrawn_kids(self) -> list[str]:
+        return [w["kid"] for w in self.withdrawn]
 
     def to_json(self) -> str:
         data: dict[str, Any] = {"active": self.active_kid, "keys": list(self.keys)}
@@ -86,7 +105,9 @@ class SigningKeyRing:
         return cls(keys=(jwk,), active_kid=jwk["kid"])
 
     def rotated(self) -> SigningKeyRing:
-        jwk = new_signing_jwk()
+        used = set(self.code_keys().values()) | {w.get("code_key") for w in self.withdrawn}
+        jwk: dict[str, Any] = dict(new_signing_jwk())
+        jwk["code_key"] = next(i for i in range(256) if i not in used)
         return SigningKeyRing(
             keys=(*self.keys, jwk), active_kid=jwk["kid"], withdrawn=self.withdrawn
         )
@@ -107,7 +128,20 @@ class SigningKeyRing:
         was the active one, and the kid is published as withdrawn, so that verifiers who
         kept the old key refuse what it signed rather than trust it until they refresh."""
         ring = self.rotated() if kid == self.active_kid else self
-        return replace(ring.retired(kid), withdrawn=(*self.withdrawn, kid))
+        entry = {"kid": kid, "code_key": ring.code_keys()[kid]}
+        return replace(ring.retired(kid), withdrawn=(*self.withdrawn, entry))
+
+    def city_code_jwks(self) -> dict[str, Any]:
+        """The ring as city-code verifiers read it: each key with its one-byte index, and the
+        withdrawn ones (docs/city-code.md)."""
+        indexes = self.code_keys()
+        return {
+            "keys": [
+                code_jwk(self.private_key(kid).public_key(), kid, index)
+                for kid, index in indexes.items()
+            ],
+            "withdrawn": [dict(w) for w in self.withdrawn if "code_key" in w],
+        }
 
     def private_key(self, kid: str | None = None) -> Ed25519PrivateKey:
         jwk = self._jwk(kid or self.active_kid)
@@ -121,7 +155,7 @@ class SigningKeyRing:
             "keys": [{k: v for k, v in jwk.items() if k != "d"} for jwk in self.keys]
         }
         if self.withdrawn:
-            published["withdrawn"] = list(self.withdrawn)
+            published["withdrawn"] = self.withdrawn_kids
         return published
 
     def _jwk(self, kid: str) -> dict[str, str]:

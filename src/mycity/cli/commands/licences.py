@@ -14,8 +14,9 @@ import typer
 
 from mycity.cli.app import Failure
 from mycity.cli.city import open_city
-from mycity.integrations.qr import read_image
+from mycity.cli.scanned import code_text
 from mycity.verifier.licence import (
+    QR_PREFIX,
     Keys,
     Reason,
     StatusList,
@@ -29,20 +30,6 @@ group = typer.Typer(help="E-licences: verify a presentation offline.", no_args_i
 
 def register(cli: typer.Typer) -> None:
     cli.add_typer(group, name="licence")
-
-
-def presentation_text(source: str) -> str:
-    """The QR text: given as it is, or read from a file (a picture, or the text itself)."""
-    path = Path(source)
-    if not source.startswith("LC1:") and path.is_file():
-        data = path.read_bytes()
-        found = read_image(data)
-        if len(found) > 1:
-            raise Failure(f"{source} holds {len(found)} QR codes: crop it to one")
-        if found:
-            return found[0]
-        return data.decode(errors="replace").strip()
-    return source.strip()
 
 
 def trusted_keys(keys_file: Path | None) -> Keys:
@@ -75,7 +62,7 @@ def verify(
 ) -> None:
     """Say whether a presentation shows a genuine, current licence, and what it reveals;
     exit 1 if it does not."""
-    text = presentation_text(presentation)
+    text = code_text(presentation, QR_PREFIX)
     keys = trusted_keys(keys_file)
     now = time.time()
     lists: dict[str, StatusList] = {}

@@ -56,6 +56,7 @@ KEY_FILES = sorted(
     [
         "checkpoint-signing.json",
         "code-signing.json",
+        "code-subject.key",
         "data-key-master.key",
         "event-cipher.key",
         "identity-hash.key",

@@ -59,6 +59,7 @@ from mycity.store.vault import Vault
 from mycity.usecases.applications import Applications
 from mycity.usecases.audit import Audit
 from mycity.usecases.citizens import Citizens
+from mycity.usecases.city_code import CityCodes
 from mycity.usecases.enterprises import Enterprises
 from mycity.usecases.health import HealthFeeds
 from mycity.usecases.lapses import Lapses
@@ -112,6 +113,7 @@ class City:
     uploads: Uploads
     lapses: Lapses
     health: HealthFeeds
+    city_codes: CityCodes
     tree: MerkleTree
     read_models: ReadModels
     reads: Reads
@@ -219,6 +221,7 @@ def build(
         RatingStatistics(read_models.rows("rating_statistics")),
         clock.today,
     )
+    health = HealthFeeds(files, ids, clock.now)
     issuer = Issuer(catalogue, ids, keys.licence_signing, settings.services.division, clock.today)
     # The processes that follow the log and write events; the capabilities add theirs here.
     processes: list[Process] = [Erasures(privacy.forget), Issuance(issuer), Bundles()]
@@ -245,7 +248,15 @@ def build(
         licences=licences,
         uploads=uploads,
         lapses=Lapses(applications, application_reads.lists.lapsing),
-        health=HealthFeeds(files, ids, clock.now),
+        health=health,
+        city_codes=CityCodes(
+            files,
+            keys.code_signing,
+            keys.code_subject,
+            health,
+            clock.now,
+            settings.services.code_seconds,
+        ),
         tree=tree,
         read_models=read_models,
         reads=Reads(

@@ -118,6 +118,7 @@ class ServiceSettings:
 
     division: str = "430700"  # 常德市
     timezone: str = "Asia/Shanghai"
+    code_seconds: int = 60  # how long a city code lives
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,10 @@ class Settings:
                 checkpoint_seconds=_count(env, "MYCITY_CHECKPOINT_SECONDS", 600, zero=True),
                 retention_days=_retention(env),
             ),
-            services=ServiceSettings(division=_division(env)),
+            services=ServiceSettings(
+                division=_division(env),
+                code_seconds=_code_seconds(env),
+            ),
         )
 
 
@@ -185,3 +189,12 @@ def _division(env: Mapping[str, str]) -> str:
             "MYCITY_DIVISION is a 6-digit administrative division code (GB/T 2260), e.g. 430700"
         )
     return division
+
+
+def _code_seconds(env: Mapping[str, str]) -> int:
+    seconds = _count(env, "MYCITY_CITY_CODE_SECONDS", 60)
+    if seconds > 3600:
+        raise SettingsError(
+            "MYCITY_CITY_CODE_SECONDS is at most 3600: a code that lives long is a copy"
+        )
+    return seconds

@@ -15,6 +15,7 @@ from mycity.graphql.applications import (
 )
 from mycity.graphql.audit import AuditMutations, AuditQueries
 from mycity.graphql.citizens import CitizenMutations, CitizenQueries, CitizenSubscriptions
+from mycity.graphql.city_code import CityCodeQueries, CityCodeSubscriptions
 from mycity.graphql.directory import DirectoryQueries
 from mycity.graphql.enterprises import EnterpriseMutations, EnterpriseQueries
 from mycity.graphql.health import HealthMutations
@@ -34,6 +35,7 @@ Query = merge_types(
         AuditQueries,
         ApplicationQueries,
         LicenceQueries,
+        CityCodeQueries,
     ),
 )
 Mutation = merge_types(
@@ -49,7 +51,9 @@ Mutation = merge_types(
         HealthMutations,
     ),
 )
-Subscription = merge_types("Subscription", (CitizenSubscriptions, ApplicationSubscriptions))
+Subscription = merge_types(
+    "Subscription", (CitizenSubscriptions, ApplicationSubscriptions, CityCodeSubscriptions)
+)
 
 schema = CitySchema(
     query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions()

@@ -165,7 +165,7 @@ class SigningKeyRing:
         raise KeyError(kid)
 
 
-SECRET_KEYS = ("event-cipher", "identity-hash", "data-key-master")
+SECRET_KEYS = ("event-cipher", "identity-hash", "data-key-master", "code-subject")
 KEY_RINGS = ("token-signing", "code-signing", "checkpoint-signing", "wallet-signing")
 LICENCE_RING_PREFIX = "licence-signing-"  # then the issuing department's code, lower case
 
@@ -179,6 +179,7 @@ class Keys:
     event_cipher: bytes
     identity_hash: bytes
     data_key_master: bytes  # wraps each person's data key (see store/vault.py)
+    code_subject: bytes  # seals the subject reference in city codes (docs/city-code.md)
     token_signing: SigningKeyRing
     code_signing: SigningKeyRing
     checkpoint_signing: SigningKeyRing  # signs the log's tree heads (see docs/audit.md)
@@ -212,6 +213,7 @@ class KeyStore:
             event_cipher=self._secret("event-cipher"),
             identity_hash=self._secret("identity-hash"),
             data_key_master=self._secret("data-key-master"),
+            code_subject=self._secret("code-subject"),
             token_signing=self.key_ring("token-signing"),
             code_signing=self.key_ring("code-signing"),
             checkpoint_signing=self.key_ring("checkpoint-signing"),

@@ -121,18 +121,18 @@ class City:
     listener: Listener | None = None  # PostgreSQL's LISTEN/NOTIFY, for this process
 
     def runner(self) -> Runner:
-        """The runner of every follower of the log: the Merkle tree and its checkpoints,
-        read models, then processes."""
+        """The runner of every follower of the log: read models first (an answer waits
+        for them), then the Merkle tree and its checkpoints, the processes, the sweeps."""
         models = self.read_models
         followers = [
-            ("merkle tree", self.tree.run_once),
-            ("checkpoints", self.audit.sign_if_due),
-            ("lapses", self.lapses.sweep_if_due),
             *[
                 (f"read model {name}", lambda name=name: models.run_once(name))
                 for name in models.classes
             ],
+            ("merkle tree", self.tree.run_once),
+            ("checkpoints", self.audit.sign_if_due),
             *[(f"process {p.name}", p.run_once) for p in self.processes],
+            ("lapses", self.lapses.sweep_if_due),
         ]
         return Runner(self.read_models.wake, followers, start=self.read_models.upgrade)
 

@@ -9,6 +9,7 @@ deployment uses the same ones.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import logging
 import os
@@ -80,6 +81,10 @@ class SigningKeyRing:
         """Each key's one-byte index, as a city code names its key: kept in the key's JWK
         from its creation on; a key made before indexes existed takes the lowest free one,
         in the ring's order (the same every time the ring is read)."""
+        return dict(self._code_keys)
+
+    @functools.cached_property
+    def _code_keys(self) -> dict[str, int]:
         taken = {w["code_key"] for w in self.withdrawn if "code_key" in w}
         taken |= {k["code_key"] for k in self.keys if "code_key" in k}
         found = {k["kid"]: int(k["code_key"]) for k in self.keys if "code_key" in k}
@@ -144,8 +149,19 @@ class SigningKeyRing:
         }
 
     def private_key(self, kid: str | None = None) -> Ed25519PrivateKey:
-        jwk = self._jwk(kid or self.active_kid)
-        return Ed25519PrivateKey.from_private_bytes(base64url_decode(jwk["d"]))
+        """The key, decoded once per ring: tokens, codes and licences are signed with it
+        on every request."""
+        kid = kid or self.active_kid
+        if kid not in self._private_keys:
+            raise KeyError(kid)
+        return self._private_keys[kid]
+
+    @functools.cached_property
+    def _private_keys(self) -> dict[str, Ed25519PrivateKey]:
+        return {
+            jwk["kid"]: Ed25519PrivateKey.from_private_bytes(base64url_decode(jwk["d"]))
+            for jwk in self.keys
+        }
 
     def verifying_key(self, kid: str) -> PyJWK:
         return PyJWK({k: v for k, v in self._jwk(kid).items() if k != "d"})

@@ -44,14 +44,14 @@ def business(city: City, people: CitizenFactory) -> tuple[Person, Licence]:
 
 
 def verdict(city: City, payload: str) -> Reason:
-    return city.reads.licences.verify(HOTEL, payload, WHY_SHOWN).verdict.reason
+    return city.reads.licences.verify(HOTEL, payload, WHY_SHOWN).reason
 
 
 def test_a_presentation_reveals_only_the_fields_chosen(city: City, people: CitizenFactory) -> None:
     founder, licence = business(city, people)
     shown = city.licences.present(founder.principal, licence.id, FIELDS)
     checked = city.reads.licences.verify(HOTEL, shown.payload, WHY_SHOWN)
-    assert checked.verdict.ok and set(checked.verdict.disclosed) == set(FIELDS)
+    assert checked.ok and set(checked.disclosed) == set(FIELDS)
     presentation = read_presentation(shown.payload)
     assert presentation is not None
     assert licence.fields["legal_representative"] not in shown.payload
@@ -178,7 +178,7 @@ def test_the_holder_sees_the_verification_among_their_data_accesses(
         if city.files.get(Licence, i).holder == bride.id
     )  # fmt: skip
     payload = city.licences.present(bride.principal, own.id, ["holder_name"]).payload
-    assert city.reads.licences.verify(HOTEL, payload, WHY_SHOWN).verdict.ok
+    assert city.reads.licences.verify(HOTEL, payload, WHY_SHOWN).ok
     city.read_models.catch_up()
     [use] = city.reads.licences.uses_of(bride.principal, None, 10, None)
     assert (use.verifier_name, use.fields, use.purpose) == (HOTEL.name, ("holder_name",), WHY_SHOWN)

@@ -229,13 +229,13 @@ class LicenceMutations:
     async def verify_presentation(
         self, info: Info, input: VerifyPresentationInput
     ) -> VerifyPresentationPayload:
-        checked = await blocking(
+        verdict = await blocking(
             info.context.city.reads.licences.verify,
             info.context.require(),
             input.payload,
             input.purpose,
         )
-        verdict, credential = checked.verdict, checked.verdict.licence
+        credential = verdict.licence
         return VerifyPresentationPayload(
             valid=verdict.ok,
             reason=verdict.reason,

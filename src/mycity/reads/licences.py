@@ -38,12 +38,6 @@ ONLINE_STATUS = {
 
 
 @dataclass(frozen=True)
-class Verification:
-    verdict: Verdict
-    licence: WalletLicence | None  # the licence's public part, for a valid presentation
-
-
-@dataclass(frozen=True)
 class LicenceReads:
     read_models: ClassVar[tuple[str, ...]] = ("wallet", "licence_uses")
 
@@ -77,18 +71,18 @@ class LicenceReads:
         """Status-list bits: no personal data."""
         return self.wallets.flagged(issuer)
 
-    def verify(self, principal: Principal, payload: str, purpose: str | None) -> Verification:
+    def verify(self, principal: Principal, payload: str, purpose: str | None) -> Verdict:
         """A partner's check of a presentation: the verdict, and on success the fields the
         holder chose to show, recorded as a use of the licence and a read of their data."""
         policy.require_verifier(principal)
         verdict = verify_presentation(payload, self.keys(), now=self.clock())
         if not verdict.ok or verdict.licence is None or verdict.nonce is None:
-            return Verification(verdict, None)
+            return verdict
         licence = self._licence(verdict.licence.holder)
         if licence is None or licence.identifier != verdict.licence.licence_id:
-            return Verification(_refused(verdict, Reason.UNKNOWN_KEY), None)
+            return _refused(verdict, Reason.UNKNOWN_KEY)
         if reason := ONLINE_STATUS.get(licence.status(self.today())):
-            return Verification(_refused(verdict, reason), None)
+            return _refused(verdict, reason)
         fields = sorted(verdict.disclosed)
         use = LicenceUse(  # type: ignore[call-arg]
             id=licence_use_id(verdict.nonce),
@@ -111,8 +105,8 @@ class LicenceReads:
                 together=[use],
             )
         except IntegrityError:
-            return Verification(_refused(verdict, Reason.REPLAYED), None)
-        return Verification(verdict, self.wallets.get(licence.id, self.today()))
+            return _refused(verdict, Reason.REPLAYED)
+        return verdict
 
     def _licence(self, reference: str) -> Licence | None:
         """The licence a credential's holder reference names (its file id)."""

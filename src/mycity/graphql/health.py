@@ -78,21 +78,21 @@ class ImportHealthStatusesPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
+async def recorded(info: Info, command: str, *args: object) -> FeedPayload:
+    """One feed command: the use case of that name, as the calling feed."""
+    use_case = getattr(info.context.city.health, command)
+    info.context.wrote(await blocking(use_case, info.context.require(), *args))
+    return FeedPayload(recorded=True)
+
+
 @strawberry.type
 class HealthMutations:
     @strawberry.mutation(description="The health authority sets one citizen's colour.")
     @reports_user_errors(FeedPayload)
     async def set_health_status(self, info: Info, input: SetHealthStatusInput) -> FeedPayload:
-        position = await blocking(
-            info.context.city.health.set_status,
-            info.context.require(),
-            input.id_number,
-            input.colour.value,
-            input.reason,
-            input.valid_until,
+        return await recorded(
+            info, "set_status", input.id_number, input.colour.value, input.reason, input.valid_until
         )
-        info.context.wrote(position)
-        return FeedPayload(recorded=True)
 
     @strawberry.mutation(description="Many colours at once; a bad row is reported by line.")
     @reports_user_errors(ImportHealthStatusesPayload)
@@ -118,25 +118,9 @@ class HealthMutations:
     @strawberry.mutation(description="The institution issuing the card links it.")
     @reports_user_errors(FeedPayload)
     async def link_card(self, info: Info, input: LinkCardInput) -> FeedPayload:
-        position = await blocking(
-            info.context.city.health.link_card,
-            info.context.require(),
-            input.id_number,
-            input.kind.value,
-            input.number,
-        )
-        info.context.wrote(position)
-        return FeedPayload(recorded=True)
+        return await recorded(info, "link_card", input.id_number, input.kind.value, input.number)
 
     @strawberry.mutation
     @reports_user_errors(FeedPayload)
     async def unlink_card(self, info: Info, input: UnlinkCardInput) -> FeedPayload:
-        position = await blocking(
-            info.context.city.health.unlink_card,
-            info.context.require(),
-            input.id_number,
-            input.kind.value,
-            input.reason,
-        )
-        info.context.wrote(position)
-        return FeedPayload(recorded=True)
+        return await recorded(info, "unlink_card", input.id_number, input.kind.value, input.reason)

@@ -68,6 +68,9 @@ class Nonces:
             return self._prefix + self._count.to_bytes(4, "big")
 
 
+NONCES = Nonces()  # one per process: every vault's seals draw from it
+
+
 class DataKeyMissing(RuntimeError):
     """A sealed value's key is neither stored nor shredded: the key table was lost, or
     belongs to another store. Nothing is shown as erased that was not."""
@@ -87,7 +90,6 @@ class Vault:
         self._refreshed_at = time.monotonic()
         self._shreds_seen_since = time.time() - SHRED_CLOCK_SLACK
         self._db: Database | None = None
-        self._nonces = Nonces()
 
     def attach(self, db: Database) -> None:
         """The store's own database: known only once the event store is open."""
@@ -123,7 +125,7 @@ class Vault:
         header = SEALED_V1 + subject.bytes
         sealed = []
         for plaintext in plaintexts:
-            nonce = self._nonces.next()
+            nonce = NONCES.next()
             sealed.append(Sealed(header + nonce + key.encrypt(nonce, plaintext, header)))
         return sealed
 

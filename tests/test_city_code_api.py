@@ -15,10 +15,10 @@ from gql.transport.websockets import WebsocketsTransport
 
 from mycity.bootstrap import City
 from mycity.demo import CITIZENS
+from mycity.domain.code_holder import subject_number
 from mycity.identity.principal import Principal, Role
 from mycity.integrations.qr import read_image
 from mycity.settings import ReadModelSettings
-from mycity.usecases.city_code import subject_number
 from mycity.verifier.city_code import Colour, Purpose, load_code_keys, open_subject, verify_code
 from tests.conftest import serving
 from tests.helpers import Api

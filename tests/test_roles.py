@@ -20,7 +20,7 @@ CLIENTS = {
     "auditor": "auditor-01",
     "admin": "admin-01",
     "merchant": "merchant-wuling-01",
-    "venue": "venue-library-01",
+    "venue": "venue-hotel-01",
     "feed": "feed-health",
 }
 WHY = "role matrix: checking who sees what"

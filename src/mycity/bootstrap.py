@@ -40,6 +40,7 @@ from mycity.projections.merkle import MerkleTree
 from mycity.projections.ratings import RatingStatistics
 from mycity.projections.read_models import ReadModels
 from mycity.projections.runner import Runner
+from mycity.projections.scan_log import ScanLogs
 from mycity.projections.subject_history import SubjectHistories
 from mycity.projections.wallet import Wallets
 from mycity.reads.access import AccessReads
@@ -50,6 +51,7 @@ from mycity.reads.directory import DirectoryReads
 from mycity.reads.door import Door
 from mycity.reads.enterprises import EnterpriseReads
 from mycity.reads.licences import LicenceReads
+from mycity.reads.scans import ScanReads
 from mycity.settings import Settings
 from mycity.store.checkpoints import Checkpoints
 from mycity.store.environment import eventsourcing_env, schema_of
@@ -67,6 +69,7 @@ from mycity.usecases.licence_issuance import Issuer
 from mycity.usecases.licences import Licences
 from mycity.usecases.materials import Materials
 from mycity.usecases.privacy import Privacy
+from mycity.usecases.scans import Scans
 from mycity.usecases.seams import NoCreditYet, PaidAtCounter
 from mycity.usecases.sessions import Sessions
 from mycity.usecases.uploads import Uploads
@@ -87,6 +90,7 @@ class Reads:
     audit: AuditReads
     applications: ApplicationReads
     licences: LicenceReads
+    scans: ScanReads
 
 
 @dataclass
@@ -114,6 +118,7 @@ class City:
     lapses: Lapses
     health: HealthFeeds
     city_codes: CityCodes
+    scans: Scans
     tree: MerkleTree
     read_models: ReadModels
     reads: Reads
@@ -257,6 +262,9 @@ def build(
             clock.now,
             settings.services.code_seconds,
         ),
+        scans=Scans(
+            files, db, door, clients, health, keys.code_signing, keys.code_subject, clock.now
+        ),
         tree=tree,
         read_models=read_models,
         reads=Reads(
@@ -275,6 +283,7 @@ def build(
             ),
             applications=application_reads,
             licences=licence_reads,
+            scans=ScanReads(door, files, ScanLogs(read_models.rows("scan_log")), citizen_profiles),
         ),
         processes=[ProcessRunner(files, process) for process in processes],
     )

@@ -80,9 +80,12 @@ CLIENTS = [
     ("auditor-01", Role.AUDITOR, "周审计 (审计局)", None),
     ("admin-01", Role.ADMIN, "平台管理员", None),
     ("merchant-wuling-01", Role.MERCHANT, "武陵阁超市", None),
-    ("venue-library-01", Role.VENUE, "常德市图书馆", None),
     ("venue-hotel-01", Role.VENUE, "常德华天大酒店", None),
+    ("gate-metro-wuling-01", Role.TRANSIT_GATE, "常德公交 武陵阁站闸机", None),
+    ("hospital-first-01", Role.HOSPITAL, "常德市第一人民医院", None),
+    ("library-city-01", Role.LIBRARY, "常德市图书馆", None),
     ("feed-health", Role.AUTHORITY_FEED, "常德市卫生健康委员会", "HEALTH"),
+    ("feed-library", Role.AUTHORITY_FEED, "常德市图书馆 读者证系统", "LIBRARY"),
 ]
 
 

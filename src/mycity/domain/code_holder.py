@@ -41,9 +41,22 @@ DEFAULT_COLOUR = Colour.GREEN  # the rule's default: shown when no status set is
 _CARD_NUMBER = re.compile(r"[A-Za-z0-9-]{4,64}")
 
 
+def subject_number(citizen_id: UUID) -> bytes:
+    """The 8 bytes a city code's sealed reference carries for the citizen: the start of
+    their file id (itself a keyed hash of the ID number)."""
+    return citizen_id.bytes[:8]
+
+
+def holder_of_subject(subject: bytes) -> UUID:
+    """The holder a code's subject number names: how a scan finds the citizen."""
+    return uuid5(NAMESPACE_URL, f"mycity:code-holder:{subject.hex()}")
+
+
 def code_holder_id(citizen_id: UUID) -> UUID:
-    """One holder per citizen: two feeds opening it at once collide in the store."""
-    return uuid5(NAMESPACE_URL, f"mycity:code-holder:{citizen_id}")
+    """One holder per citizen, named by their subject number: two feeds opening it at once
+    collide in the store. (Two citizens whose ids share their first 8 bytes, a chance of
+    about 4e-7 among four million, would share one: the second is refused a code.)"""
+    return holder_of_subject(subject_number(citizen_id))
 
 
 def parse_colour(raw: str, field: str = "colour") -> Colour:

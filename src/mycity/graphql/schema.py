@@ -22,6 +22,7 @@ from mycity.graphql.health import HealthMutations
 from mycity.graphql.licences import LicenceMutations, LicenceQueries
 from mycity.graphql.limits import CitySchema, extensions
 from mycity.graphql.privacy import PrivacyMutations
+from mycity.graphql.scans import ScanMutations, ScanQueries
 from mycity.graphql.sessions import SessionMutations
 from mycity.graphql.viewer import ViewerQueries
 
@@ -36,6 +37,7 @@ Query = merge_types(
         ApplicationQueries,
         LicenceQueries,
         CityCodeQueries,
+        ScanQueries,
     ),
 )
 Mutation = merge_types(
@@ -49,6 +51,7 @@ Mutation = merge_types(
         ApplicationMutations,
         LicenceMutations,
         HealthMutations,
+        ScanMutations,
     ),
 )
 Subscription = merge_types(

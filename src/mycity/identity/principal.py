@@ -11,14 +11,21 @@ class Role(StrEnum):
     CITIZEN = "CITIZEN"  # also an enterprise's legal representative or agent, per enterprise
     OFFICER = "OFFICER"  # government officer of one department
     MERCHANT = "MERCHANT"  # partner shop
-    VENUE = "VENUE"  # partner venue: transit gate, hospital, hotel, library
+    VENUE = "VENUE"  # partner venue: a hotel, a museum, an office's front desk
+    TRANSIT_GATE = "TRANSIT_GATE"  # a bus or metro gate
+    HOSPITAL = "HOSPITAL"  # a hospital's or a clinic's desk
+    LIBRARY = "LIBRARY"  # a library's desk
     AUTHORITY_FEED = "AUTHORITY_FEED"  # health authority, credit authority, ...
     AUDITOR = "AUDITOR"
     ADMIN = "ADMIN"
 
 
 STAFF_ROLES = frozenset({Role.OFFICER, Role.AUDITOR, Role.ADMIN})
-PARTNER_ROLES = frozenset({Role.MERCHANT, Role.VENUE, Role.AUTHORITY_FEED})
+# The partners that scan city codes, each answered only what its role needs.
+SCANNER_ROLES = frozenset(
+    {Role.MERCHANT, Role.VENUE, Role.TRANSIT_GATE, Role.HOSPITAL, Role.LIBRARY}
+)
+PARTNER_ROLES = SCANNER_ROLES | {Role.AUTHORITY_FEED}
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
 """Who read each person's data: one row per person per recorded read, newest first.
 
 The person lists it in the app; auditors list it to check staff. It is built from the
-`AccessRecord` events, which hold no personal data, so an erasure leaves it readable:
-the record of who read an erased person's data is kept as long as the retention asks.
+`AccessRecord` events, and from the scans of city codes (a scan is its own record of what
+the partner was told), read only for what they hold in clear, so an erasure leaves it
+readable: the record of who read an erased person's data is kept as long as the
+retention asks.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.utils import get_topic
 
 from mycity.domain.access import AccessRecord
+from mycity.domain.scan import SCAN_READ, Direction, Scan
 from mycity.projections.fold import KeyedFold
 from mycity.projections.store import LiveRows, Row, TableSpec
 from mycity.store.sql import Cursor
@@ -24,8 +27,8 @@ from mycity.store.sql import Cursor
 
 class DataAccess(KeyedFold):
     name = "data_access"
-    version = 1
-    topics = (get_topic(AccessRecord.Recorded),)
+    version = 2  # 2: scans of city codes
+    topics = (get_topic(AccessRecord.Recorded), get_topic(Scan.Recorded))
     spec = TableSpec(
         columns=(
             ("id", "TEXT"),  # <person>/<access record>
@@ -49,6 +52,9 @@ class DataAccess(KeyedFold):
         """Each read is new rows, one per person whose data it showed: nothing to load."""
         rows: dict[str, Row | None] = {}
         for record in items:
+            if isinstance(record, Scan.Recorded):
+                rows |= _scanned(record)
+                continue
             for subject in record.subjects:
                 key = f"{subject}/{record.originator_id}"
                 rows[key] = {
@@ -64,6 +70,29 @@ class DataAccess(KeyedFold):
                     "purpose": record.purpose,
                 }
         self.view.write(cur, rows, tracking, expected)
+
+
+def _scanned(scan: Scan.Recorded) -> dict[str, Row | None]:
+    """A partner's scan of the citizen's code, as a read of what it was told; a citizen's
+    own check-in at a place is no one else's read."""
+    if scan.direction != Direction.CODE:
+        return {}
+    key = f"{scan.citizen}/{scan.originator_id}"
+    told = list(scan.shown)
+    return {
+        key: {
+            "id": key,
+            "subject": str(scan.citizen),
+            "at": scan.timestamp.isoformat(),
+            "reader_role": scan.partner_role,
+            "reader_department": "",
+            "reader_name": scan.partner_name,
+            "read": SCAN_READ,
+            "fields": told,
+            "unmasked": told,
+            "purpose": scan.purpose.lower(),
+        }
+    }
 
 
 @dataclass(frozen=True)

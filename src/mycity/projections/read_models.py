@@ -20,6 +20,7 @@ from mycity.projections.licence_uses import LicenceUseList
 from mycity.projections.pages import read_pages
 from mycity.projections.positions import Positions
 from mycity.projections.ratings import Ratings
+from mycity.projections.scan_log import ScanLog
 from mycity.projections.store import LiveRows, ReadModelStore, Row
 from mycity.projections.subject_history import SubjectHistory
 from mycity.projections.wallet import Wallet
@@ -37,6 +38,7 @@ PROJECTIONS: tuple[type[KeyedFold], ...] = (
     Ratings,
     Wallet,
     LicenceUseList,
+    ScanLog,
 )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
@@ -22,6 +22,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Pr
 from mycity.domain.errors import ErrorCode, UserError
 from mycity.store.group_commit import GroupCommit
 from mycity.store.sealing import SealedAsText, SealingMapper
+from mycity.store.sql import Database
 from mycity.store.vault import Vault
 
 T = TypeVar("T")
@@ -96,6 +97,25 @@ class CityFiles(Application[UUID]):
         except AggregateNotFoundError:
             return False
         return True
+
+    def existing(self, db: Database, ids: Iterable[UUID]) -> set[UUID]:
+        """Which of these files exist, in one query (a batch of new one-event files, to
+        tell those already recorded)."""
+        wanted = list(ids)
+        if not wanted:
+            return set()
+        table = db.table(self.recorder.events_table_name)  # type: ignore[attr-defined]
+        query = f"SELECT originator_id FROM {table} WHERE originator_version = 1 AND originator_id"
+        with db.read() as cur:
+            if db.dialect == "postgres":
+                rows = cur.execute(f"{query} = ANY(?)", (wanted,)).fetchall()
+            else:
+                rows = []
+                for i in range(0, len(wanted), 500):
+                    chunk = [w.hex for w in wanted[i : i + 500]]  # as eventsourcing keeps them
+                    marks = ", ".join("?" * len(chunk))
+                    rows += cur.execute(f"{query} IN ({marks})", chunk).fetchall()
+        return {UUID(str(row["originator_id"])) for row in rows}
 
     def head(self) -> int:
         """The position of the last event in the global log (0 when it is empty)."""

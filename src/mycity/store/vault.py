@@ -230,6 +230,12 @@ class Vault:
             self._keys[subject] = None
         return bool(shredded)
 
+    def can_seal(self, subject: UUID) -> bool:
+        """Whether this person's values can be sealed now: a key is theirs (given now if
+        they had none), not shredded. Asked before a command joins a group commit, where
+        a refusal to seal would fail every command saved with it."""
+        return self._key(subject, create=True) is not None
+
     def is_shredded(self, subject: UUID) -> bool:
         """Whether the person's key is shredded (False too if they never had one)."""
         return self._select([subject]).get(subject, b"") is None

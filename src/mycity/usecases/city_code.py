@@ -4,17 +4,18 @@ A code is made afresh whenever the app asks (every `refresh_seconds`), signed wi
 `code-signing` ring's active key and its one-byte index. It names the citizen only by a
 reference sealed under the server's `code-subject` key with fresh randomness, so two
 codes share no bytes; it carries the health colour in force and the kinds of the cards
-linked (never their numbers). Issuing writes no event: a code is not a fact.
+linked (never their numbers). Refreshing writes no event: a code is not a fact. (The
+citizen's first code opens their `CodeHolder`, once, if no feed has: a scan finds the
+citizen through it.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from uuid import UUID
 
 from mycity.domain.citizen import Citizen
-from mycity.domain.code_holder import DEFAULT_COLOUR
+from mycity.domain.code_holder import subject_number
 from mycity.identity.keys import SigningKeyRing
 from mycity.identity.principal import Principal
 from mycity.integrations.qr import render_png
@@ -32,12 +33,6 @@ class IssuedCode:
     expires_at: int  # unix seconds
     refresh_seconds: int  # when the app should ask for the next one
     png: bytes | None  # the QR code drawn, when asked: slow, so only then
-
-
-def subject_number(citizen_id: UUID) -> bytes:
-    """The 8 bytes a code's sealed reference carries: the start of the citizen's file id
-    (itself a keyed hash of the ID number), which the server resolves on a scan."""
-    return citizen_id.bytes[:8]
 
 
 @dataclass(frozen=True)
@@ -58,16 +53,14 @@ class CityCodes:
         citizen_id = require_citizen(actor)
         self.files.read(Citizen, citizen_id).require_live()
         now = int(self.clock())
-        held = self.health.current(citizen_id)
-        colour = held.colour if held else DEFAULT_COLOUR
-        cards = [Card(kind.value.lower()) for kind in held.cards] if held else []
+        held = self.health.for_code(citizen_id)
         payload = issue_code(
             self.ring.private_key(),
             self.ring.code_keys()[self.ring.active_kid],
             subject_ref=seal_subject(self.subject_key, subject_number(citizen_id)),
             purposes=PURPOSES,
-            colour=Colour(colour.value.lower()),
-            cards=cards,
+            colour=Colour(held.colour.value.lower()),
+            cards=[Card(kind.value.lower()) for kind in held.cards],
             issued_at=now,
             lifetime=self.lifetime,
         )

@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 from uuid import UUID
 
+from eventsourcing.persistence import IntegrityError
+
 from mycity.domain.application import reason_text
 from mycity.domain.citizen import Citizen
 from mycity.domain.code_holder import (
@@ -144,17 +146,39 @@ class HealthFeeds:
         return self._update(citizen, lambda h: h.unlink_card(kind=card, by=by, reason=reason))
 
     def current(self, citizen_id: UUID) -> HolderView | None:
-        """For the code issuer: the citizen's colour now and their cards; None when nothing
-        was ever set or linked for them (the default applies), or their data was erased."""
+        """The citizen's colour now and their cards; None when they have no holder yet
+        (the default applies), or their data was erased."""
         try:
             holder = self.files.read(CodeHolder, code_holder_id(citizen_id))
         except UserError:
             return None
-        if holder.erased:
+        if holder.erased or holder.citizen != citizen_id:
             return None
+        return self.view(holder)
+
+    def for_code(self, citizen_id: UUID) -> HolderView:
+        """What the citizen's code shows, opening their holder on their first code (a scan
+        finds the citizen through it); CODE_UNAVAILABLE in the one case where another
+        citizen's holder has their subject number."""
+        try:
+            holder = self.files.read(CodeHolder, code_holder_id(citizen_id))
+        except UserError:
+            try:
+                self.files.commit(holder := CodeHolder.open(citizen_id))
+            except IntegrityError:  # opened meanwhile: by a feed, or the app asking twice
+                holder = self.files.read(CodeHolder, code_holder_id(citizen_id))
+        if holder.citizen != citizen_id:
+            raise UserError(
+                ErrorCode.CODE_UNAVAILABLE,
+                "Your city code cannot be issued yet; the city's service desk can help",
+            )
+        holder.require_live()
+        return self.view(holder)
+
+    def view(self, holder: CodeHolder) -> HolderView:
         status = holder.status(self._now())
         return HolderView(
-            citizen_id, status.colour, status.reason, status.valid_until, dict(holder.linked)
+            holder.citizen, status.colour, status.reason, status.valid_until, dict(holder.linked)
         )
 
     def _now(self) -> datetime:

@@ -1,0 +1,331 @@
+"""Scanning the city code: partners read citizens' codes, online or in offline batches, and
+citizens scan venues' place codes (场所码).
+
+An online scan checks the code as an offline verifier would, opens its subject reference
+to find the citizen's `CodeHolder`, answers what the partner's role may learn (policy), and
+records a `Scan` on the citizen's file through the door, through the group commit. The
+answer reads no read model, so it waits for none. A payment scan's id comes from the code,
+so a second redemption (or two racing) collides in the store: `ALREADY_USED`.
+
+An offline batch is checked item by item as if each were scanned online at the moment the
+device read it; the good ones are recorded together, each bad one is reported by its index,
+and an item already recorded (twice in the batch, or in an earlier batch) is recorded once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.persistence import IntegrityError
+
+from mycity.domain.code_holder import CodeHolder, holder_of_subject
+from mycity.domain.errors import ErrorCode, UserError
+from mycity.domain.scan import (
+    Direction,
+    Scan,
+    check_in_id,
+    offline_scan_id,
+    parse_place,
+    payment_scan_id,
+)
+from mycity.identity.credentials import Clients
+from mycity.identity.keys import SigningKeyRing
+from mycity.identity.principal import Principal
+from mycity.integrations.qr import render_png
+from mycity.policy import scans as policy
+from mycity.policy.base import Grant, require_citizen
+from mycity.reads.door import Door
+from mycity.store.files import CityFiles
+from mycity.store.sql import Database
+from mycity.usecases.health import HealthFeeds
+from mycity.verifier.city_code import (
+    CodeKeys,
+    CodeVerdict,
+    Purpose,
+    load_code_keys,
+    open_subject,
+    verify_code,
+)
+from mycity.verifier.place_code import issue_place_code, verify_place_code
+
+MAX_BATCH = 1000  # scans in one offline upload
+OFFLINE_DAYS = 7  # how long a device may hold its scans before uploading them
+
+
+class Outcome(StrEnum):
+    """A scan's outcome: the offline verifier's reasons, and what only the server knows."""
+
+    VALID = "VALID"
+    MALFORMED = "MALFORMED"
+    UNKNOWN_KEY = "UNKNOWN_KEY"
+    WITHDRAWN_KEY = "WITHDRAWN_KEY"
+    BAD_SIGNATURE = "BAD_SIGNATURE"
+    NOT_YET_VALID = "NOT_YET_VALID"
+    EXPIRED = "EXPIRED"
+    NOT_FOR_PURPOSE = "NOT_FOR_PURPOSE"  # the code does not serve this purpose
+    UNKNOWN_CITIZEN = "UNKNOWN_CITIZEN"  # the server knows no one by it (erased, or never)
+    ALREADY_USED = "ALREADY_USED"  # a payment code redeemed before
+
+
+@dataclass(frozen=True)
+class ScanAnswer:
+    outcome: Outcome
+    told: policy.Told = field(default_factory=policy.Told)
+    scan_id: UUID | None = None
+    duplicate: bool = False  # an offline item recorded by an earlier upload or item
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is Outcome.VALID
+
+
+@dataclass(frozen=True)
+class OfflineScan:
+    payload: str
+    purpose: Purpose
+    place: str
+    scanned_at: datetime
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """One offline item: its answer, or the typed error that refused it."""
+
+    index: int
+    answer: ScanAnswer | None = None
+    error: UserError | None = None
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    scan_id: UUID
+    partner_name: str
+    place: str
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """An item that passed every check, ready to be recorded (afresh on each try)."""
+
+    id: UUID
+    fields: dict[str, Any]
+    told: policy.Told
+
+    def scan(self) -> Scan:
+        return Scan(id=self.id, **self.fields)  # type: ignore[call-arg]
+
+
+@dataclass
+class Scans:
+    files: CityFiles
+    db: Database
+    door: Door
+    clients: Clients
+    health: HealthFeeds
+    ring: SigningKeyRing  # code-signing: city codes and place codes
+    subject_key: bytes  # code-subject
+    clock: Callable[[], float]
+    skew: float = 30
+
+    @functools.cached_property
+    def keys(self) -> CodeKeys:
+        return load_code_keys(self.ring.city_code_jwks())
+
+    # -- online ---------------------------------------------------------------------------
+
+    def scan(
+        self, actor: Principal | None, payload: str, purpose: Purpose, place: str
+    ) -> ScanAnswer:
+        who = policy.scanner(actor, purpose)
+        where = parse_place(place)
+        now = self.clock()
+        checked = self._check(who, payload, purpose, where, now, online=True)
+        if not isinstance(checked, _Checked):
+            return checked
+        try:
+            self.door.enter_recorded(who, lambda: _grant(checked.told), checked.scan())
+        except IntegrityError:
+            return ScanAnswer(Outcome.ALREADY_USED)
+        return ScanAnswer(Outcome.VALID, checked.told, checked.id)
+
+    def _check(
+        self,
+        who: Principal,
+        payload: str,
+        purpose: Purpose,
+        place: str,
+        scanned_at: float,
+        *,
+        online: bool,
+    ) -> _Checked | ScanAnswer:
+        verdict = verify_code(payload, self.keys, now=scanned_at, skew=self.skew)
+        if not verdict.ok:
+            return ScanAnswer(Outcome(verdict.reason.name))
+        if purpose not in verdict.purposes:
+            return ScanAnswer(Outcome.NOT_FOR_PURPOSE)
+        holder = self._holder(verdict)
+        if holder is None:
+            return ScanAnswer(Outcome.UNKNOWN_CITIZEN)
+        moment = datetime.fromtimestamp(scanned_at, UTC)
+        told = policy.told(who.role, holder.colour(moment), holder.linked)
+        assert verdict.code_id is not None and verdict.colour is not None
+        if purpose is Purpose.PAYMENT:
+            scan_id = payment_scan_id(verdict.code_id)
+        elif online:
+            scan_id = uuid4()
+        else:
+            scan_id = offline_scan_id(who.subject, verdict.code_id, purpose.name, place)
+        fields = {
+            "citizen": holder.citizen,
+            "partner": who.subject,
+            "partner_role": who.role.value,
+            "partner_name": who.name,
+            "place": place,
+            "purpose": purpose.name,
+            "colour": verdict.colour.name,
+            "shown": told.shown,
+            "direction": Direction.CODE.value,
+            "scanned_at": moment.isoformat(),
+        }
+        return _Checked(scan_id, fields, told)
+
+    def _holder(self, verdict: CodeVerdict) -> CodeHolder | None:
+        """The holder the code's reference names, if its citizen's data can still be
+        written (not erased)."""
+        assert verdict.subject_ref is not None
+        subject = open_subject(self.subject_key, verdict.subject_ref)
+        if subject is None:
+            return None
+        try:
+            holder = self.files.read(CodeHolder, holder_of_subject(subject))
+        except UserError:
+            return None
+        if holder.erased or not self.files.vault.can_seal(holder.citizen):
+            return None
+        return holder
+
+    # -- offline batches ------------------------------------------------------------------
+
+    def upload_offline(
+        self, actor: Principal | None, items: Sequence[OfflineScan]
+    ) -> list[ItemResult]:
+        """Check and record a device's scans; one result per item, in order."""
+        if len(items) > MAX_BATCH:
+            raise UserError(
+                ErrorCode.TOO_MANY_ITEMS, f"Upload at most {MAX_BATCH} scans at once", "scans"
+            )
+        now = self.clock()
+        results: dict[int, ItemResult] = {}
+        pending: dict[UUID, tuple[int, _Checked]] = {}
+        for index, item in enumerate(items):
+            try:
+                checked = self._offline_item(actor, item, now)
+            except UserError as e:
+                results[index] = ItemResult(index, error=e)
+                continue
+            if isinstance(checked, ScanAnswer):
+                results[index] = ItemResult(index, checked)
+            elif checked.id in pending:  # the same scan twice in this batch
+                results[index] = ItemResult(index, _duplicate(checked))
+            else:
+                pending[checked.id] = (index, checked)
+        assert actor is not None  # each item checked the role
+        results |= self.files.retrying(lambda: self._record_new(actor, pending))
+        return [results[i] for i in range(len(items))]
+
+    def _offline_item(
+        self, actor: Principal | None, item: OfflineScan, now: float
+    ) -> _Checked | ScanAnswer:
+        who = policy.scanner(actor, item.purpose)
+        place = parse_place(item.place, "place")
+        if item.scanned_at.tzinfo is None:
+            raise UserError(
+                ErrorCode.INVALID_TIME, "Give the scan's time with its offset", "scannedAt"
+            )
+        at = item.scanned_at.timestamp()
+        if not now - OFFLINE_DAYS * 86400 <= at <= now + self.skew:
+            raise UserError(
+                ErrorCode.INVALID_TIME,
+                f"A scan is uploaded within {OFFLINE_DAYS} days, and not before it happened",
+                "scannedAt",
+            )
+        return self._check(who, item.payload, item.purpose, place, at, online=False)
+
+    def _record_new(
+        self, who: Principal, pending: dict[UUID, tuple[int, _Checked]]
+    ) -> dict[int, ItemResult]:
+        """Record the scans not recorded before, together; each earlier one is a duplicate
+        (this device's), or, for a payment code another partner redeemed, ALREADY_USED."""
+        results: dict[int, ItemResult] = {}
+        recorded = self.files.existing(self.db, pending)
+        new = []
+        for scan_id, (index, checked) in pending.items():
+            if scan_id not in recorded:
+                new.append(checked.scan())
+                results[index] = ItemResult(index, ScanAnswer(Outcome.VALID, checked.told, scan_id))
+            elif self.files.read(Scan, scan_id).partner == who.subject:
+                results[index] = ItemResult(index, _duplicate(checked))
+            else:
+                results[index] = ItemResult(index, ScanAnswer(Outcome.ALREADY_USED))
+        if new:
+            self.door.enter_recorded(who, Grant, *new)
+        return results
+
+    # -- place codes ----------------------------------------------------------------------
+
+    def place_code(
+        self, actor: Principal | None, place: str, *, png: bool = False
+    ) -> tuple[str, bytes | None]:
+        """A venue's static code for one of its places, and its picture when asked."""
+        who = policy.venue_scans(actor)
+        text = issue_place_code(
+            self.ring.private_key(),
+            self.ring.code_keys()[self.ring.active_kid],
+            partner=who.subject,
+            place=parse_place(place),
+        )
+        return text, render_png(text) if png else None
+
+    def check_in(self, actor: Principal | None, place_code: str) -> CheckIn:
+        """The citizen scanned a place's code: their visit, on their file."""
+        citizen_id = require_citizen(actor)
+        verdict = verify_place_code(place_code, self.keys)
+        partner = self.clients.get(verdict.partner) if verdict.partner else None
+        if not verdict.ok or partner is None or verdict.place is None:
+            raise UserError(ErrorCode.CODE_INVALID, "Not a place code of this city", "placeCode")
+        if not self.files.vault.can_seal(citizen_id):
+            raise UserError(ErrorCode.FILE_ERASED, "This person's data was erased")
+        held = self.health.for_code(citizen_id)
+        now = self.clock()
+        moment = datetime.fromtimestamp(now, UTC)
+        scan = Scan(  # type: ignore[call-arg]
+            id=check_in_id(citizen_id, place_code, int(now // 60)),
+            citizen=citizen_id,
+            partner=partner.client_id,
+            partner_role=partner.role.value,
+            partner_name=partner.name,
+            place=verdict.place,
+            purpose=Purpose.HEALTH.name,
+            colour=held.colour.name,
+            shown=[],
+            direction=Direction.PLACE.value,
+            scanned_at=moment.isoformat(),
+        )
+        with contextlib.suppress(IntegrityError):  # the app sent the same visit again
+            self.files.commit(scan)
+        return CheckIn(scan.id, partner.name, verdict.place)
+
+
+def _grant(told: policy.Told) -> Grant:
+    return Grant(full=frozenset(told.shown))
+
+
+def _duplicate(checked: _Checked) -> ScanAnswer:
+    return ScanAnswer(Outcome.VALID, checked.told, checked.id, duplicate=True)

@@ -7,6 +7,8 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mycity.bootstrap import City
 from mycity.domain.code_holder import CardKind, Colour
@@ -288,3 +290,26 @@ def test_a_venue_sees_its_own_scans_masked_and_a_trace_names_people_for_a_reason
     reads = city.reads.access.of_person(a.principal, a.id, 20, None)
     assert "city_code.contact_trace" in {r.read for r in reads}
     assert "city_code.scan" in {r.read for r in reads}  # each scan is a read of their data
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    payload=st.one_of(st.text(max_size=200), st.text(alphabet="0123456789ABC: ", max_size=160)),
+    place=st.text(max_size=80),
+    purpose=st.sampled_from(list(Purpose)),
+)
+def test_any_input_gets_an_outcome_or_a_typed_error_and_records_nothing(
+    city: City, payload: str, place: str, purpose: Purpose
+) -> None:
+    head = city.files.head()
+    refusal: ErrorCode | None = None
+    try:
+        answer = city.scans.scan(SHOP, "MC1:" + payload, purpose, place)
+    except UserError as e:
+        refusal = e.code
+    else:
+        assert not answer.ok and answer.scan_id is None
+    assert refusal in (None, ErrorCode.INVALID_PLACE, ErrorCode.PURPOSE_NOT_ALLOWED)
+    assert city.files.head() == head

@@ -6,12 +6,13 @@ from __future__ import annotations
 import base64
 from datetime import datetime
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
 
 from mycity.domain.code_holder import CardKind, Colour
-from mycity.graphql.context import Info, blocking
+from mycity.graphql.context import PURPOSE, Info, blocking
 from mycity.graphql.errors import UserError, reports_user_errors
 from mycity.graphql.pagination import Connection, check_first, keyed_page, keyset
 from mycity.identity.principal import Role
@@ -213,7 +214,11 @@ class ScanQueries:
 
     @strawberry.field(description="A partner's own scans, the citizens masked; recorded.")
     async def venue_scans(
-        self, info: Info, purpose: str, first: int = 20, after: str | None = None
+        self,
+        info: Info,
+        purpose: Annotated[str | None, PURPOSE] = None,
+        first: int = 20,
+        after: str | None = None,
     ) -> Connection[VenueScanNode]:
         context = info.context
         found = await context.read(

@@ -17,7 +17,7 @@ ALLOWED = {
     "integrations": {"private"},
     "store": {"domain", "settings"},
     "identity": {"domain", "data", "settings", "store", "integrations", "private", "verifier"},
-    "policy": {"domain", "identity"},
+    "policy": {"domain", "identity", "verifier"},
     "projections": {"domain", "store", "verifier"},
     "processes": {"domain", "store", "projections"},
     "usecases": {

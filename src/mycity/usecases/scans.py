@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID, uuid4
 
 from eventsourcing.persistence import IntegrityError
@@ -41,7 +41,6 @@ from mycity.identity.principal import Principal
 from mycity.integrations.qr import render_png
 from mycity.policy import scans as policy
 from mycity.policy.base import Grant, require_citizen
-from mycity.reads.door import Door
 from mycity.store.files import CityFiles
 from mycity.store.sql import Database
 from mycity.usecases.health import HealthFeeds
@@ -122,11 +121,20 @@ class _Checked:
         return Scan(id=self.id, **self.fields)  # type: ignore[call-arg]
 
 
+class ReadRecorder(Protocol):
+    """The read door (`reads.door.Door`), as a scan uses it: a partner's read of a citizen's
+    data whose own event is its record."""
+
+    def enter_recorded(
+        self, principal: Principal, rule: Callable[[], Grant], *records: Scan
+    ) -> Grant: ...
+
+
 @dataclass
 class Scans:
     files: CityFiles
     db: Database
-    door: Door
+    door: ReadRecorder
     clients: Clients
     health: HealthFeeds
     ring: SigningKeyRing  # code-signing: city codes and place codes

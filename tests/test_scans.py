@@ -239,11 +239,26 @@ def test_an_offline_scan_is_checked_at_the_moment_the_device_read_it(
     assert late.answer is not None and late.answer.ok
 
 
-def test_an_erased_citizens_code_resolves_to_no_one(city: City, carded: Person) -> None:
+def test_an_erased_citizens_code_resolves_to_no_one_and_no_trace_finds_them(
+    city: City, carded: Person
+) -> None:
     shown = code(city, carded)
+    assert city.scans.scan(VENUE, shown, Purpose.HEALTH, "大堂").ok
+    settle(city)
+    since = datetime.fromtimestamp(city.clock.now() - 60, UTC)
+    until = since + timedelta(minutes=5)
+
+    def traced() -> set[object]:
+        found = city.reads.scans.contact_trace(
+            HEALTH_FEED, "venue-test", "大堂", since, until, "确诊病例密接排查"
+        )
+        return {c.citizen for c in found}
+
+    assert traced() == {carded.id}
     city.files.vault.shred(carded.id)
     answer = city.scans.scan(SHOP, shown, Purpose.HEALTH, "till")
     assert answer.outcome is Outcome.UNKNOWN_CITIZEN and answer.scan_id is None
+    assert traced() == set()  # where they were is unreadable, and not searchable either
 
 
 def test_a_citizen_checks_in_with_a_place_code_once_per_visit(city: City, carded: Person) -> None:

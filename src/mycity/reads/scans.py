@@ -101,7 +101,8 @@ class ScanReads:
         rows = self.scans.at_place(partner, where, since, until, limit=MAX_TRACE * 4)
         people: dict[UUID, ScanRow] = {}
         for row in rows:
-            people.setdefault(row.citizen, row)
+            if row.place is not None:  # an erased person's row keeps its blind index only
+                people.setdefault(row.citizen, row)
         chosen = list(people.values())[:MAX_TRACE]
         self.door.record(
             principal,

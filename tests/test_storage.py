@@ -5,13 +5,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from eventsourcing.persistence import IntegrityError
 
 from mycity.bootstrap import City
 from mycity.domain.citizen import Citizen
+from mycity.domain.code_holder import CodeHolder, code_holder_id
 from mycity.domain.errors import ErrorCode, UserError
+from mycity.identity.principal import Principal, Role
 from mycity.identity.subjects import SubjectIds
 from tests.helpers import (
     OFFICER,
@@ -216,3 +219,26 @@ def insert_then_fail(db: Any, table: str) -> None:
     with db.transaction() as inner:
         inner.execute(f"INSERT INTO {table} (name) VALUES (?)", ("rolled back",))
         raise RuntimeError("the inner block fails alone")
+
+
+def test_many_short_files_read_in_one_query_are_the_files_as_loaded(
+    city: City, people: CitizenFactory
+) -> None:
+    feed = Principal("feed-health", Role.AUTHORITY_FEED, "HEALTH", "卫健委")
+    persons = [people.register(f"读{i}") for i in range(3)]
+    for i, person in enumerate(persons):
+        city.health.link_card(feed, person.id_number, "E_HEALTH", f"EH-{i}000")
+        city.health.set_status(feed, person.id_number, "YELLOW", "次密接", None)
+    ids = [code_holder_id(p.id) for p in persons]
+    found = city.files.read_many(city.db, CodeHolder, [*ids, uuid4(), persons[0].id])
+    assert set(found) == set(ids)  # no such file, or a Citizen: left out
+    for holder_id, holder in found.items():
+        loaded = city.files.read(CodeHolder, holder_id)
+        assert (holder.version, holder.citizen, holder.linked, holder.status_colour) == (
+            loaded.version,
+            loaded.citizen,
+            loaded.linked,
+            "YELLOW",
+        )
+    assert city.files.existing(city.db, [*ids, uuid4()]) == set(ids)
+    assert city.files.read_many(city.db, CodeHolder, []) == {}

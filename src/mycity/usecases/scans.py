@@ -110,6 +110,17 @@ class CheckIn:
 
 
 @dataclass(frozen=True)
+class _Read:
+    """A code read by a partner, genuine and fresh then, for a purpose it serves."""
+
+    who: Principal
+    purpose: Purpose
+    place: str
+    at: float  # when it was read
+    verdict: CodeVerdict
+
+
+@dataclass(frozen=True)
 class _Checked:
     """An item that passed every check, ready to be recorded (afresh on each try)."""
 
@@ -152,10 +163,13 @@ class Scans:
         self, actor: Principal | None, payload: str, purpose: Purpose, place: str
     ) -> ScanAnswer:
         who = policy.scanner(actor, purpose)
-        where = parse_place(place)
-        now = self.clock()
-        checked = self._check(who, payload, purpose, where, now, online=True)
-        if not isinstance(checked, _Checked):
+        read = self._read(who, payload, purpose, parse_place(place), self.clock())
+        if isinstance(read, ScanAnswer):
+            return read
+        holder_id = self._holder_id(read.verdict)
+        holder = None if holder_id is None else self._live(self._find_holder(holder_id))
+        checked = self._checked(read, holder, online=True)
+        if isinstance(checked, ScanAnswer):
             return checked
         try:
             self.door.enter_recorded(who, lambda: _grant(checked.told), checked.scan())
@@ -163,61 +177,64 @@ class Scans:
             return ScanAnswer(Outcome.ALREADY_USED)
         return ScanAnswer(Outcome.VALID, checked.told, checked.id)
 
-    def _check(
-        self,
-        who: Principal,
-        payload: str,
-        purpose: Purpose,
-        place: str,
-        scanned_at: float,
-        *,
-        online: bool,
-    ) -> _Checked | ScanAnswer:
-        verdict = verify_code(payload, self.keys, now=scanned_at, skew=self.skew)
+    def _read(
+        self, who: Principal, payload: str, purpose: Purpose, place: str, at: float
+    ) -> _Read | ScanAnswer:
+        """The code checked as an offline verifier would, at the moment it was read."""
+        verdict = verify_code(payload, self.keys, now=at, skew=self.skew)
         if not verdict.ok:
             return ScanAnswer(Outcome(verdict.reason.name))
         if purpose not in verdict.purposes:
             return ScanAnswer(Outcome.NOT_FOR_PURPOSE)
-        holder = self._holder(verdict)
+        return _Read(who, purpose, place, at, verdict)
+
+    def _holder_id(self, verdict: CodeVerdict) -> UUID | None:
+        """The holder the code's sealed reference names."""
+        assert verdict.subject_ref is not None
+        subject = open_subject(self.subject_key, verdict.subject_ref)
+        return None if subject is None else holder_of_subject(subject)
+
+    def _find_holder(self, holder_id: UUID) -> CodeHolder | None:
+        try:
+            return self.files.read(CodeHolder, holder_id)
+        except UserError:
+            return None
+
+    def _live(self, holder: CodeHolder | None) -> CodeHolder | None:
+        """The holder, if its citizen's data can still be written (not erased)."""
+        if holder is None or holder.erased or not self.files.vault.can_seal(holder.citizen):
+            return None
+        return holder
+
+    def _checked(
+        self, read: _Read, holder: CodeHolder | None, *, online: bool
+    ) -> _Checked | ScanAnswer:
+        """What the partner is told, and the scan to record, once the citizen is known."""
         if holder is None:
             return ScanAnswer(Outcome.UNKNOWN_CITIZEN)
-        moment = datetime.fromtimestamp(scanned_at, UTC)
+        who, verdict = read.who, read.verdict
+        moment = datetime.fromtimestamp(read.at, UTC)
         told = policy.told(who.role, holder.colour(moment), holder.linked)
         assert verdict.code_id is not None and verdict.colour is not None
-        if purpose is Purpose.PAYMENT:
+        if read.purpose is Purpose.PAYMENT:
             scan_id = payment_scan_id(verdict.code_id)
         elif online:
             scan_id = uuid4()
         else:
-            scan_id = offline_scan_id(who.subject, verdict.code_id, purpose.name, place)
+            scan_id = offline_scan_id(who.subject, verdict.code_id, read.purpose.name, read.place)
         fields = {
             "citizen": holder.citizen,
             "partner": who.subject,
             "partner_role": who.role.value,
             "partner_name": who.name,
-            "place": place,
-            "purpose": purpose.name,
+            "place": read.place,
+            "purpose": read.purpose.name,
             "colour": verdict.colour.name,
             "shown": told.shown,
             "direction": Direction.CODE.value,
             "scanned_at": moment.isoformat(),
         }
         return _Checked(scan_id, fields, told)
-
-    def _holder(self, verdict: CodeVerdict) -> CodeHolder | None:
-        """The holder the code's reference names, if its citizen's data can still be
-        written (not erased)."""
-        assert verdict.subject_ref is not None
-        subject = open_subject(self.subject_key, verdict.subject_ref)
-        if subject is None:
-            return None
-        try:
-            holder = self.files.read(CodeHolder, holder_of_subject(subject))
-        except UserError:
-            return None
-        if holder.erased or not self.files.vault.can_seal(holder.citizen):
-            return None
-        return holder
 
     # -- offline batches ------------------------------------------------------------------
 
@@ -231,13 +248,24 @@ class Scans:
             )
         now = self.clock()
         results: dict[int, ItemResult] = {}
-        pending: dict[UUID, tuple[int, _Checked]] = {}
+        reads: dict[int, _Read] = {}
         for index, item in enumerate(items):
             try:
-                checked = self._offline_item(actor, item, now)
+                read = self._offline_read(actor, item, now)
             except UserError as e:
                 results[index] = ItemResult(index, error=e)
                 continue
+            if isinstance(read, ScanAnswer):
+                results[index] = ItemResult(index, read)
+            else:
+                reads[index] = read
+        holder_ids = {i: self._holder_id(read.verdict) for i, read in reads.items()}
+        holders = self.files.read_many(self.db, CodeHolder, filter(None, holder_ids.values()))
+        pending: dict[UUID, tuple[int, _Checked]] = {}
+        for index, read in reads.items():
+            holder_id = holder_ids[index]
+            found = None if holder_id is None else holders.get(holder_id)
+            checked = self._checked(read, self._live(found), online=False)
             if isinstance(checked, ScanAnswer):
                 results[index] = ItemResult(index, checked)
             elif checked.id in pending:  # the same scan twice in this batch
@@ -248,9 +276,9 @@ class Scans:
         results |= self.files.retrying(lambda: self._record_new(actor, pending))
         return [results[i] for i in range(len(items))]
 
-    def _offline_item(
+    def _offline_read(
         self, actor: Principal | None, item: OfflineScan, now: float
-    ) -> _Checked | ScanAnswer:
+    ) -> _Read | ScanAnswer:
         who = policy.scanner(actor, item.purpose)
         place = parse_place(item.place, "place")
         if item.scanned_at.tzinfo is None:
@@ -264,7 +292,7 @@ class Scans:
                 f"A scan is uploaded within {OFFLINE_DAYS} days, and not before it happened",
                 "scannedAt",
             )
-        return self._check(who, item.payload, item.purpose, place, at, online=False)
+        return self._read(who, item.payload, item.purpose, place, at)
 
     def _record_new(
         self, who: Principal, pending: dict[UUID, tuple[int, _Checked]]

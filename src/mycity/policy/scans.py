@@ -15,7 +15,7 @@ from uuid import UUID
 from mycity.domain.code_holder import CardKind, Colour
 from mycity.domain.errors import ErrorCode, Forbidden, UserError
 from mycity.identity.principal import SCANNER_ROLES, Principal, Role
-from mycity.policy.base import Grant, require_role
+from mycity.policy.base import Grant, require_citizen, require_role
 from mycity.verifier.city_code import Purpose
 
 ROLE_PURPOSES: Mapping[Role, frozenset[Purpose]] = {
@@ -77,10 +77,9 @@ VENUE_LOG = frozenset({"citizen", "place", "purpose", "colour", "scanned_at"})
 VENUE_LOG_FULL = VENUE_LOG - {"citizen"}  # a venue sees its own scans, never who
 
 
-def own_scans(principal: Principal | None, citizen_id: UUID) -> Grant:
-    if principal is None or principal.citizen_id != citizen_id:
-        raise Forbidden("Only the citizen lists their scans")
-    return Grant(full=VENUE_LOG)
+def own_scans(principal: Principal | None) -> UUID:
+    """Only the citizen lists their own scans."""
+    return require_citizen(principal)
 
 
 def venue_scans(principal: Principal | None) -> Principal:

@@ -52,18 +52,9 @@ class ScanReads:
     profiles: CitizenProfiles
 
     def mine(self, principal: Principal, first: int, after: str | None) -> list[ScanRow]:
-        """The caller's scans and check-ins, newest first; one more than `first` if more."""
-        citizen_id = principal.citizen_id
-        self.door.enter(
-            principal,
-            "city_code.scans",
-            [] if citizen_id is None else [citizen_id],
-            lambda: policy.own_scans(principal, citizen_id),  # type: ignore[arg-type]
-            fields=policy.VENUE_LOG,
-            purpose=None,
-        )
-        assert citizen_id is not None
-        return self.scans.of_citizen(citizen_id, first + 1, after)
+        """The caller's scans and check-ins, newest first; one more than `first` if more
+        (their own data, read for them: no access to record)."""
+        return self.scans.of_citizen(policy.own_scans(principal), first + 1, after)
 
     def at_venue(
         self, principal: Principal, first: int, after: str | None, purpose: str | None

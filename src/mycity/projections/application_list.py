@@ -16,8 +16,8 @@ from typing import Any
 from uuid import UUID
 
 from mycity.domain.application import Application, Grade, Status
-from mycity.domain.errors import ErrorCode, UserError
 from mycity.projections.fold import RowProjection, touched
+from mycity.projections.keysets import cursor, keyset, newest_first
 from mycity.projections.store import LiveRows, Row, TableSpec, ViewsById
 from mycity.projections.subject_history import utc
 
@@ -219,31 +219,6 @@ class ApplicationRow:
         )
 
 
-def cursor(*parts: str) -> str:
-    """A keyset as the readers of applications and licences take it: its parts joined by
-    "|" (ids, ISO dates and moments never contain one)."""
-    return "|".join(parts)
-
-
-def keyset(after: str | None, parts: int) -> list[str] | None:
-    """The keyset a page resumes after, from a cursor of `parts` parts (None: the start)."""
-    if after is None:
-        return None
-    found = after.split("|")
-    if len(found) != parts:
-        raise UserError(ErrorCode.INVALID_ARGUMENT, "Not a cursor from this list", "after")
-    return found
-
-
-def descending_after(after: str | None, columns: tuple[str, str]) -> tuple[str, list[Any]]:
-    """The condition of a newest-first page: rows before the keyset `(moment, id)`."""
-    found = keyset(after, 2)
-    if found is None:
-        return "", []
-    moment, key = columns
-    return f" AND ({moment} < ? OR ({moment} = ? AND {key} < ?))", [found[0], found[0], found[1]]
-
-
 def _by_due_after(after: str | None) -> tuple[str, list[Any]]:
     found = keyset(after, 3)
     if found is None:
@@ -275,12 +250,9 @@ class ApplicationLists(ViewsById[ApplicationRow]):
             return []
         ids = [str(f) for f in file_ids]
         marks = _marks(ids)
-        condition, params = descending_after(after, ("submitted_at", "id"))
-        return self._select(
-            f"WHERE (applicant IN ({marks}) OR co_applicant IN ({marks})){condition} "
-            "ORDER BY submitted_at DESC, id DESC LIMIT ?",
-            [*ids, *ids, *params, first],
-        )
+        where = f"(applicant IN ({marks}) OR co_applicant IN ({marks}))"
+        found = newest_first(self.rows, where, [*ids, *ids], "submitted_at", first, after)
+        return [ApplicationRow.of(row) for row in found]
 
     def queue(self, department: str, first: int, after: str | None) -> list[ApplicationRow]:
         """The department's open applications by due date; those not yet accepted (no due

@@ -13,8 +13,8 @@ from typing import Any
 from uuid import UUID
 
 from mycity.domain.licence import LicenceUse
-from mycity.projections.application_list import cursor, descending_after
 from mycity.projections.fold import RowProjection
+from mycity.projections.keysets import cursor, newest_first
 from mycity.projections.store import LiveRows, Row, TableSpec
 from mycity.projections.subject_history import utc
 
@@ -97,11 +97,7 @@ class LicenceUses:
         self.rows = rows
 
     def _page(self, column: str, value: UUID, first: int, after: str | None) -> list[LicenceUseRow]:
-        condition, params = descending_after(after, ("used_at", "id"))
-        found = self.rows.select(
-            f"WHERE {column} = ?{condition} ORDER BY used_at DESC, id DESC LIMIT ?",
-            [str(value), *params, first],
-        )
+        found = newest_first(self.rows, f"{column} = ?", [str(value)], "used_at", first, after)
         return [LicenceUseRow.of(row) for row in found]
 
     def of(self, holder: UUID, first: int, after: str | None) -> list[LicenceUseRow]:

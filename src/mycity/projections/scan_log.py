@@ -16,8 +16,8 @@ from typing import Any
 from uuid import UUID
 
 from mycity.domain.scan import Scan
-from mycity.projections.application_list import cursor, descending_after
 from mycity.projections.fold import RowProjection
+from mycity.projections.keysets import cursor, newest_first
 from mycity.projections.store import LiveRows, Row, TableSpec
 from mycity.projections.subject_history import utc
 
@@ -117,11 +117,7 @@ class ScanLogs:
         self.rows = rows
 
     def _page(self, where: str, params: list[Any], first: int, after: str | None) -> list[ScanRow]:
-        condition, more = descending_after(after, ("scanned_at", "id"))
-        found = self.rows.select(
-            f"WHERE {where}{condition} ORDER BY scanned_at DESC, id DESC LIMIT ?",
-            [*params, *more, first],
-        )
+        found = newest_first(self.rows, where, params, "scanned_at", first, after)
         return [ScanRow.of(row) for row in found]
 
     def of_citizen(self, citizen: UUID, first: int, after: str | None) -> list[ScanRow]:

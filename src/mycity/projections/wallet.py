@@ -17,8 +17,8 @@ from typing import Any
 from uuid import UUID
 
 from mycity.domain.licence import Licence, LicenceStatus
-from mycity.projections.application_list import cursor, descending_after
 from mycity.projections.fold import RowProjection, touched
+from mycity.projections.keysets import cursor, newest_first
 from mycity.projections.store import LiveRows, Row, TableSpec
 from mycity.projections.subject_history import utc
 
@@ -172,11 +172,7 @@ class Wallets:
 
     def of(self, holder: UUID, first: int, after: str | None, today: date) -> list[WalletLicence]:
         """The holder's licences, newest first, after `WalletLicence.cursor`."""
-        condition, params = descending_after(after, ("issued_at", "id"))
-        found = self.rows.select(
-            f"WHERE holder = ?{condition} ORDER BY issued_at DESC, id DESC LIMIT ?",
-            [str(holder), *params, first],
-        )
+        found = newest_first(self.rows, "holder = ?", [str(holder)], "issued_at", first, after)
         return self._views(found, today)
 
     def get(self, licence_id: UUID, today: date) -> WalletLicence | None:

@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 
 from mycity.bootstrap import City
+from mycity.domain.citizen import Citizen
 from mycity.domain.errors import ErrorCode, UserError
 from mycity.domain.identifiers import (
     CREDIT_CODE_ALPHABET,
@@ -41,17 +42,59 @@ class DemoCitizen:
     id_number: str
     phone: str
     level: str  # REGISTERED, VERIFIED or VERIFIED_IN_PERSON
+    e_health_card: str  # 电子健康卡, linked by the health authority's feed
+    library_card: str  # 读者证, linked by the library's feed
 
 
 CITIZENS = [
-    DemoCitizen("王芳", resident_id("430702", "19880314", "042"), "13807360001", "VERIFIED"),
     DemoCitizen(
-        "李强", resident_id("430702", "19790921", "113"), "13807360002", "VERIFIED_IN_PERSON"
+        "王芳",
+        resident_id("430702", "19880314", "042"),
+        "13807360001",
+        "VERIFIED",
+        "EHC-4307-0000-1042",
+        "CDLIB-20150042",
     ),
-    DemoCitizen("张伟", resident_id("430703", "19921102", "257"), "13807360003", "VERIFIED"),
-    DemoCitizen("刘洋", resident_id("430721", "20010605", "318"), "13807360004", "VERIFIED"),
-    DemoCitizen("陈静", resident_id("430702", "19650227", "026"), "13807360005", "VERIFIED"),
-    DemoCitizen("赵雷", resident_id("430703", "19980716", "431"), "13807360006", "REGISTERED"),
+    DemoCitizen(
+        "李强",
+        resident_id("430702", "19790921", "113"),
+        "13807360002",
+        "VERIFIED_IN_PERSON",
+        "EHC-4307-0000-2113",
+        "CDLIB-20090113",
+    ),
+    DemoCitizen(
+        "张伟",
+        resident_id("430703", "19921102", "257"),
+        "13807360003",
+        "VERIFIED",
+        "EHC-4307-0000-3257",
+        "CDLIB-20180257",
+    ),
+    DemoCitizen(
+        "刘洋",
+        resident_id("430721", "20010605", "318"),
+        "13807360004",
+        "VERIFIED",
+        "EHC-4307-0000-4318",
+        "CDLIB-20210318",
+    ),
+    DemoCitizen(
+        "陈静",
+        resident_id("430702", "19650227", "026"),
+        "13807360005",
+        "VERIFIED",
+        "EHC-4307-0000-5026",
+        "CDLIB-20030026",
+    ),
+    DemoCitizen(
+        "赵雷",
+        resident_id("430703", "19980716", "431"),
+        "13807360006",
+        "REGISTERED",
+        "EHC-4307-0000-6431",
+        "CDLIB-20220431",
+    ),
 ]
 
 ENTERPRISES = [
@@ -122,6 +165,8 @@ def load_demo(city: City, url: str = "http://127.0.0.1:8000/graphql") -> str:
             number = next(c.id_number for c in CITIZENS if c.name == agent)
             city.enterprises.authorise_agent(rep, enterprise.id, number, scopes)
 
+    _link_cards(city)
+
     logins_file = city.settings.data_dir / "demo-logins.json"
     logins = json.loads(logins_file.read_text()) if logins_file.exists() else {}
     for client_id, role, name, department in CLIENTS:
@@ -138,6 +183,23 @@ def load_demo(city: City, url: str = "http://127.0.0.1:8000/graphql") -> str:
     write_private(logins_file, json.dumps(logins, ensure_ascii=False, indent=2))
     city.read_models.catch_up()
     return _instructions(logins, url)
+
+
+def _client(client_id: str) -> Principal:
+    """A demo client, as it acts once logged in."""
+    role, name, department = next((r, n, d) for c, r, n, d in CLIENTS if c == client_id)
+    return Principal(client_id, role, department, name)
+
+
+def _link_cards(city: City) -> None:
+    """Each citizen's e-health and library cards, as their institutions' feeds link them
+    (a card linked before records nothing; nothing is linked to a person erased since)."""
+    health, library = _client("feed-health"), _client("feed-library")
+    for person in CITIZENS:
+        if city.files.read(Citizen, city.ids.citizen(person.id_number)).erased:
+            continue
+        city.health.link_card(health, person.id_number, "E_HEALTH", person.e_health_card)
+        city.health.link_card(library, person.id_number, "LIBRARY", person.library_card)
 
 
 def _instructions(logins: dict[str, dict[str, str]], url: str) -> str:

@@ -97,7 +97,13 @@ def test_auditors_page_through_a_files_history(api: Api, demo: dict[str, dict[st
         "Citizen.RealNameVerified",
     ]
     assert "*" in first["edges"][0]["node"]["data"]["id_number"]  # as recorded, masked
-    assert first["pageInfo"]["hasNextPage"] is False
+    assert first["pageInfo"]["hasNextPage"] is True
+    after = first["pageInfo"]["endCursor"]
+    kept = api.run(HISTORY, {"id": wang, "after": after}, auditor)["auditHistory"]
+    assert [e["node"]["type"] for e in kept["edges"]] == [  # kept on her behalf: her code's
+        "CodeHolder.Opened",
+        "CodeHolder.CardLinked",
+    ]
     officer = staff(api, demo, "officer-psb-01")
     assert api.errors(HISTORY, {"id": wang}, officer)[0]["extensions"]["code"] == "FORBIDDEN"
 

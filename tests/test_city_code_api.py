@@ -21,7 +21,7 @@ from mycity.integrations.qr import read_image
 from mycity.settings import ReadModelSettings
 from mycity.verifier.city_code import Colour, Purpose, load_code_keys, open_subject, verify_code
 from tests.conftest import serving
-from tests.helpers import Api
+from tests.helpers import Api, CitizenFactory
 
 CODE = "query($png: Boolean!) { cityCode(png: $png) { payload expiresAt refreshSeconds png } }"
 HEALTH = Principal("feed-health-test", Role.AUTHORITY_FEED, "HEALTH", "卫健委")
@@ -34,9 +34,8 @@ def test_a_code_is_fresh_each_time_verifies_offline_and_shows_the_colour(
     token = api.log_in_citizen(person.phone)["accessToken"]
     head = city.files.head()
     first = api.run(CODE, {"png": True}, token)["cityCode"]
-    assert city.files.head() == head + 1  # the first code opens the citizen's holder
     second = api.run(CODE, {"png": False}, token)["cityCode"]
-    assert city.files.head() == head + 1  # a refresh records nothing
+    assert city.files.head() == head  # issuing records nothing
     assert first["payload"] != second["payload"] and second["png"] is None
     assert first["refreshSeconds"] == 45
     keys = load_code_keys(httpx.get(f"{server}/city-code/keys").json())
@@ -59,8 +58,18 @@ def test_a_code_is_fresh_each_time_verifies_offline_and_shows_the_colour(
     )
     red = verify_code(api.run(CODE, {"png": False}, token)["cityCode"]["payload"], keys,
                       now=time.time())  # fmt: skip
-    assert red.colour is Colour.RED and {c.value for c in red.cards} == {"transit"}
+    assert red.colour is Colour.RED
+    assert {c.value for c in red.cards} == {"e_health", "library", "transit"}
     assert "T-0001" not in repr(red)  # kinds of cards, never their numbers
+
+
+def test_a_citizens_first_code_opens_their_holder_once(city: City, people: CitizenFactory) -> None:
+    person = people.register("首")
+    head = city.files.head()
+    city.city_codes.issue(person.principal)
+    assert city.files.head() == head + 1  # CodeHolder.Opened: a scan finds them through it
+    city.city_codes.issue(person.principal)
+    assert city.files.head() == head + 1  # a refresh records nothing
 
 
 def test_only_a_citizen_has_a_code(api: Api, demo: dict[str, dict[str, str]]) -> None:

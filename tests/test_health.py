@@ -351,6 +351,7 @@ def test_card_numbers_and_statuses_are_sealed_and_unreadable_once_erased(
     assert feeds.current(person.id).cards == {CardKind.E_HEALTH: "EHCARD987654"}  # type: ignore[union-attr]
 
     city.files.vault.shred(person.id)
+    assert feeds.current(person.id) is None  # though this process cached what it decoded
     city.files.repository.cache = None  # type: ignore[assignment]  # as a fresh process reads it
     assert feeds.current(person.id) is None
     linked = [

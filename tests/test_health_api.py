@@ -53,7 +53,7 @@ def test_the_health_feed_sets_imports_and_links(
     citizen = city.ids.citizen(first.id_number)
     now = city.health.current(citizen)
     assert now is not None and now.colour is Colour.GREEN
-    assert now.cards == {CardKind.E_HEALTH: "EH0001"}
+    assert now.cards == {CardKind.E_HEALTH: "EH0001", CardKind.LIBRARY: first.library_card}
     anyone = api.log_in_client("venue-hotel-01", demo["venue-hotel-01"]["secret"])
     refused = api.run(SET, {"i": {"idNumber": first.id_number, "colour": "RED",
                                   "reason": "x"}}, anyone)  # fmt: skip

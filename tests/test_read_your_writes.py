@@ -12,6 +12,7 @@ import pytest
 
 from mycity.bootstrap import City, build
 from mycity.graphql.context import blocking
+from mycity.projections.positions import Positions
 from tests.conftest import serving
 from tests.helpers import Api, CitizenFactory, join_all, phone, resident_id
 
@@ -164,3 +165,28 @@ def test_without_a_runner_an_answer_says_the_views_lag(city: City) -> None:
         ).json()
     assert response["data"]["changeContact"]["userErrors"] == []
     assert response["extensions"] == {"readModelsLag": ["citizen_profile"]}
+
+
+def _store_positions(store: dict[str, int]) -> Positions:
+    """Positions whose store says `store`, read back quickly, stalled after 0.3 s."""
+    return Positions(lambda names: {n: store[n] for n in names}, fallback=0.02, stall_seconds=0.3)
+
+
+def test_a_read_model_idle_before_a_write_is_waited_for_not_called_stalled() -> None:
+    store = {"scan_log": 10}
+    positions = _store_positions(store)
+    positions.advanced("scan_log", 10)
+    positions._moved_at["scan_log"] -= 60  # nothing to fold for a minute
+    threading.Timer(0.1, lambda: store.update(scan_log=11)).start()  # the runner's page
+    assert positions.wait(11, ["scan_log"], timeout=5)
+    store["scan_log"] = 11
+    threading.Timer(0.1, lambda: store.update(scan_log=12)).start()
+    positions._moved_at["scan_log"] -= 60
+    assert asyncio.run(positions.reached(12, ["scan_log"], 5, blocking=blocking))
+
+
+def test_a_read_model_that_does_not_follow_a_write_is_given_up_on_before_the_timeout() -> None:
+    positions = _store_positions({"scan_log": 10})
+    started = time.monotonic()
+    assert not positions.wait(11, ["scan_log"], timeout=5)
+    assert 0.3 <= time.monotonic() - started < 2

@@ -58,14 +58,16 @@ class Positions:
     def _reached(self, position: int, names: Iterable[str]) -> bool:
         return all(self._known.get(n, -1) >= position for n in names)
 
-    def stalled(self, position: int, names: Iterable[str]) -> list[str]:
-        """The named read models behind `position` that have not moved for a while."""
+    def stalled(self, position: int, names: Iterable[str], since: float) -> list[str]:
+        """The named read models behind `position` that have not moved for a while, counted
+        from `since` (when the waiter began) at the earliest: a read model idle before a
+        write is not stalled, only one that does not follow it."""
         now = time.monotonic()
         return [
             n
             for n in names
             if self._known.get(n, -1) < position
-            and now - self._moved_at.get(n, now) > self.stall_seconds
+            and now - max(self._moved_at.get(n, now), since) > self.stall_seconds
         ]
 
     def refresh(self, names: Sequence[str], *, force: bool = False) -> None:
@@ -96,12 +98,15 @@ class Positions:
             self.refresh(names, force=True)
         woken = threading.Event()
         waiter = self._register(position, names, woken.set)
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
+        deadline = started + timeout
         try:
             while not woken.wait(min(self.fallback, max(deadline - time.monotonic(), 0))):
-                if time.monotonic() >= deadline or self.stalled(position, names):
+                if time.monotonic() >= deadline:
                     return False
                 self.refresh(names)
+                if not woken.is_set() and self.stalled(position, names, started):
+                    return False
             return True
         finally:
             self._forget(waiter)
@@ -129,6 +134,7 @@ class Positions:
             loop.call_soon_threadsafe(resolve)
 
         waiter = self._register(position, names, wake)
+        started = time.monotonic()
         deadline = loop.time() + timeout
         try:
             while True:
@@ -137,8 +143,12 @@ class Positions:
                     await asyncio.wait_for(asyncio.shield(woken), min(self.fallback, left))
                     return True
                 except TimeoutError:
-                    if loop.time() >= deadline or self.stalled(position, names):
+                    if loop.time() >= deadline:
                         return False
                     await blocking(self.refresh, names)
+                    if self._reached(position, names):
+                        return True
+                    if self.stalled(position, names, started):
+                        return False
         finally:
             self._forget(waiter)

@@ -152,7 +152,9 @@ class HealthFeeds:
             holder = self.files.read(CodeHolder, code_holder_id(citizen_id))
         except UserError:
             return None
-        if holder.erased or holder.citizen != citizen_id:
+        # A holder cached in this process still holds what it decoded before a shred.
+        erased = holder.erased or not self.files.vault.can_seal(citizen_id)
+        if erased or holder.citizen != citizen_id:
             return None
         return self.view(holder)
 

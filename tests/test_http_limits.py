@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -10,6 +11,7 @@ import httpx
 
 from mycity.demo import CITIZENS
 from mycity.http_limits import MAX_BODY, MAX_HEADERS, MAX_UPLOAD
+from mycity.usecases.scans import MAX_BATCH
 from tests.helpers import Api
 
 QUERY = b'{"query": "{ __typename }"}'
@@ -28,6 +30,21 @@ def test_a_body_over_the_limit_is_refused(server: str) -> None:
     padded = QUERY[:-1] + b', "x": "' + b"x" * MAX_BODY + b'"}'
     assert post(server, padded).status_code == 413
     assert post(server, QUERY).status_code == 200  # the server goes on serving
+
+
+def test_the_largest_offline_batch_fits_the_limit(server: str) -> None:
+    """500 scans with 64-character Chinese places, as a client escaping them sends them."""
+    item = {"payload": "MC1:" + "0" * 146, "purpose": "TRANSIT", "place": "站" * 64,
+            "scannedAt": "2026-12-01T20:00:00.123456+08:00"}  # fmt: skip
+    body = json.dumps(
+        {
+            "query": "mutation($i: UploadOfflineScansInput!) "
+            "{ uploadOfflineScans(input: $i) { recorded } }",
+            "variables": {"i": {"scans": [item] * MAX_BATCH}},
+        }
+    ).encode()
+    assert len(body) <= MAX_BODY
+    assert post(server, body).status_code == 200  # read, and refused as anonymous
 
 
 def test_a_chunked_body_over_the_limit_is_refused(server: str) -> None:

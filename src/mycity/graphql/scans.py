@@ -87,7 +87,7 @@ class OfflineScanInput:
 
 @strawberry.input
 class UploadOfflineScansInput:
-    scans: list[OfflineScanInput] = strawberry.field(description="At most 1,000.")
+    scans: list[OfflineScanInput] = strawberry.field(description="At most 500.")
 
 
 @strawberry.type

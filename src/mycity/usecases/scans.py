@@ -54,7 +54,7 @@ from mycity.verifier.city_code import (
 )
 from mycity.verifier.place_code import issue_place_code, verify_place_code
 
-MAX_BATCH = 1000  # scans in one offline upload
+MAX_BATCH = 500  # scans in one offline upload: well inside the body limit (http_limits.py)
 OFFLINE_DAYS = 7  # how long a device may hold its scans before uploading them
 
 

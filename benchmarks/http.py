@@ -33,13 +33,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
+
+from eventsourcing.domain import DomainEvent
+from eventsourcing.utils import get_topic
 
 from benchmarks.citizens import register_pool
 from benchmarks.common import (
@@ -50,7 +54,8 @@ from benchmarks.common import (
     postgres_unreachable,
 )
 from benchmarks.loadgen import Run, closed_loop, open_loop, require_wrk, wrk_version
-from benchmarks.servers import ROOT, connections_per_process, free_port, serving
+from benchmarks.servers import ROOT, connections_per_process, free_port, post_graphql, serving
+from mycity.bootstrap import City
 from mycity.identity.keys import KeyStore
 
 LOOPS = ("uvloop", "asyncio")
@@ -65,6 +70,11 @@ HALF_P99_TARGETS_MS = {"me": 50, "write": 100}  # at half the throughput, at mos
 ONE_CONNECTION_P99_TARGET_MS = 20  # me and write, at most
 MISSED_SLOTS_ALLOWED = 0.01  # an open loop that missed more has no trustworthy p99
 MOST_IN_ONE_WORKER = 0.7  # of a run's connections; more, and the run is done again
+LOG_IN = """mutation($id: String!, $secret: String!) {
+  logInWithClientCredentials(input: {clientId: $id, clientSecret: $secret}) {
+    tokens { accessToken } userErrors { code message }
+  }
+}"""
 
 
 @dataclass(frozen=True)
@@ -82,6 +92,21 @@ def sizes(quick: bool) -> Sizes:
     if quick:
         return Sizes(100, 1, 2, 3, 2, 1, attempts=1)
     return Sizes(1000, 2, 10, 20, 8, 8, attempts=2)
+
+
+class Seconds(Protocol):
+    """How long each kind of run lasts (the Sizes of http and of the benchmarks built on it)."""
+
+    @property
+    def warmup_s(self) -> int: ...
+    @property
+    def throughput_s(self) -> int: ...
+    @property
+    def half_s(self) -> int: ...
+    @property
+    def half_hello_s(self) -> int: ...
+    @property
+    def one_connection_s(self) -> int: ...
 
 
 def choose_store(report: Report) -> str:
@@ -114,6 +139,31 @@ def city_environment(
     }
 
 
+def settle(city: City) -> None:
+    """Let the read models and the processes follow the log to its head."""
+    for _ in range(10):
+        if not city.runner().run_once():
+            return
+
+
+def events_recorded(city: City, event: type[DomainEvent]) -> int:
+    """How many events of this class the log holds."""
+    topic, start, count = get_topic(event), None, 0
+    while page := city.files.recorder.select_notifications(start, 10_000, topics=[topic]):
+        count += len(page)
+        start = page[-1].id + 1
+    return count
+
+
+def log_in(url: str, client_id: str, secret: str) -> str:
+    """A partner's or staff client's access token, over GraphQL."""
+    answer = post_graphql(url, LOG_IN, {"id": client_id, "secret": secret})
+    payload = (answer.get("data") or {}).get("logInWithClientCredentials")
+    if answer.get("errors") or not payload or payload["userErrors"]:
+        raise RuntimeError(f"logInWithClientCredentials: {answer}")
+    return str(payload["tokens"]["accessToken"])
+
+
 def hello_command(port: int, loop: str) -> list[str]:
     return [
         *(sys.executable, "-m", "mycity.server", "benchmarks.hello:create_app"),
@@ -127,6 +177,29 @@ def city_command(port: int, loop: str) -> list[str]:
     return [mycity, "serve", "--workers", str(WORKERS), "--port", str(port), "--loop", loop]
 
 
+def serve_both(stack: ExitStack, loop: str, env: dict[str, str], tmp: Path) -> tuple[str, str]:
+    """The hello-world and mycity (with these settings), each `--workers 2 --loop L` on a
+    free port, until the stack closes: their GraphQL URLs."""
+    ports = free_port(), free_port()
+    note(f"[{loop}] starting the servers")
+    hello = stack.enter_context(
+        serving(hello_command(ports[0], loop), ports[0], os.environ, tmp / "hello.log", WORKERS)
+    )
+    city = stack.enter_context(
+        serving(city_command(ports[1], loop), ports[1], env, tmp / "mycity.log", WORKERS)
+    )
+    return hello, city
+
+
+@dataclass
+class Answers:
+    """What the runs of one request got, all told (warm-ups and second tries too)."""
+
+    good: int = 0  # correct answers
+    bad: int = 0  # the others: bad status, errors, user errors, not valid, socket errors
+    unanswered: int = 0  # at most this many more were in flight when wrk stopped a run
+
+
 class Bench:
     """One loop's runs against its two servers, and the figures and checks they give."""
 
@@ -136,6 +209,7 @@ class Bench:
         self.report, self.loop, self.urls, self.tokens = report, loop, urls, tokens
         self.attempts = attempts
         self.writes = 0  # each one event more in some citizen's file
+        self.answers: defaultdict[str, Answers] = defaultdict(Answers)  # by request
         self.hello_rps, self.me_rps = f"{loop}.hello_rps", f"{loop}.me_rps"
 
     def wrk(self, query: str, kind: str, attempt: Callable[..., Run], **options: Any) -> Run:
@@ -149,6 +223,9 @@ class Bench:
         for n in range(1, self.attempts + 1):
             run = attempt(url, query, tokens=tokens, probe=probe, **options)
             self.writes += run.responses if query == "write" else 0
+            answers = self.answers[query]
+            answers.good, answers.bad = answers.good + run.good, answers.bad + run.bad_count
+            answers.unanswered += options["connections"]
             if run.bad_count:
                 bad = self.report.checks.setdefault("bad_answers_by_run", {})
                 bad[name if n == 1 else f"{name}.{n}"] = run.bad
@@ -222,20 +299,49 @@ class Bench:
         self.report.sizes.setdefault("writes", {})[self.loop] = self.writes
         self.judge(runs)
 
+    def against_hello(self, query: str, size: Seconds) -> dict[str, dict[str, Run]]:
+        """hello's runs (the baseline), then the query's: throughput after a warm-up, half
+        of it (with its max), one connection."""
+        runs: dict[str, dict[str, Run]] = {}
+        for name in ("hello", query):
+            self.wrk(name, "warmup", closed_loop, connections=CONNECTIONS, seconds=size.warmup_s)
+            throughput = self.throughput(name, size.throughput_s)
+            self.report.add(f"{self.loop}.{name}_rps", throughput.rps, "req/s", self.hello_rps)
+            half = self.at_half(name, size.half_hello_s if name == "hello" else size.half_s)
+            self.report.add(f"{self.loop}.{name}_max_ms_at_half", half.max_ms, "ms")
+            runs[name] = {
+                "throughput": throughput,
+                "half": half,
+                "single": self.one_connection(name, size.one_connection_s),
+            }
+        return runs
+
     def judge(self, runs: dict[str, dict[str, Run]]) -> None:
         for query, least in THROUGHPUT_TARGETS.items():
-            ratio = self.report.ratio(f"{self.loop}.{query}_rps") or 0.0
-            both = (runs[query]["throughput"], runs["hello"]["throughput"])
-            self.check(f"{query}_rps_ratio_ge_{least}", ratio >= least, *both)
+            self.check_throughput(runs, query, least)
         for query, most in HALF_P99_TARGETS_MS.items():
-            run = runs[query]["half"]
-            assert run.slots is not None
-            kept_up = run.slots - run.responses <= MISSED_SLOTS_ALLOWED * run.slots
-            self.check(f"{query}_p99_ms_at_half_le_{most}", run.p99_ms <= most and kept_up, run)
-        most = ONE_CONNECTION_P99_TARGET_MS
+            self.check_half(runs, query, most)
         for query in THROUGHPUT_TARGETS:
-            run = runs[query]["single"]
-            self.check(f"{query}_p99_ms_1conn_le_{most}", run.p99_ms <= most, run)
+            self.check_one_connection(runs, query, ONE_CONNECTION_P99_TARGET_MS)
+
+    def check_throughput(self, runs: dict[str, dict[str, Run]], query: str, least: float) -> None:
+        """The query's req/s at least `least` of hello's."""
+        ratio = self.report.ratio(f"{self.loop}.{query}_rps") or 0.0
+        both = (runs[query]["throughput"], runs["hello"]["throughput"])
+        self.check(f"{query}_rps_ratio_ge_{least}", ratio >= least, *both)
+
+    def check_half(self, runs: dict[str, dict[str, Run]], query: str, most: float) -> None:
+        """p99 at most `most` ms at half the throughput, and (nearly) every slot answered."""
+        run = runs[query]["half"]
+        assert run.slots is not None
+        kept_up = run.slots - run.responses <= MISSED_SLOTS_ALLOWED * run.slots
+        self.check(f"{query}_p99_ms_at_half_le_{most}", run.p99_ms <= most and kept_up, run)
+
+    def check_one_connection(
+        self, runs: dict[str, dict[str, Run]], query: str, most: float
+    ) -> None:
+        run = runs[query]["single"]
+        self.check(f"{query}_p99_ms_1conn_le_{most}", run.p99_ms <= most, run)
 
 
 def git_commit() -> str:
@@ -252,16 +358,9 @@ def bench_loop(report: Report, loop: str, keys: Path, tmp: Path, size: Sizes) ->
     """Fresh servers, store and pool for this loop, so that the loops start alike (a
     citizen's file is replayed from its events: after the other loop's writes, slower)."""
     (tmp / "data").mkdir(parents=True)
-    ports = free_port(), free_port()
     with ExitStack() as stack:
         env = city_environment(stack, report.sizes["store"], keys, tmp)
-        note(f"[{loop}] starting the servers")
-        hello = stack.enter_context(
-            serving(hello_command(ports[0], loop), ports[0], os.environ, tmp / "hello.log", WORKERS)
-        )
-        city = stack.enter_context(
-            serving(city_command(ports[1], loop), ports[1], env, tmp / "mycity.log", WORKERS)
-        )
+        hello, city = serve_both(stack, loop, env, tmp)
         started = time.monotonic()
         outbox = Path(env["MYCITY_DATA_DIR"]) / "sms-outbox.jsonl"
         tokens = register_pool(city, outbox, size.pool)

@@ -29,7 +29,6 @@ most one more per connection of each run (requests still in flight when wrk stop
 from __future__ import annotations
 
 import math
-import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -39,32 +38,23 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.utils import get_topic
-
 from benchmarks.citizens import resident_id
 from benchmarks.common import Report, note
 from benchmarks.http import (
     CONNECTIONS,
     LOOPS,
-    MISSED_SLOTS_ALLOWED,
     OPEN_CONNECTIONS,
     WORKERS,
     Bench,
     choose_store,
-    city_command,
     city_environment,
+    events_recorded,
     git_commit,
-    hello_command,
+    log_in,
+    serve_both,
+    settle,
 )
-from benchmarks.loadgen import (
-    DRAIN_MS,
-    START_MS,
-    Run,
-    closed_loop,
-    require_wrk,
-    wrk_version,
-)
-from benchmarks.servers import free_port, post_graphql, serving
+from benchmarks.loadgen import DRAIN_MS, START_MS, Run, require_wrk, wrk_version
 from mycity.bootstrap import City, build
 from mycity.domain.licence import LicenceUse
 from mycity.identity.keys import KeyStore
@@ -80,11 +70,6 @@ CLIENT = "venue-bench"
 PDF = b"%PDF-1.7 a scanned document"
 WARMUP_GUESS_RPS = 1500  # the warm-up's supply, before anything is measured (~5x seen)
 SUPPLY_MARGIN = 2.0  # closed loop: presentations for this many times the rate seen
-LOG_IN = """mutation($id: String!, $secret: String!) {
-  logInWithClientCredentials(input: {clientId: $id, clientSecret: $secret}) {
-    tokens { accessToken } userErrors { code message }
-  }
-}"""
 
 
 @dataclass(frozen=True)
@@ -111,13 +96,6 @@ def sizes(quick: bool) -> Sizes:
 class Holder:
     principal: Principal
     licence: UUID
-
-
-def settle(city: City) -> None:
-    """Let the read models and the processes follow the log to its head."""
-    for _ in range(10):
-        if not city.runner().run_once():
-            return
 
 
 def establish(city: City, i: int) -> Holder:
@@ -182,15 +160,6 @@ def open_loop_slots(rate: float, connections: int, seconds: int) -> int:
     return sum(math.ceil(window / interval - j / connections) for j in range(connections))
 
 
-def uses_recorded(city: City) -> int:
-    """LicenceUse events in the log."""
-    topic, start, count = get_topic(LicenceUse.Recorded), None, 0
-    while page := city.files.recorder.select_notifications(start, 10_000, topics=[topic]):
-        count += len(page)
-        start = page[-1].id + 1
-    return count
-
-
 # -- the runs -------------------------------------------------------------------------------
 
 
@@ -208,9 +177,6 @@ class VerifyBench(Bench):
     ) -> None:
         super().__init__(report, loop, urls, tokens, attempts)
         self.supply = supply
-        self.valid = 0  # valid answers, over every verify run
-        self.bad = 0  # and the others (not valid, errors, bad statuses, socket errors)
-        self.unanswered = 0  # at most this many more requests were in flight when wrk stopped
         self.warmup_rps: float | None = None
 
     def wrk(self, query: str, kind: str, attempt: Callable[..., Run], **options: Any) -> Run:
@@ -229,8 +195,8 @@ class VerifyBench(Bench):
                     f"verify {kind}: {done.exhausted} requests found no presentation left "
                     f"({count:,} made for {done.responses:,} answers)"
                 )
-            self.valid, self.bad = self.valid + done.good, self.bad + done.bad_count
-            self.unanswered += options["connections"]
+            if kind == "warmup":
+                self.warmup_rps = done.rps
             return done
 
         return run
@@ -249,48 +215,16 @@ class VerifyBench(Bench):
 
     def all(self, size: Sizes) -> None:  # type: ignore[override]
         """hello's runs, then verify's: throughput, half of it, one connection."""
-        runs: dict[str, dict[str, Run]] = {}
-        for query in ("hello", "verify"):
-            warm = self.wrk(
-                query, "warmup", closed_loop, connections=CONNECTIONS, seconds=size.warmup_s
-            )
-            if query == "verify":
-                self.warmup_rps = warm.rps
-            throughput = self.throughput(query, size.throughput_s)
-            self.report.add(f"{self.loop}.{query}_rps", throughput.rps, "req/s", self.hello_rps)
-            half_s = size.half_hello_s if query == "hello" else size.half_s
-            half = self.at_half(query, half_s)
-            self.report.add(f"{self.loop}.{query}_max_ms_at_half", half.max_ms, "ms")
-            runs[query] = {
-                "throughput": throughput,
-                "half": half,
-                "single": self.one_connection(query, size.one_connection_s),
-            }
-        self.judge(runs)
+        self.judge(self.against_hello("verify", size))
 
     def judge(self, runs: dict[str, dict[str, Run]]) -> None:
-        ratio = self.report.ratio(f"{self.loop}.verify_rps") or 0.0
-        both = (runs["verify"]["throughput"], runs["hello"]["throughput"])
-        self.check(f"verify_rps_ratio_ge_{THROUGHPUT_TARGET}", ratio >= THROUGHPUT_TARGET, *both)
-        half = runs["verify"]["half"]
-        assert half.slots is not None
-        kept_up = half.slots - half.responses <= MISSED_SLOTS_ALLOWED * half.slots
-        met = half.p99_ms <= HALF_P99_TARGET_MS and kept_up
-        self.check(f"verify_p99_ms_at_half_le_{HALF_P99_TARGET_MS}", met, half)
-
-
-def log_in(url: str, secret: str) -> str:
-    answer = post_graphql(url, LOG_IN, {"id": CLIENT, "secret": secret})
-    payload = (answer.get("data") or {}).get("logInWithClientCredentials")
-    if answer.get("errors") or not payload or payload["userErrors"]:
-        raise RuntimeError(f"logInWithClientCredentials: {answer}")
-    return str(payload["tokens"]["accessToken"])
+        self.check_throughput(runs, "verify", THROUGHPUT_TARGET)
+        self.check_half(runs, "verify", HALF_P99_TARGET_MS)
 
 
 def bench_loop(report: Report, loop: str, keys: Path, tmp: Path, size: Sizes) -> None:
     """Fresh store, licences and servers for this loop."""
     (tmp / "data").mkdir(parents=True)
-    ports = free_port(), free_port()
     with ExitStack() as stack:
         env = city_environment(stack, report.sizes["store"], keys, tmp, "licence_http")
         city = build(Settings.from_env(env))
@@ -303,29 +237,24 @@ def bench_loop(report: Report, loop: str, keys: Path, tmp: Path, size: Sizes) ->
         note(f"[{loop}] {size.holders} businesses established in {took:.1f} s")
         supply = Supply(city, holders, tmp / "presentations.txt")
         with ExitStack() as servers:
-            note(f"[{loop}] starting the servers")
-            hello_log, city_log = tmp / "hello.log", tmp / "mycity.log"
-            hello = servers.enter_context(
-                serving(hello_command(ports[0], loop), ports[0], os.environ, hello_log, WORKERS)
-            )
-            url = servers.enter_context(
-                serving(city_command(ports[1], loop), ports[1], env, city_log, WORKERS)
-            )
-            (tmp / "tokens.txt").write_text(log_in(url, secret) + "\n")
+            hello, url = serve_both(servers, loop, env, tmp)
+            (tmp / "tokens.txt").write_text(log_in(url, CLIENT, secret) + "\n")
             urls = {"hello": hello, "verify": url}
             bench = VerifyBench(report, loop, urls, tmp / "tokens.txt", size.attempts, supply)
             bench.all(size)
             note(f"[{loop}] stopping the servers")
-        recorded = uses_recorded(city)  # the servers stopped: nothing is in flight
+        # the servers stopped: nothing is in flight
+        recorded = events_recorded(city, LicenceUse.Recorded)
     per_use = supply.seconds / supply.made * 1000
-    report.checks[f"{loop}.verify_bad_answers"] = bench.bad
+    answers = bench.answers["verify"]
+    report.checks[f"{loop}.verify_bad_answers"] = answers.bad
     report.sizes.setdefault("presentations", {})[loop] = {
         "made": supply.made,
         "ms_each": round(per_use, 2),
-        "valid_answers": bench.valid,
+        "valid_answers": answers.good,
         "uses_recorded": recorded,
     }
-    recorded_ok = bench.valid <= recorded <= bench.valid + bench.unanswered
+    recorded_ok = answers.good <= recorded <= answers.good + answers.unanswered
     report.checks.setdefault("each_valid_answer_recorded_one_use", {})[loop] = recorded_ok
 
 

@@ -37,6 +37,11 @@ REGISTRY: dict[str, tuple[str, str]] = {
         "a partner's verifyPresentation over HTTP (2 workers, wrk), each request a fresh "
         "presentation: throughput, latency at half load and at 1 connection, vs hello-world",
     ),
+    "scans": (
+        "benchmarks.scans",
+        "city-code scans: scanCityCode over HTTP (2 workers, wrk) vs hello-world, offline "
+        "batches (scans/s), and a scan on a 10,000-scan file vs a new one",
+    ),
 }
 
 

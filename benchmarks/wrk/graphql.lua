@@ -1,17 +1,19 @@
--- GraphQL requests for `python -m benchmarks http` and `licence_http` (wrk 4.1 with LuaJIT:
--- apt-get install -y wrk).
+-- GraphQL requests for `python -m benchmarks http`, `licence_http` and `scans` (wrk 4.1 with
+-- LuaJIT: apt-get install -y wrk).
 --
 -- Each wrk thread runs this file in a Lua state of its own, so it is configured by
 -- environment variables; done() runs in the main state and collects what the threads
 -- counted with thread:get (wrk copies tables between states). It prints lines
 -- "BENCH <key> <value>" that benchmarks/loadgen.py parses.
 --
---   BENCH_QUERY      hello | me | write | verify
+--   BENCH_QUERY      hello | me | write | verify | scan
 --   BENCH_TOKENS     a file of access tokens, one a line; each request picks one at random
 --   BENCH_PAYLOADS   verify: a file of presentations, one a line, each sent once: thread j
 --                    of N takes lines j, j+N, ... in turn; a thread that runs out counts it
---                    (`exhausted`) and stops. An answer without `"valid": true` is counted
---                    as `not_valid`.
+--                    (`exhausted`) and stops. scan: a file of city codes, one a line, sent
+--                    round robin (thread j of N starts at line j + 1 and steps by N, wrapping
+--                    round): a non-payment scan may repeat. For both, an answer without
+--                    `"valid": true` is counted as `not_valid`.
 --   BENCH_TAG        makes this run's addresses differ from earlier runs' (write)
 --   BENCH_THREADS    the -t given to wrk
 --   BENCH_START_MS   t0, the first slot, this long after wrk starts: every thread connected
@@ -50,9 +52,13 @@ local QUERIES = {
   verify = "mutation($p: String!) { verifyPresentation(input: {payload: $p, "
     .. [[purpose: \"guest check-in at the front desk\"}) ]]
     .. "{ valid reason fields { name value } userErrors { code } } }",
+  scan = "mutation($p: String!) { scanCityCode(input: {payload: $p, purpose: TRANSIT, "
+    .. [[place: \"武陵阁站 3号闸机\"}) ]]
+    .. "{ valid outcome allowed colour card cardNumber scanId userErrors { code } } }",
 }
 local name = os.getenv("BENCH_QUERY")
-local query = QUERIES[name] or error("BENCH_QUERY must be hello, me, write or verify")
+local query = QUERIES[name] or error("BENCH_QUERY must be hello, me, write, verify or scan")
+local supplied = name == "verify" or name == "scan" -- requests that carry a payload
 local tag = os.getenv("BENCH_TAG") or ""
 local nthreads = tonumber(os.getenv("BENCH_THREADS") or "1")
 local start_ms = tonumber(os.getenv("BENCH_START_MS") or "200")
@@ -75,7 +81,7 @@ end
 -- Each thread's state: its tokens, its requests, its counts (globals, for thread:get).
 
 local tokens = {}
-local payloads = {} -- verify: this thread's share of BENCH_PAYLOADS
+local payloads = {} -- verify: this thread's share of BENCH_PAYLOADS; scan: all of it
 local headers = { ["Content-Type"] = "application/json" }
 local counter = 0
 local started -- when the request in flight was due (open loop) or sent
@@ -88,15 +94,16 @@ function init(_)
     end
   end
   local supply = os.getenv("BENCH_PAYLOADS")
-  if name == "verify" then
-    if not supply or supply == "" then error("verify needs BENCH_PAYLOADS") end
+  if supplied then
+    if not supply or supply == "" then error(name .. " needs BENCH_PAYLOADS") end
     local n = 0
     for line in io.lines(supply) do
       if line ~= "" then
-        if n % nthreads == id then payloads[#payloads + 1] = line end
+        if name == "scan" or n % nthreads == id then payloads[#payloads + 1] = line end
         n = n + 1
       end
     end
+    if name == "scan" and #payloads == 0 then error("scan: BENCH_PAYLOADS is empty") end
   end
   math.randomseed(os.time() * 100 + id)
   responses, bad_status, graphql_errors, user_errors = 0, 0, 0, 0
@@ -115,9 +122,19 @@ local function presentation()
   return payload
 end
 
+local function city_code()
+  -- thread j's k-th request sends line (j + k * N) mod #payloads: round robin, spread out
+  local line = (id + counter * nthreads) % #payloads + 1
+  counter = counter + 1
+  return payloads[line]
+end
+
 local function body()
   if name == "verify" then
     return string.format('{"query": "%s", "variables": {"p": "%s"}}', query, presentation())
+  end
+  if name == "scan" then
+    return string.format('{"query": "%s", "variables": {"p": "%s"}}', query, city_code())
   end
   if name ~= "write" then
     return string.format('{"query": "%s"}', query)
@@ -157,7 +174,7 @@ function response(status, _, text)
     graphql_errors = graphql_errors + 1
   elseif text:find('"userErrors"%s*:%s*%[%s*{') then
     user_errors = user_errors + 1
-  elseif name == "verify" and not text:find('"valid"%s*:%s*true') then
+  elseif supplied and not text:find('"valid"%s*:%s*true') then
     not_valid = not_valid + 1
   else
     bad = false
@@ -177,7 +194,7 @@ end
 
 function done(summary, _, _)
   local counts = { responses = 0, bad_status = 0, graphql_errors = 0, user_errors = 0 }
-  if name == "verify" then counts.not_valid, counts.exhausted = 0, 0 end
+  if supplied then counts.not_valid, counts.exhausted = 0, 0 end
   local all = {}
   local first_sample
   for _, thread in ipairs(threads) do

@@ -241,4 +241,6 @@ def test_many_short_files_read_in_one_query_are_the_files_as_loaded(
             "YELLOW",
         )
     assert city.files.existing(city.db, [*ids, uuid4()]) == set(ids)
+    again = city.files.read_many(city.db, CodeHolder, [ids[0]] * 1200)  # past SQLite's chunks
+    assert again[ids[0]].version == found[ids[0]].version
     assert city.files.read_many(city.db, CodeHolder, []) == {}

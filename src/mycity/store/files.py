@@ -138,7 +138,7 @@ class CityFiles(Application[UUID]):
     def _select_streams(
         self, db: Database, ids: Iterable[UUID], columns: str, condition: str
     ) -> list[Any]:
-        wanted = list(ids)
+        wanted = list(dict.fromkeys(ids))  # each once: SQLite asks in chunks
         table = db.table(self.recorder.events_table_name)  # type: ignore[attr-defined]
         query = f"SELECT {columns} FROM {table} WHERE {condition} AND originator_id"
         rows: list[Any] = []

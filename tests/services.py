@@ -8,6 +8,7 @@ from mycity.domain.application import Application
 from mycity.domain.enterprise import Enterprise
 from mycity.domain.licence import Licence
 from mycity.identity.principal import Principal, Role
+from mycity.verifier.city_code import Purpose
 from tests.helpers import Person
 
 PDF = b"%PDF-1.7 a scanned document"
@@ -77,3 +78,12 @@ def licensed(city: City, founder: Person) -> Licence:
     shown = city.licences.present(founder.principal, licence.id, ["enterprise_name"])
     assert city.reads.licences.verify(HOTEL, shown.payload, WHY_SHOWN).ok
     return licence
+
+
+GATE = Principal("gate-test", Role.TRANSIT_GATE, None, "测试闸机")
+
+
+def scanned(city: City, person: Person) -> None:
+    """The person's city code scanned at a transit gate: a row of the scan log."""
+    payload = city.city_codes.issue(person.principal).payload
+    assert city.scans.scan(GATE, payload, Purpose.TRANSIT, "武陵阁站 3号闸机").ok

@@ -20,7 +20,7 @@ from mycity.projections.directory import Directory
 from mycity.projections.read_models import PROJECTIONS, ReadModels, RebuildRunning
 from tests.counting import EventCount
 from tests.helpers import OFFICER, WHY, CitizenFactory, join_all
-from tests.services import licensed
+from tests.services import licensed, scanned
 
 
 def _all_rows(city: City, name: str) -> list[dict[str, Any]]:
@@ -52,6 +52,7 @@ def _history(city: City, people: CitizenFactory, n: int = 6) -> list[Any]:
     city.enterprises.revoke_agent(persons[0].principal, enterprise, persons[3].id)
     city.reads.citizens.profile(OFFICER, persons[4].id, WHY)  # a read, recorded
     licensed(city, persons[0])  # an application, a licence, its use and a rating
+    scanned(city, persons[1])  # a scan of a city code
     return persons
 
 
@@ -263,6 +264,7 @@ def test_projection_rows_hold_no_full_identifiers(city: City, people: CitizenFac
     person = people.register("己", verified=True)
     people.enterprise(person)
     licensed(city, person)
+    scanned(city, person)
     city.reads.citizens.profile(OFFICER, person.id, WHY)
     city.read_models.catch_up()
     for projection in PROJECTIONS:

@@ -20,9 +20,8 @@ from mycity.identity.principal import Principal, Role
 from mycity.usecases.scans import MAX_BATCH, OfflineScan, Outcome
 from mycity.verifier.city_code import Purpose
 from tests.helpers import OFFICER, CitizenFactory, Person
-from tests.services import settle
+from tests.services import GATE, settle
 
-GATE = Principal("gate-test", Role.TRANSIT_GATE, None, "测试闸机")
 HOSPITAL = Principal("hospital-test", Role.HOSPITAL, None, "测试医院")
 LIBRARY = Principal("library-test", Role.LIBRARY, None, "测试图书馆")
 SHOP = Principal("shop-test", Role.MERCHANT, None, "测试商店")

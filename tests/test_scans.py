@@ -95,6 +95,9 @@ def test_a_role_scans_only_for_its_purposes_and_others_not_at_all(
     for actor in (carded.principal, OFFICER, HEALTH_FEED, None):
         with pytest.raises(UserError) as refused:
             city.scans.scan(actor, code(city, carded), Purpose.HEALTH, "desk")
+        with pytest.raises(UserError) as refused_offline:
+            city.scans.upload_offline(actor, [_offline(city, carded, Purpose.HEALTH)])
+        assert refused.value.code == refused_offline.value.code
         assert refused.value.code in (ErrorCode.FORBIDDEN, ErrorCode.UNAUTHENTICATED)
     with pytest.raises(UserError) as no_place:
         city.scans.scan(SHOP, code(city, carded), Purpose.HEALTH, "  \n ")

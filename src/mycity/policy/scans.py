@@ -50,9 +50,14 @@ class Told:
         return [name for name, value in names if value is not None]
 
 
+def scanning_partner(principal: Principal | None) -> Principal:
+    """A partner that scans codes (and lists its own scans, and prints place codes)."""
+    return require_role(principal, *sorted(SCANNER_ROLES))
+
+
 def scanner(principal: Principal | None, purpose: Purpose) -> Principal:
     """A partner that scans codes, for a purpose its role scans for."""
-    who = require_role(principal, *sorted(SCANNER_ROLES))
+    who = scanning_partner(principal)
     if purpose not in ROLE_PURPOSES[who.role]:
         allowed = ", ".join(sorted(p.name for p in ROLE_PURPOSES[who.role]))
         raise UserError(
@@ -80,11 +85,6 @@ VENUE_LOG_FULL = VENUE_LOG - {"citizen"}  # a venue sees its own scans, never wh
 def own_scans(principal: Principal | None) -> UUID:
     """Only the citizen lists their own scans."""
     return require_citizen(principal)
-
-
-def venue_scans(principal: Principal | None) -> Principal:
-    """A scanning partner, for its own scans."""
-    return require_role(principal, *sorted(SCANNER_ROLES))
 
 
 def venue_grant() -> Grant:

@@ -60,7 +60,7 @@ class ScanReads:
         self, principal: Principal, first: int, after: str | None, purpose: str | None
     ) -> list[VenueScan]:
         """The partner's own scans (and check-ins at its places), newest first."""
-        partner = policy.venue_scans(principal)
+        partner = policy.scanning_partner(principal)
         rows = self.scans.of_partner(partner.subject, first + 1, after)
         self.door.record(
             partner,

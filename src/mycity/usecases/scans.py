@@ -249,11 +249,12 @@ class Scans:
             raise UserError(
                 ErrorCode.TOO_MANY_ITEMS, f"Upload at most {MAX_BATCH} scans at once", "scans"
             )
+        who = policy.scanning_partner(actor)
         now = self.clock()
 
         def check_one(item: OfflineScan) -> _Read | ScanAnswer | UserError:
             try:
-                return self._offline_read(actor, item, now)
+                return self._offline_read(who, item, now)
             except UserError as e:
                 return e
 
@@ -283,14 +284,13 @@ class Scans:
                 results[index] = ItemResult(index, _duplicate(checked))
             else:
                 pending[checked.id] = (index, checked)
-        assert actor is not None  # each item checked the role
-        results |= self.files.retrying(lambda: self._record_new(actor, pending))
+        results |= self.files.retrying(lambda: self._record_new(who, pending))
         return [results[i] for i in range(len(items))]
 
     def _offline_read(
-        self, actor: Principal | None, item: OfflineScan, now: float
+        self, partner: Principal, item: OfflineScan, now: float
     ) -> _Read | ScanAnswer:
-        who = policy.scanner(actor, item.purpose)
+        who = policy.scanner(partner, item.purpose)
         place = parse_place(item.place, "place")
         if item.scanned_at.tzinfo is None:
             raise UserError(
@@ -331,7 +331,7 @@ class Scans:
         self, actor: Principal | None, place: str, *, png: bool = False
     ) -> tuple[str, bytes | None]:
         """A venue's static code for one of its places, and its picture when asked."""
-        who = policy.venue_scans(actor)
+        who = policy.scanning_partner(actor)
         text = issue_place_code(
             self.ring.private_key(),
             self.ring.code_keys()[self.ring.active_kid],

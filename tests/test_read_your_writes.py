@@ -176,16 +176,37 @@ def test_a_read_model_idle_before_a_write_is_waited_for_not_called_stalled() -> 
     store = {"scan_log": 10}
     positions = _store_positions(store)
     positions.advanced("scan_log", 10)
-    positions._moved_at["scan_log"] -= 60  # nothing to fold for a minute
+    positions._heard_at -= 60  # no runner has had anything to say for a minute
     threading.Timer(0.1, lambda: store.update(scan_log=11)).start()  # the runner's page
     assert positions.wait(11, ["scan_log"], timeout=5)
-    store["scan_log"] = 11
+    positions._heard_at -= 60
     threading.Timer(0.1, lambda: store.update(scan_log=12)).start()
-    positions._moved_at["scan_log"] -= 60
     assert asyncio.run(positions.reached(12, ["scan_log"], 5, blocking=blocking))
 
 
-def test_a_read_model_that_does_not_follow_a_write_is_given_up_on_before_the_timeout() -> None:
+def test_a_busy_runner_is_waited_for_however_long_its_pass() -> None:
+    store = {"scan_log": 10}
+    positions = _store_positions(store)  # stalled after 0.3 s of silence
+    positions.advanced("scan_log", 10)
+    stop = threading.Event()
+
+    def busy() -> None:  # folding the other read models first, saying so as it goes
+        for i in range(16):
+            if stop.wait(0.05):
+                return
+            positions.advanced("wallet", i)
+        store["scan_log"] = 11
+
+    runner = threading.Thread(target=busy)
+    runner.start()
+    try:
+        assert positions.wait(11, ["scan_log"], timeout=5)  # 0.8 s: longer than the stall time
+    finally:
+        stop.set()
+        runner.join()
+
+
+def test_a_read_model_no_runner_speaks_for_is_given_up_on_before_the_timeout() -> None:
     positions = _store_positions({"scan_log": 10})
     started = time.monotonic()
     assert not positions.wait(11, ["scan_log"], timeout=5)

@@ -34,23 +34,28 @@ class Positions:
         self.fallback = fallback
         self.stall_seconds = stall_seconds
         self._known: dict[str, int] = {}
-        self._moved_at: dict[str, float] = {}  # when each last advanced (or was first seen)
+        self._heard_at = time.monotonic()  # when a runner last said how far any read model got
         self._waiters: set[_Waiter] = set()
         self._lock = threading.Lock()
         self._refreshed_at = 0.0
 
     def advanced(self, name: str, position: int) -> None:
-        """A read model's live generation now includes everything up to `position`."""
+        """A runner says a read model's live generation includes everything up to
+        `position` (it says so after every pass, moved or not: it is alive)."""
+        self._heard_at = time.monotonic()
+        self._advance(name, position)
+
+    def _advance(self, name: str, position: int) -> bool:
+        """Record the position; whether it moved."""
         with self._lock:
-            self._moved_at.setdefault(name, time.monotonic())
             if position <= self._known.get(name, -1):
-                return
+                return False
             self._known[name] = position
-            self._moved_at[name] = time.monotonic()
             woken = [w for w in self._waiters if self._reached(w.position, w.names)]
             self._waiters.difference_update(woken)
         for waiter in woken:
             waiter.wake()
+        return True
 
     def known(self, name: str) -> int | None:
         return self._known.get(name)
@@ -59,16 +64,13 @@ class Positions:
         return all(self._known.get(n, -1) >= position for n in names)
 
     def stalled(self, position: int, names: Iterable[str], since: float) -> list[str]:
-        """The named read models behind `position` that have not moved for a while, counted
-        from `since` (when the waiter began) at the earliest: a read model idle before a
-        write is not stalled, only one that does not follow it."""
-        now = time.monotonic()
-        return [
-            n
-            for n in names
-            if self._known.get(n, -1) < position
-            and now - max(self._moved_at.get(n, now), since) > self.stall_seconds
-        ]
+        """The named read models behind `position`, if no runner has spoken for a while,
+        counted from `since` (when the waiter began) at the earliest: a busy runner is
+        waited for however long its passes take; a silent one (stopped, or none runs) is
+        given up on before the time-out."""
+        if time.monotonic() - max(self._heard_at, since) <= self.stall_seconds:
+            return []
+        return [n for n in names if self._known.get(n, -1) < position]
 
     def refresh(self, names: Sequence[str], *, force: bool = False) -> None:
         """Read the positions from the store, unless another waiter just did."""
@@ -76,8 +78,9 @@ class Positions:
         if not force and now - self._refreshed_at < self.fallback:
             return
         self._refreshed_at = now
-        for name, position in self._refresh(names).items():
-            self.advanced(name, position)
+        moved = [self._advance(n, p) for n, p in self._refresh(names).items()]
+        if any(moved):  # some runner, somewhere, is folding
+            self._heard_at = time.monotonic()
 
     def _register(self, position: int, names: Sequence[str], wake: Callable[[], None]) -> _Waiter:
         waiter = _Waiter(position, names, wake)

@@ -283,7 +283,7 @@ def build(
             ),
             applications=application_reads,
             licences=licence_reads,
-            scans=ScanReads(door, files, ScanLogs(read_models.rows("scan_log")), citizen_profiles),
+            scans=ScanReads(door, files, ScanLogs(read_models.rows("scan_log"))),
         ),
         processes=[ProcessRunner(files, process) for process in processes],
     )

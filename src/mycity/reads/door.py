@@ -49,9 +49,7 @@ class Door:
         )
         return grant
 
-    def enter_recorded(
-        self, principal: Principal, rule: Callable[[], Grant], *records: Aggregate
-    ) -> Grant:
+    def enter_recorded(self, rule: Callable[[], Grant], *records: Aggregate) -> Grant:
         """Ask the rule, and save `records`: events that are themselves the record of the
         read (a scan names the partner, the purpose and what it was told, and the person's
         list of reads is built from it), so no `AccessRecord` doubles them. Kept, or the

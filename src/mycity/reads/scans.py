@@ -19,7 +19,6 @@ from mycity.domain.errors import ErrorCode, UserError
 from mycity.domain.scan import parse_place
 from mycity.identity.principal import Principal
 from mycity.policy import scans as policy
-from mycity.projections.citizen_profile import CitizenProfiles
 from mycity.projections.scan_log import ScanLogs, ScanRow
 from mycity.reads.door import Door
 from mycity.store.files import CityFiles
@@ -49,7 +48,6 @@ class ScanReads:
     door: Door
     files: CityFiles
     scans: ScanLogs
-    profiles: CitizenProfiles
 
     def mine(self, principal: Principal, first: int, after: str | None) -> list[ScanRow]:
         """The caller's scans and check-ins, newest first; one more than `first` if more
@@ -103,18 +101,10 @@ class ScanReads:
             fields=policy.TRACE,
             purpose=reason,
         )
-        profiles = self.profiles.get_many(row.citizen for row in chosen)
         contacts = []
         for row in chosen:
             citizen = self.files.read(Citizen, row.citizen)
-            profile = profiles.get(row.citizen)
             contacts.append(
-                Contact(
-                    row.citizen,
-                    profile.name if profile else None,
-                    citizen.phone,
-                    row.scanned_at,
-                    row.colour,
-                )
+                Contact(row.citizen, citizen.name, citizen.phone, row.scanned_at, row.colour)
             )
         return contacts

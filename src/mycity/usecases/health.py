@@ -148,20 +148,31 @@ class HealthFeeds:
     def current(self, citizen_id: UUID) -> HolderView | None:
         """The citizen's colour now and their cards; None when they have no holder yet
         (the default applies), or their data was erased."""
+        holder = self.holder(code_holder_id(citizen_id))
+        if holder is None or holder.citizen != citizen_id:
+            return None
+        return self._view(holder)
+
+    def holder(self, holder_id: UUID) -> CodeHolder | None:
+        """The holder of that id, if there is one and its citizen was not erased."""
         try:
-            holder = self.files.read(CodeHolder, code_holder_id(citizen_id))
+            return self.live(self.files.read(CodeHolder, holder_id))
         except UserError:
             return None
-        # A holder cached in this process still holds what it decoded before a shred.
-        erased = holder.erased or not self.files.vault.can_seal(citizen_id)
-        if erased or holder.citizen != citizen_id:
+
+    def live(self, holder: CodeHolder | None) -> CodeHolder | None:
+        """The holder, if its citizen was not erased: a holder cached in this process still
+        holds what it decoded before their key was shredded, so the key is asked too."""
+        if holder is None or holder.erased or not self.files.vault.can_seal(holder.citizen):
             return None
-        return self.view(holder)
+        return holder
 
     def for_code(self, citizen_id: UUID) -> HolderView:
         """What the citizen's code shows, opening their holder on their first code (a scan
         finds the citizen through it); CODE_UNAVAILABLE in the one case where another
-        citizen's holder has their subject number."""
+        citizen's holder has their subject number, FILE_ERASED once they were erased."""
+        if not self.files.vault.can_seal(citizen_id):
+            raise UserError(ErrorCode.FILE_ERASED, "This person's data was erased")
         try:
             holder = self.files.read(CodeHolder, code_holder_id(citizen_id))
         except UserError:
@@ -175,9 +186,9 @@ class HealthFeeds:
                 "Your city code cannot be issued yet; the city's service desk can help",
             )
         holder.require_live()
-        return self.view(holder)
+        return self._view(holder)
 
-    def view(self, holder: CodeHolder) -> HolderView:
+    def _view(self, holder: CodeHolder) -> HolderView:
         status = holder.status(self._now())
         return HolderView(
             holder.citizen, status.colour, status.reason, status.valid_until, dict(holder.linked)

@@ -139,9 +139,7 @@ class ReadRecorder(Protocol):
     """The read door (`reads.door.Door`), as a scan uses it: a partner's read of a citizen's
     data whose own event is its record."""
 
-    def enter_recorded(
-        self, principal: Principal, rule: Callable[[], Grant], *records: Scan
-    ) -> Grant: ...
+    def enter_recorded(self, rule: Callable[[], Grant], *records: Scan) -> Grant: ...
 
 
 @dataclass
@@ -170,12 +168,12 @@ class Scans:
         if isinstance(read, ScanAnswer):
             return read
         holder_id = self._holder_id(read.verdict)
-        holder = None if holder_id is None else self._live(self._find_holder(holder_id))
+        holder = None if holder_id is None else self.health.holder(holder_id)
         checked = self._checked(read, holder, online=True)
         if isinstance(checked, ScanAnswer):
             return checked
         try:
-            self.door.enter_recorded(who, lambda: _grant(checked.told), checked.scan())
+            self.door.enter_recorded(lambda: _grant(checked.told), checked.scan())
         except IntegrityError:
             return ScanAnswer(Outcome.ALREADY_USED)
         return ScanAnswer(Outcome.VALID, checked.told, checked.id)
@@ -196,18 +194,6 @@ class Scans:
         assert verdict.subject_ref is not None
         subject = open_subject(self.subject_key, verdict.subject_ref)
         return None if subject is None else holder_of_subject(subject)
-
-    def _find_holder(self, holder_id: UUID) -> CodeHolder | None:
-        try:
-            return self.files.read(CodeHolder, holder_id)
-        except UserError:
-            return None
-
-    def _live(self, holder: CodeHolder | None) -> CodeHolder | None:
-        """The holder, if its citizen's data can still be written (not erased)."""
-        if holder is None or holder.erased or not self.files.vault.can_seal(holder.citizen):
-            return None
-        return holder
 
     def _checked(
         self, read: _Read, holder: CodeHolder | None, *, online: bool
@@ -277,7 +263,7 @@ class Scans:
         for index, read in reads.items():
             holder_id = holder_ids[index]
             found = None if holder_id is None else holders.get(holder_id)
-            checked = self._checked(read, self._live(found), online=False)
+            checked = self._checked(read, self.health.live(found), online=False)
             if isinstance(checked, ScanAnswer):
                 results[index] = ItemResult(index, checked)
             elif checked.id in pending:  # the same scan twice in this batch
@@ -322,7 +308,7 @@ class Scans:
             else:
                 results[index] = ItemResult(index, ScanAnswer(Outcome.ALREADY_USED))
         if new:
-            self.door.enter_recorded(who, Grant, *new)
+            self.door.enter_recorded(Grant, *new)
         return results
 
     # -- place codes ----------------------------------------------------------------------
@@ -347,8 +333,6 @@ class Scans:
         partner = self.clients.get(verdict.partner) if verdict.partner else None
         if not verdict.ok or partner is None or verdict.place is None:
             raise UserError(ErrorCode.CODE_INVALID, "Not a place code of this city", "placeCode")
-        if not self.files.vault.can_seal(citizen_id):
-            raise UserError(ErrorCode.FILE_ERASED, "This person's data was erased")
         held = self.health.for_code(citizen_id)
         now = self.clock()
         moment = datetime.fromtimestamp(now, UTC)

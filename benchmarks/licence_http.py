@@ -29,7 +29,6 @@ most one more per connection of each run (requests still in flight when wrk stop
 from __future__ import annotations
 
 import math
-import tempfile
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -41,23 +40,19 @@ from uuid import UUID
 from benchmarks.citizens import resident_id
 from benchmarks.common import Report, note
 from benchmarks.http import (
-    CONNECTIONS,
-    LOOPS,
-    OPEN_CONNECTIONS,
-    WORKERS,
     Bench,
-    choose_store,
     city_environment,
     events_recorded,
     git_commit,
+    http_setup,
     log_in,
+    run_loops,
     serve_both,
     settle,
 )
-from benchmarks.loadgen import DRAIN_MS, START_MS, Run, require_wrk, wrk_version
+from benchmarks.loadgen import DRAIN_MS, START_MS, Run, require_wrk
 from mycity.bootstrap import City, build
 from mycity.domain.licence import LicenceUse
-from mycity.identity.keys import KeyStore
 from mycity.identity.principal import Principal, Role
 from mycity.settings import Settings
 
@@ -262,30 +257,7 @@ def run(quick: bool) -> Report:
     require_wrk()
     report = Report("licence_http", quick)
     size = sizes(quick)
-    report.sizes.update(
-        commit=git_commit(),
-        store=choose_store(report),
-        wrk=wrk_version(),
-        holders=size.holders,
-        fields=FIELDS,
-        workers=WORKERS,
-        connections=CONNECTIONS,
-        open_loop_connections=OPEN_CONNECTIONS,
-        seconds={k: v for k, v in vars(size).items() if k.endswith("_s")},
-    )
-    with tempfile.TemporaryDirectory(prefix="mycity-bench-") as tmp_name:
-        tmp = Path(tmp_name)
-        KeyStore(tmp / "keys", generate_missing=True).init()
-        for loop in LOOPS:
-            bench_loop(report, loop, tmp / "keys", tmp / loop, size)
-    targets = [v for k, v in report.checks.items() if k.startswith(LOOPS) and isinstance(v, bool)]
-    bad = report.checks.get("bad_answers_by_run", {})
-    report.checks["answers_correct"] = not bad and all(
-        report.checks["each_valid_answer_recorded_one_use"].values()
-    )
-    report.checks["all_targets_met"] = all(targets)
-    report.note(
-        f"Targets met: {sum(targets)} of {len(targets)}"
-        + (f"; bad answers in {len(bad)} runs" if bad else "")
-    )
+    report.sizes.update(commit=git_commit(), holders=size.holders, fields=FIELDS)
+    http_setup(report, size)
+    run_loops(report, size, bench_loop, "each_valid_answer_recorded_one_use")
     return report

@@ -74,20 +74,17 @@ from benchmarks.common import (
     postgres_unreachable,
 )
 from benchmarks.http import (
-    CONNECTIONS,
     LOOPS,
-    OPEN_CONNECTIONS,
-    WORKERS,
     Bench,
-    choose_store,
     city_environment,
     events_recorded,
     git_commit,
+    http_setup,
     log_in,
     serve_both,
     settle,
 )
-from benchmarks.loadgen import Run, require_wrk, wrk_version
+from benchmarks.loadgen import Run, require_wrk
 from benchmarks.servers import post_graphql
 from mycity.bootstrap import City, build
 from mycity.domain.scan import Scan
@@ -294,14 +291,7 @@ def bench_http_loop(report: Report, loop: str, keys: Path, tmp: Path, size: Size
 
 def bench_http(report: Report, tmp: Path, size: Sizes) -> None:
     require_wrk()
-    report.sizes.update(
-        store=choose_store(report),
-        wrk=wrk_version(),
-        workers=WORKERS,
-        connections=CONNECTIONS,
-        open_loop_connections=OPEN_CONNECTIONS,
-        seconds={k: v for k, v in vars(size).items() if k.endswith("_s")},
-    )
+    http_setup(report, size)
     for loop in LOOPS:
         bench_http_loop(report, loop, tmp / "keys", tmp / f"http-{loop}", size)
 

@@ -8,6 +8,7 @@ cannot be reached its tests skip and say why, except with CI=true, where that fa
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import threading
@@ -173,6 +174,16 @@ def demo(city: City) -> dict[str, dict[str, str]]:
     """The demo data; the staff and partner logins by client id."""
     load_demo(city)
     return dict(json.loads((city.settings.data_dir / "demo-logins.json").read_text()))
+
+
+@pytest.fixture(autouse=True)
+def logging_left_as_found() -> Iterator[None]:
+    """Each `mycity` command configures logging onto the stderr its runner captured; left
+    in place, a server thread of a later command or test would log into a closed stream."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:], root.level = handlers, level
 
 
 @pytest.fixture(autouse=True)

@@ -37,7 +37,7 @@ def test_an_auditor_proves_an_edit_replays_a_file_and_the_citizen_sees_it(
     exported = tmp_path / "checkpoint.txt"
     signed = runner.invoke(cli, ["audit", "checkpoint", "--export", str(exported)], env=env)
     assert signed.exit_code == 0, signed.output
-    [key] = runner.invoke(cli, ["audit", "key"], env=env).output.split()
+    [key] = runner.invoke(cli, ["audit", "key"], env=env).stdout.split()
     checkpoint = verify_checkpoint(exported.read_text(), parse_verifier_key(key))
     assert checkpoint is not None and checkpoint.size == city.files.head()
 

@@ -16,11 +16,11 @@ def test_demo_then_status_rebuild_and_provisioning(env: dict[str, str], tmp_path
     assert demo.exit_code == 0, demo.output
     assert "13807360001" in demo.output and "officer-amr-01" in demo.output
     again = runner.invoke(cli, ["demo"], env=env)  # idempotent, same logins
-    assert again.exit_code == 0 and again.output.split("Staff")[1] == demo.output.split("Staff")[1]
+    assert again.exit_code == 0 and again.stdout.split("Staff")[1] == demo.stdout.split("Staff")[1]
 
     status = runner.invoke(cli, ["projections", "status"], env=env)
     assert status.exit_code == 0
-    lines = [line.split() for line in status.output.splitlines()[1:]]
+    lines = [line.split() for line in status.stdout.splitlines()[1:]]
     assert {line[0] for line in lines} == {
         "citizen_profile",
         "enterprise_profile",
@@ -44,7 +44,7 @@ def test_demo_then_status_rebuild_and_provisioning(env: dict[str, str], tmp_path
         env=env,
     )
     assert added.exit_code == 0, added.output
-    assert json.loads(added.output)["clientSecret"]
+    assert json.loads(added.stdout)["clientSecret"]
     wrong = runner.invoke(
         cli, ["partner", "add", "p-1", "--role", "OFFICER", "--name", "P"], env=env
     )

@@ -52,4 +52,4 @@ def test_a_picture_of_a_code_verifies_offline_until_its_key_is_withdrawn(
     done = runner.invoke(cli, ["keys", "withdraw", "code-signing", kid], env=env)
     assert done.exit_code == 0, done.output
     refused = runner.invoke(cli, ["code", "verify", text], env=env)
-    assert (refused.exit_code, refused.output.strip()) == (1, "REFUSED: withdrawn_key")
+    assert (refused.exit_code, refused.stdout.strip()) == (1, "REFUSED: withdrawn_key")

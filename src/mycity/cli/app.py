@@ -20,6 +20,20 @@ from mycity.store.preflight import StoreUnavailable
 BAD_INPUT, UNAVAILABLE = 2, 1
 
 
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Logs to whatever `sys.stderr` is when a record comes, not when the command began: a
+    command run inside another program (a test's runner) must not leave its logs bound to a
+    stream that program has since closed."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: Any) -> None:
+        pass
+
+
 class Failure(Exception):
     """A mistake the command reports in one line, with its exit code."""
 
@@ -90,5 +104,6 @@ def main_options(
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        handlers=[StderrHandler()],
         force=True,
     )

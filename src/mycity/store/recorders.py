@@ -7,6 +7,10 @@ one: events in between would be answered twice. Here the transaction first claim
 position the page started from (`tracked_from`, passed through `ProcessingEvent`'s saved
 keyword arguments), which fails once anyone has moved it: a compare-and-set, as read
 models do on their own tracking table.
+
+On PostgreSQL the events also go in as four binary arrays of plain types, not as
+eventsourcing's one array of a composite type: psycopg dumps a composite in Python, row by
+row (23 ms for 500 events here, against 0.7 ms), and every group commit pays it.
 """
 
 from __future__ import annotations
@@ -27,6 +31,33 @@ def _refused(tracking: Tracking, start: int) -> IntegrityError:
 
 
 class PostgresCityRecorder(PostgresProcessRecorder):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.insert_columns_statement = SQL(
+            "INSERT INTO {0}.{1} (originator_id, originator_version, topic, state) "
+            "SELECT * FROM unnest(%b::{2}[], %b::bigint[], %b::text[], %b::bytea[]) "
+            "RETURNING notification_id"
+        ).format(
+            Identifier(self.datastore.schema),
+            Identifier(self.events_table_name),
+            Identifier(self.datastore.originator_id_type),
+        )
+
+    def _insert_stored_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        self._lock_table(curs)
+        self._notify_channel(curs)
+        curs.execute(
+            self.insert_columns_statement,
+            (
+                [e.originator_id for e in stored_events],
+                [e.originator_version for e in stored_events],
+                [e.topic for e in stored_events],
+                [e.state for e in stored_events],
+            ),
+        )
+
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:

@@ -222,6 +222,7 @@ def test_an_offline_batch_records_each_scan_once_and_reports_bad_items_by_index(
     with pytest.raises(UserError) as too_many:
         city.scans.upload_offline(GATE, [items[0]] * (MAX_BATCH + 1))
     assert too_many.value.code is ErrorCode.TOO_MANY_ITEMS
+    assert city.scans.upload_offline(GATE, []) == []
 
 
 def test_an_offline_payment_already_redeemed_online_is_refused(city: City, carded: Person) -> None:

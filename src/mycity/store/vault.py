@@ -155,7 +155,11 @@ class Vault:
         return self._load([subject], create=create)[subject]
 
     def _load(self, subjects: list[UUID], *, create: bool) -> dict[UUID, AESGCM | None]:
-        found = self._upsert(subjects) if create else self._select(subjects)
+        """Their keys as stored; with `create`, a new one for each who has none. Those who
+        have keys are read first: an upsert of rows that exist rewrites every one of them."""
+        found = self._select(subjects)
+        if create and (absent := [s for s in subjects if s not in found]):
+            found |= self._upsert(absent)
         if len(found) < len(subjects):
             absent = next(s for s in subjects if s not in found)
             raise DataKeyMissing(f"No data key for {absent}: is this the store's key table?")

@@ -238,18 +238,24 @@ class Scans:
         who = policy.scanning_partner(actor)
         now = self.clock()
 
-        def check_one(item: OfflineScan) -> _Read | ScanAnswer | UserError:
-            try:
-                return self._offline_read(who, item, now)
-            except UserError as e:
-                return e
+        def check(part: Sequence[OfflineScan]) -> list[_Read | ScanAnswer | UserError]:
+            outcomes: list[_Read | ScanAnswer | UserError] = []
+            for item in part:
+                try:
+                    outcomes.append(self._offline_read(who, item, now))
+                except UserError as e:
+                    outcomes.append(e)
+            return outcomes
 
         results: dict[int, ItemResult] = {}
         reads: dict[int, _Read] = {}
-        # Ed25519 checks release the GIL: half the batch's time, spread over the cores.
+        # Ed25519 checks release the GIL: half the batch's time, spread over the cores, a
+        # slice a thread (a future per item cost as much again in hand-offs).
+        size = max(1, -(-len(items) // VERIFY_THREADS))
+        parts = [items[i : i + size] for i in range(0, len(items), size)]
         with ThreadPoolExecutor(VERIFY_THREADS, thread_name_prefix="scan-check") as pool:
-            outcomes = list(pool.map(check_one, items, chunksize=64))
-        for index, outcome in enumerate(outcomes):
+            checked_parts = list(pool.map(check, parts))
+        for index, outcome in enumerate(o for part in checked_parts for o in part):
             if isinstance(outcome, UserError):
                 results[index] = ItemResult(index, error=outcome)
             elif isinstance(outcome, ScanAnswer):

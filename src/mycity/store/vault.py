@@ -158,8 +158,8 @@ class Vault:
         """Their keys as stored; with `create`, a new one for each who has none. Those who
         have keys are read first: an upsert of rows that exist rewrites every one of them."""
         found = self._select(subjects)
-        if create and (absent := [s for s in subjects if s not in found]):
-            found |= self._upsert(absent)
+        if create and (keyless := [s for s in subjects if s not in found]):
+            found |= self._upsert(keyless)
         if len(found) < len(subjects):
             absent = next(s for s in subjects if s not in found)
             raise DataKeyMissing(f"No data key for {absent}: is this the store's key table?")

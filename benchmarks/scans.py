@@ -38,7 +38,14 @@ The scanning issue's three targets, each measured as it states it:
    wall time, code checks included; every item must come back VALID, new and `allowed`,
    and the store must hold one Scan.Recorded per item. The target is judged on the cold
    pass, the common case where a city has more riders than a process caches (10,000
-   aggregates); the warm pass is the best case. No runner runs during the uploads.
+   aggregates); the warm pass is the best case. No runner runs during the uploads. Then
+   the server's rate (`two workers`): a third code of each citizen, uploaded by two fresh
+   processes at once (spawned, each building its own City on the store, as the server's
+   two workers do), each the same batches of its own half of the citizens; scans/s = all
+   items / the time from the first upload's start to the last one's end (the processes
+   start together at a barrier, after building their Cities). This is the figure the
+   target is judged on: the 2 workers of the online target; one process's cold pass is
+   shown beside it.
 3. **A long file**: recording a scan on a citizen whose history already holds
    `file_scans` (10,000) scans costs no more than on a new one (ratio of medians at most
    1.1, allowing noise). The long history is made with offline batches of MAX_BATCH
@@ -53,6 +60,7 @@ Full run about 7-8 minutes; `--quick` (small sizes, short runs) about 2 minutes.
 
 from __future__ import annotations
 
+import multiprocessing
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -61,6 +69,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
+from multiprocessing.synchronize import Barrier
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +115,7 @@ PLACE = "武陵阁站 3号闸机"  # graphql.lua's, for the online scans
 BUS = "12路公交 沪A-12345"  # the offline device's place
 PARALLEL = 8  # threads opening files: they wait on the store more than on the CPU
 WARMUP_SCANS = 20  # untimed scans of each kind before the long-file timings
+WORKERS = 2  # uploading processes at once: the online target's server workers
 SCAN = """mutation($p: String!, $place: String!) {
   scanCityCode(input: {payload: $p, purpose: TRANSIT, place: $place}) {
     valid outcome allowed colour card cardNumber scanId userErrors { code }
@@ -123,7 +133,7 @@ class Sizes:
     one_connection_s: int
     attempts: int  # of a run whose connections one worker holds most of
     offline_citizens: int  # each scanned once per pass, MAX_BATCH to an upload
-    passes: int  # over the citizens: the first cold, the others warm
+    passes: int  # over the citizens: the first cold, the others warm (then the workers')
     file_scans: int  # already in the long file's history
     repetitions: int  # timed scans of each kind, on the long file and on new files
 
@@ -309,11 +319,11 @@ def bench_offline(report: Report, store: str, tmp: Path, size: Sizes) -> None:
             gate, _ = add_gate(setup)
             people = open_citizens(setup, range(n))
             opened = time.monotonic()
-            passes = [offline_items(setup, people) for _ in range(size.passes)]
+            *passes, for_workers = [offline_items(setup, people) for _ in range(size.passes + 1)]
             took = time.monotonic() - opened
             note(
                 f"[{store}] {n:,} citizens opened in {opened - started:.1f} s, "
-                f"{n * size.passes:,} codes issued in {took:.1f} s"
+                f"{n * (size.passes + 1):,} codes issued in {took:.1f} s"
             )
         finally:
             setup.close()
@@ -328,26 +338,87 @@ def bench_offline(report: Report, store: str, tmp: Path, size: Sizes) -> None:
                 batch = min(MAX_BATCH, n - start)
                 rates.setdefault(kind, []).append(batch / took)
                 seconds[kind] = seconds.get(kind, 0.0) + took
+        seconds["two_workers"] = upload_in_workers(env, gate, for_workers)
         recorded = events_recorded(city, Scan.Recorded)
-    report.checks[f"{store}.offline_each_item_recorded_once"] = recorded == n * size.passes
+    report.checks[f"{store}.offline_each_item_recorded_once"] = recorded == n * (size.passes + 1)
     warm_items = n * (size.passes - 1)
-    totals = {"cold": n / seconds["cold"], "warm": warm_items / seconds["warm"]}
+    totals = {
+        "two_workers": n / seconds["two_workers"],
+        "cold": n / seconds["cold"],
+        "warm": warm_items / seconds["warm"],
+    }
     for kind, rate in totals.items():
         report.add(f"{store}.offline_{kind}", rate, "scans/s", f"{store}.offline_cold")
         met = rate >= OFFLINE_TARGET
-        if store == "postgres":
-            report.checks[f"postgres.offline_{kind}_ge_{OFFLINE_TARGET}"] = met
+        if store == "postgres" and kind == "two_workers":
+            report.checks[f"postgres.offline_two_workers_ge_{OFFLINE_TARGET}"] = met
         report.sizes.setdefault("offline", {}).setdefault(store, {})[kind] = {
-            "scans": n if kind == "cold" else warm_items,
-            "batches_scans_per_s": [round(r) for r in rates[kind]],
-            "median_batch_scans_per_s": round(median(rates[kind])),
+            "scans": warm_items if kind == "warm" else n,
+            "batches_scans_per_s": [round(r) for r in rates.get(kind, [])],
+            "median_batch_scans_per_s": round(median(rates[kind])) if kind in rates else None,
         }
-        verdict = ("MET" if met else "NOT MET") if store == "postgres" else "for information"
+        judged = store == "postgres" and kind == "two_workers"
+        verdict = ("MET" if met else "NOT MET") if judged else "for information"
         report.note(
-            f"[{store}] offline uploads, {kind} ({'first' if kind == 'cold' else 'again'}): "
-            f"{rate:,.0f} scans/s recorded = {rate / OFFLINE_TARGET:.2f} of the target "
-            f"{OFFLINE_TARGET:,}/s: {verdict}"
+            f"[{store}] offline uploads, {OFFLINE_KINDS[kind]}: {rate:,.0f} scans/s recorded "
+            f"= {rate / OFFLINE_TARGET:.2f} of the target {OFFLINE_TARGET:,}/s: {verdict}"
         )
+
+
+OFFLINE_KINDS = {
+    "two_workers": f"{WORKERS} processes at once, each its first",
+    "cold": "one process, first",
+    "warm": "one process, again",
+}
+
+
+def upload_in_workers(env: dict[str, str], gate: Principal, items: list[OfflineScan]) -> float:
+    """WORKERS fresh processes upload their share of `items` at once: the seconds from the
+    first one's start to the last one's end."""
+    spawn = multiprocessing.get_context("spawn")
+    barrier = spawn.Barrier(WORKERS)
+    done = spawn.Queue()
+    share = -(-len(items) // WORKERS)
+    workers = [
+        spawn.Process(
+            target=upload_worker,
+            args=(env, gate, items[i * share : (i + 1) * share], barrier, done),
+            name=f"uploader-{i}",
+        )
+        for i in range(WORKERS)
+    ]
+    for worker in workers:
+        worker.start()
+    spans = [done.get(timeout=600) for _ in workers]
+    for worker in workers:
+        worker.join()
+    if failed := [error for *_, error in spans if error]:
+        raise RuntimeError(f"an uploading process failed: {failed[0]}")
+    return max(end for _, end, _ in spans) - min(start for start, _, _ in spans)
+
+
+def upload_worker(
+    env: dict[str, str],
+    gate: Principal,
+    items: list[OfflineScan],
+    barrier: Barrier,
+    done: Any,
+) -> None:
+    """One uploading process: its own City, ready before the barrier, then its batches; a
+    failure is reported (and breaks the barrier), never left for the parent to wait on."""
+    try:
+        city = build(Settings.from_env(env))
+        try:
+            barrier.wait()
+            start = time.time()
+            for i in range(0, len(items), MAX_BATCH):
+                upload(city, gate, items[i : i + MAX_BATCH])
+            done.put((start, time.time(), None))
+        finally:
+            city.close()
+    except BaseException as error:
+        barrier.abort()
+        done.put((0.0, 0.0, repr(error)))
 
 
 # -- 3. a long file -------------------------------------------------------------------------

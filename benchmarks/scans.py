@@ -55,7 +55,8 @@ The scanning issue's three targets, each measured as it states it:
    (TRANSIT, by the gate) is timed. Medians and p99, on SQLite and PostgreSQL.
 
 Latencies of 3 are figures in µs (the JSON line keeps one decimal), checks and notes in ms.
-Full run about 7-8 minutes; `--quick` (small sizes, short runs) about 2 minutes.
+Full run about 10 minutes (17 on the slow machine of run 5); `--quick` (small sizes, short
+runs) about 2 minutes.
 """
 
 from __future__ import annotations

@@ -178,8 +178,8 @@ def demo(city: City) -> dict[str, dict[str, str]]:
 
 @pytest.fixture(autouse=True)
 def logging_left_as_found() -> Iterator[None]:
-    """Each `mycity` command configures logging onto the stderr its runner captured; left
-    in place, a server thread of a later command or test would log into a closed stream."""
+    """Each `mycity` command sets the root logger's handler and level (INFO); left in place,
+    every later test would log its INFO lines, a failure's output buried under them."""
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     yield

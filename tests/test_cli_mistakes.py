@@ -125,6 +125,9 @@ def test_the_runner_waits_for_a_store_that_is_not_there_yet(env: dict[str, str])
         said = [runner.stderr.readline() for _ in range(2)]  # two tries, a pause between
         assert runner.poll() is None, said  # still running
         assert all("cannot reach PostgreSQL" in line and "trying again" in line for line in said)
+        runner.send_signal(signal.SIGTERM)  # a supervisor's stop (SIGINT may be ignored)
+        assert runner.wait(timeout=20) == 0
     finally:
-        runner.send_signal(signal.SIGINT)
-        runner.wait(timeout=20)
+        if runner.poll() is None:
+            runner.kill()
+            runner.wait()

@@ -246,11 +246,13 @@ def test_a_killed_runner_process_resumes_exactly_once(
     proc = subprocess.Popen(
         [sys.executable, "-c", script], stdout=subprocess.PIPE, env=env, text=True
     )
-    assert proc.stdout is not None
-    for _ in range(5):
-        assert proc.stdout.readline().strip() == "page"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    try:
+        assert proc.stdout is not None
+        for _ in range(5):
+            assert proc.stdout.readline().strip() == "page"
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)  # the crash, or no process left behind
+        proc.wait()
 
     models = ReadModels(city.files, city.db, projections=(EventCount,), page_size=5)
     position = models.live("event_count").position()

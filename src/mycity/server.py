@@ -1,15 +1,14 @@
 """Serving the app with uvicorn: one process, or N workers beside one runner.
 
-Two things uvicorn's own multi-worker mode gets wrong for us, fixed here:
+uvicorn's own multi-worker mode shares one listening socket between its workers, and
+whichever is awake takes a burst of new connections: 32 at once often all land in one
+worker, which then does all the work. Here each worker listens on a socket of its own on
+the same port (SO_REUSEPORT), and the kernel spreads connections over them.
 
-- It never sets TCP_NODELAY on the sockets its workers accept (they are made with protocol
-  number 0, which asyncio does not take for TCP), so every keep-alive response waits for the
-  client's delayed ACK (about 40 ms, Nagle's algorithm); uvloop happens to set it, asyncio's
-  loop does not. The protocols here set it on every accepted connection.
-- Its workers share one listening socket, and whichever is awake takes a burst of new
-  connections: 32 at once often all land in one worker, which then does all the work.
-  Here each worker listens on a socket of its own on the same port (SO_REUSEPORT), and the
-  kernel spreads connections over them.
+Every listening socket is made as a TCP socket (protocol number IPPROTO_TCP, as uvicorn's
+own since 0.55), so the event loop sets TCP_NODELAY on each connection it accepts: without
+it every keep-alive response waits for the client's delayed ACK (about 40 ms).
+`tests/test_server.py` checks it on every path we serve by.
 
 `python -m mycity.server MODULE:FACTORY --port P --workers N` serves any ASGI app factory
 this way (the `http` benchmark serves its hello-world with it, to compare like with like).
@@ -18,7 +17,6 @@ this way (the `http` benchmark serves its hello-world with it, to compare like w
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import multiprocessing
 import os
@@ -30,38 +28,11 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 import uvicorn
-from uvicorn.protocols.http.h11_impl import H11Protocol
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from mycity.bootstrap import City
 from mycity.http_limits import MAX_BODY
 
 log = logging.getLogger(__name__)
-
-
-def _no_delay(transport: asyncio.BaseTransport) -> None:
-    sock = transport.get_extra_info("socket")
-    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-
-class NoDelayHttpTools(HttpToolsProtocol):
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        _no_delay(transport)
-        super().connection_made(transport)
-
-
-class NoDelayH11(H11Protocol):
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        _no_delay(transport)
-        super().connection_made(transport)
-
-
-# Import strings: each worker process builds its own config.
-HTTP_PROTOCOLS = {
-    "httptools": "mycity.server:NoDelayHttpTools",
-    "h11": "mycity.server:NoDelayH11",
-}
 
 
 def options(
@@ -71,7 +42,7 @@ def options(
         "host": host,
         "port": port,
         "loop": loop,
-        "http": HTTP_PROTOCOLS[http],
+        "http": http,
         "access_log": access_log,
         "log_level": "info",
         "timeout_graceful_shutdown": 10,

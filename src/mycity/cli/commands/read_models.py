@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import logging
+import signal
 import threading
-from typing import Annotated
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,6 +17,9 @@ from mycity.cli.city import open_city
 from mycity.cli.progress import progress_bar
 from mycity.projections.read_models import RebuildRunning
 from mycity.store.preflight import StoreUnavailable
+
+if TYPE_CHECKING:
+    from mycity.bootstrap import City
 
 log = logging.getLogger(__name__)
 group = typer.Typer(help="Read models: status, rebuild, run.", no_args_is_help=True)
@@ -65,26 +72,45 @@ def rebuild(
 
 @group.command("run")
 def run() -> None:
-    """Keep every read model and process caught up until interrupted; while the store cannot
-    be reached, try again with a growing pause (up to 30 s)."""
-    stop, pause = threading.Event(), 1.0
+    """Keep every read model and process caught up until stopped (SIGTERM, or Ctrl-C); while
+    the store cannot be reached, try again with a growing pause (up to 30 s)."""
+    with interrupted_by(signal.SIGTERM):
+        try:
+            city = _open_when_reachable()
+            try:
+                city.listen()
+                city.runner().run_forever(threading.Event())
+            finally:
+                city.close()
+        except KeyboardInterrupt:
+            return  # a stop asked for: each page commits whole, so nothing is half done
+
+
+def _open_when_reachable() -> City:
+    pause = 1.0
     while True:
         try:
-            city = open_city()
+            return open_city()
         except StoreUnavailable as e:
             log.warning("%s; trying again in %.0f s", e, pause)
-            if stop.wait(pause):
-                return
+            time.sleep(pause)
             pause = min(pause * 2, 30.0)
-            continue
-        break
+
+
+@contextmanager
+def interrupted_by(signum: signal.Signals) -> Iterator[None]:
+    """While the block runs, the signal interrupts it as Ctrl-C does: a supervisor stops the
+    runner with SIGTERM (systemd, k8s), and a shell starts a background job with SIGINT
+    ignored, so SIGTERM is the one that always lands."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signum, interrupt)
     try:
-        city.listen()
-        city.runner().run_forever(stop)
-    except KeyboardInterrupt:
-        stop.set()
+        yield
     finally:
-        city.close()
+        signal.signal(signum, previous)
 
 
 def register(cli: typer.Typer) -> None:

@@ -67,9 +67,11 @@ class CitizenFactory:
         self.city = city
         self._n = itertools.count(1)
 
-    def register(self, name: str = "测试", *, verified: bool = False) -> Person:
+    def register(
+        self, name: str = "测试", *, verified: bool = False, id_number: str | None = None
+    ) -> Person:
         n = next(self._n)
-        number = resident_id(n, birth=f"19{50 + n // 365 % 50:02d}0101")
+        number = id_number or resident_id(n, birth=f"19{50 + n // 365 % 50:02d}0101")
         mobile = phone(n)
         citizen, _ = self.city.citizens.open_file(number, name, mobile)
         person = Person(citizen.id, number, name, mobile)
@@ -90,6 +92,16 @@ class CitizenFactory:
             representative.principal, credit_code(next(self._n) + 5000), name
         )
         return enterprise.id
+
+    def agent(
+        self, enterprise: UUID, representative: Person, person: Person, scopes: list[str]
+    ) -> None:
+        """The representative invites the person, who accepts (verified first, if need be)."""
+        if self.city.files.read(Citizen, person.id).level is RealNameLevel.REGISTERED:
+            self.verify(person)
+        invitations = self.city.enterprises
+        invitations.authorise_agent(representative.principal, enterprise, person.id_number, scopes)
+        invitations.accept_invitation(person.principal, enterprise)
 
     def code_for(self, mobile: str) -> str:
         """A fresh one-time code sent to this phone, as its holder reads it."""

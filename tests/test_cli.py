@@ -32,6 +32,7 @@ def test_demo_then_status_rebuild_and_provisioning(env: dict[str, str], tmp_path
         "wallet",
         "licence_uses",
         "scan_log",
+        "agent_invitations",
     }
     assert all(line[-1] == "0" for line in lines)  # no lag
 

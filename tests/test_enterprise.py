@@ -5,8 +5,9 @@ from __future__ import annotations
 from uuid import UUID, uuid4
 
 import pytest
+from eventsourcing.utils import get_topic
 
-from mycity.domain.enterprise import AgentScope, Enterprise, parse_scopes
+from mycity.domain.enterprise import MAX_INVITATIONS, AgentScope, Enterprise, parse_scopes
 from mycity.domain.errors import ErrorCode
 from tests.domain_helpers import fact, given, refused, then
 
@@ -34,6 +35,10 @@ def authorised(agent_id: UUID, *scopes: AgentScope):
 
 
 AGENT_FOR_PROFILE_AND_PAYMENTS = authorised(AGENT, AgentScope.PROFILE, AgentScope.PAYMENTS)
+INVITED = fact(
+    Enterprise.AgentInvited, agent_id=AGENT, scopes=["PAYMENTS", "PROFILE"], by=REPRESENTATIVE
+)
+AGENT_ACCEPTED = fact(Enterprise.AgentAccepted, agent_id=AGENT, scopes=["PAYMENTS", "PROFILE"])
 
 
 # -- registration -----------------------------------------------------------------------------
@@ -100,19 +105,96 @@ def test_registration_names_the_field_in_error(
 # -- agents -----------------------------------------------------------------------------------
 
 
-def test_the_legal_representative_authorises_an_agent() -> None:
+def test_the_legal_representative_invites_and_the_person_accepts() -> None:
     enterprise = given(Enterprise, REGISTERED)
     enterprise.authorise_agent(
         agent_id=AGENT, scopes=["PAYMENTS", "PROFILE", "PAYMENTS"], by=REPRESENTATIVE
     )
     assert then(enterprise) == [
         (
-            "AgentAuthorised",
+            "AgentInvited",
             {"agent_id": AGENT, "scopes": ["PAYMENTS", "PROFILE"], "by": REPRESENTATIVE},
         )
     ]
+    assert enterprise.agents == {} and not enterprise.is_member(AGENT)  # not before accepting
+    enterprise = given(Enterprise, REGISTERED, INVITED)
+    enterprise.accept_invitation(agent_id=AGENT)
+    assert then(enterprise) == [
+        ("AgentAccepted", {"agent_id": AGENT, "scopes": ["PAYMENTS", "PROFILE"]})
+    ]
     assert enterprise.agents == {AGENT: ["PAYMENTS", "PROFILE"]}
+    assert enterprise.invitations == {}
     assert enterprise.is_member(AGENT)
+
+
+def test_an_invitation_declined_or_withdrawn_leaves_nobody_an_agent() -> None:
+    enterprise = given(Enterprise, REGISTERED, INVITED)
+    enterprise.decline_invitation(agent_id=AGENT)
+    assert then(enterprise) == [("AgentDeclined", {"agent_id": AGENT})]
+    assert (enterprise.agents, enterprise.invitations) == ({}, {})
+    enterprise = given(Enterprise, REGISTERED, INVITED)
+    enterprise.revoke_agent(agent_id=AGENT, by=REPRESENTATIVE)
+    assert then(enterprise) == [
+        ("AgentInvitationWithdrawn", {"agent_id": AGENT, "by": REPRESENTATIVE})
+    ]
+    assert (enterprise.agents, enterprise.invitations) == ({}, {})
+    for answered in (fact(Enterprise.AgentDeclined, agent_id=AGENT), AGENT_ACCEPTED):
+        enterprise = given(Enterprise, REGISTERED, INVITED, answered)
+        for answer in (enterprise.accept_invitation, enterprise.decline_invitation):
+            with refused(ErrorCode.NOT_INVITED, None):
+                answer(agent_id=AGENT)
+
+
+def test_only_the_invited_person_answers() -> None:
+    enterprise = given(Enterprise, REGISTERED, INVITED)
+    for someone in (STRANGER, REPRESENTATIVE):
+        for answer in (enterprise.accept_invitation, enterprise.decline_invitation):
+            with refused(ErrorCode.NOT_INVITED, None):
+                answer(agent_id=someone)
+    assert then(enterprise) == []
+
+
+def test_inviting_again_replaces_the_scopes_offered() -> None:
+    enterprise = given(Enterprise, REGISTERED, INVITED)
+    enterprise.authorise_agent(agent_id=AGENT, scopes=["PROFILE", "PAYMENTS"], by=REPRESENTATIVE)
+    assert then(enterprise) == []  # the same offer again
+    enterprise.authorise_agent(agent_id=AGENT, scopes=["LICENCES"], by=REPRESENTATIVE)
+    assert then(enterprise, "scopes") == [("AgentInvited", {"scopes": ["LICENCES"]})]
+    enterprise.accept_invitation(agent_id=AGENT)
+    assert enterprise.agents == {AGENT: ["LICENCES"]}
+
+
+def test_at_most_a_hundred_invitations_wait_at_once() -> None:
+    waiting = [
+        fact(Enterprise.AgentInvited, agent_id=uuid4(), scopes=["PROFILE"], by=REPRESENTATIVE)
+        for _ in range(MAX_INVITATIONS - 1)
+    ]
+    enterprise = given(Enterprise, REGISTERED, *waiting)
+    enterprise.authorise_agent(agent_id=AGENT, scopes=["PROFILE"], by=REPRESENTATIVE)  # the 100th
+    assert len(enterprise.invitations) == MAX_INVITATIONS == 100
+    with refused(ErrorCode.TOO_MANY_INVITATIONS, "agentIdNumber"):
+        enterprise.authorise_agent(agent_id=STRANGER, scopes=["PROFILE"], by=REPRESENTATIVE)
+    enterprise.authorise_agent(agent_id=AGENT, scopes=["LICENCES"], by=REPRESENTATIVE)  # re-offer
+    enterprise.accept_invitation(agent_id=AGENT)  # one answered: room for another
+    enterprise.authorise_agent(agent_id=STRANGER, scopes=["PROFILE"], by=REPRESENTATIVE)
+    assert len(enterprise.invitations) == MAX_INVITATIONS
+
+
+def test_a_snapshot_from_before_invitations_loads_with_none_waiting() -> None:
+    enterprise = given(Enterprise, REGISTERED, AGENT_FOR_PROFILE_AND_PAYMENTS)
+    state = Enterprise.Snapshot.take(enterprise).state
+    old = {k: v for k, v in state.items() if k not in ("invitations", "class_version")}
+    snapshot = Enterprise.Snapshot(
+        originator_id=enterprise.id,
+        originator_version=enterprise.version,
+        timestamp=Enterprise.Snapshot.create_timestamp(),
+        topic=get_topic(Enterprise),
+        state=old,
+    )
+    loaded = snapshot.mutate(None)
+    assert loaded.invitations == {} and loaded.agents == {AGENT: ["PAYMENTS", "PROFILE"]}
+    loaded.authorise_agent(agent_id=STRANGER, scopes=["PROFILE"], by=REPRESENTATIVE)
+    assert loaded.invitations == {STRANGER: ["PROFILE"]}
 
 
 @pytest.mark.parametrize("by", [AGENT, STRANGER], ids=["an agent", "a stranger"])

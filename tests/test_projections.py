@@ -42,14 +42,12 @@ def _history(city: City, people: CitizenFactory, n: int = 6) -> list[Any]:
         city.citizens.change_contact(person.principal, None, None, f"人民路{i}号")
     city.citizens.verify_in_person(OFFICER, persons[1].id)
     enterprise = people.enterprise(persons[0])
-    people.verify(persons[3])  # agents act with a verified real name
-    city.enterprises.authorise_agent(
-        persons[0].principal, enterprise, persons[2].id_number, ["PROFILE"]
-    )
-    city.enterprises.authorise_agent(
-        persons[0].principal, enterprise, persons[3].id_number, ["PAYMENTS"]
-    )
+    people.agent(enterprise, persons[0], persons[2], ["PROFILE"])
+    people.agent(enterprise, persons[0], persons[3], ["PAYMENTS"])
     city.enterprises.revoke_agent(persons[0].principal, enterprise, persons[3].id)
+    city.enterprises.authorise_agent(  # an invitation left waiting
+        persons[0].principal, enterprise, persons[5].id_number, ["LICENCES"]
+    )
     city.reads.citizens.profile(OFFICER, persons[4].id, WHY)  # a read, recorded
     licensed(city, persons[0])  # an application, a licence, its use and a rating
     scanned(city, persons[1])  # a scan of a city code
@@ -264,7 +262,10 @@ def test_a_killed_runner_process_resumes_exactly_once(
 
 def test_projection_rows_hold_no_full_identifiers(city: City, people: CitizenFactory) -> None:
     person = people.register("己", verified=True)
-    people.enterprise(person)
+    enterprise = people.enterprise(person)
+    city.enterprises.authorise_agent(
+        person.principal, enterprise, people.register("庚").id_number, ["PROFILE"]
+    )
     licensed(city, person)
     scanned(city, person)
     city.reads.citizens.profile(OFFICER, person.id, WHY)

@@ -9,6 +9,7 @@ import pytest
 
 from mycity.bootstrap import City
 from mycity.domain.citizen import Citizen, RealNameLevel
+from mycity.domain.enterprise import Enterprise
 from mycity.domain.errors import ErrorCode, UserError
 from mycity.identity.principal import Principal
 from tests.domain_helpers import fact, given, refused, then
@@ -155,10 +156,14 @@ def test_representing_or_acting_for_an_enterprise_needs_a_verified_name(
         city.enterprises.register(unverified.principal, "91350100M000100Y43", "未公司")
     assert caught.value.code is ErrorCode.REAL_NAME_REQUIRED
     enterprise = people.enterprise(verified)
-    with refused(ErrorCode.REAL_NAME_REQUIRED, "agentIdNumber"):
-        city.enterprises.authorise_agent(
-            verified.principal, enterprise, unverified.id_number, ["PROFILE"]
-        )
+    city.enterprises.authorise_agent(  # the invitation says nothing of who the number is
+        verified.principal, enterprise, unverified.id_number, ["PROFILE"]
+    )
+    with refused(ErrorCode.REAL_NAME_REQUIRED, None):
+        city.enterprises.accept_invitation(unverified.principal, enterprise)
+    people.verify(unverified)
+    city.enterprises.accept_invitation(unverified.principal, enterprise)
+    assert city.files.read(Enterprise, enterprise).agents == {unverified.id: ["PROFILE"]}
 
 
 def test_over_the_api_an_expired_token_asks_for_a_refresh(

@@ -29,6 +29,7 @@ from mycity.processes.bundles import Bundles
 from mycity.processes.erasure import Erasures
 from mycity.processes.issuance import Issuance
 from mycity.processes.tracked import Process, ProcessRunner
+from mycity.projections.agent_invitations import Invitations
 from mycity.projections.application_list import ApplicationLists
 from mycity.projections.citizen_profile import CitizenProfiles
 from mycity.projections.data_access import DataAccesses
@@ -271,7 +272,10 @@ def build(
             door=door,
             citizens=CitizenReads(door, files, citizen_profiles),
             enterprises=EnterpriseReads(
-                door, EnterpriseProfiles(read_models.rows("enterprise_profile")), citizen_profiles
+                door,
+                EnterpriseProfiles(read_models.rows("enterprise_profile")),
+                citizen_profiles,
+                Invitations(read_models.rows("agent_invitations")),
             ),
             directory=DirectoryReads(door, DirectoryEntries(read_models.rows("directory"))),
             access=AccessReads(door, DataAccesses(read_models.rows("data_access"))),

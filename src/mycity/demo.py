@@ -164,6 +164,8 @@ def load_demo(city: City, url: str = "http://127.0.0.1:8000/graphql") -> str:
         for agent, scopes in agents:
             number = next(c.id_number for c in CITIZENS if c.name == agent)
             city.enterprises.authorise_agent(rep, enterprise.id, number, scopes)
+            invited = Principal.of_citizen(by_name[agent], agent)
+            city.enterprises.accept_invitation(invited, enterprise.id)
 
     _link_cards(city)
 

@@ -1,4 +1,9 @@
-"""The enterprise's file: registration, contact, and the agents who act for it."""
+"""The enterprise's file: registration, contact, and the agents who act for it.
+
+Nobody becomes an enterprise's agent without agreeing: the legal representative invites a
+person by ID number, and the person accepts (or declines). Until then the representative
+learns nothing of whether the number has a file, is verified, or will ever answer.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +26,9 @@ class AgentScope(StrEnum):
     PAYMENTS = "PAYMENTS"  # pay and refund in its name
 
 
+MAX_INVITATIONS = 100  # waiting at once for one enterprise's answers
+
+
 def parse_scopes(scopes: list[str]) -> list[str]:
     try:
         parsed = sorted({AgentScope(s).value for s in scopes})
@@ -36,6 +44,12 @@ class Enterprise(Aggregate):
     """A registered enterprise. The aggregate id is a keyed hash of its credit code."""
 
     id: UUID  # given by the caller, so a second registration collides in the store
+    class_version = 2  # 2: pending invitations beside the agents
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, object]) -> None:
+        """A snapshot taken before invitations existed had none pending."""
+        state["invitations"] = {}
 
     class Registered(Aggregate.Created):
         credit_code: str
@@ -48,6 +62,24 @@ class Enterprise(Aggregate):
         by: UUID
 
     class AgentRevoked(Aggregate.Event):
+        agent_id: UUID
+        by: UUID
+
+    class AgentInvited(Aggregate.Event):
+        agent_id: UUID
+        scopes: list[str]
+        by: UUID
+
+    class AgentAccepted(Aggregate.Event):
+        """The invited person agreed: now an agent with the invitation's scopes."""
+
+        agent_id: UUID
+        scopes: list[str]
+
+    class AgentDeclined(Aggregate.Event):
+        agent_id: UUID
+
+    class AgentInvitationWithdrawn(Aggregate.Event):
         agent_id: UUID
         by: UUID
 
@@ -64,6 +96,7 @@ class Enterprise(Aggregate):
         self.phone = ""
         self.address = ""
         self.agents: dict[UUID, list[str]] = {}
+        self.invitations: dict[UUID, list[str]] = {}  # agent id: the scopes offered
 
     @classmethod
     def register(
@@ -91,7 +124,9 @@ class Enterprise(Aggregate):
         return citizen_id == self.legal_representative_id or citizen_id in self.agents
 
     def authorise_agent(self, *, agent_id: UUID, scopes: list[str], by: UUID) -> None:
-        """Only the legal representative authorises; re-authorising replaces the scopes."""
+        """Only the legal representative authorises. An agent's scopes change at once (they
+        agreed to act for the enterprise already); anyone else is invited, and becomes an
+        agent by accepting. Inviting again replaces the scopes offered."""
         self.require_legal_representative(by)
         if agent_id == self.legal_representative_id:
             raise UserError(
@@ -100,15 +135,55 @@ class Enterprise(Aggregate):
                 "agentIdNumber",
             )
         parsed = parse_scopes(scopes)
-        if self.agents.get(agent_id) != parsed:
-            self._agent_authorised(agent_id=agent_id, scopes=parsed, by=by)
+        if agent_id in self.agents:
+            if self.agents[agent_id] != parsed:
+                self._agent_authorised(agent_id=agent_id, scopes=parsed, by=by)
+        elif self.invitations.get(agent_id) != parsed:
+            if agent_id not in self.invitations and len(self.invitations) >= MAX_INVITATIONS:
+                raise UserError(
+                    ErrorCode.TOO_MANY_INVITATIONS,
+                    f"At most {MAX_INVITATIONS} invitations wait at once: withdraw one first",
+                    "agentIdNumber",
+                )
+            self._agent_invited(agent_id=agent_id, scopes=parsed, by=by)
 
     @event(AgentAuthorised)
     def _agent_authorised(self, agent_id: UUID, scopes: list[str], by: UUID) -> None:
         self.agents[agent_id] = list(scopes)
 
+    @event(AgentInvited)
+    def _agent_invited(self, agent_id: UUID, scopes: list[str], by: UUID) -> None:
+        self.invitations[agent_id] = list(scopes)
+
+    def accept_invitation(self, *, agent_id: UUID) -> None:
+        self._require_invited(agent_id)
+        self._agent_accepted(agent_id=agent_id, scopes=self.invitations[agent_id])
+
+    @event(AgentAccepted)
+    def _agent_accepted(self, agent_id: UUID, scopes: list[str]) -> None:
+        del self.invitations[agent_id]
+        self.agents[agent_id] = list(scopes)
+
+    def decline_invitation(self, *, agent_id: UUID) -> None:
+        self._require_invited(agent_id)
+        self._agent_declined(agent_id=agent_id)
+
+    @event(AgentDeclined)
+    def _agent_declined(self, agent_id: UUID) -> None:
+        del self.invitations[agent_id]
+
+    def _require_invited(self, agent_id: UUID) -> None:
+        if agent_id not in self.invitations:
+            raise UserError(
+                ErrorCode.NOT_INVITED, "No invitation of this enterprise waits for you", None
+            )
+
     def revoke_agent(self, *, agent_id: UUID, by: UUID) -> None:
+        """Ends an agent's authorisation, or withdraws an invitation not yet answered."""
         self.require_legal_representative(by)
+        if agent_id in self.invitations:
+            self._invitation_withdrawn(agent_id=agent_id, by=by)
+            return
         if agent_id not in self.agents:
             raise UserError(ErrorCode.AGENT_NOT_AUTHORISED, "Not an agent", "agentId")
         self._agent_revoked(agent_id=agent_id, by=by)
@@ -116,6 +191,10 @@ class Enterprise(Aggregate):
     @event(AgentRevoked)
     def _agent_revoked(self, agent_id: UUID, by: UUID) -> None:
         del self.agents[agent_id]
+
+    @event(AgentInvitationWithdrawn)
+    def _invitation_withdrawn(self, agent_id: UUID, by: UUID) -> None:
+        del self.invitations[agent_id]
 
     def change_contact(self, *, phone: str | None, address: str | None, by: UUID) -> None:
         if new := changed_contact((self.phone, self.address), phone, address):

@@ -107,6 +107,31 @@ class Enterprise(relay.Node):
             page_info=page.page_info,
         )
 
+    @strawberry.field(description="Invitations the enterprise sent that wait for an answer.")
+    async def invited_agents(self, info: Info) -> list[InvitedAgent]:
+        context = info.context
+        found = await context.read(
+            context.city.reads.enterprises.invited, context.require(), self.view, self.purpose
+        )
+        return [
+            InvitedAgent(
+                agent_id=relay.GlobalID("Citizen", str(i.agent_id)),
+                scopes=list(i.scopes),
+                invited_at=i.invited_at,
+            )
+            for i in found
+        ]
+
+
+@strawberry.type
+class InvitedAgent:
+    """Someone the enterprise invited who has not answered: known only by the id their ID
+    number gives (`revokeAgent` withdraws the invitation)."""
+
+    agent_id: relay.GlobalID
+    scopes: list[AgentScope]
+    invited_at: datetime
+
 
 async def load_enterprise(
     info: Info, enterprise_id: UUID, purpose: str | None
@@ -202,7 +227,7 @@ class EnterprisePayload:
         return await load_enterprise(info, self.enterprise_id, self.purpose)
 
 
-def _changed(
+def changed(
     info: Info, enterprise_id: UUID, position: int, purpose: str | None = None
 ) -> EnterprisePayload:
     """The payload of a change; `purpose` is what a staff member's read-back is for."""
@@ -236,9 +261,13 @@ class EnterpriseMutations:
             input.name,
             input.legal_representative_id_number,
         )
-        return _changed(info, enterprise.id, position, "registerEnterprise")
+        return changed(info, enterprise.id, position, "registerEnterprise")
 
-    @strawberry.mutation(description="The legal representative authorises an agent, with scopes.")
+    @strawberry.mutation(
+        description="The legal representative invites a person to act for the enterprise, with "
+        "scopes (they become an agent by accepting: acceptAgentInvitation), or changes an "
+        "agent's scopes. The answer is the same whoever the ID number belongs to."
+    )
     @reports_user_errors(EnterprisePayload)
     async def authorize_agent(self, info: Info, input: AuthorizeAgentInput) -> EnterprisePayload:
         enterprise_id = parse_id(input.enterprise_id, "Enterprise", "enterpriseId")
@@ -249,9 +278,9 @@ class EnterpriseMutations:
             input.agent_id_number,
             [s.value for s in input.scopes],
         )
-        return _changed(info, enterprise_id, position)
+        return changed(info, enterprise_id, position)
 
-    @strawberry.mutation
+    @strawberry.mutation(description="Ends an agent's authorisation, or withdraws an invitation.")
     @reports_user_errors(EnterprisePayload)
     async def revoke_agent(self, info: Info, input: RevokeAgentInput) -> EnterprisePayload:
         enterprise_id = parse_id(input.enterprise_id, "Enterprise", "enterpriseId")
@@ -262,7 +291,7 @@ class EnterpriseMutations:
             enterprise_id,
             agent_id,
         )
-        return _changed(info, enterprise_id, position)
+        return changed(info, enterprise_id, position)
 
     @strawberry.mutation(description="Needs the PROFILE scope, or the legal representative.")
     @reports_user_errors(EnterprisePayload)
@@ -277,4 +306,4 @@ class EnterpriseMutations:
             input.phone,
             input.address,
         )
-        return _changed(info, enterprise_id, position)
+        return changed(info, enterprise_id, position)

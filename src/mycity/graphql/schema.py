@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from strawberry.tools import merge_types
 
+from mycity.graphql.agent_invitations import AgentInvitationMutations, AgentInvitationQueries
 from mycity.graphql.applications import (
     ApplicationMutations,
     ApplicationQueries,
@@ -32,6 +33,7 @@ Query = merge_types(
         ViewerQueries,
         CitizenQueries,
         EnterpriseQueries,
+        AgentInvitationQueries,
         DirectoryQueries,
         AuditQueries,
         ApplicationQueries,
@@ -46,6 +48,7 @@ Mutation = merge_types(
         SessionMutations,
         CitizenMutations,
         EnterpriseMutations,
+        AgentInvitationMutations,
         PrivacyMutations,
         AuditMutations,
         ApplicationMutations,

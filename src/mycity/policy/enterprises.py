@@ -12,6 +12,8 @@ from mycity.policy.base import Grant, require_citizen
 # What the enterprise's profile shows (its phone masked), and of each of its people.
 PROFILE = frozenset({"credit_code", "name", "phone_masked", "address", "agents"})
 PEOPLE = frozenset({"name", "id_number_masked"})
+# What a person invited to act for an enterprise is shown of it, before they answer.
+INVITATION = frozenset({"credit_code", "name"})
 
 
 def read_enterprise(principal: Principal, members: frozenset[UUID]) -> Grant:
@@ -20,6 +22,13 @@ def read_enterprise(principal: Principal, members: frozenset[UUID]) -> Grant:
     if principal.role in STAFF_ROLES or principal.citizen_id in members:
         return Grant()
     raise Forbidden("Not your enterprise")
+
+
+def read_invitation(principal: Principal, invitee: UUID) -> Grant:
+    """An invitation is read by the person invited, and only by them."""
+    if principal.citizen_id != invitee:
+        raise Forbidden("Not your invitation")
+    return Grant()
 
 
 def require_scope(principal: Principal, enterprise: Enterprise, scope: AgentScope) -> UUID:

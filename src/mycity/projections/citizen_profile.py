@@ -41,7 +41,9 @@ class CitizenProfile(RowProjection):
         """Enterprise events land on the row of the citizen they concern."""
         if isinstance(event, Enterprise.Registered):
             return str(event.legal_representative_id)
-        if isinstance(event, Enterprise.AgentAuthorised | Enterprise.AgentRevoked):
+        if isinstance(
+            event, Enterprise.AgentAuthorised | Enterprise.AgentAccepted | Enterprise.AgentRevoked
+        ):
             return str(event.agent_id)
         return str(event.originator_id)
 
@@ -104,7 +106,9 @@ class CitizenProfile(RowProjection):
         return row and _with_enterprise(row, str(event.originator_id), "LEGAL_REPRESENTATIVE", [])
 
     @apply.register
-    def _(self, event: Enterprise.AgentAuthorised, row: Row | None) -> Row | None:
+    def _(
+        self, event: Enterprise.AgentAuthorised | Enterprise.AgentAccepted, row: Row | None
+    ) -> Row | None:
         return row and _with_enterprise(row, str(event.originator_id), "AGENT", event.scopes)
 
     @apply.register

@@ -55,7 +55,9 @@ class EnterpriseProfile(RowProjection):
         }
 
     @apply.register
-    def _(self, event: Enterprise.AgentAuthorised, row: Row | None) -> Row | None:
+    def _(
+        self, event: Enterprise.AgentAuthorised | Enterprise.AgentAccepted, row: Row | None
+    ) -> Row | None:
         if row is None:
             return None
         agent = {

@@ -8,6 +8,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from mycity.projections.agent_invitations import AgentInvitations
 from mycity.projections.application_list import ApplicationList
 from mycity.projections.catchup import Announcer, Catchup
 from mycity.projections.citizen_profile import CitizenProfile
@@ -39,6 +40,7 @@ PROJECTIONS: tuple[type[KeyedFold], ...] = (
     Wallet,
     LicenceUseList,
     ScanLog,
+    AgentInvitations,
 )
 
 

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import ClassVar
 from uuid import UUID
 
 from mycity.domain.errors import Forbidden
 from mycity.identity.principal import Principal
 from mycity.policy import enterprises as policy
+from mycity.policy.base import require_citizen
+from mycity.projections.agent_invitations import Invitation, Invitations
 from mycity.projections.citizen_profile import CitizenProfiles
 from mycity.projections.enterprise_profile import EnterpriseProfiles, EnterpriseProfileView
 from mycity.reads.door import Door
@@ -31,11 +34,16 @@ class PersonSummary:
 @dataclass(frozen=True)
 class EnterpriseReads:
     # What a request that wrote waits for before reading.
-    read_models: ClassVar[tuple[str, ...]] = ("enterprise_profile", "citizen_profile")
+    read_models: ClassVar[tuple[str, ...]] = (
+        "enterprise_profile",
+        "citizen_profile",
+        "agent_invitations",
+    )
 
     door: Door
     profiles: EnterpriseProfiles
     citizens: CitizenProfiles
+    invitations: Invitations
 
     def profile(
         self, principal: Principal, enterprise_id: UUID, purpose: str | None = None
@@ -95,3 +103,40 @@ class EnterpriseReads:
             view.id: PersonSummary(view.id, view.name, view.id_number_masked)
             for view in self.citizens.get_many(wanted).values()
         }
+
+    def invited(
+        self, principal: Principal, enterprise: EnterpriseProfileView, purpose: str | None = None
+    ) -> list[Invitation]:
+        """Whom the enterprise invited and who has not answered, for who may read it."""
+        invitations = self.invitations.of_enterprise(enterprise.id)
+        self.door.enter(
+            principal,
+            "enterprise.invitations",
+            [i.agent_id for i in invitations],
+            lambda: policy.read_enterprise(principal, enterprise.members),
+            fields=(),
+            purpose=purpose,
+        )
+        return invitations
+
+    def invitations_to_me(
+        self, principal: Principal
+    ) -> list[tuple[Invitation, EnterpriseProfileView]]:
+        """The caller's own invitations, each with the inviting enterprise: what an invitee
+        is shown of it is its name and credit code (`policy.INVITATION`)."""
+        invitations = self.invitations.of_agent(require_citizen(principal))
+        views = self.profiles.get_many(i.enterprise_id for i in invitations)
+        shown = []
+        for invitation in invitations:
+            if (view := views.get(invitation.enterprise_id)) is None:
+                continue
+            self.door.enter(
+                principal,
+                "enterprise.invitation",
+                [view.id],
+                partial(policy.read_invitation, principal, invitation.agent_id),
+                fields=policy.INVITATION,
+                purpose=None,
+            )
+            shown.append((invitation, view))
+        return shown

@@ -317,13 +317,7 @@ class Applications:
                 "The co-applicant is someone else",
                 "coApplicantIdNumber",
             )
-        try:
-            self.files.read(Citizen, other).require_live()
-        except UserError:
-            raise UserError(
-                ErrorCode.NOT_FOUND, "The co-applicant has no file", "coApplicantIdNumber"
-            ) from None
-        return other
+        return other  # whoever it is, and whether they have a file, shows when they confirm
 
     @staticmethod
     def _form(fields: Iterable[str], form: Mapping[str, str]) -> dict[str, str]:

@@ -67,19 +67,36 @@ class Enterprises:
     def authorise_agent(
         self, actor: Principal, enterprise_id: UUID, agent_id_number: str, scopes: list[str]
     ) -> int:
-        """The caller is checked first: only the legal representative learns whether the
-        agent's ID number has a file."""
+        """The legal representative invites a person (or changes an agent's scopes). The
+        answer is the same whoever the number belongs to, registered or not, verified or
+        not: what the person is is checked when they accept."""
         by = policy.require_legal_representative(actor, self._enterprise(enterprise_id))
         number = checked("agentIdNumber", validate_resident_id, agent_id_number)
         agent_id = self.ids.citizen(number)
-        try:
-            agent = self.files.read(Citizen, agent_id)
-        except UserError:
-            raise UserError(ErrorCode.NOT_FOUND, "The agent has no file", "agentIdNumber") from None
-        agent.require_verified("agentIdNumber")
         return self._update(
             enterprise_id, lambda e: e.authorise_agent(agent_id=agent_id, scopes=scopes, by=by)
         )
+
+    def accept_invitation(self, actor: Principal, enterprise_id: UUID) -> int:
+        """The invited person agrees to act for the enterprise: only with a verified real
+        name, as everyone who represents or acts for an enterprise."""
+        agent_id = require_citizen(actor)
+        self.files.read(Citizen, agent_id).require_verified(None)
+        return self._answer(enterprise_id, lambda e: e.accept_invitation(agent_id=agent_id))
+
+    def decline_invitation(self, actor: Principal, enterprise_id: UUID) -> int:
+        agent_id = require_citizen(actor)
+        return self._answer(enterprise_id, lambda e: e.decline_invitation(agent_id=agent_id))
+
+    def _answer(self, enterprise_id: UUID, command: Callable[[Enterprise], object]) -> int:
+        """An invitee's answer: an enterprise that does not exist has invited nobody."""
+        try:
+            self.files.read(Enterprise, enterprise_id)
+        except UserError:
+            raise UserError(
+                ErrorCode.NOT_INVITED, "No invitation of this enterprise waits for you", None
+            ) from None
+        return self.files.update(Enterprise, enterprise_id, command)
 
     def revoke_agent(self, actor: Principal, enterprise_id: UUID, agent_id: UUID) -> int:
         by = policy.require_legal_representative(actor, self._enterprise(enterprise_id))

@@ -9,10 +9,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from mycity.demo import CITIZENS
-from mycity.http_limits import MAX_BODY, MAX_HEADERS, MAX_UPLOAD
+from mycity.http_limits import MAX_BODY, MAX_HEADERS
 from mycity.usecases.scans import MAX_BATCH
-from tests.helpers import Api
 
 QUERY = b'{"query": "{ __typename }"}'
 
@@ -72,22 +70,3 @@ def test_headers_over_the_limit_are_refused(server: str) -> None:
     huge = "Bearer " + "x" * MAX_HEADERS
     assert post(server, QUERY, authorization=huge).status_code == 431
     assert post(server, QUERY, authorization="Bearer " + "x" * 2000).status_code == 200
-
-
-def test_a_document_may_be_larger_than_a_request_but_not_without_bound(
-    server: str, api: Api, demo: dict[str, dict[str, str]]
-) -> None:
-    token = api.log_in_citizen(CITIZENS[0].phone)["accessToken"]
-    headers = {"Authorization": f"Bearer {token}"}
-    document = b"%PDF-1.7 " + b"x" * (2 * MAX_BODY)
-    answer = httpx.post(f"{server}/uploads", content=document, headers=headers, timeout=30)
-    assert answer.status_code == 201, answer.text
-    assert answer.json()["mediaType"] == "application/pdf"
-    huge = httpx.post(
-        f"{server}/uploads", content=b"%PDF-" + bytes(MAX_UPLOAD), headers=headers, timeout=30
-    )
-    assert huge.status_code == 413
-    anonymous = httpx.post(f"{server}/uploads", content=document, timeout=30)
-    assert anonymous.status_code == 401 and anonymous.json()["code"] == "UNAUTHENTICATED"
-    gif = httpx.post(f"{server}/uploads", content=b"GIF89a", headers=headers, timeout=30)
-    assert gif.status_code == 400 and gif.json()["code"] == "UPLOAD_TYPE_NOT_ALLOWED"

@@ -18,11 +18,10 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from mycity.bootstrap import City, build
-from mycity.domain.errors import ErrorCode
 from mycity.domain.errors import UserError as DomainUserError
-from mycity.graphql.context import bearer_principal
 from mycity.graphql.view import CityGraphQL
-from mycity.http_limits import SizeLimits
+from mycity.http_limits import UPLOADS, SizeLimits
+from mycity.http_uploads import upload_endpoint
 from mycity.settings import Settings
 from mycity.usecases.licences import STATUS_REFRESH_SECONDS
 
@@ -84,23 +83,6 @@ def create_app(settings: Settings | None = None, city: City | None = None) -> St
             headers={"Cache-Control": f"public, max-age={STATUS_REFRESH_SECONDS}"},
         )
 
-    async def upload(request: Request) -> JSONResponse:
-        """A document for an application's materials: the body as it is, with the caller's
-        access token; answers its SHA-256, which a material names."""
-        principal = await run_in_threadpool(bearer_principal, city, request)
-        body = await request.body()
-        try:
-            stored = await run_in_threadpool(city.uploads.put, principal, body)
-        except DomainUserError as e:
-            status = 401 if e.code in (ErrorCode.UNAUTHENTICATED, ErrorCode.TOKEN_EXPIRED) else 400
-            return JSONResponse(
-                {"code": e.code.value, "field": e.field, "message": e.message}, status_code=status
-            )
-        return JSONResponse(
-            {"sha256": stored.digest, "mediaType": stored.media_type, "size": stored.size},
-            status_code=201,
-        )
-
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # What start-up built lives as long as the process: leave it out of the collector's
@@ -135,7 +117,7 @@ def create_app(settings: Settings | None = None, city: City | None = None) -> St
             Route("/city-code/keys", city_code_keys),
             Route("/licences/keys", licence_keys),
             Route("/licences/status/{issuer}", status_list),
-            Route("/uploads", upload, methods=["POST"]),
+            Route(UPLOADS, upload_endpoint(city), methods=["POST"]),
         ],
         lifespan=lifespan,
     )

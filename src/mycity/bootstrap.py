@@ -209,7 +209,13 @@ def build(
         clock.now,
     )
     trust = load_keys(licences.trust_list())
-    uploads = Uploads(LocalUploads(settings.data_dir / "uploads"), vault)
+    uploads = Uploads(
+        LocalUploads(settings.data_dir / "uploads"),
+        vault,
+        files,
+        phone_codes.budgets,  # one table of budgets, made with the phone codes'
+        settings.uploads,
+    )
     applications = Applications(
         files,
         ids,

@@ -2,7 +2,9 @@
 
 A GraphQL request is a few kilobytes (the parser stops at 2000 tokens anyway), so a large
 body or header is a mistake or an attack: unlimited, three 100 MB bodies took a worker from
-250 MB to 1 GB. Bodies over `max_body` answer 413, headers over `max_headers` 431.
+250 MB to 1 GB. Bodies over `max_body` answer 413, headers over `max_headers` 431. A
+document upload is the exception: its body is streamed by its own endpoint, which enforces
+its own limit (`http_uploads.py`), so it is never read whole here.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 MAX_BODY = 512 * 1024  # an offline batch of 500 scans with long CJK places, \u-escaped: 320 KB
-MAX_UPLOAD = 10 * 1024 * 1024  # a document: see usecases/uploads.py
 MAX_HEADERS = 16 * 1024
 UPLOADS = "/uploads"
 
@@ -28,10 +29,6 @@ class SizeLimits:
         self.max_body = max_body
         self.max_headers = max_headers
 
-    def _limit(self, scope: Scope) -> int:
-        """Documents are uploaded to their own path; everything else is a small request."""
-        return MAX_UPLOAD + 1 if scope.get("path") == UPLOADS else self.max_body
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
@@ -40,10 +37,10 @@ class SizeLimits:
         if sum(len(name) + len(value) for name, value in headers) > self.max_headers:
             await self._refuse(scope, send, 431, "Request headers too large")
             return
-        if scope["type"] == "websocket":
+        if scope["type"] == "websocket" or scope.get("path") == UPLOADS:
             await self.app(scope, receive, send)
             return
-        limit = self._limit(scope)
+        limit = self.max_body
         length = dict(headers).get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
             await self._refuse(scope, send, 413, "Request body too large")

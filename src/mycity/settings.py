@@ -74,6 +74,17 @@ class PhoneCodeSettings:
 
 
 @dataclass(frozen=True)
+class UploadSettings:
+    """What one person may upload in 24 hours (from their first upload of the window):
+    less until their real name is verified, since anyone can open an unverified file."""
+
+    documents_per_day: int = 50
+    bytes_per_day: int = 200 * 1024 * 1024
+    unverified_documents_per_day: int = 10
+    unverified_bytes_per_day: int = 30 * 1024 * 1024
+
+
+@dataclass(frozen=True)
 class ReadModelSettings:
     inline: bool = True  # each server process runs the runner in a thread
     page_size: int = 1000
@@ -130,6 +141,7 @@ class Settings:
     store: StoreSettings = field(default_factory=StoreSettings)
     tokens: TokenSettings = field(default_factory=TokenSettings)
     phone_codes: PhoneCodeSettings = field(default_factory=PhoneCodeSettings)
+    uploads: UploadSettings = field(default_factory=UploadSettings)
     read_models: ReadModelSettings = field(default_factory=ReadModelSettings)
     audit: AuditSettings = field(default_factory=AuditSettings)
     services: ServiceSettings = field(default_factory=ServiceSettings)

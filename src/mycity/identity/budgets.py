@@ -22,17 +22,20 @@ class Budgets:
             ]
         )
 
-    def spend(self, cur: Cursor, key: str, window: float, now: float) -> tuple[int, float]:
-        """Count one more for `key`; what it has spent in its window now, and when that
-        window ends. A key whose window has passed starts a new one."""
+    def spend(
+        self, cur: Cursor, key: str, window: float, now: float, amount: int = 1
+    ) -> tuple[int, float]:
+        """Count `amount` more for `key` (one, or a size); what it has spent in its window
+        now, and when that window ends. A key whose window has passed starts a new one."""
         start = now - window
         row = cur.execute(
-            f"INSERT INTO {self.table} AS b (key, window_start, spent) VALUES (?, ?, 1) "
+            f"INSERT INTO {self.table} AS b (key, window_start, spent) VALUES (?, ?, ?) "
             "ON CONFLICT (key) DO UPDATE SET "
-            "spent = CASE WHEN b.window_start <= ? THEN 1 ELSE b.spent + 1 END, "
+            "spent = CASE WHEN b.window_start <= ? THEN excluded.spent "
+            "ELSE b.spent + excluded.spent END, "
             "window_start = CASE WHEN b.window_start <= ? THEN excluded.window_start "
             "ELSE b.window_start END RETURNING spent, window_start",
-            (key, now, start, start),
+            (key, now, amount, start, start),
         ).fetchone()
         return int(row["spent"]), float(row["window_start"]) + window
 

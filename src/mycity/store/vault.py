@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from mycity.domain.errors import ErrorCode, UserError
@@ -71,6 +72,33 @@ class Nonces:
 NONCES = Nonces()  # one per process: every vault's seals draw from it
 
 
+@dataclass(frozen=True)
+class DataKey:
+    """A person's data key, unwrapped: the AEAD seals values, the secret seals streams."""
+
+    secret: bytes
+    aead: AESGCM
+
+
+class StreamSealer:
+    """A long value (a document) sealed as it streams in, in constant memory: `head`, then
+    `update` of each chunk, then `finalize` make the same format `Vault.seal` makes of the
+    whole (version, person, nonce, ciphertext, tag), which `Vault.open` opens."""
+
+    def __init__(self, subject: UUID, key: DataKey) -> None:
+        header = SEALED_V1 + subject.bytes
+        nonce = NONCES.next()
+        self.head = header + nonce
+        self._encryptor = Cipher(algorithms.AES(key.secret), modes.GCM(nonce)).encryptor()
+        self._encryptor.authenticate_additional_data(header)
+
+    def update(self, chunk: bytes) -> bytes:
+        return self._encryptor.update(chunk)
+
+    def finalize(self) -> bytes:
+        return self._encryptor.finalize() + self._encryptor.tag
+
+
 class DataKeyMissing(RuntimeError):
     """A sealed value's key is neither stored nor shredded: the key table was lost, or
     belongs to another store. Nothing is shown as erased that was not."""
@@ -85,7 +113,7 @@ class Vault:
         self._index_key = hmac.new(master, b"mycity blind index", hashlib.sha256).digest()
         self.cache_size = cache_size
         self.refresh_seconds = refresh_seconds
-        self._keys: OrderedDict[UUID, AESGCM | None] = OrderedDict()  # None: shredded
+        self._keys: OrderedDict[UUID, DataKey | None] = OrderedDict()  # None: shredded
         self._lock = threading.Lock()
         self._refreshed_at = time.monotonic()
         self._shreds_seen_since = time.time() - SHRED_CLOCK_SLACK
@@ -119,15 +147,23 @@ class Vault:
 
     def seal_all(self, subject: UUID, plaintexts: Sequence[bytes]) -> list[Sealed]:
         """Several of one person's values, with one look-up of their key."""
-        key = self._key(subject, create=True)
-        if key is None:
-            raise UserError(ErrorCode.FILE_ERASED, "This person's data was erased")
+        aead = self._sealing_key(subject).aead
         header = SEALED_V1 + subject.bytes
         sealed = []
         for plaintext in plaintexts:
             nonce = NONCES.next()
-            sealed.append(Sealed(header + nonce + key.encrypt(nonce, plaintext, header)))
+            sealed.append(Sealed(header + nonce + aead.encrypt(nonce, plaintext, header)))
         return sealed
+
+    def stream_sealer(self, subject: UUID) -> StreamSealer:
+        """A sealer of one long value of this person's, fed chunk by chunk."""
+        return StreamSealer(subject, self._sealing_key(subject))
+
+    def _sealing_key(self, subject: UUID) -> DataKey:
+        key = self._key(subject, create=True)
+        if key is None:
+            raise UserError(ErrorCode.FILE_ERASED, "This person's data was erased")
+        return key
 
     def open(self, sealed: Sealed) -> bytes | None:
         """The plaintext, or None once the person's key is shredded."""
@@ -137,7 +173,7 @@ class Vault:
         key = self._key(sealed.subject, create=False)
         if key is None:
             return None
-        return key.decrypt(blob[17:29], blob[29:], blob[:17])
+        return key.aead.decrypt(blob[17:29], blob[29:], blob[:17])
 
     def ensure(self, subjects: Iterable[UUID]) -> None:
         """Give every one of these people a data key, in one statement: done by each
@@ -146,7 +182,7 @@ class Vault:
         if missing:
             self._load(missing, create=True)
 
-    def _key(self, subject: UUID, *, create: bool) -> AESGCM | None:
+    def _key(self, subject: UUID, *, create: bool) -> DataKey | None:
         self._refresh()
         with self._lock:
             if subject in self._keys:
@@ -154,7 +190,7 @@ class Vault:
                 return self._keys[subject]
         return self._load([subject], create=create)[subject]
 
-    def _load(self, subjects: list[UUID], *, create: bool) -> dict[UUID, AESGCM | None]:
+    def _load(self, subjects: list[UUID], *, create: bool) -> dict[UUID, DataKey | None]:
         """Their keys as stored; with `create`, a new one for each who has none. Those who
         have keys are read first: an upsert of rows that exist rewrites every one of them."""
         found = self._select(subjects)
@@ -172,8 +208,8 @@ class Vault:
         if wanted:
             self._remember(self._select(wanted))
 
-    def _remember(self, found: dict[UUID, bytes | None]) -> dict[UUID, AESGCM | None]:
-        keys = {s: None if w is None else AESGCM(self._unwrap(s, w)) for s, w in found.items()}
+    def _remember(self, found: dict[UUID, bytes | None]) -> dict[UUID, DataKey | None]:
+        keys = {s: None if w is None else _data_key(self._unwrap(s, w)) for s, w in found.items()}
         with self._lock:
             for subject, key in keys.items():
                 self._keys[subject] = key
@@ -270,6 +306,10 @@ class Vault:
         """A blind index of a personal value: equal values give equal tokens, and a token
         cannot be read back without the master key (searching sealed names, exactly)."""
         return "#" + hmac.new(self._index_key, text.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _data_key(secret: bytes) -> DataKey:
+    return DataKey(secret, AESGCM(secret))
 
 
 def _bytes(value: object) -> bytes | None:

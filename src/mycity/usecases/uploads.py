@@ -56,9 +56,7 @@ def media_type_of(content: bytes) -> str | None:
 
 
 def too_large() -> UserError:
-    return UserError(
-        ErrorCode.UPLOAD_TOO_LARGE, f"Documents are at most {MAX_BYTES} bytes", "file"
-    )
+    return UserError(ErrorCode.UPLOAD_TOO_LARGE, f"Documents are at most {MAX_BYTES} bytes", "file")
 
 
 def exhausted(quota: Quota) -> Throttled:
@@ -134,7 +132,6 @@ class Uploads:
             used_bytes, _ = self.budgets.spend(cur, f"upload-bytes:{owner}", DAY, now, size)
             if used > documents or used_bytes > most:
                 raise exhausted(Quota(documents - used, most - used_bytes, ends))
-
 
 
 class Receiving:

@@ -1,18 +1,24 @@
-"""The docs say what the code does: every recorded event is in the event catalogue."""
+"""The docs say what the code does: every recorded event is in the event catalogue, and
+every command of `mycity` is in the README."""
 
 from __future__ import annotations
 
 import importlib
 import inspect
 import pkgutil
-from pathlib import Path
+import re
+from collections.abc import Iterator
 
+import typer
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
+from typer.core import TyperGroup
 
 import mycity.domain
+from mycity.cli import cli
+from tests.docs_markdown import ROOT, code
 
-CATALOGUE = (Path(__file__).parent.parent / "docs" / "events.md").read_text()
+CATALOGUE = (ROOT / "docs" / "events.md").read_text()
 
 
 def recorded_event_classes() -> set[type]:
@@ -38,3 +44,28 @@ def test_every_event_is_in_the_catalogue_with_its_topic() -> None:
     assert len(events) >= 15
     missing = sorted(get_topic(e) for e in events if f"`{get_topic(e)}`" not in CATALOGUE)
     assert missing == []
+
+
+def commands(command: object, path: str = "") -> Iterator[str]:
+    """Every command under this one, as it is typed after `mycity`: `audit prove`."""
+    if not isinstance(command, TyperGroup):
+        yield path
+        return
+    for name, sub in command.commands.items():
+        yield from commands(sub, f"{path} {name}".strip())
+
+
+def operations_table() -> set[str]:
+    """The commands in the CLI table of docs/operations.md, by their first cell."""
+    section = (ROOT / "docs" / "operations.md").read_text().split("\n## CLI\n")[1]
+    table = section.split("\n## ")[0]
+    return set(re.findall(r"^\| `([a-z][a-z-]*(?: [a-z][a-z-]*)?)[ `]", table, re.MULTILINE))
+
+
+def test_every_command_is_in_the_readme() -> None:
+    spans = [c.text.removeprefix("mycity ") for c in code(ROOT / "README.md") if c.info is None]
+    table = operations_table()
+    assert {"serve", "audit prune-access-records", "code verify"} <= table
+    wanted = set(commands(typer.main.get_command(cli))) | table
+    missing = {w for w in wanted if not any(s == w or s.startswith(w + " ") for s in spans)}
+    assert missing == set(), "list them in the README's table of commands"

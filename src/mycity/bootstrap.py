@@ -15,6 +15,7 @@ from typing import Any
 from mycity.clock import Clock
 from mycity.data import load_calendar, load_catalogue
 from mycity.domain.catalogue import Catalogue
+from mycity.identity.costs import Costs
 from mycity.identity.credentials import Clients
 from mycity.identity.holders import Holders
 from mycity.identity.keys import Keys, KeyStore
@@ -104,6 +105,7 @@ class City:
     tokens: Tokens
     clients: Clients
     phone_codes: PhoneCodes
+    costs: Costs
     sms: SmsSender
     real_names: RealNameCheck
     citizens: Citizens
@@ -247,6 +249,7 @@ def build(
         tokens=tokens,
         clients=clients,
         phone_codes=phone_codes,
+        costs=Costs(phone_codes.budgets),
         sms=sms,
         real_names=real_names,
         citizens=Citizens(files, ids, phone_codes, tokens, real_names),

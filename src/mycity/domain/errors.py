@@ -77,6 +77,7 @@ class ErrorCode(StrEnum):
     PURPOSE_NOT_ALLOWED = "PURPOSE_NOT_ALLOWED"
     CODE_UNAVAILABLE = "CODE_UNAVAILABLE"
     TOO_MANY_ITEMS = "TOO_MANY_ITEMS"
+    TOO_COSTLY = "TOO_COSTLY"
 
 
 class UserError(Exception):

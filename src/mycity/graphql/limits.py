@@ -29,6 +29,7 @@ from strawberry.relay.types import GlobalIDValueError
 
 from mycity.domain.errors import UserError
 from mycity.graphql.context import ReportLag
+from mycity.graphql.costs import Costs
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,7 @@ def extensions() -> list[Any]:
         lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
         Limits,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        Costs,
         lambda: MaskErrors(should_mask_error=should_mask_error),
         ReportLag,
     ]

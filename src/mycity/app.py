@@ -7,9 +7,13 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+import sqlite3
 import threading
 from collections.abc import AsyncIterator
 
+import psycopg
+import psycopg_pool
+from eventsourcing.persistence import PersistenceError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
@@ -18,6 +22,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from mycity.bootstrap import City, build
+from mycity.domain.errors import Unavailable
 from mycity.domain.errors import UserError as DomainUserError
 from mycity.graphql.view import CityGraphQL
 from mycity.http_limits import UPLOADS, SizeLimits
@@ -26,6 +31,9 @@ from mycity.settings import Settings
 from mycity.usecases.licences import STATUS_REFRESH_SECONDS
 
 log = logging.getLogger(__name__)
+
+# What the store's failures are raised as: asked whether they mean a blip (City.store_unavailable).
+OUT_OF_REACH = (PersistenceError, psycopg.Error, psycopg_pool.PoolTimeout, sqlite3.Error)
 
 
 def create_app(settings: Settings | None = None, city: City | None = None) -> Starlette:
@@ -105,7 +113,24 @@ def create_app(settings: Settings | None = None, city: City | None = None) -> St
             if runner:
                 runner.join(timeout=10)
 
+    async def store_out_of_reach(request: Request, error: Exception) -> Response:
+        """A store blip on a plain endpoint: 503 with when to try again (never a 500)."""
+        if not city.store_unavailable(error):
+            raise error
+        log.warning("The store was out of reach: %s", error)
+        unavailable = Unavailable()
+        return JSONResponse(
+            {
+                "code": unavailable.code.value,
+                "message": unavailable.message,
+                "retryAfterSeconds": unavailable.retry_after,
+            },
+            status_code=503,
+            headers={"Retry-After": str(unavailable.retry_after)},
+        )
+
     app = Starlette(
+        exception_handlers={e: store_out_of_reach for e in OUT_OF_REACH},
         middleware=[Middleware(SizeLimits)],
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),

@@ -59,6 +59,7 @@ from mycity.store.checkpoints import Checkpoints
 from mycity.store.environment import eventsourcing_env, schema_of
 from mycity.store.files import CityFiles
 from mycity.store.sql import Database
+from mycity.store.unavailable import is_unavailable
 from mycity.store.vault import Vault
 from mycity.usecases.applications import Applications
 from mycity.usecases.audit import Audit
@@ -127,6 +128,12 @@ class City:
     reads: Reads
     processes: list[ProcessRunner] = field(default_factory=list)
     listener: Listener | None = None  # PostgreSQL's LISTEN/NOTIFY, for this process
+
+    @staticmethod
+    def store_unavailable(error: BaseException | None) -> bool:
+        """Whether a failure is the store out of reach for a moment (answered as
+        `Unavailable`: SERVICE_UNAVAILABLE, to be tried again shortly)."""
+        return is_unavailable(error)
 
     def runner(self) -> Runner:
         """The runner of every follower of the log: read models first (an answer waits

@@ -78,6 +78,7 @@ class ErrorCode(StrEnum):
     CODE_UNAVAILABLE = "CODE_UNAVAILABLE"
     TOO_MANY_ITEMS = "TOO_MANY_ITEMS"
     TOO_COSTLY = "TOO_COSTLY"
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 
 
 class UserError(Exception):
@@ -112,6 +113,21 @@ class Throttled(UserError):
     @property
     def extensions(self) -> dict[str, str | None]:
         return super().extensions | {"retryAfterSeconds": str(self.retry_after)}
+
+
+class Unavailable(Throttled):
+    """The store is out of reach for a moment (a dropped connection, a failover): nothing
+    is wrong with the request, which may be sent again shortly."""
+
+    RETRY_AFTER_SECONDS = 2  # a pool refilling or a failover: seconds, not minutes
+
+    def __init__(self) -> None:
+        super().__init__(
+            ErrorCode.SERVICE_UNAVAILABLE,
+            "The service is unavailable for a moment: try again shortly",
+            None,
+            self.RETRY_AFTER_SECONDS,
+        )
 
 
 class Forbidden(UserError):

@@ -18,7 +18,6 @@ import strawberry
 from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
-    MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -30,6 +29,7 @@ from strawberry.relay.types import GlobalIDValueError
 from mycity.domain.errors import UserError
 from mycity.graphql.context import ReportLag
 from mycity.graphql.costs import Costs
+from mycity.graphql.masking import MaskInternalErrors
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ def extensions() -> list[Any]:
         Limits,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         Costs,
-        lambda: MaskErrors(should_mask_error=should_mask_error),
+        lambda: MaskInternalErrors(should_mask_error=should_mask_error),
         ReportLag,
     ]
     return factories
@@ -92,10 +92,20 @@ def extensions() -> list[Any]:
 
 class CitySchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
-        """Log what went wrong inside, with its traceback, at ERROR. A client's mistake is
-        logged as such, at INFO, by kind only: its message may echo the input, and the input
-        may be an ID number or a phone."""
-        internal = [e for e in errors if not is_clients_mistake(e)]
+        """Log what went wrong inside, with its traceback, at ERROR; the store out of reach,
+        in one line at WARNING. A client's mistake is logged as such, at INFO, by kind only:
+        its message may echo the input, and the input may be an ID number or a phone."""
+        city = getattr(getattr(execution_context, "context", None), "city", None)
+        internal, unreachable = [], []
+        for error in errors:
+            if is_clients_mistake(error):
+                continue
+            if city is not None and city.store_unavailable(error.original_error):
+                unreachable.append(error)
+            else:
+                internal.append(error)
+        if unreachable:  # told to the client as SERVICE_UNAVAILABLE: no bug to trace
+            log.warning("The store was out of reach: %s", unreachable[0].original_error)
         refused = [
             e
             for e in errors

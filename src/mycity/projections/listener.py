@@ -16,6 +16,7 @@ from typing import Any
 from psycopg.sql import SQL, Identifier
 
 from mycity.projections.catchup import Announcer
+from mycity.store.unavailable import log_failure
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ class Listener:
                             else:
                                 self._position(notify.payload)
             except Exception:
-                log.exception("LISTEN failed; listening again in 1 s")
+                log_failure(log, "LISTEN failed; listening again in 1 s")
                 self._stop.wait(1.0)
 
     def _position(self, payload: str) -> None:

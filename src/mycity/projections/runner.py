@@ -11,6 +11,8 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 
+from mycity.store.unavailable import log_failure
+
 log = logging.getLogger(__name__)
 
 CatchUp = Callable[[], int]  # folds or processes what is new; returns how much it did
@@ -37,7 +39,7 @@ class Runner:
             try:
                 catch_up()
             except Exception:
-                log.exception("%s could not catch up; trying again", name)
+                log_failure(log, "%s could not catch up; trying again", name)
                 healthy = False
         return healthy
 

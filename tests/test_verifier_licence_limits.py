@@ -8,6 +8,7 @@ by the signers and, written into a genuine document that is signed again, read a
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
 import random
@@ -466,3 +467,24 @@ def test_what_a_trust_list_reader_lets_through() -> None:
     )
     assert set(keys) == {"amr-2026", "wallet-2026"}
     assert verify_presentation(present(), keys, now=NOW).ok
+
+
+@pytest.mark.parametrize("size", [15, 17])
+@pytest.mark.parametrize(
+    "path",
+    [
+        ("nonce",),  # 16 bytes
+        ("disclosures", "name", "salt"),  # 16
+        ("credential", "digests", "name"),  # 32
+        ("credential", "sig"),  # 64
+        ("sig",),  # 64
+    ],
+)
+def test_bytes_of_any_other_size_are_malformed(path: tuple[str, ...], size: int) -> None:
+    document = unpack(present())
+    parent = document
+    for name in path[:-1]:
+        parent = parent[name]
+    exact = len(base64.urlsafe_b64decode(parent[path[-1]] + "=="))
+    parent[path[-1]] = b64url(bytes(exact + size - 16))  # one byte short, one too many
+    assert verify(pack(document)).reason is Reason.MALFORMED

@@ -3,19 +3,27 @@ screens as they were, each read recorded for the person to see."""
 
 from __future__ import annotations
 
+import base64
+import json
+import re
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from mycity.bootstrap import City
+from mycity.cli import cli
 from mycity.domain.errors import ErrorCode, UserError
 from mycity.projections.subject_history import HistoryPage
-from mycity.verifier.checkpoint import parse_checkpoint, verify_checkpoint
+from mycity.verifier.checkpoint import Checkpoint, parse_checkpoint, verify_checkpoint
 from mycity.verifier.merkle import leaf_hash, verify_consistency, verify_inclusion
-from mycity.verifier.note import parse_verifier_key
+from mycity.verifier.note import parse_verifier_key, sign_note
 from tests.helpers import AUDITOR, OFFICER, WHY, CitizenFactory, access_records
+
+AUDIT_DOC = (Path(__file__).parent.parent / "docs" / "audit.md").read_text()
 
 
 def _pause() -> datetime:
@@ -190,3 +198,77 @@ def test_an_exported_checkpoint_parses_as_the_tlog_format(
     assert parsed is not None and parsed.size == kept.size and parsed.root == kept.root
     [extension] = parsed.extensions
     assert extension.startswith("time ") and extension.endswith("Z")
+
+
+def test_proofs_at_the_first_position_after_a_checkpoint_and_the_last_in_it(
+    city: City, people: CitizenFactory
+) -> None:
+    people.register("前")
+    kept = city.audit.sign_checkpoint()
+    last = city.tree.leaf_position(kept.size - 1)
+    people.register("后")
+    city.tree.run_once()
+    first_after = city.tree.leaf_position(kept.size)
+    assert first_after > last
+    inside = city.audit.inclusion(AUDITOR, last, kept.size)
+    assert (inside.leaf_index, inside.tree_size) == (kept.size - 1, kept.size)
+    assert int.from_bytes(inside.record[18:26], "big") == last  # the record binds it
+    assert verify_inclusion(
+        leaf_hash(inside.record), inside.leaf_index, kept.size, inside.proof, kept.root
+    )
+    with pytest.raises(UserError) as outside:
+        city.audit.inclusion(AUDITOR, first_after, kept.size)
+    assert outside.value.code is ErrorCode.TREE_TOO_SMALL
+    with pytest.raises(UserError) as by_default:  # against the latest checkpoint, still `kept`
+        city.audit.inclusion(AUDITOR, first_after)
+    assert by_default.value.code is ErrorCode.TREE_TOO_SMALL
+    later = city.audit.sign_checkpoint()
+    proof = city.audit.inclusion(AUDITOR, first_after)
+    assert (proof.leaf_index, proof.tree_size) == (kept.size, later.size)
+    assert int.from_bytes(proof.record[18:26], "big") == first_after
+    assert verify_inclusion(leaf_hash(proof.record), kept.size, later.size, proof.proof, later.root)
+
+
+def test_a_checkpoint_of_the_log_must_carry_its_time_line(
+    city: City, people: CitizenFactory
+) -> None:
+    people.register("钟")
+    kept = city.audit.sign_checkpoint()
+    assert city.audit.open_checkpoint(kept.note).size == kept.size
+    origin, key = city.settings.audit.origin, city.audit.ring.private_key()
+    for extensions in [(), ("time 2026-12-01T16:34:23.5Z",), ("time 2026-12-01T16:34:23Z", "x")]:
+        body = Checkpoint(origin, kept.size, kept.root, extensions).text()
+        with pytest.raises(UserError, match="time line") as refused:
+            city.audit.open_checkpoint(sign_note(body, origin, key))
+        assert refused.value.code is ErrorCode.INVALID_ARGUMENT
+
+
+def documented_keys(first_key: str) -> list[str]:
+    """The members of the JSON example in docs/audit.md that starts with `first_key`."""
+    blocks = re.findall(r"```json\n(.*?)```", AUDIT_DOC, re.S)
+    [found] = [json.loads(b) for b in blocks if b.lstrip("{ \n").startswith(first_key)]
+    return list(found)
+
+
+def test_the_cli_prints_the_proofs_as_docs_audit_md_shows_them(
+    city: City, people: CitizenFactory, env: dict[str, str]
+) -> None:
+    people.register("印")
+    old = city.audit.sign_checkpoint()
+    people.register("证")
+    new = city.audit.sign_checkpoint()
+    runner = CliRunner()
+    proved = runner.invoke(cli, ["audit", "prove", "1"], env=env)
+    assert proved.exit_code == 0, proved.output
+    proof = json.loads(proved.stdout)
+    assert list(proof) == documented_keys('"position"')
+    hashes = [base64.b64decode(h) for h in proof["proof"]]
+    record = base64.b64decode(proof["record"])
+    assert (proof["position"], proof["tree_size"]) == (1, new.size)
+    assert verify_inclusion(leaf_hash(record), proof["leaf_index"], new.size, hashes, new.root)
+    consistent = runner.invoke(cli, ["audit", "consistency", str(old.size)], env=env)
+    assert consistent.exit_code == 0, consistent.output
+    answer = json.loads(consistent.stdout)
+    assert list(answer) == documented_keys('"from_size"')
+    hashes = [base64.b64decode(h) for h in answer["proof"]]
+    assert verify_consistency(old.size, answer["to_size"], hashes, old.root, new.root)

@@ -9,6 +9,7 @@ import zlib
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from uuid import NAMESPACE_URL, uuid5
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -56,6 +57,24 @@ def test_a_presentation_reveals_only_the_fields_chosen(city: City, people: Citiz
     assert presentation is not None
     assert licence.fields["legal_representative"] not in shown.payload
     assert set(presentation.credential.digests) == set(licence.fields)  # the rest, hidden
+
+
+def test_the_credential_names_the_licence_never_its_holder(
+    city: City, people: CitizenFactory
+) -> None:
+    """docs/licences.md §4: `holder` is the licence's own file id, derived from its
+    identifier; the verdict's `type_code` is the identifier's, not the catalogue's."""
+    founder, licence = business(city, people)
+    presentation = read_presentation(
+        city.licences.present(founder.principal, licence.id, []).payload
+    )
+    assert presentation is not None
+    credential = presentation.credential
+    derived = uuid5(NAMESPACE_URL, f"mycity:licence:{credential.licence_id}")
+    assert credential.holder == str(derived) == str(licence.id)
+    assert licence.holder != derived  # the enterprise's file is not named
+    assert credential.type_code == credential.licence_id.split(".")[5] != licence.type_code
+    assert licence.type_code == "BUSINESS_LICENCE"
 
 
 def test_a_replayed_presentation_is_refused(city: City, people: CitizenFactory) -> None:

@@ -317,3 +317,71 @@ def test_the_worked_example_in_the_document() -> None:
     assert verify_code(text, KEYS, now=1_767_225_690).ok
     assert verify_code(text, KEYS, now=1_767_225_569).reason is Reason.NOT_YET_VALID
     assert verify_code(text, KEYS, now=1_767_225_570).ok
+
+
+# Every field of the format at its limits, on both sides: the bytes are signed again, so only
+# the field decides.
+
+
+def resigned(change: dict[int, int]) -> str:
+    """The genuine code with bytes changed (offset -> value) and signed again by its key."""
+    body = bytearray(binary(issue())[:33])
+    for offset, value in change.items():
+        body[offset] = value
+    return text_of(bytes(body) + KEY.sign(bytes(body)))
+
+
+@pytest.mark.parametrize(
+    ("change", "well_formed"),
+    [
+        ({0: 0x10}, True),  # version 1, green
+        ({0: 0x12}, True),  # red
+        ({0: 0x13}, False),  # colour 3
+        ({0: 0x14}, False),  # a reserved bit
+        ({0: 0x18}, False),
+        ({0: 0x00}, False),  # version 0
+        ({0: 0x20}, False),  # version 2
+        ({0: 0xF0}, False),
+        ({6: 0x00, 7: 0x00}, False),  # lifetime 0
+        ({6: 0x00, 7: 0x01}, True),  # 1 second
+        ({6: 0xFF, 7: 0xFF}, True),  # 65535 seconds
+        ({8: 0x01}, True),  # identity only, no card
+        ({8: 0xFF}, True),  # every purpose, every card
+        ({8: 0xF0}, False),  # cards, but no purpose
+        ({8: 0x00}, False),
+    ],
+)
+def test_each_field_at_its_limits(change: dict[int, int], well_formed: bool) -> None:
+    reason = verify_code(resigned(change), KEYS, now=NOW).reason
+    assert reason is (Reason.VALID if well_formed else Reason.MALFORMED)
+
+
+@pytest.mark.parametrize(("issued_at", "code_key"), [(0, 0), (2**32 - 1, 255)])
+def test_issued_at_and_the_key_index_span_their_bytes(issued_at: int, code_key: int) -> None:
+    keys = load_code_keys({"keys": [code_jwk(KEY.public_key(), "edge", code_key)]})
+    text = issue(code_key=code_key, issued_at=issued_at, lifetime=65_535)
+    verdict = verify_code(text, keys, now=issued_at)
+    assert verdict.ok and verdict.expires_at == issued_at + 65_535
+
+
+def test_the_text_is_exactly_150_characters() -> None:
+    text = issue()
+    assert verify_code(text, KEYS, now=NOW).ok
+    for other in (text[:-1], text + "0", text[:-2], text + "00", text[:-3], text + "000"):
+        assert verify_code(other, KEYS, now=NOW).reason is Reason.MALFORMED
+
+
+@pytest.mark.parametrize("lifetime", [1, 65_535])
+def test_the_window_at_both_ends_of_any_lifetime(lifetime: int) -> None:
+    text = issue(lifetime=lifetime)
+    end = ISSUED_AT + lifetime
+    for now, skew, reason in [
+        (ISSUED_AT - 30, 30, Reason.VALID),
+        (ISSUED_AT - 30.5, 30, Reason.NOT_YET_VALID),
+        (end + 30, 30, Reason.VALID),
+        (end + 30.5, 30, Reason.EXPIRED),
+        (ISSUED_AT, 0, Reason.VALID),
+        (end, 0, Reason.VALID),
+        (end + 0.5, 0, Reason.EXPIRED),
+    ]:
+        assert verify_code(text, KEYS, now=now, skew=skew).reason is reason, (now, skew)

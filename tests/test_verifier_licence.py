@@ -17,6 +17,7 @@ import zlib
 from datetime import date
 from pathlib import Path
 from typing import Any
+from uuid import NAMESPACE_URL, uuid5
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -721,6 +722,7 @@ def worked_example() -> dict[str, str]:
         "wallet seed": bytes(range(33, 65)).hex(),
         "jwks": json.dumps({"keys": JWKS["keys"][:2]}, indent=2),
         "licence id": LICENCE_ID,
+        "holder file id": str(uuid5(NAMESPACE_URL, f"mycity:licence:{LICENCE_ID}")),
         "digest": field_digest("name", FIELDS["name"], SALTS["name"]).hex(),
         "credential": wrap(
             canonical({k: v for k, v in document["credential"].items() if k != "sig"}).decode()

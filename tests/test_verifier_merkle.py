@@ -441,3 +441,133 @@ def test_a_tuple_proof_is_a_sequence_too() -> None:
 def test_proof_generators_refuse_bad_arguments(call: Callable[[], object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         call()
+
+
+# -- proof lengths, at their exact boundaries (RFC 9162) ---------------------------------------
+
+LEAVES = tree(b"lengths", 70)
+ROOTS_70 = [root_hash(LEAVES[:size]) for size in range(71)]
+
+
+def inclusion_length(index: int, size: int) -> int:
+    """The audit path's length, as docs/audit.md §3 gives it (transparency-dev's decomposition)."""
+    inner = (index ^ (size - 1)).bit_length()
+    return inner + bin(index >> inner).count("1")
+
+
+def consistency_length(size1: int, size2: int) -> int:
+    if size1 in (0, size2):
+        return 0
+    shift = (size1 & -size1).bit_length() - 1  # trailing zero bits
+    power_of_two = size1 & (size1 - 1) == 0
+    return inclusion_length(size1 - 1, size2) - shift + (0 if power_of_two else 1)
+
+
+def test_an_inclusion_proof_one_hash_short_or_one_too_long_fails() -> None:
+    for size in range(1, 71):
+        root = ROOTS_70[size]
+        for index in range(size):
+            leaf, proof = LEAVES[index], inclusion_proof(LEAVES[:size], index)
+            assert len(proof) == inclusion_length(index, size)
+            assert verify_inclusion(leaf, index, size, proof, root)
+            if proof:
+                assert not verify_inclusion(leaf, index, size, proof[:-1], root)
+                assert not verify_inclusion(leaf, index, size, proof[1:], root)
+            for extra in (root, LEAVES[0], proof[-1] if proof else leaf):
+                assert not verify_inclusion(leaf, index, size, [*proof, extra], root)
+
+
+def test_a_shorter_trees_proof_fails_for_a_larger_claimed_size() -> None:
+    """Against the larger tree's root it always fails; against its own root too, unless it
+    happens to be as long as the larger tree's path (then only the checkpoint, which signs
+    size and root together, tells them apart: see the size-3 and size-4 case above)."""
+    for size in range(1, 33):
+        for index in range(size):
+            leaf, proof = LEAVES[index], inclusion_proof(LEAVES[:size], index)
+            for claimed in range(size + 1, 34):
+                assert not verify_inclusion(leaf, index, claimed, proof, ROOTS_70[claimed])
+                if len(proof) != inclusion_length(index, claimed):
+                    assert not verify_inclusion(leaf, index, claimed, proof, ROOTS_70[size])
+
+
+def test_the_first_leaf_after_a_tree_and_its_last_one() -> None:
+    """A checkpoint of `size` holds leaves 0 to size - 1: the next one is in none of its size."""
+    for size in range(1, 70):
+        last, following = LEAVES[size - 1], LEAVES[size]
+        proof = inclusion_proof(LEAVES[:size], size - 1)
+        assert verify_inclusion(last, size - 1, size, proof, ROOTS_70[size])
+        assert not verify_inclusion(following, size, size, proof, ROOTS_70[size])
+        later = inclusion_proof(LEAVES[: size + 1], size)
+        assert verify_inclusion(following, size, size + 1, later, ROOTS_70[size + 1])
+        assert not verify_inclusion(following, size, size, later, ROOTS_70[size])
+        assert not verify_inclusion(following, size, size + 1, later, ROOTS_70[size])
+
+
+def test_a_consistency_proof_one_hash_short_or_one_too_long_fails() -> None:
+    for size2 in range(71):
+        for size1 in range(size2 + 1):
+            proof = consistency_proof(LEAVES[:size2], size1)
+            roots = (ROOTS_70[size1], ROOTS_70[size2])
+            assert len(proof) == consistency_length(size1, size2), (size1, size2)
+            assert verify_consistency(size1, size2, proof, *roots)
+            if proof:
+                assert not verify_consistency(size1, size2, proof[:-1], *roots)
+                assert not verify_consistency(size1, size2, proof[1:], *roots)
+            for extra in (roots[1], LEAVES[0]):
+                assert not verify_consistency(size1, size2, [*proof, extra], *roots)
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 4, 7, 8, 70])
+def test_consistency_between_equal_sizes_is_an_empty_proof_and_equal_roots(size: int) -> None:
+    root, other = ROOTS_70[size], ROOTS_70[size - 1]
+    assert consistency_proof(LEAVES[:size], size) == []
+    assert verify_consistency(size, size, [], root, root)
+    assert not verify_consistency(size, size, [], root, other)
+    assert not verify_consistency(size, size, [root], root, root)
+
+
+@pytest.mark.parametrize("size2", [0, 1, 2, 3, 8, 70])
+def test_consistency_from_size_0_is_an_empty_proof_from_the_empty_root(size2: int) -> None:
+    root2 = ROOTS_70[size2]
+    assert consistency_proof(LEAVES[:size2], 0) == []
+    assert verify_consistency(0, size2, [], EMPTY_ROOT, root2)
+    assert not verify_consistency(0, size2, [EMPTY_ROOT], EMPTY_ROOT, root2)
+    assert not verify_consistency(0, size2, [], LEAVES[0], root2)
+
+
+@pytest.mark.parametrize("size2", [1, 2, 3, 4, 5, 8, 9, 70])
+def test_consistency_from_size_1_is_the_first_leafs_path(size2: int) -> None:
+    proof = consistency_proof(LEAVES[:size2], 1)
+    assert proof == inclusion_proof(LEAVES[:size2], 0)
+    assert len(proof) == (size2 - 1).bit_length()
+    assert verify_consistency(1, size2, proof, LEAVES[0], ROOTS_70[size2])
+    assert not verify_consistency(1, size2, proof, LEAVES[1], ROOTS_70[size2])
+    if proof:
+        assert not verify_consistency(1, size2, proof[:-1], LEAVES[0], ROOTS_70[size2])
+    assert not verify_consistency(1, size2, [*proof, LEAVES[0]], LEAVES[0], ROOTS_70[size2])
+
+
+def path_root(leaf: bytes, index: int, size: int, path: Sequence[bytes]) -> bytes:
+    """The root an audit path leads to, by RFC 9162's recursive definition of PATH."""
+    if size == 1:
+        assert not path
+        return leaf
+    k = 1 << ((size - 1).bit_length() - 1)
+    if index < k:
+        return node_hash(path_root(leaf, index, k, path[:-1]), path[-1])
+    return node_hash(path[-1], path_root(leaf, index - k, size - k, path[:-1]))
+
+
+@pytest.mark.parametrize("index", [0, 1, 2**63, 2**64 - 3, 2**64 - 2])
+def test_the_largest_tree_has_2_64_minus_1_leaves(index: int) -> None:
+    """Sizes and indexes are 64-bit: a tree of 2^64 - 1 leaves is verified, one of 2^64 not,
+    even with a path of the right length and the root it leads to."""
+    largest = 2**64 - 1
+    path = [leaf_hash(bytes([i])) for i in range(inclusion_length(index, largest))]
+    root = path_root(LEAVES[0], index, largest, path)
+    assert verify_inclusion(LEAVES[0], index, largest, path, root)
+    beyond = [leaf_hash(bytes([i])) for i in range(inclusion_length(index, 2**64))]
+    assert not verify_inclusion(
+        LEAVES[0], index, 2**64, beyond, path_root(LEAVES[0], index, 2**64, beyond)
+    )
+    assert not verify_inclusion(LEAVES[0], largest, largest, path, root)

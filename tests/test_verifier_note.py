@@ -10,6 +10,7 @@ deterministically, so signing with Go's private keys must give Go's notes byte f
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -17,7 +18,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mycity.verifier.checkpoint import Checkpoint, parse_checkpoint, verify_checkpoint
+from mycity.verifier.checkpoint import (
+    Checkpoint,
+    parse_checkpoint,
+    signed_at,
+    time_line,
+    verify_checkpoint,
+)
 from mycity.verifier.merkle import leaf_hash
 from mycity.verifier.note import (
     Verifier,
@@ -419,3 +426,66 @@ def test_verify_checkpoint_needs_the_right_origin_key_and_body() -> None:
 @pytest.mark.parametrize("note", [None, b"bytes", 7, "", "garbage", "\udc80"])
 def test_verify_checkpoint_never_raises(note: Any) -> None:
     assert verify_checkpoint(note, SUMDB) is None
+
+
+def test_a_signature_line_holds_a_key_hash_and_at_least_one_byte() -> None:
+    """Lines of unknown keys are skipped, but only once they are read as signature lines."""
+    good = TEXT + "\n" + PETER_SIG
+    four = "— Stranger " + base64.b64encode(b"\x01\x02\x03\x04").decode() + "\n"
+    five = "— Stranger " + base64.b64encode(b"\x01\x02\x03\x04\x05").decode() + "\n"
+    assert open_note(good + four, [PETER]) is None
+    assert open_note(good + five, [PETER]) == TEXT
+
+
+def test_sizes_up_to_2_64_minus_1() -> None:
+    root = base64.b64encode(bytes(32)).decode()
+    largest = parse_checkpoint(f"origin\n{2**64 - 1}\n{root}\n")
+    assert largest is not None and largest.size == 18_446_744_073_709_551_615
+    assert parse_checkpoint(f"origin\n{2**64}\n{root}\n") is None
+
+
+# -- the time line the city's log adds ---------------------------------------------------------
+
+SIGNED = datetime(2026, 12, 1, 16, 34, 23, tzinfo=UTC)
+
+
+def with_extensions(*extensions: str) -> Checkpoint:
+    return Checkpoint("city.example/log", 5, leaf_hash(b"x"), extensions)
+
+
+def test_the_time_line_says_when_to_the_second_in_utc() -> None:
+    assert time_line(SIGNED) == "time 2026-12-01T16:34:23Z"
+    beijing = SIGNED.astimezone(timezone(timedelta(hours=8))) + timedelta(microseconds=999_999)
+    assert time_line(beijing) == "time 2026-12-01T16:34:23Z"
+    assert signed_at(with_extensions(time_line(SIGNED))) == SIGNED
+    signed = sign_note(with_extensions(time_line(SIGNED)).text(), FRESH.name, FRESH_KEY)
+    checkpoint = verify_checkpoint(signed, FRESH, "city.example/log")
+    assert checkpoint is not None and signed_at(checkpoint) == SIGNED
+
+
+@pytest.mark.parametrize(
+    "extensions",
+    [
+        (),
+        ("time 2026-12-01T16:34:23Z", "time 2026-12-01T16:34:23Z"),
+        ("time 2026-12-01T16:34:23Z", "another"),
+        ("another", "time 2026-12-01T16:34:23Z"),
+        ("time 2026-12-01T16:34:23.5Z",),
+        ("time 2026-12-01T16:34:23+00:00",),
+        ("time 2026-12-01T16:34:23",),
+        ("time 2026-12-01 16:34:23Z",),
+        ("time 2026-12-01t16:34:23z",),
+        ("time  2026-12-01T16:34:23Z",),
+        ("Time 2026-12-01T16:34:23Z",),
+        ("time 2026-12-01T16:34Z",),
+        ("time 20261201T163423Z",),
+        ("time 2026-02-30T00:00:00Z",),
+        ("time 2026-12-01T24:00:00Z",),
+        ("time 2026-12-31T23:59:60Z",),
+        ("time 0000-01-01T00:00:00Z",),
+        ("time 2026-12-01T16:34:23Z ",),
+        ("time ２０２６-12-01T16:34:23Z",),
+    ],
+)
+def test_any_other_time_line_is_none(extensions: tuple[str, ...]) -> None:
+    assert signed_at(with_extensions(*extensions)) is None

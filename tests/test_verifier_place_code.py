@@ -75,3 +75,42 @@ def test_a_place_codes_signature_never_stands_for_a_city_code() -> None:
 def test_arbitrary_input_never_raises_and_never_verifies(text: Any) -> None:
     assert not verify_place_code(text, KEYS).ok
     assert not verify_place_code(PLACE_PREFIX + str(text), KEYS).ok
+
+
+def signed(body: bytes) -> str:
+    """A place code of these body bytes, signed as the format says."""
+    return PLACE_PREFIX + base45.encode(body + KEY.sign(CONTEXT + body))
+
+
+def test_names_of_1_to_64_bytes_make_texts_of_109_to_298_characters() -> None:
+    shortest = issue_place_code(KEY, 3, partner="v", place="x")
+    longest = issue_place_code(KEY, 3, partner="v" * 64, place="门" * 21 + "x")  # 64 bytes
+    assert (len(shortest), len(longest)) == (109, 298)
+    assert verify_place_code(shortest, KEYS).ok
+    verdict = verify_place_code(longest, KEYS)
+    assert (verdict.ok, verdict.partner, verdict.place) == (True, "v" * 64, "门" * 21 + "x")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"\x01\x03\x41" + b"v" * 65 + b"\x01p",  # a partner of 65 bytes
+        b"\x01\x03\x01v\x41" + b"p" * 65,  # a place of 65 bytes
+        b"\x01\x03\x00\x01p",  # an empty partner
+        b"\x01\x03\x01v\x00",  # an empty place
+        b"\x01\x03\x01\xff\x01p",  # a partner that is not UTF-8
+        b"\x01\x03\x02v",  # a name cut short
+        b"\x02\x03\x01v\x01p",  # version 2
+    ],
+)
+def test_bodies_the_format_cannot_hold_are_malformed(body: bytes) -> None:
+    assert verify_place_code(signed(body), KEYS).reason is Reason.MALFORMED
+
+
+def test_a_byte_missing_or_left_over_is_malformed() -> None:
+    data = base45.decode(POSTER[len(PLACE_PREFIX) :])
+    assert verify_place_code(signed(data[:-64]), KEYS).ok
+    for wrong in (data[:-1], data + b"\x00"):
+        assert verify_place_code(PLACE_PREFIX + base45.encode(wrong), KEYS).reason is (
+            Reason.MALFORMED
+        )

@@ -2,7 +2,9 @@
 
 Rendering is pure Python and slow (tens of milliseconds for a large code), so it happens
 only when a caller asks for the picture; level M, as the codes we print are read from
-phone screens. Reading uses zxing-cpp, the decoder partners' scanners are built on.
+phone screens, or L for a text only L holds (a licence presentation may take up to 4,296
+characters, version 40-L's capacity; 40-M holds 3,391). Reading uses zxing-cpp, the
+decoder partners' scanners are built on.
 """
 
 from __future__ import annotations
@@ -16,17 +18,23 @@ from qrcode.image.pure import PyPNGImage
 
 
 def render_png(text: str, *, box_size: int = 4) -> bytes:
-    code = qrcode.QRCode(
-        error_correction=qrcode.constants.ERROR_CORRECT_M,
-        image_factory=PyPNGImage,
-        box_size=box_size,
-        border=4,
-    )
-    code.add_data(text)
-    code.make(fit=True)
+    try:
+        code = _fitted(text, qrcode.constants.ERROR_CORRECT_M, box_size)
+    except ValueError:  # qrcode's "Invalid version (was 41 …)": more than 40-M holds
+        code = _fitted(text, qrcode.constants.ERROR_CORRECT_L, box_size)
     out = io.BytesIO()
     code.make_image().save(out)
     return out.getvalue()
+
+
+def _fitted(text: str, level: int, box_size: int) -> qrcode.QRCode:
+    """The smallest code of `text` at that error correction level."""
+    code = qrcode.QRCode(
+        error_correction=level, image_factory=PyPNGImage, box_size=box_size, border=4
+    )
+    code.add_data(text)
+    code.make(fit=True)
+    return code
 
 
 def read_image(data: bytes) -> list[str]:

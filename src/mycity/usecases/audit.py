@@ -25,7 +25,7 @@ from mycity.settings import AuditSettings
 from mycity.store.checkpoints import Checkpoints
 from mycity.store.checkpoints import SignedCheckpoint as SignedCheckpoint  # what it answers
 from mycity.store.files import CityFiles
-from mycity.verifier.checkpoint import Checkpoint, verify_checkpoint
+from mycity.verifier.checkpoint import Checkpoint, signed_at, time_line, verify_checkpoint
 from mycity.verifier.note import Verifier, parse_verifier_key, sign_note, verifier_key
 
 
@@ -68,7 +68,7 @@ class Audit:
             return kept
         root = self.tree.root(size)
         now = datetime.now(UTC).replace(microsecond=0)
-        body = Checkpoint(self.settings.origin, size, root, (f"time {now:%Y-%m-%dT%H:%M:%SZ}",))
+        body = Checkpoint(self.settings.origin, size, root, (time_line(now),))
         note = sign_note(body.text(), self.settings.origin, self.ring.private_key())
         return self.checkpoints.add(SignedCheckpoint(size, root, now, note))
 
@@ -99,13 +99,16 @@ class Audit:
         return [parse_verifier_key(key) for key in self.verifier_keys()]
 
     def open_checkpoint(self, note: str) -> Checkpoint:
-        """A checkpoint of this log, signed by one of its keys, or INVALID_ARGUMENT."""
+        """A checkpoint of this log, signed by one of its keys with its `time` line, or
+        INVALID_ARGUMENT."""
         for verifier in self.verifiers():
-            if (found := verify_checkpoint(note, verifier, self.settings.origin)) is not None:
+            found = verify_checkpoint(note, verifier, self.settings.origin)
+            if found is not None and signed_at(found) is not None:
                 return found
         raise UserError(
             ErrorCode.INVALID_ARGUMENT,
-            f"Not a checkpoint of {self.settings.origin} signed by one of its keys",
+            f"Not a checkpoint of {self.settings.origin} signed by one of its keys, "
+            "with its time line",
             "checkpoint",
         )
 

@@ -1,7 +1,8 @@
 """C2SP tlog checkpoints (c2sp.org/tlog-checkpoint): the log's signed tree heads.
 
 A checkpoint names the log (its origin), its size and its Merkle root. Signed as a note, it
-is the root that inclusion and consistency proofs are checked against.
+is the root that inclusion and consistency proofs are checked against. The city's log adds
+one extension line, `time …`, saying when it signed; `signed_at` reads it.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import base64
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from mycity.verifier.note import Verifier, decode_base64, open_note
 
@@ -16,6 +18,7 @@ _MAX_SIZE = 2**64 - 1  # Go parses the size as a uint64
 _ROOT_SIZE = 32
 _DECIMAL_SIZE = re.compile(r"0|[1-9][0-9]{0,19}")
 _CONTROL = re.compile(r"[\x00-\x1f]")
+_TIME_LINE = re.compile(r"time ([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2})Z")
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,25 @@ def verify_checkpoint(
     if checkpoint is None or (origin is not None and checkpoint.origin != origin):
         return None
     return checkpoint
+
+
+def time_line(moment: datetime) -> str:
+    """The extension line of the city's checkpoints: `time`, a space, and the UTC moment
+    to the second, e.g. `time 2026-12-01T16:34:23Z`."""
+    second = moment.astimezone(UTC).replace(microsecond=0, tzinfo=None)
+    return f"time {second.isoformat()}Z"
+
+
+def signed_at(checkpoint: Checkpoint) -> datetime | None:
+    """When the city's log signed `checkpoint`: its one extension line, as `time_line`
+    writes it; None unless that is its only extension and a real moment."""
+    found = [_TIME_LINE.fullmatch(line) for line in checkpoint.extensions]
+    if len(found) != 1 or found[0] is None:
+        return None
+    try:
+        return datetime.fromisoformat(found[0].group(1)).replace(tzinfo=UTC)
+    except ValueError:  # e.g. 2026-02-30 or 24:00:00
+        return None
 
 
 def _is_line(value: object) -> bool:

@@ -178,13 +178,14 @@ def verify_presentation(
     keys: Keys,
     *,
     now: float,
-    status_lists: Mapping[str, StatusList] | None = None,
+    status_lists: Mapping[str, StatusList | Reason] | None = None,
     seen: Callable[[bytes], bool] | None = None,
     skew: float = 30,
 ) -> Verdict:
     """Whether the QR `text` shows a genuine, current licence at `now` (unix seconds).
 
-    `status_lists` are the lists read with `read_status_list`, by issuer; without them the
+    `status_lists` are what `read_status_list` answered, by issuer: a list, or the reason
+    it refused one (STATUS_UNKNOWN then, or STATUS_STALE for a stale one); without them the
     status is not checked (`status_checked` is False). `seen(nonce)` answers whether a
     nonce was shown before and records it; it is asked last, so only a presentation that
     passed every other check uses up its nonce. Never raises on any `text`.
@@ -262,11 +263,13 @@ def _licence_date_failure(credential: Credential, now: float) -> Reason | None:
 
 
 def _status_failure(
-    credential: Credential, status_lists: Mapping[str, StatusList], now: float
+    credential: Credential, status_lists: Mapping[str, StatusList | Reason], now: float
 ) -> Reason | None:
     status_list = status_lists.get(credential.issuer)
-    if status_list is None or status_list.issuer != credential.issuer:
-        return Reason.STATUS_UNKNOWN
+    if status_list is Reason.STATUS_STALE:  # read_status_list refused it as stale
+        return Reason.STATUS_STALE
+    if not isinstance(status_list, StatusList) or status_list.issuer != credential.issuer:
+        return Reason.STATUS_UNKNOWN  # none, another issuer's, or one that was refused
     if not now <= status_list.valid_until:
         return Reason.STATUS_STALE
     if not credential.status_index < status_list.size:

@@ -22,7 +22,7 @@ ISSUER = re.compile(r"[A-Z][A-Z0-9-]{0,31}")  # a department's code, e.g. AMR
 KID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 SIGNATURE_SIZE = 64
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # Unicode's control characters (Cc)
 
 
 def canonical(value: object) -> bytes:
@@ -78,8 +78,9 @@ def integer(value: object) -> int:
 
 
 def string(value: object, pattern: re.Pattern[str] | None = None, max_length: int = 256) -> str:
-    """A string that UTF-8 can encode, of at most `max_length` characters; without control
-    characters unless `pattern` (which it must match whole) is given."""
+    """A string that UTF-8 can encode, of at most `max_length` characters (code points);
+    non-empty and without control characters (U+0000-U+001F, U+007F-U+009F) unless
+    `pattern` (which it must match whole) is given."""
     if not isinstance(value, str) or len(value) > max_length or not is_utf8(value):
         raise ValueError("expected a UTF-8 string")
     if pattern is None and (value == "" or _CONTROL.search(value)):

@@ -49,10 +49,12 @@ def settle(city: City) -> None:
             return
 
 
-def establish(city: City, founder: Person) -> tuple[Application, Enterprise, Licence]:
+def establish(
+    city: City, founder: Person, form: dict[str, str] = ESTABLISHMENT
+) -> tuple[Application, Enterprise, Licence]:
     """A business registered through AMR-001, approved, its licence issued."""
     submitted = city.applications.submit(
-        founder.principal, "AMR-001", ESTABLISHMENT, documents(city, founder, "AMR-001")
+        founder.principal, "AMR-001", form, documents(city, founder, "AMR-001")
     )
     application_id = submitted.application.id
     city.applications.accept(AMR, application_id)

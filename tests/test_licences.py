@@ -4,6 +4,7 @@ issuing department, use records, and the holder's list of who read their data.""
 from __future__ import annotations
 
 import json
+import random
 import time
 import zlib
 from datetime import timedelta
@@ -32,8 +33,9 @@ from mycity.verifier.licence import (
 )
 from mycity.verifier.licence_codec import b64url, canonical
 from mycity.verifier.licence_credential import Disclosure, read_credential
+from tests.domain_helpers import refused
 from tests.helpers import CitizenFactory, Person
-from tests.services import AMR, HOTEL, PSB, WHY_SHOWN, establish
+from tests.services import AMR, ESTABLISHMENT, HOTEL, PSB, WHY_SHOWN, establish
 from tests.test_applications import marry
 
 FIELDS = ["enterprise_name", "credit_code"]
@@ -75,6 +77,20 @@ def test_the_credential_names_the_licence_never_its_holder(
     assert licence.holder != derived  # the enterprise's file is not named
     assert credential.type_code == credential.licence_id.split(".")[5] != licence.type_code
     assert licence.type_code == "BUSINESS_LICENCE"
+
+
+def test_fields_too_long_for_one_code_are_refused_with_a_typed_error(
+    city: City, people: CitizenFactory
+) -> None:
+    """Form answers may hold 500 characters each: shown all at once, they overflow a QR."""
+    rng = random.Random(7)  # varied text: repeated text compresses into nothing
+    text = "".join(chr(rng.randrange(0x4E00, 0x9FA5)) for _ in range(1000))
+    long = ESTABLISHMENT | {"business_scope": text[:500], "address": text[500:]}
+    founder = people.register("长", verified=True)
+    _, _, licence = establish(city, founder, long)
+    with refused(ErrorCode.INVALID_FIELDS, "fields"):
+        city.licences.present(founder.principal, licence.id, list(licence.fields))
+    assert city.licences.present(founder.principal, licence.id, ["address"]).payload
 
 
 def test_a_replayed_presentation_is_refused(city: City, people: CitizenFactory) -> None:

@@ -27,7 +27,7 @@ from mycity.integrations.qr import render_png
 from mycity.policy import applications as policy
 from mycity.policy.base import require_citizen
 from mycity.store.files import CityFiles
-from mycity.verifier.licence import MAX_LIFETIME, make_presentation
+from mycity.verifier.licence import MAX_LIFETIME, MAX_QR_TEXT, TooLongForQr, make_presentation
 from mycity.verifier.licence_credential import Disclosure, read_credential
 from mycity.verifier.licence_status import sign_status_list
 from mycity.verifier.licence_trust import public_jwk
@@ -116,15 +116,23 @@ class Licences:
                 ErrorCode.INVALID_ARGUMENT, f"Live 1 to {MAX_LIFETIME} seconds", "lifetime"
             )
         now = int(self.clock())
-        payload = make_presentation(
-            read_credential(json.loads(licence.credential)),
-            [Disclosure(n, licence.fields[n], bytes.fromhex(licence.salts[n])) for n in chosen],
-            key=self.wallet_ring.private_key(),
-            kid=self.wallet_ring.active_kid,
-            issued_at=now,
-            expires_at=now + lifetime,
-            nonce=secrets.token_bytes(16),
-        )
+        try:
+            payload = make_presentation(
+                read_credential(json.loads(licence.credential)),
+                [Disclosure(n, licence.fields[n], bytes.fromhex(licence.salts[n])) for n in chosen],
+                key=self.wallet_ring.private_key(),
+                kid=self.wallet_ring.active_kid,
+                issued_at=now,
+                expires_at=now + lifetime,
+                nonce=secrets.token_bytes(16),
+            )
+        except TooLongForQr as e:
+            raise UserError(
+                ErrorCode.INVALID_FIELDS,
+                f"These fields make a code of {e.length} characters, and a QR code holds "
+                f"{MAX_QR_TEXT}: show fewer of them",
+                "fields",
+            ) from None
         return Shown(payload, now + lifetime, render_png(payload) if png else None)
 
     def _held(self, actor: Principal, licence_id: UUID) -> Licence:

@@ -116,6 +116,14 @@ class Presentation:
         return {disclosure.name: disclosure.value for disclosure in self.disclosures}
 
 
+class TooLongForQr(ValueError):
+    """The fields chosen make a text longer than a QR code holds (MAX_QR_TEXT)."""
+
+    def __init__(self, length: int) -> None:
+        super().__init__(f"{length} characters do not fit in a QR code ({MAX_QR_TEXT} at most)")
+        self.length = length
+
+
 def make_presentation(
     credential: Credential,
     disclosures: Iterable[Disclosure],
@@ -128,8 +136,8 @@ def make_presentation(
 ) -> str:
     """The QR text of a presentation signed with the wallet's presentation key `kid`.
 
-    ValueError if a disclosure does not match the credential, the window is longer than
-    MAX_LIFETIME, or the text would not fit in a QR code.
+    ValueError if a disclosure does not match the credential or the window is longer than
+    MAX_LIFETIME; `TooLongForQr` (a ValueError) if the text would not fit in a QR code.
     """
     chosen = tuple(sorted(disclosures, key=lambda disclosure: disclosure.name))
     for disclosure in chosen:
@@ -145,7 +153,7 @@ def make_presentation(
     )
     qr_text = QR_PREFIX + base45.encode(zlib.compress(canonical(_presentation_json(signed)), 9))
     if len(qr_text) > MAX_QR_TEXT:
-        raise ValueError(f"{len(qr_text)} characters do not fit in a QR code")
+        raise TooLongForQr(len(qr_text))
     return qr_text
 
 

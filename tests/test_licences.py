@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
+import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from strawberry import relay
 from typer.testing import CliRunner
 
 from mycity.bootstrap import City
@@ -34,7 +36,7 @@ from mycity.verifier.licence import (
 from mycity.verifier.licence_codec import b64url, canonical
 from mycity.verifier.licence_credential import Disclosure, read_credential
 from tests.domain_helpers import refused
-from tests.helpers import CitizenFactory, Person
+from tests.helpers import Api, CitizenFactory, Person
 from tests.services import AMR, ESTABLISHMENT, HOTEL, PSB, WHY_SHOWN, establish
 from tests.test_applications import marry
 
@@ -201,6 +203,44 @@ def test_the_status_list_shows_a_suspension(city: City, people: CitizenFactory) 
     )
     assert not isinstance(listed, Reason)
     assert listed.status(licence.status_index) == "suspended"
+
+
+def listed_status(city: City, index: int) -> str:
+    listed = read_status_list(
+        city.licences.status_list("AMR"), load_keys(city.licences.trust_list()), now=time.time()
+    )
+    assert not isinstance(listed, Reason)
+    return listed.status(index)
+
+
+def test_a_list_built_before_a_change_is_folded_is_served_but_not_kept(
+    city: City, people: CitizenFactory
+) -> None:
+    _, licence = business(city, people)
+    city.licences.suspend(AMR, licence.id, "待核查")  # no runner: the wallet has not folded it
+    assert listed_status(city, licence.status_index) == "valid"  # what the store knows yet
+    city.read_models.catch_up()
+    assert listed_status(city, licence.status_index) == "suspended"  # not the list above
+
+
+def test_a_suspension_is_in_the_served_list_when_the_mutation_answers(
+    api: Api, city: City, people: CitizenFactory, server: str
+) -> None:
+    _, licence = business(city, people)
+    city.read_models.catch_up()
+    officer = city.tokens.access_token(AMR)
+    for command, status in (("suspendLicence", "suspended"), ("reinstateLicence", "valid")):
+        changed = api.run(
+            f'mutation($id: ID!) {{ {command}(input: {{licenceId: $id, reason: "待核查的情况"}})'
+            " { userErrors { code } } }",
+            {"id": str(relay.GlobalID("Licence", str(licence.id)))},
+            officer,
+        )
+        assert changed[command]["userErrors"] == []
+        text = httpx.get(f"{server}/licences/status/AMR").text  # at once, from the same server
+        listed = read_status_list(text, load_keys(city.licences.trust_list()), now=time.time())
+        assert not isinstance(listed, Reason)
+        assert listed.status(licence.status_index) == status
 
 
 def test_the_holder_sees_the_verification_among_their_data_accesses(

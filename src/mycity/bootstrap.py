@@ -69,7 +69,7 @@ from mycity.usecases.enterprises import Enterprises
 from mycity.usecases.health import HealthFeeds
 from mycity.usecases.lapses import Lapses
 from mycity.usecases.licence_issuance import Issuer
-from mycity.usecases.licences import Licences
+from mycity.usecases.licences import STATUS_READ_MODELS, Licences
 from mycity.usecases.materials import Materials
 from mycity.usecases.privacy import Privacy
 from mycity.usecases.scans import Scans
@@ -214,6 +214,7 @@ def build(
         keys.licence_signing,
         keys.wallet_signing,
         licence_reads.flagged,
+        lambda position: read_models.wait(position, *STATUS_READ_MODELS, timeout=0),
         clock.today,
         clock.now,
     )

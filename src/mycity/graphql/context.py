@@ -116,6 +116,14 @@ class Context:
     def wrote(self, position: int) -> None:
         self.written = max(self.written, position)
 
+    async def settled(self, *read_models: str) -> None:
+        """Wait, holding no thread, until these read models include what this request
+        wrote: for an answer whose effect others read from them (a status list)."""
+        if self.written and not await self.city.read_models.reached(
+            self.written, *read_models, blocking=blocking
+        ):
+            self.lagging.update(read_models)
+
     async def read(self, read: Callable[..., T], *args: Any) -> T:
         """Call a read of `mycity.reads` off the loop, once the read models its class reads
         (its `read_models`) include what this request wrote."""

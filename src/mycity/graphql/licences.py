@@ -18,6 +18,7 @@ from mycity.graphql.pagination import Connection, check_first, keyed_page, keyse
 from mycity.identity.principal import Role
 from mycity.projections.licence_uses import LicenceUseRow
 from mycity.projections.wallet import WalletLicence
+from mycity.usecases.licences import STATUS_READ_MODELS
 from mycity.verifier.licence_trust import Reason
 
 strawberry.enum(LicenceStatus)
@@ -185,6 +186,7 @@ async def status_change(info: Info, command: str, input: LicenceStatusInput) -> 
     use_case = getattr(info.context.city.licences, command)
     position = await blocking(use_case, info.context.require(), licence_id, input.reason)
     info.context.wrote(position)
+    await info.context.settled(*STATUS_READ_MODELS)  # the status list shows it when we answer
     return LicencePayload(licence_id=licence_id)
 
 

@@ -34,8 +34,11 @@ from mycity.verifier.licence_trust import public_jwk
 
 STATUS_FRESH_SECONDS = 600
 STATUS_REFRESH_SECONDS = 60
+STATUS_READ_MODELS = ("wallet",)  # what a status list is built from
 
 Flagged = Callable[[str], tuple[list[int], list[int]]]  # issuer -> (revoked, suspended)
+# Whether the read models `flagged` reads (`STATUS_READ_MODELS`) include the event at a position.
+CaughtUp = Callable[[int], bool]
 
 
 @dataclass(frozen=True)
@@ -51,9 +54,11 @@ class Licences:
     rings: Mapping[str, SigningKeyRing]  # each department's licence keys
     wallet_ring: SigningKeyRing  # signs presentations
     flagged: Flagged
+    caught_up: CaughtUp
     today: Callable[[], date]
     clock: Callable[[], float] = time.time
     _lists: dict[str, tuple[float, str]] = field(default_factory=dict)
+    _changed: dict[str, int] = field(default_factory=dict)  # issuer: its last change here
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     # -- status, by the issuing department ------------------------------------------------
@@ -83,7 +88,8 @@ class Licences:
 
         position = self.files.update(Licence, licence_id, command)
         with self._lock:
-            self._lists.pop(issuer, None)  # this server serves the change at once
+            self._changed[issuer] = max(position, self._changed.get(issuer, 0))
+            self._lists.pop(issuer, None)
         return position
 
     # -- presentations, by the holder -----------------------------------------------------
@@ -181,6 +187,11 @@ class Licences:
             kept = self._lists.get(issuer)
         if kept and now - kept[0] < STATUS_REFRESH_SECONDS:
             return kept[1]
+        with self._lock:
+            changed = self._changed.get(issuer, 0)
+        # A list built from a read model that has not folded this server's last change of
+        # the issuer's statuses is served, but not kept: the next asker gets a fresher one.
+        keep = self.caught_up(changed)
         revoked, suspended = self.flagged(issuer)
         ring = self.rings[issuer]
         text = sign_status_list(
@@ -192,6 +203,7 @@ class Licences:
             issued_at=int(now),
             valid_until=int(now) + STATUS_FRESH_SECONDS,
         )
-        with self._lock:
-            self._lists[issuer] = (now, text)
+        if keep:
+            with self._lock:
+                self._lists[issuer] = (now, text)
         return text

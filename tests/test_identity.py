@@ -650,6 +650,26 @@ def test_resend_within_the_interval_is_rate_limited(city: City, settings: Settin
     # The refused resend did not replace the code, and another phone is not held up.
     assert slow.send(phone()) == 60
     slow.verify(mobile, code)
+    assert slow.send(mobile) == 60  # a code used to sign in clears the wait at once
+
+
+def test_the_resend_wait_ends_at_exactly_its_seconds(
+    city: City, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slow = PhoneCodes(
+        city.db,
+        city.sms,
+        SubjectIds(city.keys.identity_hash),
+        replace(settings.phone_codes, resend_seconds=60),
+    )
+    now = [1_900_000_000.0]
+    monkeypatch.setattr(time, "time", lambda: now[0])
+    mobile = phone()
+    slow.send(mobile)
+    now[0] += 59.999
+    refused(ErrorCode.RATE_LIMITED, slow.send, mobile)
+    now[0] += 0.001  # 60 s after the last code
+    assert slow.send(mobile) == 60
 
 
 def test_a_new_code_replaces_the_old_one(city: City) -> None:

@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mycity.cli import cli
+from mycity.integrations.qr import render_png
 from mycity.settings import Settings
 
 
@@ -131,3 +132,91 @@ def test_the_runner_waits_for_a_store_that_is_not_there_yet(env: dict[str, str])
         if runner.poll() is None:
             runner.kill()
             runner.wait()
+
+
+NO_CITY = {"MYCITY_DATA_DIR": None, "MYCITY_KEYS_DIR": None, "MYCITY_DATABASE_URL": None}
+
+
+@pytest.mark.parametrize(
+    ("args", "keys_from"),
+    [
+        (["licence", "verify", "LC1:ABC"], "GET /licences/keys"),
+        (["code", "verify", "MC1:ABC"], "GET /city-code/keys"),
+    ],
+)
+def test_an_offline_verifier_creates_nothing_and_says_where_to_get_the_keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], keys_from: str
+) -> None:
+    monkeypatch.chdir(tmp_path)  # an empty directory, on a machine that holds no city
+    result = CliRunner().invoke(cli, args, env=NO_CITY)
+    assert result.exit_code == 2, result.output
+    line = one_line(result.output)
+    assert keys_from in line and "--keys FILE" in line
+    assert list(tmp_path.iterdir()) == []  # no keys, no data directory, no database
+
+
+@pytest.mark.parametrize("args", [["licence", "verify", "LC1:ABC"], ["code", "verify", "MC1:ABC"]])
+def test_on_a_citys_machine_a_verifier_reads_its_keys_and_opens_no_store(
+    env: dict[str, str], settings: Settings, args: list[str]
+) -> None:
+    result = CliRunner().invoke(cli, args, env=env)
+    assert result.exit_code == 1 and result.stdout.startswith("REFUSED: malformed: ")
+    assert [p.name for p in settings.data_dir.iterdir()] == ["keys"]  # no database made
+
+
+@pytest.mark.parametrize("command", ["licence", "code"])
+@pytest.mark.parametrize("missing", ["code.png", "scans/code", "CODE.JPEG", "code.jpg"])
+def test_a_file_that_is_not_there_is_named_not_read_as_a_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str, missing: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, output = run([command, "verify", missing, "--keys", "keys.json"], {})
+    assert (code, one_line(output)) == (2, f"error: no such file: {missing}")
+
+
+def test_a_keys_file_that_is_not_there_is_named_with_its_option(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.json"
+    for command, text in (("licence", "LC1:ABC"), ("code", "MC1:ABC")):
+        code, output = run([command, "verify", text, "--keys", str(missing)], {})
+        assert (code, one_line(output)) == (2, f"error: no such file: {missing} (given to --keys)")
+
+
+@pytest.mark.parametrize(
+    ("command", "text", "says"),
+    [
+        (
+            "licence",
+            "MC1:ABC",
+            "this is a city code (MC1:), not a licence presentation: verify "
+            "it with `mycity code verify`",
+        ),
+        (
+            "code",
+            "LC1:ABC",
+            "this is a licence presentation (LC1:), not a city code: verify it "
+            "with `mycity licence verify`",
+        ),
+        (
+            "code",
+            "MP1:ABC",
+            "this is a place code (MP1:), not a city code: a citizen's app "
+            "checks in with it (`checkIn`)",
+        ),
+        ("licence", "MP1:ABC", "this is a place code (MP1:), not a licence presentation"),
+    ],
+)
+def test_a_code_of_another_kind_says_which_command_reads_it(
+    tmp_path: Path, command: str, text: str, says: str
+) -> None:
+    picture = tmp_path / "code.png"
+    picture.write_bytes(render_png(text))
+    for given in (text, str(picture)):
+        code, output = run([command, "verify", given, "--keys", "keys.json"], {})
+        assert code == 2 and one_line(output).startswith(f"error: {says}"), output
+
+
+def test_a_picture_without_a_code_is_said_to_have_none(tmp_path: Path) -> None:
+    picture = tmp_path / "blank.png"
+    picture.write_bytes(render_png("x")[:8] + b"not a picture after all")
+    code, output = run(["licence", "verify", str(picture)], {})
+    assert code == 2 and "no QR code found in" in one_line(output)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -220,3 +221,20 @@ def test_a_picture_without_a_code_is_said_to_have_none(tmp_path: Path) -> None:
     picture.write_bytes(render_png("x")[:8] + b"not a picture after all")
     code, output = run(["licence", "verify", str(picture)], {})
     assert code == 2 and "no QR code found in" in one_line(output)
+
+
+@pytest.mark.parametrize("workers", [[], ["--workers", "2"]])
+def test_a_port_in_use_is_one_line_before_anything_is_loaded_or_printed(
+    env: dict[str, str], settings: Settings, workers: list[str]
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, output = run(["serve", "--demo", "--port", str(port), *workers], env)
+    assert (code, one_line(output)) == (
+        1,
+        f"error: port {port} on 127.0.0.1 is in use: stop what listens there, or serve on "
+        "another --port",
+    )
+    assert [p.name for p in settings.data_dir.iterdir()] == ["keys"]  # no demo, no secrets

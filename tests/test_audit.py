@@ -144,6 +144,22 @@ def test_a_file_at_a_version_or_a_moment_is_what_it_was_then(
     assert early.value.code is ErrorCode.NOT_FOUND
 
 
+def test_a_version_beyond_the_files_last_or_below_1_is_refused(
+    city: City, people: CitizenFactory
+) -> None:
+    person = people.register("末")  # one event: version 1 is its last
+    state = city.reads.audit.state
+    assert state(AUDITOR, person.id, 1, None, WHY).version == 1
+    with pytest.raises(UserError) as beyond:
+        state(AUDITOR, person.id, 2, None, WHY)
+    assert (beyond.value.code, beyond.value.field) == (ErrorCode.NOT_FOUND, "version")
+    assert "last version is 1" in beyond.value.message
+    for version in (0, -1):
+        with pytest.raises(UserError) as below:
+            state(AUDITOR, person.id, version, None, WHY)
+        assert (below.value.code, below.value.field) == (ErrorCode.INVALID_ARGUMENT, "version")
+
+
 def test_a_screen_as_it_stood_at_a_past_position(city: City, people: CitizenFactory) -> None:
     person = people.register("屏")
     city.citizens.change_contact(person.principal, None, None, "甲街")

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from mycity.cli import cli
 from mycity.integrations.qr import render_png
 from mycity.settings import Settings
+from tests.helpers import CitizenFactory
 
 
 def run(args: list[str], env: dict[str, str]) -> tuple[int, str]:
@@ -175,11 +176,25 @@ def test_a_file_that_is_not_there_is_named_not_read_as_a_code(
     assert (code, one_line(output)) == (2, f"error: no such file: {missing}")
 
 
-def test_a_keys_file_that_is_not_there_is_named_with_its_option(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("args", "given_to"),
+    [
+        (["licence", "verify", "LC1:ABC", "--keys"], " (given to --keys)"),
+        (["code", "verify", "MC1:ABC", "--keys"], " (given to --keys)"),
+        (["audit", "verify", "--against"], " (given to --against)"),
+        (["health", "import"], ""),
+    ],
+)
+def test_a_file_given_that_is_not_there_is_named_not_the_settings_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], given_to: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
     missing = tmp_path / "missing.json"
-    for command, text in (("licence", "LC1:ABC"), ("code", "MC1:ABC")):
-        code, output = run([command, "verify", text, "--keys", str(missing)], {})
-        assert (code, one_line(output)) == (2, f"error: no such file: {missing} (given to --keys)")
+    code, output = run([*args, str(missing)], NO_CITY)
+    line = one_line(output)
+    assert code == 2 and line.startswith(f"error: no such file: {tmp_path}/missing.json"), line
+    assert line.endswith(given_to or "missing.json") and "settings" not in line
+    assert [p.name for p in tmp_path.iterdir()] == []
 
 
 @pytest.mark.parametrize(
@@ -238,3 +253,18 @@ def test_a_port_in_use_is_one_line_before_anything_is_loaded_or_printed(
         "another --port",
     )
     assert [p.name for p in settings.data_dir.iterdir()] == ["keys"]  # no demo, no secrets
+
+
+def test_a_version_beyond_the_files_end_names_its_last(
+    env: dict[str, str], people: CitizenFactory
+) -> None:
+    person = people.register("终")
+    state = ["audit", "state", person.id_number, "--purpose", "annual audit"]
+    code, output = run([*state, "--version", "2"], env)
+    assert (code, one_line(output)) == (
+        2,
+        "error: NOT_FOUND: The file's last version is 1; there is no 2",
+    )
+    for version in ("0", "-1"):
+        code, output = run([*state, "--version", version], env)
+        assert code == 2 and "--version" in one_line(output)

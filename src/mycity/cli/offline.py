@@ -8,7 +8,6 @@ it reads keys without generating them and never opens the store.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 from mycity.cli.app import Failure
 from mycity.identity.keys import KeyStore, MissingKeyError, SigningKeyRing
@@ -27,14 +26,3 @@ def held_rings(names: Sequence[str], endpoint: str) -> dict[str, SigningKeyRing]
             f"no keys to verify with: fetch them from the server ({endpoint}) and pass "
             f"--keys FILE (this machine holds no city's keys in {keys_dir})"
         ) from None
-
-
-def read_text(path: Path, option: str) -> str:
-    """A file the command was given, or a line that names the option and what is wrong."""
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise Failure(f"no such file: {path} (given to {option})") from None
-    except (OSError, UnicodeDecodeError) as e:
-        reason = e.strerror if isinstance(e, OSError) and e.strerror else "not UTF-8 text"
-        raise Failure(f"cannot read {path} (given to {option}): {reason}") from None

@@ -18,6 +18,7 @@ import typer
 
 from mycity.cli.app import UNAVAILABLE, Failure
 from mycity.cli.city import open_city
+from mycity.cli.files import read_text
 from mycity.cli.progress import progress_bar
 from mycity.domain.errors import UserError
 from mycity.domain.identifiers import validate_credit_code, validate_resident_id
@@ -126,12 +127,7 @@ def verify(
 ) -> None:
     """Recompute the Merkle tree from the stored events and find any direct edit: a changed,
     deleted, inserted or reordered row, or a tail cut off since the checkpoint."""
-    note = None
-    if against is not None:
-        try:
-            note = against.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            raise Failure(f"cannot read the checkpoint {against}: {e}") from None
+    note = None if against is None else read_text(against, "--against")
     city = open_city()
     try:
         with progress_bar("verifying the log") as advanced:

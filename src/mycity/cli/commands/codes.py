@@ -14,7 +14,8 @@ from typing import Annotated
 import typer
 
 from mycity.cli.app import Failure
-from mycity.cli.offline import held_rings, read_text
+from mycity.cli.files import read_text
+from mycity.cli.offline import held_rings
 from mycity.cli.refusals import code_refused
 from mycity.cli.scanned import code_text
 from mycity.verifier.city_code import QR_PREFIX, CodeKeys, load_code_keys, verify_code

@@ -15,7 +15,8 @@ from typing import Annotated
 import typer
 
 from mycity.cli.app import Failure
-from mycity.cli.offline import held_rings, read_text
+from mycity.cli.files import read_text
+from mycity.cli.offline import held_rings
 from mycity.cli.refusals import licence_refused, status_list_refused
 from mycity.cli.scanned import code_text
 from mycity.data import department_codes

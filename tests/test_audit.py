@@ -86,10 +86,11 @@ def test_inclusion_and_consistency_proofs_verify_offline(
     leaf = leaf_hash(proof.record)
     assert verify_inclusion(leaf, proof.leaf_index, new.size, proof.proof, new.root)
     assert first.id.bytes in proof.record  # the record is the stored event's own
-    size, consistency = city.audit.consistency(AUDITOR, old.size)
-    assert size == new.size
-    assert verify_consistency(old.size, new.size, consistency, old.root, new.root)
-    assert not verify_consistency(old.size, new.size, consistency, new.root, new.root)
+    consistency = city.audit.consistency(AUDITOR, old.size)
+    assert (consistency.from_size, consistency.to_size) == (old.size, new.size)
+    assert (consistency.from_root, consistency.to_root) == (old.root, new.root)
+    assert verify_consistency(old.size, new.size, consistency.proof, old.root, new.root)
+    assert not verify_consistency(old.size, new.size, consistency.proof, new.root, new.root)
     with pytest.raises(UserError) as refused:
         city.audit.inclusion(OFFICER, 1)
     assert refused.value.code is ErrorCode.FORBIDDEN

@@ -5,10 +5,14 @@ then what to do where something can be done."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from mycity.verifier.city_code import CodeVerdict
 from mycity.verifier.city_code import Reason as CodeReason
 from mycity.verifier.licence import Reason, Verdict
+from mycity.verifier.proofs import ConsistencyProof, InclusionProof, Proof
+from mycity.verifier.proofs import Reason as ProofReason
+from mycity.verifier.records import record_position
 
 STATUS_LIST = "GET /licences/status/{issuer}"
 LICENCE = {
@@ -43,6 +47,19 @@ CITY_CODE = {
     CodeReason.EXPIRED: "it expired at {expired}: ask the holder to show a fresh one",
 }
 
+PROOF = {
+    ProofReason.BAD_PROOF: "{its_hashes}: the proof, the record or a root was altered",
+    ProofReason.WRONG_POSITION: "the record proven is the event at position {recorded}, not "
+    "{position}",
+    ProofReason.BAD_SIGNATURE: "the checkpoint in {checkpoint} is not signed by the key given, "
+    "or is another log's: the log's keys are what `mycity audit key` prints",
+    ProofReason.SIZE_MISMATCH: "the checkpoint in {checkpoint} is of {size} events, the proof of "
+    "{sizes}: ask for the proof at that size (`audit prove POSITION --size {size}`, `audit "
+    "consistency OLD {size}`)",
+    ProofReason.ROOT_MISMATCH: "the checkpoint in {checkpoint} has another root for {size} "
+    "events: the log was rewritten after it was signed, or the proof was altered",
+}
+
 
 def licence_refused(verdict: Verdict) -> str:
     credential = verdict.licence
@@ -66,7 +83,36 @@ def code_refused(verdict: CodeVerdict) -> str:
     return _line(verdict.reason, CITY_CODE[verdict.reason], expired=_moment(verdict.expires_at))
 
 
-def _line(reason: Reason | CodeReason, meaning: str, **facts: object) -> str:
+def proof_refused(
+    reason: ProofReason, proof: Proof, checkpoint: Path | None, size: int | None
+) -> str:
+    if isinstance(proof, InclusionProof):
+        its_hashes = (
+            f"its audit path does not lead from the record (leaf {proof.leaf_index}) to the "
+            f"root of the tree of {proof.tree_size} events"
+        )
+        sizes, position = f"{proof.tree_size}", proof.position
+        recorded = record_position(proof.record)
+    else:
+        assert isinstance(proof, ConsistencyProof)
+        its_hashes = (
+            f"its hashes do not lead from the root of {proof.from_size} events to the root of "
+            f"{proof.to_size}"
+        )
+        sizes, position, recorded = f"{proof.from_size} and {proof.to_size}", None, None
+    return _line(
+        reason,
+        PROOF[reason],
+        its_hashes=its_hashes,
+        sizes=sizes,
+        position=position,
+        recorded=recorded,
+        checkpoint=checkpoint,
+        size=size,
+    )
+
+
+def _line(reason: Reason | CodeReason | ProofReason, meaning: str, **facts: object) -> str:
     return f"REFUSED: {reason.value}: {meaning.format(**facts)}"
 
 

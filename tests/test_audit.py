@@ -94,10 +94,11 @@ def test_inclusion_and_consistency_proofs_verify_offline(
     leaf = leaf_hash(proof.record)
     assert verify_inclusion(leaf, proof.leaf_index, new.size, proof.proof, new.root)
     assert first.id.bytes in proof.record  # the record is the stored event's own
-    size, consistency = city.audit.consistency(AUDITOR, old.size)
-    assert size == new.size
-    assert verify_consistency(old.size, new.size, consistency, old.root, new.root)
-    assert not verify_consistency(old.size, new.size, consistency, new.root, new.root)
+    consistency = city.audit.consistency(AUDITOR, old.size)
+    assert (consistency.from_size, consistency.to_size) == (old.size, new.size)
+    assert (consistency.from_root, consistency.to_root) == (old.root, new.root)
+    assert verify_consistency(old.size, new.size, consistency.proof, old.root, new.root)
+    assert not verify_consistency(old.size, new.size, consistency.proof, new.root, new.root)
     with pytest.raises(UserError) as refused:
         city.audit.inclusion(OFFICER, 1)
     assert refused.value.code is ErrorCode.FORBIDDEN
@@ -150,6 +151,22 @@ def test_a_file_at_a_version_or_a_moment_is_what_it_was_then(
     with pytest.raises(UserError) as early:
         state(AUDITOR, person.id, None, datetime(2000, 1, 1, tzinfo=UTC), WHY)
     assert early.value.code is ErrorCode.NOT_FOUND
+
+
+def test_a_version_beyond_the_files_last_or_below_1_is_refused(
+    city: City, people: CitizenFactory
+) -> None:
+    person = people.register("末")  # one event: version 1 is its last
+    state = city.reads.audit.state
+    assert state(AUDITOR, person.id, 1, None, WHY).version == 1
+    with pytest.raises(UserError) as beyond:
+        state(AUDITOR, person.id, 2, None, WHY)
+    assert (beyond.value.code, beyond.value.field) == (ErrorCode.NOT_FOUND, "version")
+    assert "last version is 1" in beyond.value.message
+    for version in (0, -1):
+        with pytest.raises(UserError) as below:
+            state(AUDITOR, person.id, version, None, WHY)
+        assert (below.value.code, below.value.field) == (ErrorCode.INVALID_ARGUMENT, "version")
 
 
 def test_a_screen_as_it_stood_at_a_past_position(city: City, people: CitizenFactory) -> None:

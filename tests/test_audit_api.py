@@ -4,6 +4,7 @@ checked offline with `mycity.verifier` against the key and checkpoint the city p
 from __future__ import annotations
 
 import base64
+import json
 
 import httpx
 
@@ -12,6 +13,7 @@ from mycity.demo import CITIZENS
 from mycity.verifier.checkpoint import verify_checkpoint
 from mycity.verifier.merkle import leaf_hash, verify_consistency, verify_inclusion
 from mycity.verifier.note import parse_verifier_key
+from mycity.verifier.proofs import Reason, check_against, check_proof, read_proof
 from tests.helpers import Api
 
 CHEN, ZHAO = CITIZENS[4], CITIZENS[5]
@@ -129,7 +131,8 @@ def test_a_published_checkpoint_and_its_proofs_verify_offline(
     assert checkpoint is not None and checkpoint.size == new["size"] > old["size"]
 
     proof = api.run(
-        "query($p: Int!) { auditInclusionProof(position: $p) { leafIndex treeSize record proof } }",
+        "query($p: Int!) { auditInclusionProof(position: $p) { position leafIndex treeSize "
+        "record proof root } }",
         {"p": 3},
         auditor,
     )["auditInclusionProof"]
@@ -138,7 +141,8 @@ def test_a_published_checkpoint_and_its_proofs_verify_offline(
     hashes = [b64(h) for h in proof["proof"]]
     assert verify_inclusion(leaf, proof["leafIndex"], checkpoint.size, hashes, checkpoint.root)
     consistency = api.run(
-        "query($s: Int!) { auditConsistencyProof(fromSize: $s) { toSize proof } }",
+        "query($s: Int!) { auditConsistencyProof(fromSize: $s) { fromSize toSize fromRoot "
+        "toRoot proof } }",
         {"s": old["size"]},
         auditor,
     )["auditConsistencyProof"]
@@ -150,5 +154,10 @@ def test_a_published_checkpoint_and_its_proofs_verify_offline(
         b64(old["root"]),
         checkpoint.root,
     )
+    assert (consistency["fromRoot"], b64(consistency["toRoot"])) == (old["root"], checkpoint.root)
+    for answer in (proof, consistency):  # the shape `mycity audit check-proof` reads
+        read = read_proof(json.dumps(answer))
+        assert check_proof(read) is Reason.VALID
+        assert check_against(read, checkpoint) is Reason.VALID
     merchant = staff(api, demo, "merchant-wuling-01")
     assert api.run(sign, token=merchant)["signCheckpoint"]["userErrors"] == [{"code": "FORBIDDEN"}]

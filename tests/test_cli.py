@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from mycity.cli import cli
+from tests.helpers import CitizenFactory
 
 
 def test_demo_then_status_rebuild_and_provisioning(env: dict[str, str], tmp_path: Path) -> None:
@@ -65,3 +67,19 @@ def test_keys_rotate_keeps_old_kid(env: dict[str, str]) -> None:
     after = json.loads(ring_file.read_text())
     assert after["active"] != before["active"]
     assert {k["kid"] for k in after["keys"]} == {before["active"], after["active"]}
+
+
+def test_audit_verify_draws_its_progress_on_a_terminal_and_nothing_into_a_pipe(
+    env: dict[str, str], people: CitizenFactory
+) -> None:
+    people.register("进度")
+    runner = CliRunner()
+    terminal = runner.invoke(cli, ["audit", "verify"], env=env | {"TTY_COMPATIBLE": "1"})
+    assert terminal.exit_code == 0, terminal.output
+    summary = terminal.stdout
+    assert re.fullmatch(r"ok: \d+ events match the Merkle tree\n", summary), summary
+    assert "verifying the log" in terminal.stderr
+    assert re.search(r"(?<!\d)(\d+)/\1(?!\d)", terminal.stderr), terminal.stderr  # N/N at last
+    piped_env: dict[str, str | None] = {**env, "TTY_COMPATIBLE": None, "FORCE_COLOR": None}
+    piped = runner.invoke(cli, ["audit", "verify"], env=piped_env)  # rich's switches unset
+    assert (piped.exit_code, piped.stdout, piped.stderr) == (0, summary, "")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -16,7 +17,7 @@ from mycity.integrations.qr import render_png
 from mycity.verifier.city_code import Card, Colour, Purpose, issue_code, seal_subject
 
 
-def city_code(city: City) -> str:
+def city_code(city: City, issued_at: int | None = None) -> str:
     ring = city.keys.code_signing
     return issue_code(
         ring.private_key(),
@@ -25,7 +26,7 @@ def city_code(city: City) -> str:
         purposes=[Purpose.TRANSIT, Purpose.IDENTITY],
         colour=Colour.YELLOW,
         cards=[Card.TRANSIT],
-        issued_at=int(time.time()),
+        issued_at=int(time.time()) if issued_at is None else issued_at,
     )
 
 
@@ -52,4 +53,20 @@ def test_a_picture_of_a_code_verifies_offline_until_its_key_is_withdrawn(
     done = runner.invoke(cli, ["keys", "withdraw", "code-signing", kid], env=env)
     assert done.exit_code == 0, done.output
     refused = runner.invoke(cli, ["code", "verify", text], env=env)
-    assert (refused.exit_code, refused.stdout.strip()) == (1, "REFUSED: withdrawn_key")
+    assert (refused.exit_code, refused.stdout) == (
+        1,
+        "REFUSED: withdrawn_key: signed with a key the city has withdrawn: do not trust it\n",
+    )
+
+
+def test_an_expired_code_says_when_it_expired_and_what_to_do(
+    city: City, env: dict[str, str]
+) -> None:
+    issued = int(time.time()) - 600
+    refused = CliRunner().invoke(cli, ["code", "verify", city_code(city, issued)], env=env)
+    expired = datetime.fromtimestamp(issued + 60, UTC)  # a city code lives 60 s
+    assert (refused.exit_code, refused.stdout) == (
+        1,
+        f"REFUSED: expired: it expired at {expired:%Y-%m-%d %H:%M:%S}Z: ask the holder to show "
+        "a fresh one\n",
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,9 @@ import pytest
 from typer.testing import CliRunner
 
 from mycity.cli import cli
+from mycity.integrations.qr import render_png
 from mycity.settings import Settings
+from tests.helpers import CitizenFactory
 
 
 def run(args: list[str], env: dict[str, str]) -> tuple[int, str]:
@@ -131,3 +134,137 @@ def test_the_runner_waits_for_a_store_that_is_not_there_yet(env: dict[str, str])
         if runner.poll() is None:
             runner.kill()
             runner.wait()
+
+
+NO_CITY = {"MYCITY_DATA_DIR": None, "MYCITY_KEYS_DIR": None, "MYCITY_DATABASE_URL": None}
+
+
+@pytest.mark.parametrize(
+    ("args", "keys_from"),
+    [
+        (["licence", "verify", "LC1:ABC"], "GET /licences/keys"),
+        (["code", "verify", "MC1:ABC"], "GET /city-code/keys"),
+    ],
+)
+def test_an_offline_verifier_creates_nothing_and_says_where_to_get_the_keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], keys_from: str
+) -> None:
+    monkeypatch.chdir(tmp_path)  # an empty directory, on a machine that holds no city
+    result = CliRunner().invoke(cli, args, env=NO_CITY)
+    assert result.exit_code == 2, result.output
+    line = one_line(result.output)
+    assert keys_from in line and "--keys FILE" in line
+    assert list(tmp_path.iterdir()) == []  # no keys, no data directory, no database
+
+
+@pytest.mark.parametrize("args", [["licence", "verify", "LC1:ABC"], ["code", "verify", "MC1:ABC"]])
+def test_on_a_citys_machine_a_verifier_reads_its_keys_and_opens_no_store(
+    env: dict[str, str], settings: Settings, args: list[str]
+) -> None:
+    result = CliRunner().invoke(cli, args, env=env)
+    assert result.exit_code == 1 and result.stdout.startswith("REFUSED: malformed: ")
+    assert [p.name for p in settings.data_dir.iterdir()] == ["keys"]  # no database made
+
+
+@pytest.mark.parametrize("command", ["licence", "code"])
+@pytest.mark.parametrize("missing", ["code.png", "scans/code", "CODE.JPEG", "code.jpg"])
+def test_a_file_that_is_not_there_is_named_not_read_as_a_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str, missing: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, output = run([command, "verify", missing, "--keys", "keys.json"], {})
+    assert (code, one_line(output)) == (2, f"error: no such file: {missing}")
+
+
+@pytest.mark.parametrize(
+    ("args", "given_to"),
+    [
+        (["licence", "verify", "LC1:ABC", "--keys"], " (given to --keys)"),
+        (["code", "verify", "MC1:ABC", "--keys"], " (given to --keys)"),
+        (["audit", "verify", "--against"], " (given to --against)"),
+        (["health", "import"], ""),
+    ],
+)
+def test_a_file_given_that_is_not_there_is_named_not_the_settings_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], given_to: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    missing = tmp_path / "missing.json"
+    code, output = run([*args, str(missing)], NO_CITY)
+    line = one_line(output)
+    assert code == 2 and line.startswith(f"error: no such file: {tmp_path}/missing.json"), line
+    assert line.endswith(given_to or "missing.json") and "settings" not in line
+    assert [p.name for p in tmp_path.iterdir()] == []
+
+
+@pytest.mark.parametrize(
+    ("command", "text", "says"),
+    [
+        (
+            "licence",
+            "MC1:ABC",
+            "this is a city code (MC1:), not a licence presentation: verify "
+            "it with `mycity code verify`",
+        ),
+        (
+            "code",
+            "LC1:ABC",
+            "this is a licence presentation (LC1:), not a city code: verify it "
+            "with `mycity licence verify`",
+        ),
+        (
+            "code",
+            "MP1:ABC",
+            "this is a place code (MP1:), not a city code: a citizen's app "
+            "checks in with it (`checkIn`)",
+        ),
+        ("licence", "MP1:ABC", "this is a place code (MP1:), not a licence presentation"),
+    ],
+)
+def test_a_code_of_another_kind_says_which_command_reads_it(
+    tmp_path: Path, command: str, text: str, says: str
+) -> None:
+    picture = tmp_path / "code.png"
+    picture.write_bytes(render_png(text))
+    for given in (text, str(picture)):
+        code, output = run([command, "verify", given, "--keys", "keys.json"], {})
+        assert code == 2 and one_line(output).startswith(f"error: {says}"), output
+
+
+def test_a_picture_without_a_code_is_said_to_have_none(tmp_path: Path) -> None:
+    picture = tmp_path / "blank.png"
+    picture.write_bytes(render_png("x")[:8] + b"not a picture after all")
+    code, output = run(["licence", "verify", str(picture)], {})
+    assert code == 2 and "no QR code found in" in one_line(output)
+
+
+@pytest.mark.parametrize("workers", [[], ["--workers", "2"]])
+def test_a_port_in_use_is_one_line_before_anything_is_loaded_or_printed(
+    env: dict[str, str], settings: Settings, workers: list[str]
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, output = run(["serve", "--demo", "--port", str(port), *workers], env)
+    assert (code, one_line(output)) == (
+        1,
+        f"error: port {port} on 127.0.0.1 is in use: stop what listens there, or serve on "
+        "another --port",
+    )
+    assert [p.name for p in settings.data_dir.iterdir()] == ["keys"]  # no demo, no secrets
+
+
+def test_a_version_beyond_the_files_end_names_its_last(
+    env: dict[str, str], people: CitizenFactory
+) -> None:
+    person = people.register("终")
+    state = ["audit", "state", person.id_number, "--purpose", "annual audit"]
+    code, output = run([*state, "--version", "2"], env)
+    assert (code, one_line(output)) == (
+        2,
+        "error: NOT_FOUND: The file's last version is 1; there is no 2",
+    )
+    for version in ("0", "-1"):
+        code, output = run([*state, "--version", version], env)
+        assert code == 2 and "--version" in one_line(output)

@@ -19,7 +19,7 @@ before = set(sys.modules)
 import mycity
 package = set(sys.modules) - before
 import mycity.verifier.checkpoint, mycity.verifier.merkle
-import mycity.verifier.note, mycity.verifier.records
+import mycity.verifier.note, mycity.verifier.records, mycity.verifier.proofs
 import mycity.verifier.licence, mycity.verifier.city_code
 print(json.dumps({"package": sorted(package), "verifier": sorted(set(sys.modules) - before)}))
 """

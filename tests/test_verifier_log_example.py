@@ -96,7 +96,13 @@ def worked_example() -> dict[str, str]:
             }
         ),
         "consistency": cli_json(
-            {"from_size": 3, "to_size": 5, "proof": [b64(h) for h in consistency]}
+            {
+                "from_size": 3,
+                "to_size": 5,
+                "from_root": b64(root_hash(LEAVES[:3])),
+                "to_root": b64(root),
+                "proof": [b64(h) for h in consistency],
+            }
         ),
         "graphql inclusion": json.dumps(
             {
@@ -116,6 +122,8 @@ def worked_example() -> dict[str, str]:
                 "auditConsistencyProof": {
                     "fromSize": 3,
                     "toSize": 5,
+                    "fromRoot": b64(root_hash(LEAVES[:3])),
+                    "toRoot": b64(root),
                     "proof": [b64(h) for h in consistency],
                 }
             },

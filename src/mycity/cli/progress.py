@@ -11,14 +11,18 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 @contextmanager
 def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
-    """A bar on stderr for the block; gone when it ends, leaving the summary line alone."""
+    """A bar on stderr for the block; gone when it ends, leaving the summary line alone.
+    Drawn on a terminal only: into a file or a pipe it would leave its frames (and a blank
+    line) among the lines a script reads."""
+    console = Console(stderr=True)
     with Progress(
         TextColumn(f"{label:<20}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
-        console=Console(stderr=True),
+        console=console,
         transient=True,
+        disable=not console.is_terminal,
     ) as bar:
         task = bar.add_task(label, total=None)
 

@@ -119,7 +119,9 @@ class InclusionProof:
 class ConsistencyProof:
     from_size: int
     to_size: int
-    proof: list[str]
+    from_root: str = strawberry.field(description="The root of the tree of `fromSize`, base64.")
+    to_root: str = strawberry.field(description="The root of the tree of `toSize`, base64.")
+    proof: list[str] = strawberry.field(description="RFC 9162 consistency proof, base64 hashes.")
 
 
 @strawberry.type
@@ -235,10 +237,16 @@ class AuditQueries:
     async def audit_consistency_proof(
         self, info: Info, from_size: int, to_size: int | None = None
     ) -> ConsistencyProof:
-        size, proof = await blocking(
+        found = await blocking(
             info.context.city.audit.consistency, info.context.require(), from_size, to_size
         )
-        return ConsistencyProof(from_size=from_size, to_size=size, proof=[b64(h) for h in proof])
+        return ConsistencyProof(
+            from_size=found.from_size,
+            to_size=found.to_size,
+            from_root=b64(found.from_root),
+            to_root=b64(found.to_root),
+            proof=[b64(h) for h in found.proof],
+        )
 
 
 @strawberry.type

@@ -9,6 +9,7 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from mycity.domain.errors import ErrorCode, UserError, checked
 from mycity.domain.identifiers import validate_name
@@ -43,6 +44,17 @@ class Client:
     role: Role
     name: str
     department: str | None
+    disabled: bool = False
+
+    @classmethod
+    def of(cls, row: Any) -> Client:
+        return cls(
+            row["client_id"],
+            Role(row["role"]),
+            row["name"],
+            row["department"],
+            bool(row["disabled"]),
+        )
 
     def principal(self) -> Principal:
         return Principal(self.client_id, self.role, self.department, self.name)
@@ -103,15 +115,36 @@ class Clients:
         matches = secret_matches(secret, row["secret_hash"] if row else _unknown_client())
         if row is None or not matches:
             raise UserError(ErrorCode.INVALID_CREDENTIALS, "Unknown client or wrong secret")
-        return Client(row["client_id"], Role(row["role"]), row["name"], row["department"])
+        return Client.of(row)
 
     def get(self, client_id: str) -> Client | None:
+        """The client, unless there is none or it is disabled."""
         with self.db.transaction(commit=False) as cur:
             row = cur.execute(
                 f"SELECT * FROM {self.table} WHERE client_id = ? AND disabled = 0", (client_id,)
             ).fetchone()
-        return (
-            None
-            if row is None
-            else Client(row["client_id"], Role(row["role"]), row["name"], row["department"])
-        )
+        return None if row is None else Client.of(row)
+
+    def listed(self) -> list[Client]:
+        """Every client, disabled ones too, by role and id (never a secret's hash)."""
+        with self.db.read() as cur:
+            rows = cur.execute(
+                f"SELECT client_id, role, name, department, disabled FROM {self.table} "
+                "ORDER BY role, client_id"
+            ).fetchall()
+        return [Client.of(row) for row in rows]
+
+    def set_disabled(self, client_id: str, disabled: bool) -> Client | None:
+        """Disable a client (it signs in no more) or enable it again; None if there is no
+        such client. Ending its sessions is the caller's: see `Sessions.disable_client`."""
+        with self.db.transaction() as cur:
+            cur.execute(
+                f"UPDATE {self.table} SET disabled = ? WHERE client_id = ?",
+                (int(disabled), client_id),
+            )
+            row = cur.execute(
+                f"SELECT client_id, role, name, department, disabled FROM {self.table} "
+                "WHERE client_id = ?",
+                (client_id,),
+            ).fetchone()
+        return None if row is None else Client.of(row)

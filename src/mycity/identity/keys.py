@@ -14,7 +14,7 @@ import json
 import logging
 import os
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +27,7 @@ from jwt.utils import base64url_decode, base64url_encode
 from mycity.data import department_codes
 from mycity.private import write_private
 from mycity.verifier.city_code_keys import code_jwk
+from mycity.verifier.licence_trust import public_jwk
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +180,26 @@ class SigningKeyRing:
             if jwk["kid"] == kid:
                 return jwk
         raise KeyError(kid)
+
+
+def licence_trust_list(
+    rings: Mapping[str, SigningKeyRing], wallet: SigningKeyRing
+) -> dict[str, Any]:
+    """The licence trust list (GET /licences/keys, docs/licences.md): every department's
+    licence keys (which also sign its status list) and the wallet's presentation keys, as a
+    JWKS. Made from the rings alone, so a verifier on a city's own machine needs no store."""
+    licence = [
+        public_jwk(
+            ring.private_key(jwk["kid"]).public_key(), jwk["kid"], use="licence", issuer=code
+        )
+        for code, ring in sorted(rings.items())
+        for jwk in ring.keys
+    ]
+    presentation = [
+        public_jwk(wallet.private_key(jwk["kid"]).public_key(), jwk["kid"], use="presentation")
+        for jwk in wallet.keys
+    ]
+    return {"keys": licence + presentation}
 
 
 SECRET_KEYS = ("event-cipher", "identity-hash", "data-key-master", "code-subject")

@@ -108,6 +108,8 @@ class AuditReads:
         purpose: str | None,
     ) -> FileState:
         """The file as it was at a version, or at a moment (its last event by then)."""
+        if version is not None and version < 1:
+            raise UserError(ErrorCode.INVALID_ARGUMENT, "Versions start at 1", "version")
         self._enter(principal, "audit.state", subject, "state", purpose)
         if at is not None:
             version = self.histories.version_at(subject, at)
@@ -117,6 +119,12 @@ class AuditReads:
             aggregate: Aggregate = self.files.repository.get(subject, version=version)
         except AggregateNotFoundError:
             raise UserError(ErrorCode.NOT_FOUND, "No such file or version", "version") from None
+        if version is not None and aggregate.version < version:  # the store answers its last
+            raise UserError(
+                ErrorCode.NOT_FOUND,
+                f"The file's last version is {aggregate.version}; there is no {version}",
+                "version",
+            )
         state = {k.removeprefix("_"): v for k, v in vars(aggregate).items()}
         return FileState(
             subject=subject,

@@ -39,6 +39,15 @@ class InclusionProof:
     root: bytes
 
 
+@dataclass(frozen=True)
+class ConsistencyProof:
+    from_size: int
+    to_size: int
+    from_root: bytes  # the roots the proof leads to: check them against signed checkpoints
+    to_root: bytes
+    proof: list[bytes]
+
+
 class Audit:
     def __init__(
         self,
@@ -162,9 +171,9 @@ class Audit:
 
     def consistency(
         self, actor: Principal | None, size1: int, size2: int | None = None
-    ) -> tuple[int, list[bytes]]:
+    ) -> ConsistencyProof:
         """That the tree of `size2` leaves (by default the latest checkpoint's, else the
-        whole tree) only appended to the tree of `size1`: that size, and the proof."""
+        whole tree) only appended to the tree of `size1`: both sizes and roots, the proof."""
         if actor is not None:
             policy.require_auditor(actor)
         size = self._size(size2)
@@ -172,7 +181,13 @@ class Audit:
             raise UserError(
                 ErrorCode.TREE_TOO_SMALL, f"Sizes are 0 to {size}, the second one", "fromSize"
             )
-        return size, self.tree.consistency_proof(size1, size)
+        return ConsistencyProof(
+            from_size=size1,
+            to_size=size,
+            from_root=self.tree.root(size1),
+            to_root=self.tree.root(size),
+            proof=self.tree.consistency_proof(size1, size),
+        )
 
     def _size(self, tree_size: int | None) -> int:
         if tree_size is None:

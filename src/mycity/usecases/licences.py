@@ -21,7 +21,7 @@ from uuid import UUID
 from mycity.domain.enterprise import AgentScope, Enterprise
 from mycity.domain.errors import ErrorCode, Forbidden, UserError
 from mycity.domain.licence import Licence, LicenceStatus
-from mycity.identity.keys import SigningKeyRing
+from mycity.identity.keys import SigningKeyRing, licence_trust_list
 from mycity.identity.principal import Principal
 from mycity.integrations.qr import render_png
 from mycity.policy import applications as policy
@@ -30,7 +30,6 @@ from mycity.store.files import CityFiles
 from mycity.verifier.licence import MAX_LIFETIME, MAX_QR_TEXT, TooLongForQr, make_presentation
 from mycity.verifier.licence_credential import Disclosure, read_credential
 from mycity.verifier.licence_status import sign_status_list
-from mycity.verifier.licence_trust import public_jwk
 
 STATUS_FRESH_SECONDS = 600
 STATUS_REFRESH_SECONDS = 60
@@ -159,24 +158,8 @@ class Licences:
     # -- what verifiers fetch -------------------------------------------------------------
 
     def trust_list(self) -> dict[str, Any]:
-        """Every key a licence verifier needs, as a JWKS: each department's licence keys
-        (also signing its status list) and the wallet's presentation keys."""
-        licence = [
-            public_jwk(
-                ring.private_key(jwk["kid"]).public_key(), jwk["kid"], use="licence", issuer=code
-            )
-            for code, ring in sorted(self.rings.items())
-            for jwk in ring.keys
-        ]
-        wallet = [
-            public_jwk(
-                self.wallet_ring.private_key(jwk["kid"]).public_key(),
-                jwk["kid"],
-                use="presentation",
-            )
-            for jwk in self.wallet_ring.keys
-        ]
-        return {"keys": licence + wallet}
+        """Every key a licence verifier needs (GET /licences/keys)."""
+        return licence_trust_list(self.rings, self.wallet_ring)
 
     def status_list(self, issuer: str) -> str:
         """The issuer's signed status list (the same text for STATUS_REFRESH_SECONDS)."""

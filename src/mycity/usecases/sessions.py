@@ -1,4 +1,5 @@
-"""Signing in and out: phone codes, logins, refreshing and revoking tokens."""
+"""Signing in and out: phone codes, logins, refreshing and revoking tokens, and clients
+disabled (their sessions ended) or enabled again."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from mycity.domain.citizen import Citizen
 from mycity.domain.errors import ErrorCode, UserError, checked
 from mycity.domain.identifiers import validate_phone
 from mycity.domain.phone import PhoneClaim
-from mycity.identity.credentials import Clients
+from mycity.identity.credentials import Client, Clients
 from mycity.identity.phone_codes import PhoneCodes
 from mycity.identity.principal import Principal
 from mycity.identity.subjects import SubjectIds
@@ -46,6 +47,19 @@ class Sessions:
 
     def log_out(self, refresh_token: str) -> None:
         self.tokens.revoke(refresh_token)
+
+    def disable_client(self, client_id: str) -> Client | None:
+        """Stop a client signing in, and end its sessions now: its refresh tokens are
+        deleted and the access tokens it holds refused (by every server within the cut-offs'
+        refresh, 5 s). None if there is no such client."""
+        client = self.clients.set_disabled(client_id, True)
+        if client is not None:
+            self.tokens.end_sessions(client_id)
+        return client
+
+    def enable_client(self, client_id: str) -> Client | None:
+        """Let a disabled client sign in again, with its secret; None if there is none."""
+        return self.clients.set_disabled(client_id, False)
 
     def principal_for_phone(self, phone: str) -> Principal | None:
         """Who logs in with this (valid) phone once its code is verified: the file holding it."""

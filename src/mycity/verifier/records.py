@@ -41,3 +41,13 @@ def leaf_data(position: int, stream: UUID, version: int, topic: str, state: byte
             state,
         )
     )
+
+
+def record_position(data: bytes) -> int | None:
+    """The position a leaf's data names, or None if it is not a leaf of this layout."""
+    if not (isinstance(data, bytes) and data.startswith(TAG)):
+        return None
+    if len(data) < len(TAG) + _HEAD.size:
+        return None
+    position: int = _HEAD.unpack_from(data, len(TAG))[0]
+    return position

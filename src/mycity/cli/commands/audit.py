@@ -18,6 +18,8 @@ import typer
 
 from mycity.cli.app import UNAVAILABLE, Failure
 from mycity.cli.city import open_city
+from mycity.cli.commands.proofs import check
+from mycity.cli.files import read_text
 from mycity.cli.progress import progress_bar
 from mycity.domain.errors import UserError
 from mycity.domain.identifiers import validate_credit_code, validate_resident_id
@@ -30,7 +32,8 @@ if TYPE_CHECKING:
     from mycity.bootstrap import City
 
 group = typer.Typer(
-    help="Audit: checkpoints, verify, proofs, history, state.", no_args_is_help=True
+    help="Audit: checkpoints, verify, proofs and checking them, history, state.",
+    no_args_is_help=True,
 )
 Purpose = Annotated[str, typer.Option("--purpose", help="Why: recorded, shown to the person.")]
 Subject = Annotated[
@@ -126,12 +129,7 @@ def verify(
 ) -> None:
     """Recompute the Merkle tree from the stored events and find any direct edit: a changed,
     deleted, inserted or reordered row, or a tail cut off since the checkpoint."""
-    note = None
-    if against is not None:
-        try:
-            note = against.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            raise Failure(f"cannot read the checkpoint {against}: {e}") from None
+    note = None if against is None else read_text(against, "--against")
     city = open_city()
     try:
         with progress_bar("verifying the log") as advanced:
@@ -180,10 +178,18 @@ def consistency(
     """A consistency proof between two tree sizes, as JSON (base64 hashes)."""
     city = open_city()
     try:
-        size, proof = city.audit.consistency(None, old, new)
+        found = city.audit.consistency(None, old, new)
     finally:
         city.close()
-    echo_json({"from_size": old, "to_size": size, "proof": [b64(h) for h in proof]})
+    echo_json(
+        {
+            "from_size": found.from_size,
+            "to_size": found.to_size,
+            "from_root": b64(found.from_root),
+            "to_root": b64(found.to_root),
+            "proof": [b64(h) for h in found.proof],
+        }
+    )
 
 
 @group.command("history")
@@ -274,6 +280,9 @@ def prune_access_records() -> None:
     finally:
         city.close()
     typer.echo(f"dropped {dropped} access records older than {before:%Y-%m-%d}")
+
+
+group.command("check-proof")(check)
 
 
 def register(cli: typer.Typer) -> None:

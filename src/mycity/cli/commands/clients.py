@@ -1,4 +1,5 @@
-"""Provisioning staff and partner clients; each secret is shown once."""
+"""Staff and partner clients: provisioning them (each secret is shown once), listing them,
+disabling and enabling them."""
 
 from __future__ import annotations
 
@@ -8,14 +9,16 @@ from typing import Annotated
 
 import typer
 
-from mycity.cli.app import Failure
+from mycity.cli.app import UNAVAILABLE, Failure
 from mycity.cli.city import open_city
+from mycity.identity.credentials import Client
 from mycity.identity.principal import PARTNER_ROLES, STAFF_ROLES, Role
 
 staff = typer.Typer(help="Staff credentials: officers, auditors, admins.", no_args_is_help=True)
 partner = typer.Typer(
     help="Partner credentials: merchants, venues, authority feeds.", no_args_is_help=True
 )
+clients = typer.Typer(help="Every client: list, disable, enable.", no_args_is_help=True)
 
 
 StaffRole = StrEnum("StaffRole", {r.value: r.value for r in sorted(STAFF_ROLES)})  # type: ignore[misc]
@@ -61,6 +64,60 @@ def partner_add(
     _add(client_id, role.value, name, department)
 
 
+@clients.command("list")
+def list_clients() -> None:
+    """Every client: id, role, department, whether it is disabled, name (never a secret)."""
+    city = open_city()
+    try:
+        found = city.clients.listed()
+    finally:
+        city.close()
+    if not found:
+        typer.echo("no clients yet: `mycity staff add` or `mycity partner add` adds one", err=True)
+        return
+    width = max(len(c.client_id) for c in found)
+    typer.echo(f"{'client id':<{width}}  {'role':<14}  {'department':<10}  {'status':<8}  name")
+    for c in found:
+        status = "disabled" if c.disabled else "active"
+        typer.echo(
+            f"{c.client_id:<{width}}  {c.role.value:<14}  {c.department or '-':<10}  "
+            f"{status:<8}  {c.name}"
+        )
+
+
+@clients.command("disable")
+def disable(client_id: str) -> None:
+    """Stop a client signing in and end its sessions: its refresh tokens are deleted and
+    its access tokens refused (by every server within 5 s)."""
+    city = open_city()
+    try:
+        client = known(client_id, city.sessions.disable_client(client_id))
+    finally:
+        city.close()
+    typer.echo(
+        f"disabled {client.client_id} ({client.role.value}, {client.name}): it cannot sign in, "
+        "and its sessions have ended"
+    )
+
+
+@clients.command("enable")
+def enable(client_id: str) -> None:
+    """Let a disabled client sign in again, with the secret it had."""
+    city = open_city()
+    try:
+        client = known(client_id, city.sessions.enable_client(client_id))
+    finally:
+        city.close()
+    typer.echo(f"enabled {client.client_id} ({client.role.value}, {client.name}): it can sign in")
+
+
+def known(client_id: str, client: Client | None) -> Client:
+    if client is None:
+        raise Failure(f"no client {client_id!r}: `mycity clients list` lists them", UNAVAILABLE)
+    return client
+
+
 def register(cli: typer.Typer) -> None:
     cli.add_typer(staff, name="staff")
     cli.add_typer(partner, name="partner")
+    cli.add_typer(clients, name="clients")

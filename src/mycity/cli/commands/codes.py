@@ -1,7 +1,8 @@
 """City codes: verify one offline, from its QR text or a picture of it.
 
 Offline means with the published keys at hand (`GET /city-code/keys`), as a transit gate or
-a shop's scanner would; without `--keys` it uses this city's own.
+a shop's scanner would. It creates nothing: without `--keys` it uses the keys of the city
+whose keys this machine holds, if any.
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ from typing import Annotated
 import typer
 
 from mycity.cli.app import Failure
-from mycity.cli.city import open_city
+from mycity.cli.files import read_text
+from mycity.cli.offline import held_rings
+from mycity.cli.refusals import code_refused
 from mycity.cli.scanned import code_text
 from mycity.verifier.city_code import QR_PREFIX, CodeKeys, load_code_keys, verify_code
 
 group = typer.Typer(help="City codes: verify one offline.", no_args_is_help=True)
+PUBLISHED = "GET /city-code/keys"
 
 
 def register(cli: typer.Typer) -> None:
@@ -26,15 +30,12 @@ def register(cli: typer.Typer) -> None:
 
 def published_keys(keys_file: Path | None) -> CodeKeys:
     if keys_file is None:
-        city = open_city()
-        try:
-            return load_code_keys(city.keys.code_signing.city_code_jwks())
-        finally:
-            city.close()
+        ring = held_rings(["code-signing"], PUBLISHED)["code-signing"]
+        return load_code_keys(ring.city_code_jwks())
     try:
-        return load_code_keys(keys_file.read_text())
+        return load_code_keys(read_text(keys_file, "--keys"))
     except ValueError as e:
-        raise Failure(f"{keys_file} is not the city-code keys (a JWKS): {e}") from None
+        raise Failure(f"{keys_file} is not the city-code keys (a JWKS, {PUBLISHED}): {e}") from None
 
 
 @group.command()
@@ -42,7 +43,7 @@ def verify(
     code: Annotated[str, typer.Argument(help="The QR text (MC1:...), or a PNG/JPEG of the code.")],
     keys_file: Annotated[
         Path | None,
-        typer.Option("--keys", help="The keys (GET /city-code/keys); default: this city's."),
+        typer.Option("--keys", help=f"The keys ({PUBLISHED}); default: this machine's city's."),
     ] = None,
     skew: Annotated[float, typer.Option(help="Clock skew allowed, seconds.")] = 30.0,
 ) -> None:
@@ -51,7 +52,7 @@ def verify(
     text = code_text(code, QR_PREFIX)
     verdict = verify_code(text, published_keys(keys_file), now=time.time(), skew=skew)
     if not verdict.ok:
-        typer.echo(f"REFUSED: {verdict.reason.value}")
+        typer.echo(code_refused(verdict))
         raise typer.Exit(1)
     assert verdict.colour is not None and verdict.expires_at is not None
     purposes = ", ".join(sorted(p.value for p in verdict.purposes))

@@ -15,6 +15,7 @@ import typer
 
 from mycity.cli.app import Failure
 from mycity.cli.city import open_city
+from mycity.cli.files import read_text
 from mycity.identity.principal import Principal, Role
 
 group = typer.Typer(help="Health status: import the authority's file.", no_args_is_help=True)
@@ -36,7 +37,7 @@ def import_statuses(
     if chosen not in ("csv", "json"):
         raise Failure(f"say --format csv or --format json for {file}")
     format_: Literal["csv", "json"] = "csv" if chosen == "csv" else "json"
-    text = file.read_text(encoding="utf-8-sig")
+    text = read_text(file, encoding="utf-8-sig")
     user = getpass.getuser()
     operator = Principal(f"cli:{user}", Role.AUTHORITY_FEED, "HEALTH", f"mycity health, {user}")
     city = open_city()

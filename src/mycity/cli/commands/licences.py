@@ -1,11 +1,13 @@
 """Licences: verify a presentation offline, from its QR text or a picture of it.
 
 Offline means with keys and status lists at hand, not the server: the verifier a hotel or
-a police officer would run. Without `--keys` it uses this city's own trust list.
+a police officer would run. It creates nothing: without `--keys` it uses the trust list of
+the city whose keys this machine holds, if any.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Annotated
@@ -13,8 +15,12 @@ from typing import Annotated
 import typer
 
 from mycity.cli.app import Failure
-from mycity.cli.city import open_city
+from mycity.cli.files import read_text
+from mycity.cli.offline import held_rings
+from mycity.cli.refusals import licence_refused, status_list_refused
 from mycity.cli.scanned import code_text
+from mycity.data import department_codes
+from mycity.identity.keys import licence_ring, licence_trust_list
 from mycity.verifier.licence import (
     QR_PREFIX,
     Keys,
@@ -26,6 +32,7 @@ from mycity.verifier.licence import (
 )
 
 group = typer.Typer(help="E-licences: verify a presentation offline.", no_args_is_help=True)
+TRUST_LIST = "GET /licences/keys"
 
 
 def register(cli: typer.Typer) -> None:
@@ -34,15 +41,30 @@ def register(cli: typer.Typer) -> None:
 
 def trusted_keys(keys_file: Path | None) -> Keys:
     if keys_file is None:
-        city = open_city()
-        try:
-            return load_keys(city.licences.trust_list())
-        finally:
-            city.close()
+        departments = department_codes()
+        rings = held_rings([licence_ring(d) for d in departments] + ["wallet-signing"], TRUST_LIST)
+        licence_rings = {d: rings[licence_ring(d)] for d in departments}
+        return load_keys(licence_trust_list(licence_rings, rings["wallet-signing"]))
     try:
-        return load_keys(keys_file.read_text())
+        return load_keys(read_text(keys_file, "--keys"))
     except ValueError as e:
-        raise Failure(f"{keys_file} is not a trust list (a JWKS of licence keys): {e}") from None
+        raise Failure(
+            f"{keys_file} is not a trust list (a JWKS of licence keys, {TRUST_LIST}): {e}"
+        ) from None
+
+
+def status_list(path: Path, keys: Keys, now: float, skew: float) -> StatusList:
+    text = read_text(path, "--status-list")
+    read = read_status_list(text, keys, now=now, skew=skew)
+    if read is Reason.MALFORMED:
+        raise Failure(f"{path} is not a status list (GET /licences/status/ISSUER)")
+    if isinstance(read, Reason):
+        signed = read in (Reason.NOT_YET_VALID, Reason.STATUS_STALE)  # its issuer is genuine
+        typer.echo(
+            status_list_refused(read, str(path), json.loads(text)["issuer"] if signed else None)
+        )
+        raise typer.Exit(1)
+    return read
 
 
 @group.command()
@@ -52,7 +74,9 @@ def verify(
     ],
     keys_file: Annotated[
         Path | None,
-        typer.Option("--keys", help="The trust list (GET /licences/keys); default: this city's."),
+        typer.Option(
+            "--keys", help=f"The trust list ({TRUST_LIST}); default: this machine's city's."
+        ),
     ] = None,
     status_lists: Annotated[
         list[Path] | None,
@@ -65,15 +89,12 @@ def verify(
     text = code_text(presentation, QR_PREFIX)
     keys = trusted_keys(keys_file)
     now = time.time()
-    lists: dict[str, StatusList] = {}
-    for path in status_lists or []:
-        read = read_status_list(path.read_text(), keys, now=now, skew=skew)
-        if isinstance(read, Reason):
-            raise Failure(f"{path}: the status list is {read.value.replace('_', ' ')}")
-        lists[read.issuer] = read
+    lists = {
+        read.issuer: read for read in (status_list(p, keys, now, skew) for p in status_lists or [])
+    }
     verdict = verify_presentation(text, keys, now=now, status_lists=lists or None, skew=skew)
     if not verdict.ok:
-        typer.echo(f"REFUSED: {verdict.reason.value.replace('_', ' ')}")
+        typer.echo(licence_refused(verdict))
         raise typer.Exit(1)
     licence = verdict.licence
     assert licence is not None

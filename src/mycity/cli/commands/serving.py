@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from mycity.cli.app import Failure
+from mycity.cli.app import UNAVAILABLE, Failure
 from mycity.cli.city import open_city
 
 
@@ -29,6 +31,7 @@ def serve(
     """Run the API with uvicorn (GraphQL at /graphql)."""
     from mycity.server import serve as run
 
+    check_port(host, port)
     city = open_city()
     try:
         if demo:
@@ -38,6 +41,26 @@ def serve(
         run(city, workers=workers, host=host, port=port, loop=loop.value, access_log=access_log)
     finally:
         city.close()
+
+
+def check_port(host: str, port: int) -> None:
+    """Bind the port and let it go, as uvicorn will bind it: a port in use is said in one
+    line before the demo is loaded, its logins printed, or a worker started."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as e:
+        if e.errno == errno.EADDRINUSE:
+            raise Failure(
+                f"port {port} on {host} is in use: stop what listens there, or serve on "
+                "another --port",
+                UNAVAILABLE,
+            ) from None
+        raise Failure(
+            f"cannot listen on {host} port {port}: {e.strerror or e}", UNAVAILABLE
+        ) from None
 
 
 def demo() -> None:

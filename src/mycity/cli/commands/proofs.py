@@ -1,0 +1,110 @@
+"""`mycity audit check-proof`: a proof that `audit prove` or `audit consistency` printed,
+checked offline, with `mycity.verifier` alone: it never opens the store, so an auditor runs
+it anywhere, on the proof and a checkpoint kept off the system."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mycity.cli.app import Failure
+from mycity.cli.files import read_text
+from mycity.cli.refusals import proof_refused
+from mycity.verifier.note import Verifier, parse_verifier_key
+from mycity.verifier.proofs import (
+    ConsistencyProof,
+    Proof,
+    Reason,
+    check_against,
+    check_proof,
+    read_proof,
+    signed_checkpoint,
+)
+
+
+def check(
+    file: Annotated[
+        str,
+        typer.Argument(
+            help="The proof's JSON, as `audit prove` or `audit consistency` printed it; - reads "
+            "it from stdin.",
+            show_default=False,
+        ),
+    ],
+    checkpoints: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--checkpoint",
+            help="A signed checkpoint (as `audit checkpoint --export` wrote it) whose tree the "
+            "proof must be of.",
+        ),
+    ] = None,
+    keys: Annotated[
+        list[str] | None,
+        typer.Option("--key", help="The checkpoint key, as `audit key` prints it."),
+    ] = None,
+) -> None:
+    """Check an inclusion or a consistency proof offline, and with --checkpoint and --key
+    that its tree is a signed checkpoint's: `ok: …`, or `REFUSED: <reason>: …` and exit 1."""
+    proof = _proof(file)
+    verifiers = [_verifier(key) for key in keys or []]
+    if checkpoints and not verifiers:
+        raise Failure("a checkpoint is checked with its key: add --key (as `audit key` prints it)")
+    if verifiers and not checkpoints:
+        raise Failure("--key checks a checkpoint: add --checkpoint FILE")
+    notes = {path: read_text(path, "--checkpoint") for path in checkpoints or []}
+    reason = check_proof(proof)
+    if reason is not Reason.VALID:
+        _refuse(reason, proof, None)
+    for path, note in notes.items():
+        checkpoint = signed_checkpoint(note, verifiers)
+        if checkpoint is None:
+            _refuse(Reason.BAD_SIGNATURE, proof, path)
+        elif (reason := check_against(proof, checkpoint)) is not Reason.VALID:
+            _refuse(reason, proof, path, checkpoint.size)
+    signed = f", as signed in {' and '.join(str(p) for p in notes)}" if notes else ""
+    typer.echo(f"ok: {_holds(proof)}{signed}")
+
+
+def _proof(file: str) -> Proof:
+    text = typer.get_text_stream("stdin").read() if file == "-" else read_text(Path(file))
+    try:
+        return read_proof(text)
+    except ValueError as e:
+        where = "stdin" if file == "-" else file
+        raise Failure(
+            f"{where} is not a proof as `audit prove` or `audit consistency` prints it: {e}"
+        ) from None
+
+
+def _verifier(key: str) -> Verifier:
+    try:
+        return parse_verifier_key(key)
+    except ValueError as e:
+        raise Failure(
+            f"--key {key!r} is not a checkpoint key (`audit key` prints it): {e}"
+        ) from None
+
+
+def _holds(proof: Proof) -> str:
+    if isinstance(proof, ConsistencyProof):
+        return (
+            f"the tree of {proof.to_size} events (root {_b64(proof.to_root)}) only appended to "
+            f"the tree of {proof.from_size} (root {_b64(proof.from_root)})"
+        )
+    return (
+        f"the event at position {proof.position} is leaf {proof.leaf_index} of the tree of "
+        f"{proof.tree_size} events (root {_b64(proof.root)})"
+    )
+
+
+def _refuse(reason: Reason, proof: Proof, checkpoint: Path | None, size: int | None = None) -> None:
+    typer.echo(proof_refused(reason, proof, checkpoint, size))
+    raise typer.Exit(1)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()

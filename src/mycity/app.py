@@ -23,7 +23,7 @@ from mycity.bootstrap import City, build
 from mycity.domain.errors import ErrorCode
 from mycity.domain.errors import UserError as DomainUserError
 from mycity.graphql import graphiql
-from mycity.graphql.context import bearer_principal
+from mycity.graphql.context import identify
 from mycity.graphql.view import CityGraphQL
 from mycity.http_limits import SizeLimits
 from mycity.pages import home
@@ -91,10 +91,10 @@ def create_app(settings: Settings | None = None, city: City | None = None) -> St
     async def upload(request: Request) -> JSONResponse:
         """A document for an application's materials: the body as it is, with the caller's
         access token; answers its SHA-256, which a material names."""
-        principal = await run_in_threadpool(bearer_principal, city, request)
+        caller = await run_in_threadpool(identify, city, request.headers.get("authorization"))
         body = await request.body()
         try:
-            stored = await run_in_threadpool(city.uploads.put, principal, body)
+            stored = await run_in_threadpool(city.uploads.put, caller.require(), body)
         except DomainUserError as e:
             status = 401 if e.code in (ErrorCode.UNAUTHENTICATED, ErrorCode.TOKEN_EXPIRED) else 400
             return JSONResponse(

@@ -3,17 +3,18 @@
 The page is strawberry's, its scripts and styles pointed at the copies that ship with the
 package (`static/graphiql/`, served at the same path) instead of a CDN: GraphiQL works with no
 internet, and the browser still checks each file against strawberry's integrity hash.
-`static/graphiql/sources.txt` maps each CDN file to its copy.
+`static/graphiql/sources.txt` maps each file (its package, version and path, whichever CDN
+the page names it on) to its copy.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from importlib import resources
 
 from strawberry.http.ides import get_graphql_ide_html
 
-CDN = "https://unpkg.com/"
 # In the package, and on the server, where the page names them relative to itself (so that
 # it keeps working under a path prefix).
 ASSETS = "static/graphiql"
@@ -44,5 +45,6 @@ def page() -> str:
     sources = resources.files("mycity").joinpath(ASSETS, "sources.txt")
     for line in sources.read_text(encoding="utf-8").splitlines():
         spec, file, copy = line.split()
-        html = html.replace(f"{CDN}{spec}/{file}", f"{ASSETS}/{copy}")
+        cdn_url = re.compile(rf"https://[^\s\"']+/{re.escape(spec)}/{re.escape(file)}(?=\")")
+        html = cdn_url.sub(f"{ASSETS}/{copy}", html)
     return html

@@ -27,8 +27,8 @@ import uvicorn
 from mycity.app import create_app
 from mycity.bootstrap import City, build
 from mycity.demo import load_demo
-from mycity.http_limits import MAX_BODY
 from mycity.identity.keys import KeyStore
+from mycity.server import options
 from mycity.settings import PhoneCodeSettings, ReadModelSettings, Settings
 from tests.helpers import Api, CitizenFactory
 
@@ -125,14 +125,8 @@ def serving(settings: Settings) -> Iterator[Served]:
     live = build(settings)
     port = free_port()
     app = create_app(city=live)
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        ws="websockets-sansio",
-        ws_max_size=MAX_BODY,
-    )
+    # As `mycity serve` serves it (its limits among them), less chatty.
+    config = uvicorn.Config(app, **(options("127.0.0.1", port) | {"log_level": "warning"}))
     uvicorn_server = uvicorn.Server(config)
     thread = threading.Thread(target=uvicorn_server.run, daemon=True, name="uvicorn")
     thread.start()

@@ -1,6 +1,7 @@
 """The ASGI app: GraphQL over HTTP and WebSocket, health checks, the public keys, the log's
 latest checkpoint (for witnesses and auditors, as plain text), what licence verifiers
-fetch (the trust list and each issuer's signed status list), and document uploads."""
+fetch (the trust list and each issuer's signed status list), document uploads, a home page
+that lists them, and GraphiQL's scripts and styles in development."""
 
 from __future__ import annotations
 
@@ -19,14 +20,17 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 
 from mycity.bootstrap import City, build
 from mycity.domain.errors import Unavailable
 from mycity.domain.errors import UserError as DomainUserError
+from mycity.graphql import graphiql
 from mycity.graphql.view import CityGraphQL
 from mycity.http_limits import UPLOADS, SizeLimits
 from mycity.http_uploads import upload_endpoint
+from mycity.pages import home
 from mycity.settings import Settings
 from mycity.usecases.licences import STATUS_REFRESH_SECONDS
 
@@ -129,10 +133,12 @@ def create_app(settings: Settings | None = None, city: City | None = None) -> St
             headers={"Retry-After": str(unavailable.retry_after)},
         )
 
+    assets = StaticFiles(packages=[("mycity", graphiql.ASSETS)])  # GraphiQL's, for development
     app = Starlette(
         exception_handlers={e: store_out_of_reach for e in OUT_OF_REACH},
         middleware=[Middleware(SizeLimits)],
         routes=[
+            Route("/", home(city.settings.dev_mode)),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
@@ -143,6 +149,7 @@ def create_app(settings: Settings | None = None, city: City | None = None) -> St
             Route("/licences/keys", licence_keys),
             Route("/licences/status/{issuer}", status_list),
             Route(UPLOADS, upload_endpoint(city), methods=["POST"]),
+            *([Mount(f"/{graphiql.ASSETS}", assets)] if city.settings.dev_mode else []),
         ],
         lifespan=lifespan,
     )

@@ -2,7 +2,8 @@
 
 A GraphQL request is a few kilobytes (the parser stops at 2000 tokens anyway), so a large
 body or header is a mistake or an attack: unlimited, three 100 MB bodies took a worker from
-250 MB to 1 GB. Bodies over `max_body` answer 413, headers over `max_headers` 431. A
+250 MB to 1 GB. Bodies over `max_body` answer 413, headers over `max_headers` 431 (a
+WebSocket handshake's too). A WebSocket message's limit is the server's (`ws_max_size`). A
 document upload is the exception: its body is streamed by its own endpoint, which enforces
 its own limit (`http_uploads.py`), so it is never read whole here.
 """
@@ -69,13 +70,19 @@ class SizeLimits:
 
     @staticmethod
     async def _refuse(scope: Scope, send: Send, status: int, text: str) -> None:
-        if scope["type"] == "websocket":  # refuse the handshake
+        """Answer `status`; a WebSocket handshake too, where the server can answer one with
+        a response (the ASGI extension `websocket.http.response`), else by closing it."""
+        if scope["type"] == "http":
+            start, body_type = "http.response.start", "http.response.body"
+        elif "websocket.http.response" in scope.get("extensions", {}):
+            start, body_type = "websocket.http.response.start", "websocket.http.response.body"
+        else:
             await send({"type": "websocket.close", "code": 1009})
             return
         body = text.encode()
         await send(
             {
-                "type": "http.response.start",
+                "type": start,
                 "status": status,
                 "headers": [
                     (b"content-type", b"text/plain; charset=utf-8"),
@@ -84,7 +91,7 @@ class SizeLimits:
                 ],
             }
         )
-        await send({"type": "http.response.body", "body": body})
+        await send({"type": body_type, "body": body})
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

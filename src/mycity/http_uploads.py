@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse
 
 from mycity.bootstrap import City
 from mycity.domain.errors import ErrorCode, Throttled, UserError
-from mycity.graphql.context import bearer_principal
+from mycity.graphql.context import identify
 from mycity.usecases.uploads import Receiving
 
 CHUNK = 256 * 1024  # what one hop to a worker thread carries: hashed, sealed and written
@@ -33,9 +33,9 @@ def upload_endpoint(city: City) -> Callable[[Request], Awaitable[JSONResponse]]:
     async def upload(request: Request) -> JSONResponse:
         receiving: Receiving | None = None
         try:
-            principal = await run_in_threadpool(bearer_principal, city, request)
+            caller = await run_in_threadpool(identify, city, request.headers.get("authorization"))
             receiving = await run_in_threadpool(
-                city.uploads.begin, principal, declared_length(request)
+                city.uploads.begin, caller.require(), declared_length(request)
             )
             async for chunk in chunked(request.stream()):
                 await run_in_threadpool(receiving.write, chunk)

@@ -28,7 +28,6 @@ from mycity.domain.errors import ErrorCode, Unauthenticated, UserError
 from mycity.graphql.feed import FileFeed
 from mycity.identity.principal import Principal
 from mycity.identity.tokens import ExpiredToken
-from mycity.policy.base import require
 
 T = TypeVar("T")
 
@@ -52,32 +51,29 @@ class Context:
     response: Any = None
     connection_params: dict[str, Any] | None = field(default=None)
     written: int = 0  # the position of the last event this request's mutations saved
-    token: str | None = None
-    token_expired: bool = False
     lagging: set[str] = field(default_factory=set)  # read models read before they caught up
 
     @cached_property
+    def caller(self) -> Caller:
+        """Who sent this request: the `Authorization` header, or on a WebSocket without it,
+        the `authorization` of the `connection_init` payload."""
+        header = self.request.headers.get("authorization")
+        if header is None and self.connection_params:
+            return identify(self.city, authorization(self.connection_params), IN_CONNECTION_INIT)
+        return identify(self.city, header)
+
+    @property
     def principal(self) -> Principal | None:
-        """The verified caller, or None: a missing, expired or forged token is no caller,
-        and whatever needs one answers UNAUTHENTICATED (TOKEN_EXPIRED for an expired one,
-        so that the app refreshes it rather than asking to sign in again)."""
-        token = _bearer(self.request.headers.get("authorization"))
-        if token is None and self.connection_params:
-            token = _bearer(self.connection_params.get("authorization"))
-        if token is None:
-            return None
-        self.token = token
-        try:
-            return self.city.tokens.verify(token)
-        except ExpiredToken:
-            self.token_expired = True
-            return None
-        except UserError:
-            return None
+        """The verified caller, or None (no token, or one that names nobody)."""
+        return self.caller.principal
+
+    @property
+    def token(self) -> str | None:
+        return self.caller.token
 
     def signed_in_as(self, principal: Principal) -> None:
         """From here on this request acts as a caller who has just signed up."""
-        self.__dict__["principal"] = principal
+        self.__dict__["caller"] = Caller(principal)
 
     @property
     def origin(self) -> str | None:
@@ -87,9 +83,7 @@ class Context:
         return client.host if client else None
 
     def require(self) -> Principal:
-        if self.principal is None and self.token_expired:
-            raise UserError(ErrorCode.TOKEN_EXPIRED, "The access token has expired: refresh it")
-        return require(self.principal)
+        return self.caller.require()
 
     async def while_signed_in(self, stream: AsyncIterator[T]) -> AsyncIterator[T]:
         """The stream, for as long as the caller's token is good: it ends with TOKEN_EXPIRED
@@ -137,21 +131,51 @@ class Context:
         return await blocking(read, *args)
 
 
-def bearer_principal(city: City, request: Request) -> Principal | None:
-    """The caller an HTTP request's bearer token names (outside GraphQL: uploads)."""
-    token = _bearer(request.headers.get("authorization"))
-    if token is None:
-        return None
+IN_HEADER = "Send the access token as the header `Authorization: Bearer <access token>`"
+IN_CONNECTION_INIT = (
+    'Send the access token in connection_init as {"authorization": "Bearer <access token>"}'
+)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who sent a request: the principal its token names, or, when credentials were sent
+    but name nobody, the refusal that says what to do (whatever needs a caller raises it)."""
+
+    principal: Principal | None = None
+    token: str | None = None
+    refusal: UserError | None = None
+
+    def require(self) -> Principal:
+        """The principal; else UNAUTHENTICATED (TOKEN_EXPIRED for an expired token, so that
+        the app refreshes it rather than asking to sign in again)."""
+        if self.principal is not None:
+            return self.principal
+        raise self.refusal or Unauthenticated()
+
+
+def identify(city: City, credentials: Any, how_to_send: str = IN_HEADER) -> Caller:
+    """The caller named by credentials in the Bearer scheme (RFC 6750; the scheme's name in
+    any case, as RFC 9110 has it); credentials in another form are refused with
+    `how_to_send`, rather than taken for no credentials."""
+    if credentials is None:
+        return Caller()
+    scheme, _, token = str(credentials).strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        return Caller(refusal=Unauthenticated(how_to_send))
     try:
-        return city.tokens.verify(token)
-    except UserError:
-        return None
+        return Caller(city.tokens.verify(token), token)
+    except ExpiredToken:
+        expired = UserError(ErrorCode.TOKEN_EXPIRED, "The access token has expired: refresh it")
+        return Caller(token=token, refusal=expired)
+    except UserError as e:
+        return Caller(token=token, refusal=Unauthenticated(e.message))
 
 
-def _bearer(value: Any) -> str | None:
-    if isinstance(value, str) and value.lower().startswith("bearer "):
-        return value[7:].strip() or None
-    return None
+def authorization(payload: dict[str, Any]) -> Any:
+    """The `authorization` of a connection_init payload, its key in any case as a header's."""
+    return next((v for k, v in payload.items() if str(k).lower() == "authorization"), None)
 
 
 Info = StrawberryInfo[Context, None]

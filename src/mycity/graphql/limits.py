@@ -15,7 +15,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
+from graphql import (
+    SKIP,
+    FieldNode,
+    GraphQLError,
+    ValidationRule,
+    get_named_type,
+    is_introspection_type,
+)
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -26,7 +33,7 @@ from strawberry.extensions import (
 )
 from strawberry.relay.types import GlobalIDValueError
 
-from mycity.domain.errors import UserError
+from mycity.domain.errors import ErrorCode, UserError
 from mycity.graphql.context import ReportLag
 from mycity.graphql.costs import Costs
 from mycity.graphql.masking import MaskInternalErrors
@@ -42,8 +49,32 @@ RULES = (
     *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
     *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
 )
-# Outside development, the schema is described only to a caller who signed in.
-ANONYMOUS_RULES = (*RULES, NoSchemaIntrospectionCustomRule)
+INTROSPECTION_NEEDS_SIGN_IN = (
+    "Introspection (__schema, __type) is answered to a signed-in caller only: send a valid "
+    "access token as the header `Authorization: Bearer <access token>`, or run the server "
+    "with MYCITY_DEV=1 (in development only)"
+)
+
+
+class IntrospectionNeedsSignIn(ValidationRule):
+    """Outside development, the schema is described only to a caller who signed in: the first
+    field that returns an introspection type is refused, once, with what to do."""
+
+    def enter_field(self, node: FieldNode, *_args: Any) -> Any:
+        named = get_named_type(self.context.get_type())
+        if named and is_introspection_type(named):
+            self.report_error(
+                GraphQLError(
+                    INTROSPECTION_NEEDS_SIGN_IN,
+                    node,
+                    extensions={"code": ErrorCode.UNAUTHENTICATED.value},
+                )
+            )
+            return SKIP  # not again for the fields inside it
+        return None
+
+
+ANONYMOUS_RULES = (*RULES, IntrospectionNeedsSignIn)
 
 
 class Limits(AddValidationRules):

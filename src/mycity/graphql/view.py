@@ -6,15 +6,18 @@
 - Queries work over GET too; mutations only over POST.
 - A request refused before it is parsed (not JSON, not an object, unstorable text, a
   missing query) answers 4xx with a GraphQL error body, not plain text.
+- A browser's GET (no query) gets GraphiQL in development, else a 404 that says how to turn
+  it on.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -22,6 +25,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from mycity.bootstrap import City
+from mycity.graphql import graphiql
 from mycity.graphql.context import Context
 from mycity.graphql.feed import FileFeed
 from mycity.graphql.requests import refuse_unstorable
@@ -31,12 +35,17 @@ JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
 
+def media_ranges(accept: str | None) -> Iterator[tuple[str, float]]:
+    """The media ranges of an Accept header, in its order, each with its quality."""
+    for part in (accept or "").split(","):
+        media, *params = (p.strip() for p in part.split(";"))
+        yield media, next((_quality(p[2:]) for p in params if p.startswith("q=")), 1.0)
+
+
 def accepted(accept: str | None) -> str:
     """The media type of the answer: graphql-response+json when the client prefers it."""
     best, best_q = JSON, -1.0
-    for part in (accept or "").split(","):
-        media, *params = (p.strip() for p in part.split(";"))
-        q = next((_quality(p[2:]) for p in params if p.startswith("q=")), 1.0)
+    for media, q in media_ranges(accept):
         if media == GRAPHQL_RESPONSE and q > 0 and q > best_q:
             best, best_q = GRAPHQL_RESPONSE, q
         elif media in (JSON, "application/*", "*/*") and q > best_q:
@@ -55,7 +64,7 @@ class CityGraphQL(GraphQL[Context, None]):
     def __init__(self, city: City) -> None:
         super().__init__(
             schema,
-            graphql_ide="graphiql" if city.settings.dev_mode else None,
+            graphql_ide="graphiql",  # a browser's GET comes to render_graphql_ide
             allow_queries_via_get=True,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         )
@@ -74,6 +83,15 @@ class CityGraphQL(GraphQL[Context, None]):
             body = self.encode_json({"errors": [{"message": e.reason}]})
             response = Response(body, status_code=e.status_code, media_type=media)
         await response(scope, receive, send)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """GraphiQL in development; otherwise a 404 that says how to turn it on (a page for
+        a browser, a GraphQL error body for anything else)."""
+        if self.city.settings.dev_mode:
+            return HTMLResponse(graphiql.page())
+        if "text/html" in request.headers.get("accept", ""):
+            return HTMLResponse(graphiql.OFF_PAGE, status_code=404)
+        raise HTTPException(404, graphiql.OFF)
 
     def parse_json(self, data: str | bytes) -> Any:
         try:

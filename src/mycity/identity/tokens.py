@@ -3,7 +3,8 @@
 Refresh tokens are opaque, stored hashed, and single-use: each refresh returns a new
 pair. Presenting a used refresh token again revokes its whole family, since only a
 thief or a replay would do that. Rotating the signing key logs nobody out: old kids
-stay in the key ring for verification, and refresh tokens do not depend on keys.
+stay in the key ring for verification, and refresh tokens do not depend on keys. An access
+token is taken only in the one spelling it was issued in (canonical base64url).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from mycity.identity.keys import SigningKeyRing
 from mycity.identity.principal import Principal, Role
 from mycity.settings import TokenSettings
 from mycity.store.sql import Database
+from mycity.verifier.licence_codec import from_b64url
 
 AUDIENCE = "mycity-api"
 
@@ -147,6 +149,11 @@ class Tokens:
 
     def _decode(self, token: str) -> tuple[Principal, float, int]:
         try:
+            for part in token.split("."):
+                # One spelling only: pyjwt also reads padding, `+` and `/`, stray bits and
+                # skipped characters as the same bytes, and each such twin would pass as
+                # another token (another key in the cache of verified ones) with our signature.
+                from_b64url(part)
             kid = jwt.get_unverified_header(token).get("kid")
             key = self.ring.verifying_key(str(kid))
             claims = jwt.decode(

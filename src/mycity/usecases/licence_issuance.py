@@ -58,8 +58,8 @@ class Issuer:
     def issue(self, application: Application, reply: Changes) -> None:
         item = self.catalogue.item(application.item)
         spec = item.licence
-        if spec is None and not item.registers_enterprise:
-            return
+        if (spec is None and not item.registers_enterprise) or application.form is None:
+            return  # nothing to issue, or nobody to issue it to: the applicant was erased
         register = self._register(reply, item.department)
         values: dict[str, str] = {**application.form, **self._people(application, reply)}
         enterprise = None

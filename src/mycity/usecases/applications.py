@@ -260,6 +260,7 @@ class Applications:
             [item],
             {**application.materials, **materials},
             self.today(),
+            application.materials,
         )
 
     def get(self, application_id: UUID) -> Application:

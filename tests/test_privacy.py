@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from uuid import UUID
 
 import pytest
 
@@ -15,7 +16,7 @@ from mycity.settings import Settings
 from mycity.store.vault import DataKeyMissing, Nonces
 from mycity.verifier.city_code import Purpose
 from tests.helpers import ADMIN, OFFICER, WHY, CitizenFactory, Person, resident_id
-from tests.services import GATE
+from tests.services import CAB, GATE, PSB, documents, settle
 
 
 def _states(city: City, table: str) -> list[dict[str, Any]]:
@@ -235,3 +236,39 @@ def test_a_scans_place_and_colour_are_sealed_under_the_citizens_key(
     city.read_models.rebuild("scan_log")  # from the log alone, after the erasure
     [row] = city.read_models.rows("scan_log").get_many([str(answer.scan_id)]).values()
     assert (row["place"], row["colour"], row["place_key"]) == (None, None, None)
+
+
+def test_an_approval_for_someone_erased_since_issues_nothing_and_stops_no_other_issuance(
+    city: City, people: CitizenFactory
+) -> None:
+    def accepted(person: Person) -> UUID:
+        application_id = city.applications.submit(
+            person.principal,
+            "PSB-002",
+            {f: "一" for f in city.catalogue.item("PSB-002").form},
+            documents(city, person, "PSB-002"),
+        ).application.id
+        city.applications.accept(PSB, application_id)
+        return application_id
+
+    gone, bride, groom, next_one = (people.register(n, verified=True) for n in "甲乙丙丁")
+    permit = accepted(gone)
+    marriage = city.applications.submit(
+        bride.principal,
+        "CAB-001",
+        {f: "一" for f in city.catalogue.item("CAB-001").form},
+        documents(city, bride, "CAB-001"),
+        co_applicant_id_number=groom.id_number,
+    ).application.id
+    city.applications.confirm(groom.principal, marriage)
+    city.applications.accept(CAB, marriage)
+    for person in (gone, groom):  # the applicant of one, the co-applicant of the other
+        _erase(city, people, person)
+    city.applications.approve(PSB, permit)
+    city.applications.approve(CAB, marriage)
+    later = accepted(next_one)
+    city.applications.approve(PSB, later)
+    settle(city)
+    assert city.applications.get(permit).licences == []
+    assert city.applications.get(marriage).licences == []
+    assert len(city.applications.get(later).licences) == 1  # the process went on

@@ -3,11 +3,16 @@ establishment registered end to end through the use cases and processes."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import replace
+from uuid import UUID
+
 from mycity.bootstrap import City
 from mycity.domain.application import Application
 from mycity.domain.enterprise import Enterprise
 from mycity.domain.licence import Licence
 from mycity.identity.principal import Principal, Role
+from mycity.usecases.applications import Applications
 from mycity.verifier.city_code import Purpose
 from tests.helpers import Person
 
@@ -65,6 +70,22 @@ def establish(
     enterprise = city.files.get(Enterprise, application.enterprise)
     licence = city.files.get(Licence, application.licences[0])
     return application, enterprise, licence
+
+
+class CreditOf:
+    """A credit tier that allows 容缺受理 to these applicants only (citizens or enterprises);
+    the city's own, NoCreditYet, allows nobody."""
+
+    def __init__(self, subjects: Iterable[UUID]) -> None:
+        self.subjects = frozenset(subjects)
+
+    def allows_shortfall(self, subject: UUID) -> bool:
+        return subject in self.subjects
+
+
+def with_credit(city: City, *subjects: UUID) -> Applications:
+    """The city's applications, asking a credit tier that trusts these applicants."""
+    return replace(city.applications, credit=CreditOf(subjects))
 
 
 HOTEL = Principal("venue-hotel-test", Role.VENUE, None, "测试酒店")

@@ -4,7 +4,6 @@ follow the log (issuance, bundles), on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta, timezone
-from typing import Any
 from uuid import UUID
 
 import pytest
@@ -27,6 +26,7 @@ from tests.services import (
     officer,
     settle,
     upload,
+    with_credit,
 )
 
 
@@ -222,11 +222,6 @@ def accepted_short(city: City, people: CitizenFactory) -> tuple[Person, UUID]:
     return founder, application_id
 
 
-class Trusted:
-    def allows_shortfall(self, subject: UUID) -> bool:
-        return True
-
-
 def test_a_shortfall_is_refused_without_credit(city: City, people: CitizenFactory) -> None:
     _, application_id = accepted_short(city, people)
     with pytest.raises(UserError) as refused:
@@ -234,15 +229,11 @@ def test_a_shortfall_is_refused_without_credit(city: City, people: CitizenFactor
     assert refused.value.code is ErrorCode.SHORTFALL_NOT_ALLOWED
 
 
-def with_credit(city: City) -> Any:
-    return type(city.applications)(**(vars(city.applications) | {"credit": Trusted()}))
-
-
 def test_a_shortfall_accepted_on_credit_is_owed_and_supplied(
     city: City, people: CitizenFactory
 ) -> None:
     founder, application_id = accepted_short(city, people)
-    applications = with_credit(city)
+    applications = with_credit(city, founder.id)
     applications.accept(AMR, application_id)
     application = applications.get(application_id)
     assert application.missing == "officer_appointments"
@@ -259,8 +250,8 @@ def test_a_shortfall_accepted_on_credit_is_owed_and_supplied(
 
 
 def test_a_shortfall_not_supplied_in_time_lapses(city: City, people: CitizenFactory) -> None:
-    _, application_id = accepted_short(city, people)
-    with_credit(city).accept(AMR, application_id)
+    founder, application_id = accepted_short(city, people)
+    with_credit(city, founder.id).accept(AMR, application_id)
     settle(city)
     assert city.lapses.sweep() == 0
     city.clock.ahead = timedelta(days=30)

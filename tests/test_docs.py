@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 
 import mycity.domain
 from mycity.cli import cli
+from mycity.domain.personal import personal_of
 from tests.docs_markdown import ROOT, code
 
 CATALOGUE = (ROOT / "docs" / "events.md").read_text()
@@ -69,3 +70,28 @@ def test_every_command_is_in_the_readme() -> None:
     wanted = set(commands(typer.main.get_command(cli))) | table
     missing = {w for w in wanted if not any(s == w or s.startswith(w + " ") for s in spans)}
     assert missing == set(), "list them in the README's table of commands"
+
+
+def documented_personal_fields() -> dict[str, dict[str, str]]:
+    """Each event's fields the catalogue marks personal, with their kinds, by qualified name."""
+    found: dict[str, dict[str, str]] = {}
+    names: list[str] = []
+    for line in CATALOGUE.splitlines():
+        if line.startswith("### "):
+            names = [n.strip() for n in line[4:].split(",")]
+            for name in names:
+                found[name] = {}
+        elif names and (marked := re.match(r"\| `(\w+)` \| `[^`]*`, personal \((\w+)\)", line)):
+            for name in names:
+                found[name][marked.group(1)] = marked.group(2)
+    return found
+
+
+def test_the_personal_fields_sealed_are_those_the_catalogue_marks() -> None:
+    """An event class does not inherit its aggregate's declaration: a field the catalogue
+    calls personal is sealed only if its own class declares it."""
+    documented = documented_personal_fields()
+    for event in recorded_event_classes():
+        declared = personal_of(event)
+        sealed = {f: k.value for f, k in declared.fields.items()} if declared else {}
+        assert sealed == documented.get(event.__qualname__, {}), event.__qualname__

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from uuid import UUID
 
 import pytest
 
@@ -13,7 +14,9 @@ from mycity.domain.errors import ErrorCode, UserError
 from mycity.identity.tokens import TokenPair
 from mycity.settings import Settings
 from mycity.store.vault import DataKeyMissing, Nonces
+from mycity.verifier.city_code import Purpose
 from tests.helpers import ADMIN, OFFICER, WHY, CitizenFactory, Person, resident_id
+from tests.services import CAB, GATE, PSB, documents, settle
 
 
 def _states(city: City, table: str) -> list[dict[str, Any]]:
@@ -213,3 +216,59 @@ def test_every_seal_has_its_own_nonce() -> None:
     assert len(set(drawn)) == len(drawn) and {len(n) for n in drawn} == {12}
     assert len({n[:8] for n in drawn}) == 1  # one prefix, counted on
     assert Nonces().next()[:8] != drawn[0][:8]  # another process's prefix
+
+
+def test_a_scans_place_and_colour_are_sealed_under_the_citizens_key(
+    city: City, people: CitizenFactory
+) -> None:
+    person = people.register("扫码")
+    code = city.city_codes.issue(person.principal).payload
+    answer = city.scans.scan(GATE, code, Purpose.TRANSIT, "武陵阁站 3号闸机")
+    assert answer.scan_id is not None
+    [stored] = [s for s in _states(city, _events_table(city)) if "place" in s]
+    assert "武陵阁站" not in json.dumps(stored, ensure_ascii=False)
+    assert stored["place"]["_type_"] == stored["colour"]["_type_"] == "sealed"
+    [scan] = city.files.events.get(answer.scan_id)
+    assert (scan.place, scan.colour) == ("武陵阁站 3号闸机", "GREEN")
+    _erase(city, people, person)
+    [scan] = city.files.events.get(answer.scan_id)
+    assert (scan.place, scan.colour) == (None, None)
+    city.read_models.rebuild("scan_log")  # from the log alone, after the erasure
+    [row] = city.read_models.rows("scan_log").get_many([str(answer.scan_id)]).values()
+    assert (row["place"], row["colour"], row["place_key"]) == (None, None, None)
+
+
+def test_an_approval_for_someone_erased_since_issues_nothing_and_stops_no_other_issuance(
+    city: City, people: CitizenFactory
+) -> None:
+    def accepted(person: Person) -> UUID:
+        application_id = city.applications.submit(
+            person.principal,
+            "PSB-002",
+            {f: "一" for f in city.catalogue.item("PSB-002").form},
+            documents(city, person, "PSB-002"),
+        ).application.id
+        city.applications.accept(PSB, application_id)
+        return application_id
+
+    gone, bride, groom, next_one = (people.register(n, verified=True) for n in "甲乙丙丁")
+    permit = accepted(gone)
+    marriage = city.applications.submit(
+        bride.principal,
+        "CAB-001",
+        {f: "一" for f in city.catalogue.item("CAB-001").form},
+        documents(city, bride, "CAB-001"),
+        co_applicant_id_number=groom.id_number,
+    ).application.id
+    city.applications.confirm(groom.principal, marriage)
+    city.applications.accept(CAB, marriage)
+    for person in (gone, groom):  # the applicant of one, the co-applicant of the other
+        _erase(city, people, person)
+    city.applications.approve(PSB, permit)
+    city.applications.approve(CAB, marriage)
+    later = accepted(next_one)
+    city.applications.approve(PSB, later)
+    settle(city)
+    assert city.applications.get(permit).licences == []
+    assert city.applications.get(marriage).licences == []
+    assert len(city.applications.get(later).licences) == 1  # the process went on

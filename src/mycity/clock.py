@@ -16,9 +16,12 @@ from zoneinfo import ZoneInfo
 class Clock:
     timezone: str = "Asia/Shanghai"
     ahead: timedelta = timedelta()  # moved forward (tests, rehearsals); zero in service
+    stopped_at: datetime | None = None  # held at one moment (a test at a boundary); None in service
 
     def now(self) -> float:
         """Unix seconds."""
+        if self.stopped_at is not None:
+            return self.stopped_at.timestamp()
         return time.time() + self.ahead.total_seconds()
 
     def today(self) -> date:

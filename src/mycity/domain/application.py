@@ -60,6 +60,11 @@ BAD_GRADES = frozenset({Grade.DISSATISFIED, Grade.VERY_DISSATISFIED})
 Materials = dict[str, str]  # material code -> "licence:<licence id>" or "document:<sha256>"
 
 
+def _answers(form: dict[str, str] | None) -> dict[str, str] | None:
+    """The form's answers as recorded; None once the applicant's key is shredded."""
+    return None if form is None else dict(form)
+
+
 def reason_text(reason: str, field: str = "reason") -> str:
     text = reason.strip()
     if not 2 <= len(text) <= 500:
@@ -158,7 +163,7 @@ class Application(Aggregate):
         applicant_kind: str,
         co_applicant: UUID | None,
         by: UUID,
-        form: dict[str, str],
+        form: dict[str, str] | None,  # None: read after the applicant's erasure
         materials: Materials,
         fee_fen: int,
         bundle: UUID | None,
@@ -169,7 +174,7 @@ class Application(Aggregate):
         self.applicant = applicant
         self.applicant_kind = applicant_kind
         self.co_applicant = co_applicant
-        self.form = dict(form)
+        self.form = _answers(form)
         self.materials = dict(materials)
         self.fee_fen = fee_fen
         self.bundle = bundle
@@ -209,8 +214,10 @@ class Application(Aggregate):
         self._resubmitted(applicant=self.applicant, form=form, materials=materials)
 
     @event(Resubmitted)
-    def _resubmitted(self, applicant: UUID, form: dict[str, str], materials: Materials) -> None:
-        self.form = dict(form)
+    def _resubmitted(
+        self, applicant: UUID, form: dict[str, str] | None, materials: Materials
+    ) -> None:
+        self.form = _answers(form)
         self.materials = dict(materials)
         self.status = Status.SUBMITTED
 

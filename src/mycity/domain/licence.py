@@ -75,8 +75,8 @@ class Licence(Aggregate):
         holder: UUID,
         holder_kind: str,
         application: UUID,
-        fields: dict[str, str],
-        salts: dict[str, str],
+        fields: dict[str, str] | None,  # None: read after the holder's erasure
+        salts: dict[str, str] | None,
         valid_from: str,
         valid_until: str,
         status_index: int,
@@ -89,8 +89,8 @@ class Licence(Aggregate):
         self.holder = holder
         self.holder_kind = holder_kind
         self.application = application
-        self.fields = dict(fields)
-        self.salts = dict(salts)
+        self.fields = None if fields is None else dict(fields)
+        self.salts = None if salts is None else dict(salts)
         self.valid_from = valid_from
         self.valid_until = valid_until
         self.status_index = status_index

@@ -45,6 +45,9 @@ def parse_place(raw: str, field: str = "place") -> str:
 class Scan(Aggregate):
     id: UUID
 
+    # Declared on the event itself: an event class does not inherit its aggregate's
+    # declaration (that one covers the aggregate's snapshots).
+    @personal(subject="citizen", place=Kind.TEXT, colour=Kind.TEXT)
     class Recorded(Aggregate.Created):
         citizen: UUID
         partner: str  # the partner's client id

@@ -9,6 +9,7 @@ the log's head. The use cases live in `mycity.usecases`.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -18,6 +19,7 @@ from uuid import UUID
 from eventsourcing.application import (
     AggregateNotFoundError,
     Application,
+    LRUCache,
     ProcessingEvent,
 )
 from eventsourcing.domain import Aggregate
@@ -30,8 +32,9 @@ from eventsourcing.persistence import (
 )
 
 from mycity.domain.errors import ErrorCode, UserError
+from mycity.domain.personal import personal_of
 from mycity.store.group_commit import GroupCommit
-from mycity.store.sealing import SealedAsText, SealingMapper
+from mycity.store.sealing import ByUuidAsPairs, SealedAsText, SealingMapper
 from mycity.store.sql import Database
 from mycity.store.vault import Vault
 
@@ -53,6 +56,7 @@ class CityFiles(Application[UUID]):
         self.mapper: SealingMapper
         self.on_saved: list[Callable[[], None]] = []
         self.group_commit = GroupCommit(self._save_events)
+        vault.on_shred.append(self._forget_decoded)
 
     def construct_mapper(self) -> Mapper[UUID]:
         return SealingMapper(
@@ -65,6 +69,7 @@ class CityFiles(Application[UUID]):
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(SealedAsText())
+        transcoder.register(ByUuidAsPairs())
 
     def construct_recorder(self) -> ProcessRecorder:
         """A process recorder: processes that follow the log save their events together
@@ -86,6 +91,7 @@ class CityFiles(Application[UUID]):
         return self._get(kind, aggregate_id, field, copy=False)
 
     def _get(self, kind: type[A], aggregate_id: UUID, field: str, *, copy: bool) -> A:
+        self.vault.refresh()  # another process's erasure reaches the cache, too
         try:
             aggregate: Aggregate = self.repository.get(aggregate_id, deepcopy_from_cache=copy)
         except AggregateNotFoundError:
@@ -93,6 +99,20 @@ class CityFiles(Application[UUID]):
         if not isinstance(aggregate, kind):
             raise UserError(ErrorCode.NOT_FOUND, f"No such {kind.__name__.lower()}", field)
         return aggregate
+
+    def _forget_decoded(self, shredded: set[UUID]) -> None:
+        """Drop the cached files holding these people's fields as decoded before their keys
+        were shredded: read again, they decode as erased (an officer reading an erased
+        applicant's form sees nothing)."""
+        cache = self.repository.cache
+        if not isinstance(cache, LRUCache):  # no cache (MYCITY_AGGREGATE_CACHE=0)
+            return
+        with cache.lock:  # eventsourcing's LRU: key -> [previous, next, key, aggregate]
+            cached = [(key, link[LRUCache.RESULT]) for key, link in cache.cache.items()]
+        for file_id, aggregate in cached:
+            if _person_of(aggregate) in shredded:
+                with contextlib.suppress(KeyError):  # dropped meanwhile
+                    cache.get(file_id, evict=True)
 
     def find(self, aggregate_id: UUID) -> Aggregate | None:
         try:
@@ -215,6 +235,16 @@ class CityFiles(Application[UUID]):
             return attempt()
         except IntegrityError:
             raise UserError(ErrorCode.CONCURRENT_CHANGE, "The file changed; try again") from None
+
+
+def _person_of(aggregate: Any) -> UUID | None:
+    """Whose fields the file holds, as its class declares (None: nobody's)."""
+    declared = personal_of(type(aggregate))
+    if declared is None:
+        return None
+    if declared.subject == "originator_id":
+        return aggregate.id  # type: ignore[no-any-return]
+    return getattr(aggregate, declared.subject, None)
 
 
 def _replayed(events: Iterable[Any]) -> Any:

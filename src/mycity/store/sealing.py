@@ -4,7 +4,9 @@ Before an event (or a snapshot) is encoded and encrypted at rest as a whole, the
 class declares personal (`mycity.domain.personal`) are each replaced by a `Sealed` value
 under the data key of the person the declaration names. On the way back every sealed value
 is opened again, or becomes None once that person's key is shredded. So any event class of
-any capability is covered by declaring its fields, and nothing else.
+any capability is covered by declaring its fields, and nothing else. A snapshot holds the
+aggregate's attributes as they are, so this mapper also stores the one shape JSON lacks: a
+dict keyed by UUIDs.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import base64
 import functools
 from collections.abc import Iterable, MutableMapping
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -34,6 +37,25 @@ class SealedAsText(Transcoding):
         return Sealed(base64.b64decode(data))
 
 
+@dataclass(frozen=True)
+class ByUuid:
+    """A dict keyed by UUIDs (an enterprise's agents) in a snapshot: JSON keys an object
+    only by strings, so it is stored as its pairs."""
+
+    items: dict[UUID, Any]
+
+
+class ByUuidAsPairs(Transcoding):
+    type = ByUuid
+    name = "by_uuid"
+
+    def encode(self, obj: ByUuid) -> list[list[Any]]:
+        return [[key, value] for key, value in obj.items.items()]
+
+    def decode(self, data: list[list[Any]]) -> dict[UUID, Any]:
+        return {key: value for key, value in data}
+
+
 class SealingMapper(Mapper[UUID]):
     def __init__(self, transcoder: Transcoder, vault: Vault, **kwargs: Any) -> None:
         super().__init__(transcoder, **kwargs)
@@ -42,11 +64,7 @@ class SealingMapper(Mapper[UUID]):
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         state = vars(domain_event)
         if isinstance(domain_event, Snapshot):
-            declared = personal_of(resolve_topic(domain_event.topic))
-            if declared is not None:
-                inner = dict(domain_event.state)
-                self._seal(declared, inner, _snapshot_subject(declared, domain_event))
-                state = state | {"state": inner}
+            state = state | {"state": self._snapshot_state(domain_event)}
         elif (declared := personal_of(type(domain_event))) is not None:
             state = dict(state)
             self._seal(declared, state, state[declared.subject])
@@ -76,6 +94,21 @@ class SealingMapper(Mapper[UUID]):
                 found.add(getattr(event, declared.subject))
         return found
 
+    def _snapshot_state(self, snapshot: Snapshot) -> dict[str, Any]:
+        """The aggregate's attributes, its person's fields sealed; none of them at all once
+        that person is erased (a file may change after its person's erasure: an officer
+        rejects their application)."""
+        inner = {k: ByUuid(v) if _keyed_by_uuid(v) else v for k, v in snapshot.state.items()}
+        declared = personal_of(resolve_topic(snapshot.topic))
+        if declared is None:
+            return inner
+        subject = _snapshot_subject(declared, snapshot)
+        if self.vault.can_seal(subject):
+            self._seal(declared, inner, subject)
+        else:
+            inner.update((field, None) for field in declared.fields if field in inner)
+        return inner
+
     def _seal(self, declared: Personal, state: MutableMapping[str, Any], subject: UUID) -> None:
         present = [f for f in declared.fields if f in state and state[f] is not None]
         if not present:
@@ -89,6 +122,10 @@ class SealingMapper(Mapper[UUID]):
             if isinstance(value, Sealed):
                 plaintext = self.vault.open(value)
                 state[field] = None if plaintext is None else self.transcoder.decode(plaintext)
+
+
+def _keyed_by_uuid(value: Any) -> bool:
+    return isinstance(value, dict) and bool(value) and all(isinstance(k, UUID) for k in value)
 
 
 def _snapshot_subject(declared: Personal, snapshot: Snapshot) -> UUID:

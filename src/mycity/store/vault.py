@@ -7,7 +7,8 @@ longer be opened by anyone. The log itself, and the Merkle tree over it, stay as
 were.
 
 Each process caches unwrapped keys. A shred in another process reaches this one within
-`refresh_seconds`: recent shreds are read from the table, as session cut-offs are.
+`refresh_seconds`: recent shreds are read from the table, as session cut-offs are. Whoever
+keeps decoded values (the store's cache of files) hears of each shred through `on_shred`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -118,6 +119,9 @@ class Vault:
         self._refreshed_at = time.monotonic()
         self._shreds_seen_since = time.time() - SHRED_CLOCK_SLACK
         self._db: Database | None = None
+        # Told of the people whose keys were shredded, here or (within refresh_seconds)
+        # in another process: what still holds their decoded values must drop them.
+        self.on_shred: list[Callable[[set[UUID]], None]] = []
 
     def attach(self, db: Database) -> None:
         """The store's own database: known only once the event store is open."""
@@ -183,7 +187,7 @@ class Vault:
             self._load(missing, create=True)
 
     def _key(self, subject: UUID, *, create: bool) -> DataKey | None:
-        self._refresh()
+        self.refresh()
         with self._lock:
             if subject in self._keys:
                 self._keys.move_to_end(subject)
@@ -268,6 +272,7 @@ class Vault:
                 )
         with self._lock:
             self._keys[subject] = None
+        self._tell({subject})
         return bool(shredded)
 
     def can_seal(self, subject: UUID) -> bool:
@@ -280,8 +285,9 @@ class Vault:
         """Whether the person's key is shredded (False too if they never had one)."""
         return self._select([subject]).get(subject, b"") is None
 
-    def _refresh(self) -> None:
-        """Forget the keys other processes have shredded lately."""
+    def refresh(self) -> None:
+        """Forget the keys other processes have shredded lately (at most every
+        refresh_seconds: each call costs a clock reading until then)."""
         if time.monotonic() - self._refreshed_at < self.refresh_seconds:
             return
         with self._lock:
@@ -293,12 +299,22 @@ class Vault:
             rows = cur.execute(
                 f"SELECT subject, shredded_at FROM {self.table} WHERE shredded_at >= ?", (since,)
             ).fetchall()
+        news = set()
         with self._lock:
             for row in rows:
-                self._keys[UUID(row["subject"])] = None
+                subject = UUID(row["subject"])
+                if subject not in self._keys or self._keys[subject] is not None:
+                    news.add(subject)
+                self._keys[subject] = None
                 self._shreds_seen_since = max(
                     self._shreds_seen_since, float(row["shredded_at"]) - SHRED_CLOCK_SLACK
                 )
+        if news:
+            self._tell(news)
+
+    def _tell(self, shredded: set[UUID]) -> None:
+        for listener in self.on_shred:
+            listener(shredded)
 
     # -- searching ----------------------------------------------------------------------
 

@@ -126,7 +126,7 @@ class Applications:
                     material=application.missing, reference=given[application.missing]
                 )
                 return
-            answers = self._form(item.form, form if form is not None else application.form)
+            answers = self._form(item.form, form if form is not None else application.form or {})
             given = self._resolve(actor, application, item, materials)
             application.resubmit(form=answers, materials=given)
 
@@ -260,6 +260,7 @@ class Applications:
             [item],
             {**application.materials, **materials},
             self.today(),
+            application.materials,
         )
 
     def get(self, application_id: UUID) -> Application:

@@ -20,6 +20,7 @@ from mycity.domain.application import Application
 from mycity.domain.catalogue import Catalogue, Holder, LicenceSpec
 from mycity.domain.citizen import Citizen
 from mycity.domain.enterprise import Enterprise
+from mycity.domain.errors import ErrorCode, UserError
 from mycity.domain.identifiers import assign_credit_code
 from mycity.domain.licence import Licence
 from mycity.domain.register import Register, register_id
@@ -60,8 +61,10 @@ class Issuer:
         spec = item.licence
         if spec is None and not item.registers_enterprise:
             return
+        values = self._values(application, reply)
+        if values is None:
+            return  # nobody to issue it to: erased since (a stuck process would stop them all)
         register = self._register(reply, item.department)
-        values: dict[str, str] = {**application.form, **self._people(application, reply)}
         enterprise = None
         if item.registers_enterprise:
             enterprise = self._register_enterprise(application, register, values)
@@ -81,6 +84,18 @@ class Issuer:
     def _register(self, reply: Changes, department: str) -> Register:
         found = reply.find(register_id(department))
         return found if isinstance(found, Register) else Register.open(department)
+
+    def _values(self, application: Application, reply: Changes) -> dict[str, str] | None:
+        """The form's answers and what the files hold; None once a person they would name
+        (an applicant, the legal representative) was erased."""
+        if application.form is None:
+            return None
+        try:
+            return {**application.form, **self._people(application, reply)}
+        except UserError as e:
+            if e.code is ErrorCode.FILE_ERASED:
+                return None
+            raise
 
     def _people(self, application: Application, reply: Changes) -> dict[str, str]:
         """The licence fields the files hold: holder and spouse, or the enterprise."""

@@ -105,7 +105,7 @@ class Licences:
         """A presentation of the licence revealing only `fields`, living `lifetime` seconds
         (at most five minutes); the licence must be valid now."""
         licence = self._held(actor, licence_id)
-        if licence.fields is None:
+        if licence.fields is None or licence.salts is None:
             raise UserError(ErrorCode.FILE_ERASED, "This licence's holder was erased")
         status = licence.status(self.today())
         if status is not LicenceStatus.VALID:

@@ -42,11 +42,15 @@ class Materials:
         items: Iterable[ServiceItem],
         given: Mapping[str, str],
         today: date,
+        recorded: Given | None = None,
     ) -> Given:
         """Each material given, checked, or found in the wallet; a key one left out is
         refused (MATERIAL_MISSING), naming it, unless one of these items issues the licence
         that satisfies it (a bundle's later items need what its first one issues: they
-        find it in the wallet when they are accepted)."""
+        find it in the wallet when they are accepted). A document the application
+        `recorded` already stands as it is: whoever of an enterprise's people uploaded it,
+        another may supply the rest."""
+        recorded = recorded or {}
         items = list(items)
         needed: dict[str, Material] = {}
         coming: dict[str, set[str]] = {}  # material -> licence types other items issue
@@ -61,7 +65,13 @@ class Materials:
             )
         resolved: Given = {}
         for code, material in needed.items():
-            if code in given:
+            if (
+                code in given
+                and given[code].startswith(DOCUMENT)
+                and recorded.get(code) == given[code]
+            ):
+                resolved[code] = given[code]
+            elif code in given:
                 resolved[code] = self._checked(applicant, uploader, material, given[code], today)
             elif material.satisfied_by_licence and (
                 held := self.held(applicant, material.satisfied_by_licence, today)

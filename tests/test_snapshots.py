@@ -1,0 +1,213 @@
+"""Snapshots keep a person's fields sealed under that person's key, not the file's own id:
+the applicant's for an application, the holder's for a licence, the citizen's for their
+code holder. Erasing the person leaves nothing of them in any snapshot, in clear or
+openable; the files read as erased; files with nothing personal still load."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+from uuid import UUID
+
+import pytest
+from eventsourcing.domain import Aggregate
+
+from mycity.bootstrap import City, build
+from mycity.domain.application import Application
+from mycity.domain.citizen import Citizen
+from mycity.domain.code_holder import CodeHolder, code_holder_id
+from mycity.domain.enterprise import Enterprise
+from mycity.domain.licence import Licence
+from mycity.domain.personal import personal_of
+from mycity.domain.register import Register, register_id
+from mycity.identity.principal import Principal, Role
+from mycity.store.vault import Sealed
+from tests.helpers import OFFICER, WHY, CitizenFactory, Person
+from tests.services import AMR, ESTABLISHMENT, PSB, documents, establish, settle
+
+HEALTH_FEED = Principal("feed-health", Role.AUTHORITY_FEED, "HEALTH", "卫健委")
+
+
+def stored_snapshot(city: City, file_id: UUID) -> dict[str, Any]:
+    """The file's newest snapshot as stored, decrypted at rest: what a leaked at-rest key
+    would show."""
+    snapshots = city.files.snapshots
+    assert snapshots is not None, "snapshotting is off"
+    [stored] = snapshots.recorder.select_events(file_id, desc=True, limit=1)
+    cipher = city.files.mapper.cipher
+    assert cipher is not None
+    return {"version": stored.originator_version} | json.loads(cipher.decrypt(stored.state))
+
+
+def sealed_under(state: dict[str, Any], field: str) -> Sealed:
+    value = state["state"][field]
+    assert value["_type_"] == "sealed", f"{field} is stored as it is: {value}"
+    return Sealed(base64.b64decode(value["_data_"]))
+
+
+def assert_sealed(city: City, file: Aggregate, whose: UUID, *clear: str) -> None:
+    """Every personal field of the file's snapshot is sealed under `whose` key, and none of
+    these values is stored in clear."""
+    state = stored_snapshot(city, file.id)
+    declared = personal_of(type(file))
+    assert declared is not None
+    text = json.dumps(state, ensure_ascii=False)
+    for value in clear:
+        assert value not in text
+    for field in declared.fields:
+        if state["state"].get(field) is not None:
+            assert sealed_under(state, field).subject == whose, field
+
+
+def assert_unopenable(city: City, file_id: UUID) -> None:
+    """Nothing sealed in the file's snapshot opens any more."""
+    state = stored_snapshot(city, file_id)["state"]
+    sealed = [v for v in state.values() if isinstance(v, dict) and v.get("_type_") == "sealed"]
+    assert sealed
+    for value in sealed:
+        assert city.files.vault.open(Sealed(base64.b64decode(value["_data_"]))) is None
+
+
+@pytest.fixture
+def snapshot_often(city: City, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A snapshot every third event of a file, through the same path as every 100th."""
+    monkeypatch.setattr(city.files, "snapshot_every", 3)
+
+
+def set_colours(city: City, person: Person, *reasons: str) -> None:
+    for reason in reasons:
+        city.health.set_status(HEALTH_FEED, person.id_number, "YELLOW", reason, None)
+
+
+def residence_permit(city: City, person: Person) -> Licence:
+    """A citizen's own licence (PSB-002), approved and issued."""
+    application_id = city.applications.submit(
+        person.principal,
+        "PSB-002",
+        {"address": "常德市武陵区朗州路9号", "resident_since": "2020-01-01"},
+        documents(city, person, "PSB-002"),
+    ).application.id
+    city.applications.accept(PSB, application_id)
+    city.applications.approve(PSB, application_id)
+    settle(city)
+    [licence_id] = city.applications.get(application_id).licences
+    return city.files.get(Licence, licence_id)
+
+
+def test_each_snapshot_seals_under_the_person_whose_fields_they_are(
+    city: City, people: CitizenFactory
+) -> None:
+    founder = people.register("创始人", verified=True)
+    application, enterprise, business = establish(city, founder)
+    permit = residence_permit(city, founder)
+    set_colours(city, founder, "密接")
+    holder = city.files.get(CodeHolder, code_holder_id(founder.id))
+    for file in (city.files.get(Citizen, founder.id), application, business, permit, holder):
+        city.files.take_snapshot(file.id)
+    assert_sealed(city, city.files.get(Citizen, founder.id), founder.id, founder.id_number)
+    assert_sealed(city, application, founder.id, ESTABLISHMENT["business_scope"])
+    assert_sealed(city, business, enterprise.id, ESTABLISHMENT["business_scope"], "创始人")
+    assert_sealed(city, permit, founder.id, "朗州路", founder.id_number)
+    assert_sealed(city, holder, founder.id, "密接", "YELLOW")
+
+
+def test_an_enterprises_application_is_sealed_under_the_enterprise_not_its_agent(
+    city: City, people: CitizenFactory
+) -> None:
+    founder = people.register("法人", verified=True)
+    _, enterprise, _ = establish(city, founder)
+    settle(city)
+    form = {f: "食品经营场所平面图说明" for f in city.catalogue.item("AMR-002").form}
+    application = city.applications.submit(
+        founder.principal,
+        "AMR-002",
+        form,
+        documents(city, founder, "AMR-002"),
+        enterprise_id=enterprise.id,
+    ).application
+    city.files.take_snapshot(application.id)
+    assert_sealed(city, application, enterprise.id, "食品经营场所平面图说明")
+
+
+def test_erasing_a_person_leaves_nothing_of_them_in_their_files_snapshots(
+    city: City, people: CitizenFactory, snapshot_often: None
+) -> None:
+    person = people.register("消除", verified=True)  # Registered, RealNameVerified
+    city.citizens.change_contact(person.principal, None, None, "武陵区朗州路9号")  # 3rd
+    permit = residence_permit(city, person)
+    application_id = permit.application  # Submitted, Accepted, Approved: a snapshot
+    for reason in ("密接", "次密接", "时空伴随"):  # Opened and three statuses: one at 3
+        set_colours(city, person, reason)
+    city.licences.suspend(PSB, permit.id, "核查居住信息")
+    city.licences.reinstate(PSB, permit.id, "核查完毕")  # the 3rd event of the licence
+    for file_id in (person.id, application_id, permit.id, code_holder_id(person.id)):
+        assert stored_snapshot(city, file_id)["version"] == 3, file_id
+    other = build(city.settings)  # another process: it reads the files from their snapshots
+    try:
+        other.files.vault.refresh_seconds = 0.0  # hears of shreds at once
+        for reads in (city.reads, other.reads):  # the application is cached in each now
+            assert reads.applications.form(PSB, application_id, WHY) is not None
+
+        city.privacy.erase_own(person.principal, people.code_for(person.phone))
+        settle(city)
+
+        for file_id in (person.id, application_id, permit.id, code_holder_id(person.id)):
+            assert "朗州路" not in json.dumps(stored_snapshot(city, file_id), ensure_ascii=False)
+            assert_unopenable(city, file_id)
+        for files in (city.files, other.files):
+            citizen = files.read(Citizen, person.id)
+            assert citizen.erased and (citizen.name, citizen.address) == (None, None)
+            assert files.read(Application, application_id).form is None
+            assert files.read(Licence, permit.id).fields is None
+            assert files.read(CodeHolder, code_holder_id(person.id)).erased
+        for reads in (city.reads, other.reads):
+            assert reads.applications.form(PSB, application_id, WHY) is None
+    finally:
+        other.close()
+
+
+def test_a_snapshot_after_the_erasure_keeps_nothing_and_fails_no_command(
+    city: City, people: CitizenFactory, snapshot_often: None
+) -> None:
+    person = people.register("后照", verified=True)
+    application_id = city.applications.submit(
+        person.principal, "AMR-001", ESTABLISHMENT, documents(city, person, "AMR-001")
+    ).application.id
+    city.applications.accept(AMR, application_id)
+    city.privacy.erase_own(person.principal, people.code_for(person.phone))
+    city.applications.reject(AMR, application_id, "申请人已注销")  # the 3rd: a snapshot
+    state = stored_snapshot(city, application_id)
+    assert state["version"] == 3
+    assert (state["state"]["form"], state["state"]["comment"]) == (None, None)
+    assert city.files.read(Application, application_id).status == "REJECTED"
+
+
+def test_files_with_nothing_personal_still_load_from_their_snapshots(
+    city: City, people: CitizenFactory, snapshot_often: None
+) -> None:
+    founder, agent = people.register("法人", verified=True), people.register("代理", verified=True)
+    application, enterprise, _ = establish(city, founder)
+    city.enterprises.authorise_agent(  # the 2nd event, an invitation; the 3rd, its answer
+        founder.principal, enterprise.id, agent.id_number, ["APPLICATIONS", "LICENCES"]
+    )
+    city.enterprises.accept_invitation(agent.principal, enterprise.id)
+    city.files.take_snapshot(register_id("AMR"))  # the process's file, never snapshotted
+    state = stored_snapshot(city, enterprise.id)
+    assert state["version"] == 3
+    assert ESTABLISHMENT["enterprise_name"] in json.dumps(state, ensure_ascii=False)
+    city.privacy.erase_own(founder.principal, people.code_for(founder.phone))
+    fresh = build(city.settings)
+    try:
+        loaded = fresh.files.read(Enterprise, enterprise.id)
+        assert (loaded.name, loaded.legal_representative_id) == (
+            ESTABLISHMENT["enterprise_name"],
+            founder.id,
+        )
+        assert loaded.agents == {agent.id: ["APPLICATIONS", "LICENCES"]}
+        register = fresh.files.read(Register, register_id("AMR"))
+        assert register.last == city.files.read(Register, register_id("AMR")).last
+        assert fresh.reads.enterprises.profile(OFFICER, enterprise.id, WHY) is not None
+    finally:
+        fresh.close()
+    assert application.applicant == founder.id

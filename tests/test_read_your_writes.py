@@ -5,15 +5,18 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 
 import httpx
+import psycopg
 import pytest
 
 from mycity.bootstrap import City, build
 from mycity.graphql.context import blocking
 from mycity.projections.positions import Positions
-from tests.conftest import serving
+from tests.conftest import POSTGRES_URL, serving
 from tests.helpers import Api, CitizenFactory, join_all, phone, resident_id
 
 
@@ -115,6 +118,30 @@ def test_another_process_hears_how_far_the_runner_got(
         assert refreshes == []
     finally:
         server.close()
+
+
+def test_a_city_in_another_schema_hears_none_of_our_positions(
+    city: City, people: CitizenFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A NOTIFY channel is the whole database's: two cities in two schemas of one database
+    must not take each other's read models' progress for their own."""
+    if not city.settings.is_postgres:
+        pytest.skip("NOTIFY is PostgreSQL's")
+    schema = "t_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    other = build(replace(city.settings, database_url=f"{POSTGRES_URL}?schema={schema}"))
+    try:
+        other.listen()
+        monkeypatch.setattr(other.read_models.positions, "fallback", 30.0)  # only NOTIFY
+        people.register("邻")
+        city.read_models.catch_up()  # announces our citizen_profile's position
+        head = city.files.head()
+        assert not other.read_models.wait(head, "citizen_profile", timeout=1.0)
+    finally:
+        other.close()
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 def test_a_command_answer_costs_few_queries_while_it_waits(

@@ -309,7 +309,12 @@ def build(
         processes=[ProcessRunner(files, process) for process in processes],
     )
     if settings.is_postgres:
-        city.listener = Listener(files, read_models.wake.set, read_models.positions.advanced)
+        city.listener = Listener(
+            files,
+            read_models.wake.set,
+            read_models.positions.advanced,
+            read_models.announcer.channel,
+        )
     files.on_saved.append(read_models.wake.set)
     if setup:
         for part in (vault, tokens, clients, phone_codes, tree, checkpoints):

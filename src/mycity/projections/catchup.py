@@ -20,14 +20,15 @@ class Announcer:
     """Tells waiters how far a live read model has folded: in this process once a page has
     committed, and on PostgreSQL every process, by a NOTIFY sent with the page's commit."""
 
-    CHANNEL = "mycity_read_models"
-
-    def __init__(self, advanced: Callable[[str, int], None]) -> None:
+    def __init__(self, advanced: Callable[[str, int], None], schema: str = "public") -> None:
         self.advanced = advanced
+        # A channel is the whole database's: two cities in two schemas of one database must
+        # not hear each other's positions (eventsourcing names its own `<schema>_<table>`).
+        self.channel = f"{schema}_mycity_read_models"
 
     def in_page(self, cur: Cursor, name: str, position: int) -> None:
         if cur.dialect == "postgres":
-            cur.execute("SELECT pg_notify(?, ?)", (self.CHANNEL, f"{name} {position}"))
+            cur.execute("SELECT pg_notify(?, ?)", (self.channel, f"{name} {position}"))
 
 
 class Catchup:

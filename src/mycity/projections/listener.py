@@ -15,7 +15,6 @@ from typing import Any
 
 from psycopg.sql import SQL, Identifier
 
-from mycity.projections.catchup import Announcer
 from mycity.store.unavailable import log_failure
 
 log = logging.getLogger(__name__)
@@ -27,8 +26,10 @@ class Listener:
         app: Any,
         on_events: Callable[[], None],
         on_position: Callable[[str, int], None],
+        positions_channel: str,
     ) -> None:
         self.app = app
+        self.positions_channel = positions_channel
         self.on_events = on_events
         self.on_position = on_position
         self._stop = threading.Event()
@@ -50,7 +51,7 @@ class Listener:
         while not self._stop.is_set():
             try:
                 with self.app.recorder.datastore.get_connection() as conn:
-                    for channel in (events, Announcer.CHANNEL):
+                    for channel in (events, self.positions_channel):
                         conn.execute(SQL("LISTEN {0}").format(Identifier(channel)))
                     while not self._stop.is_set():
                         for notify in conn.notifies(timeout=0.5):

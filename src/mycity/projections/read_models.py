@@ -68,7 +68,7 @@ class ReadModels:
         self.positions = Positions(
             self.generations.live_positions, fallback=0.01 if db.dialect == "sqlite" else 0.1
         )
-        self.announcer = Announcer(self.positions.advanced)
+        self.announcer = Announcer(self.positions.advanced, db.schema)
         self._catchups: dict[str, Catchup] = {}
         self._versions: dict[str, int] = {}  # the rules version of each live generation
         self._lock = threading.Lock()

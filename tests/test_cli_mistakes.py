@@ -45,6 +45,8 @@ def one_line(output: str) -> str:
         (["keys", "retire", "token-signing", "nope"], "has no key 'nope'"),
         (["keys", "retire", "no-such-ring", "x"], "no-such-ring"),
         (["projections", "rebuild", "nothing"], "no read model 'nothing'"),
+        (["projections", "rebuild"], "or give --all"),
+        (["projections", "rebuild", "directory", "--all"], "or give --all"),
         (["export-schema", "no/such/folder/schema.graphql"], "no folder"),
         (["no-such-command"], "No such command"),
     ],

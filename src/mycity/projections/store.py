@@ -85,10 +85,14 @@ class RowCodec:
         }
         if row.get(self.subject) is None:
             return row
+        erased = False
         for name in self.spec.personal:
             if row[name] is not None:
                 opened = self.vault.open(Sealed(base64.b64decode(row[name])))
+                erased = erased or opened is None
                 row[name] = None if opened is None else opened.decode()
+        if erased:  # the person's key is shredded: nothing of theirs is found by value either
+            row |= dict.fromkeys(self.spec.blind)
         return row
 
     def select(self, cur: Cursor, table: str, keys: Iterable[str]) -> dict[str, Row]:

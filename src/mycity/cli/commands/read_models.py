@@ -44,9 +44,12 @@ def status() -> None:
 
 @group.command("rebuild")
 def rebuild(
-    names: Annotated[list[str] | None, typer.Argument(help="Read models; all if omitted.")] = None,
+    names: Annotated[list[str] | None, typer.Argument(help="Read models to rebuild.")] = None,
+    every: Annotated[bool, typer.Option("--all", help="Rebuild every read model.")] = False,
 ) -> None:
     """Rebuild from zero beside the live generation, then switch readers over."""
+    if bool(names) == every:
+        raise Failure("name the read models to rebuild, or give --all (not both)")
     city = open_city()
     try:
         known = list(city.read_models.classes)

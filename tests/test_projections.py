@@ -95,7 +95,7 @@ def test_a_crash_midway_resumes_with_nothing_lost_or_counted_twice(
     models.setup()
     catchup = models.live("event_count")
     writes = 0
-    original = catchup.store.write
+    original = catchup.store.advance  # the page's rows are written: its position next
 
     def crash_on_third_page(*args: Any, **kwargs: Any) -> None:
         nonlocal writes
@@ -104,7 +104,7 @@ def test_a_crash_midway_resumes_with_nothing_lost_or_counted_twice(
         if writes == 3:
             raise RuntimeError("power cut after writing, before commit")
 
-    monkeypatch.setattr(catchup.store, "write", crash_on_third_page)
+    monkeypatch.setattr(catchup.store, "advance", crash_on_third_page)
     with pytest.raises(RuntimeError):
         catchup.run_once()
     after_crash = catchup.position()
@@ -146,8 +146,8 @@ def test_pages_are_written_in_batches(
     models.setup()
     catchup = models.live("event_count")
     calls = []
-    original = catchup.store.write
-    catchup.store.write = lambda *a, **k: (calls.append(len(a[1])), original(*a, **k))[1]  # type: ignore[method-assign]
+    original = catchup.store.write_rows
+    catchup.store.write_rows = lambda *a, **k: (calls.append(len(a[1])), original(*a, **k))[1]  # type: ignore[method-assign]
     commits = []
     transaction = city.db.transaction
 
@@ -230,10 +230,10 @@ def test_a_killed_runner_process_resumes_exactly_once(
         "city = build(Settings.from_env())\n"
         "models = ReadModels(city.files, city.db, projections=(EventCount,), page_size=5)\n"
         "models.setup()\n"
-        "original = m.ReadModelStore.write\n"
+        "original = m.ReadModelStore.advance\n"
         "def slow(self, *a, **k):\n"
         "    original(self, *a, **k); print('page', flush=True); time.sleep(0.05)\n"
-        "m.ReadModelStore.write = slow\n"
+        "m.ReadModelStore.advance = slow\n"
         "models.catch_up()\n"
     )
     env = os.environ | {
@@ -334,7 +334,7 @@ def test_one_failing_read_model_does_not_hold_back_the_others(
     def broken(*args: Any) -> None:
         raise RuntimeError("a bug in this read model's rules")
 
-    monkeypatch.setattr(type(city.read_models.live("directory").projection), "fold", broken)
+    monkeypatch.setattr(type(city.read_models.live("directory").projection), "fold_rows", broken)
     assert city.runner().run_once() is False  # it reports the failure...
     rows = city.read_models.rows("citizen_profile").get_many([str(person.id)])
     assert rows  # ...and the other read models caught up all the same

@@ -36,6 +36,7 @@ from mycity.projections.citizen_profile import CitizenProfiles
 from mycity.projections.data_access import DataAccesses
 from mycity.projections.directory import DirectoryEntries
 from mycity.projections.enterprise_profile import EnterpriseProfiles
+from mycity.projections.fanout import LogPass
 from mycity.projections.licence_uses import LicenceUses
 from mycity.projections.listener import Listener
 from mycity.projections.merkle import MerkleTree
@@ -136,17 +137,18 @@ class City:
         return is_unavailable(error)
 
     def runner(self) -> Runner:
-        """The runner of every follower of the log: read models first (an answer waits
-        for them), then the Merkle tree and its checkpoints, the processes, the sweeps."""
-        models = self.read_models
+        """The runner of every follower of the log: one pass reads each new page once for
+        the read models (folded together first: answers wait for them), the Merkle tree and
+        the processes; then the checkpoints and the sweeps, driven by time."""
+        log_pass = LogPass(
+            self.files,
+            self.read_models,
+            [self.tree, *self.processes],
+            page_size=self.settings.read_models.page_size,
+        )
         followers = [
-            *[
-                (f"read model {name}", lambda name=name: models.run_once(name))
-                for name in models.classes
-            ],
-            ("merkle tree", self.tree.run_once),
+            ("the log's followers", log_pass.run_once),
             ("checkpoints", self.audit.sign_if_due),
-            *[(f"process {p.name}", p.run_once) for p in self.processes],
             ("lapses", self.lapses.sweep_if_due),
         ]
         return Runner(self.read_models.wake, followers, start=self.read_models.upgrade)

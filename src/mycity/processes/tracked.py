@@ -89,6 +89,8 @@ class ProcessRunner:
         self.tries = tries
         self.idle_stretch = idle_stretch
         self._scanned = 0  # how far the log is known to hold nothing more for it
+        self._tracked: int | None = None  # its recorded position, as this runner knows it
+        self.topics = frozenset(process.topics)
 
     @property
     def name(self) -> str:
@@ -103,15 +105,26 @@ class ProcessRunner:
     def position(self) -> int:
         return self.files.recorder.max_tracking_id(self.name) or 0
 
-    def run_once(self) -> int:
-        """Answer everything recorded so far; returns the number of events answered.
+    def followed(self) -> int:
+        """How far this runner has followed the log for the process: its recorded position
+        (read from the store only at first; a stale one is refused when it records) or the
+        end of the stretch it has found nothing in since."""
+        if self._tracked is None:
+            self._tracked = self.position()
+        return max(self._tracked, self._scanned)
 
-        A stretch of the log with nothing for this process is skipped without a write (the
-        log's ids become visible in order, so nothing can appear in it later); its position
-        is recorded only once the stretch is `idle_stretch` long, to bound the re-reading
-        after a restart."""
-        tracked = self.position()
-        start = max(tracked, self._scanned)
+    def follow(self, page: Any, start: int, last: int) -> None:
+        """Answer the page's events of the process's topics after `start`, up to `last`."""
+        if start != self.followed():
+            raise IntegrityError(f"{self.name} is not at position {start}")
+        if not self._take(page.events(self.topics, start), last):
+            raise IntegrityError(f"{self.name} was advanced by another runner")
+
+    def run_once(self) -> int:
+        """Answer everything recorded so far, reading its own pages; returns the number of
+        events answered."""
+        self._tracked = self.position()
+        start = self.followed()
         head = self.files.head()
         answered = 0
         if start >= head:
@@ -120,15 +133,29 @@ class ProcessRunner:
             self.files, start, head, topics=self.process.topics, page_size=self.page_size
         ) as pages:
             for page in pages:
-                if not page.items and page.last - tracked < self.idle_stretch:
-                    self._scanned = page.last
-                    continue
-                if not self._answer(page.items, page.last, tracked):
-                    log.info("%s was advanced by another runner", self.name)
+                if not self._take(page.items, page.last):
                     break
                 answered += len(page.items)
-                tracked = self._scanned = page.last
         return answered
+
+    def _take(self, events: list[Any], last: int) -> bool:
+        """Answer these events and record the position `last`; False if another runner
+        had answered them already.
+
+        A stretch of the log with nothing for this process is skipped without a write (the
+        log's ids become visible in order, so nothing can appear in it later); its position
+        is recorded only once the stretch is `idle_stretch` long, to bound the re-reading
+        after a restart."""
+        tracked = self._tracked or 0
+        if not events and last - tracked < self.idle_stretch:
+            self._scanned = last
+            return True
+        if not self._answer(events, last, tracked):
+            log.info("%s was advanced by another runner", self.name)
+            self._tracked = None  # read again next time
+            return False
+        self._tracked = self._scanned = last
+        return True
 
     def _answer(self, events: list[Any], last: int, start: int) -> bool:
         """Answer a page and save it; False if another runner had already."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from eventsourcing.persistence import IntegrityError, Tracking
@@ -26,9 +26,15 @@ class Announcer:
         # not hear each other's positions (eventsourcing names its own `<schema>_<table>`).
         self.channel = f"{schema}_mycity_read_models"
 
-    def in_page(self, cur: Cursor, name: str, position: int) -> None:
+    def in_page(self, cur: Cursor, names: Sequence[str], position: int) -> None:
+        """Tell every process, when the page's transaction commits, that these read models
+        reached `position`: one NOTIFY, `<position> <name> <name> …`, for all of them."""
         if cur.dialect == "postgres":
-            cur.execute("SELECT pg_notify(?, ?)", (self.channel, f"{name} {position}"))
+            cur.execute("SELECT pg_notify(?, ?)", (self.channel, " ".join([str(position), *names])))
+
+    def advanced_all(self, names: Sequence[str], position: int) -> None:
+        for name in names:
+            self.advanced(name, position)
 
 
 class Catchup:
@@ -43,6 +49,7 @@ class Catchup:
     ) -> None:
         self.app = app
         self.projection = projection
+        self.topics = frozenset(projection.topics)  # a raw projection folds every record
         self.page_size = page_size
         self.announcer = announcer
 
@@ -96,4 +103,4 @@ class Catchup:
         with self.store.db.transaction() as cur:
             self.projection.fold(cur, items, Tracking(self.app.name, last), expected=expected)
             if self.announcer:
-                self.announcer.in_page(cur, self.name, last)
+                self.announcer.in_page(cur, [self.name], last)

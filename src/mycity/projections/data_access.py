@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import Tracking
 from eventsourcing.utils import get_topic
 
 from mycity.domain.access import AccessRecord
@@ -46,9 +45,7 @@ class DataAccess(KeyedFold):
         json_columns=frozenset({"fields", "unmasked"}),
     )
 
-    def fold(
-        self, cur: Cursor, items: Sequence[Any], tracking: Tracking, expected: int | None
-    ) -> None:
+    def fold_rows(self, cur: Cursor, items: Sequence[Any], decoder: Any = None) -> None:
         """Each read is new rows, one per person whose data it showed: nothing to load."""
         rows: dict[str, Row | None] = {}
         for record in items:
@@ -69,7 +66,7 @@ class DataAccess(KeyedFold):
                     "unmasked": list(record.unmasked),
                     "purpose": record.purpose,
                 }
-        self.view.write(cur, rows, tracking, expected)
+        self.view.write_rows(cur, rows)
 
 
 def _scanned(scan: Scan.Recorded) -> dict[str, Row | None]:

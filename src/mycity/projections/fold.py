@@ -51,6 +51,17 @@ class KeyedFold(Projection[ReadModelStore]):
     def fold(
         self, cur: Cursor, items: Sequence[Any], tracking: Tracking, expected: int | None
     ) -> None:
+        """Fold the items into the rows and move the position, in the caller's transaction."""
+        self.fold_rows(cur, items)
+        self.view.advance(cur, tracking, expected)
+
+    def fold_rows(self, cur: Cursor, items: Sequence[Any], decoder: Any = None) -> None:
+        """Fold the items into the rows they touch; the position is the caller's to move
+        (a page folded by many read models moves all their positions in one statement).
+        A raw projection that decodes what it reads asks `decoder` (the page's, shared by
+        its followers) if given, else the log's mapper."""
+        if not items:
+            return
         keyed = [(self.key(item), item) for item in items]
         created: set[str] = set()
         needed: set[str] = set()
@@ -62,7 +73,7 @@ class KeyedFold(Projection[ReadModelStore]):
         apply = self.apply  # bound once: a singledispatchmethod wraps on every access
         for key, item in keyed:
             rows[key] = changed[key] = apply(item, rows.get(key))
-        self.view.write(cur, changed, tracking, expected)
+        self.view.write_rows(cur, changed)
 
 
 class RowProjection(KeyedFold):

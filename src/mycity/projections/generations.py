@@ -64,3 +64,23 @@ class Generations:
                 (self.application_name, *names),
             ).fetchall()
         return dict.fromkeys(names, 0) | {row["name"]: int(row["notification_id"]) for row in rows}
+
+    def live(self) -> dict[str, tuple[int, int, int]]:
+        """Each read model's live generation, rules version and position (0 if it has
+        folded nothing yet), in one query: what a runner's pass starts from."""
+        with self.db.read() as cur:
+            rows = cur.execute(
+                f"SELECT r.name, r.generation, r.version, t.notification_id "
+                f"FROM {self.table} r LEFT JOIN {self.tracking} t "
+                "ON t.view = r.name || '_g' || CAST(r.generation AS TEXT) "
+                "AND t.application_name = ?",
+                (self.application_name,),
+            ).fetchall()
+        return {
+            row["name"]: (
+                int(row["generation"]),
+                int(row["version"]),
+                int(row["notification_id"] or 0),
+            )
+            for row in rows
+        }

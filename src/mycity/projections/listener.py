@@ -64,6 +64,13 @@ class Listener:
                 self._stop.wait(1.0)
 
     def _position(self, payload: str) -> None:
-        name, _, position = payload.partition(" ")
-        if position.isdigit():
-            self.on_position(name, int(position))
+        """`<position> <name> …` (a runner's page for many read models); a runner of
+        earlier code says `<name> <position>`, one read model at a time."""
+        words = payload.split()
+        if len(words) < 2:
+            return
+        if words[0].isdigit():
+            for name in words[1:]:
+                self.on_position(name, int(words[0]))
+        elif words[1].isdigit():
+            self.on_position(words[0], int(words[1]))

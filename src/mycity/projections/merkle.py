@@ -103,6 +103,7 @@ class MerkleTree:
         self._cache_size = cache_size  # about 18 KB a tile
         self._lock = threading.Lock()
         self._known_size = 0  # a size the tree has reached: it never shrinks
+        self._followed: tuple[int, int] | None = None  # (size, position) after its last write
 
     def create_tables(self) -> None:
         blob = "BYTEA" if self.db.dialect == "postgres" else "BLOB"
@@ -137,37 +138,62 @@ class MerkleTree:
 
     # -- following the log ------------------------------------------------------------------
 
+    name = "merkle tree"
+
+    def followed(self) -> int:
+        """The position of the tree's last leaf, as this runner left it: kept from its own
+        last write, read from the store only at first (the head's compare-and-set refuses a
+        stale one)."""
+        if self._followed is None:
+            self._followed = self.head()
+        return self._followed[1]
+
+    def follow(self, page: Any, start: int, last: int) -> None:
+        """Append the page's events after `start`, the tree's position, in one transaction."""
+        if self._followed is None or self._followed[1] != start:
+            raise IntegrityError(f"the Merkle tree is not at position {start}")
+        records = [r for r in page.records if r.id > start]
+        if records:
+            self._append(records)
+
     def run_once(self) -> int:
         """Append every stored event after the tree's position up to the log's head, a page
         per transaction; returns the leaves added. Stops if another runner moved the head."""
-        size, position = self.head()
+        self._followed = self.head()
+        position = self._followed[1]
         head = self.files.head()
         if position >= head:
             return 0
-        edges, edge_positions = self._edges(size)
         added = 0
         with read_pages(self.files, position, head, raw=True, page_size=self.page_size) as pages:
             for page in pages:
                 if not page.items:
                     continue
-                new = (size + len(page.items), page.items[-1].id)
-                growth = grow(size, edges, b"".join(leaf_of(n) for n in page.items))
-                positions = edge_positions + b"".join(
-                    n.id.to_bytes(POSITION, "big") for n in page.items
-                )
                 try:
-                    with self.db.transaction() as cur:
-                        self._advance(cur, (size, position), new)
-                        self._write(cur, growth, size >> HEIGHT, positions)
+                    self._append(page.items)
                 except IntegrityError:
                     log.info("the Merkle tree was advanced by another runner")
                     break
-                full_tiles = (new[0] >> HEIGHT) - (size >> HEIGHT)
-                edge_positions = positions[full_tiles * WIDTH * POSITION :]
-                edges = growth.edges
-                size, position = new
                 added += len(page.items)
         return added
+
+    def _append(self, records: list[Notification]) -> None:
+        """Leaves for these records (the next events of the log), and the new head, in one
+        transaction; a head another runner moved refuses it (and is read again next time)."""
+        assert self._followed is not None
+        size, position = self._followed
+        edges, edge_positions = self._edges(size)
+        new = (size + len(records), records[-1].id)
+        growth = grow(size, edges, b"".join(leaf_of(n) for n in records))
+        positions = edge_positions + b"".join(n.id.to_bytes(POSITION, "big") for n in records)
+        try:
+            with self.db.transaction() as cur:
+                self._advance(cur, (size, position), new)
+                self._write(cur, growth, size >> HEIGHT, positions)
+        except IntegrityError:
+            self._followed = None
+            raise
+        self._followed = new
 
     def _advance(self, cur: Cursor, old: tuple[int, int], new: tuple[int, int]) -> None:
         moved = cur.execute(

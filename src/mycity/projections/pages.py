@@ -81,3 +81,35 @@ def read_pages(
     finally:
         abandoned.set()
         reader.join()
+
+
+class DecodeOnce:
+    """A page of the log decoded once, whichever of its followers asks first: decoding
+    (decrypting, opening sealed fields) costs more than anything a follower then does with
+    an event. It lives as long as its page: an erasure in a later page must not find a
+    person's fields decoded before it."""
+
+    def __init__(self, mapper: Any, records: Sequence[Any]) -> None:
+        self.mapper = mapper
+        self.records = records
+        self._decoded: dict[int, Any] = {}
+        self._prefetched = False
+
+    def prefetch(self, records: Sequence[Any]) -> None:
+        """The keys of the people the page names, in one query, once."""
+        if not self._prefetched:
+            self._prefetched = True
+            self.mapper.prefetch(self.records)
+
+    def to_domain_event(self, record: Any) -> Any:
+        event = self._decoded.get(record.id)
+        if event is None:
+            event = self._decoded[record.id] = self.mapper.to_domain_event(record)
+        return event
+
+    def events(self, topics: frozenset[str], after: int = 0) -> list[Any]:
+        """The page's events of these topics after a position, decoded."""
+        wanted = [r for r in self.records if r.id > after and r.topic in topics]
+        if wanted:
+            self.prefetch(wanted)
+        return [self.to_domain_event(r) for r in wanted]

@@ -102,14 +102,34 @@ class ReadModels:
             store.create_table()
             self.generations.activate(name, store, self.classes[name].version)
             active = (1, self.classes[name].version)
+        return self._catchup(name, *active)
+
+    def _catchup(self, name: str, generation: int, version: int) -> Catchup:
         with self._lock:
-            self._versions[name] = active[1]
+            self._versions[name] = version
             catchup = self._catchups.get(name)
-            if catchup is None or catchup.store.generation != active[0]:
-                projection = self.projection(name, self.store(name, active[0]))
+            if catchup is None or catchup.store.generation != generation:
+                projection = self.projection(name, self.store(name, generation))
                 catchup = Catchup(self.app, projection, self.page_size, self.announcer)
                 self._catchups[name] = catchup
         return catchup
+
+    def members(self) -> list[tuple[Catchup, int]]:
+        """The live generation of each read model this code's rules built, with how far
+        it has folded, in one query (a runner of older code, in a rolling deploy, must
+        not fold into a generation of newer rules)."""
+        live = self.generations.live()
+        found = []
+        for name, cls in self.classes.items():
+            if name not in live:
+                catchup = self.live(name)  # seen for the first time: made now, at 0
+                found.append((catchup, catchup.position()))
+                continue
+            generation, version, position = live[name]
+            catchup = self._catchup(name, generation, version)
+            if version == cls.version:
+                found.append((catchup, position))
+        return found
 
     def upgrade(self) -> list[str]:
         """Rebuild the read models whose rules are newer in this code than in the store.

@@ -15,7 +15,9 @@ from mycity.store.unavailable import log_failure
 
 log = logging.getLogger(__name__)
 
-CatchUp = Callable[[], int]  # folds or processes what is new; returns how much it did
+# Folds or processes what is new; returns how much it did, or False if a part of it failed
+# (and said so in the log: the rest went on, and the runner backs off and tries again).
+CatchUp = Callable[[], int | bool]
 
 
 class Runner:
@@ -37,7 +39,8 @@ class Runner:
         healthy = True
         for name, catch_up in self.followers:
             try:
-                catch_up()
+                if catch_up() is False:
+                    healthy = False
             except Exception:
                 log_failure(log, "%s could not catch up; trying again", name)
                 healthy = False

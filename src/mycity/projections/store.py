@@ -153,7 +153,7 @@ class ReadModelStore(TrackingRecorder):
 
     def insert_tracking(self, tracking: Tracking) -> None:
         with self.db.transaction() as cur:
-            self._advance(cur, tracking, expected=None)
+            self.advance(cur, tracking, expected=None)
 
     def max_tracking_id(self, application_name: str) -> int | None:
         with self.db.read() as cur:
@@ -169,18 +169,8 @@ class ReadModelStore(TrackingRecorder):
     def load(self, cur: Cursor, keys: Iterable[str]) -> dict[str, Row]:
         return self.codec.select(cur, self.table, keys)
 
-    def write(
-        self,
-        cur: Cursor,
-        changed: dict[str, Row | None],
-        tracking: Tracking,
-        expected: int | None,
-    ) -> None:
-        """Upsert the changed rows, delete the removed ones, and move the position.
-
-        `expected` is the position the rows were loaded at: if another runner moved it in
-        the meantime, the tracking update fails and the whole batch rolls back.
-        """
+    def write_rows(self, cur: Cursor, changed: dict[str, Row | None]) -> None:
+        """Upsert the changed rows and delete the removed ones."""
         upserts = [self.codec.sealed(row) for row in changed.values() if row is not None]
         deletes = [key for key, row in changed.items() if row is None]
         if upserts and cur.dialect == "postgres":
@@ -191,7 +181,6 @@ class ReadModelStore(TrackingRecorder):
             cur.executemany(
                 f"DELETE FROM {self.table} WHERE {self.spec.key} = ?", [(k,) for k in deletes]
             )
-        self._advance(cur, tracking, expected)
 
     def _conflict_clause(self) -> str:
         updates = ", ".join(f"{n} = excluded.{n}" for n in self.spec.names[1:])
@@ -215,7 +204,10 @@ class ReadModelStore(TrackingRecorder):
             (json.dumps(rows, ensure_ascii=False),),
         )
 
-    def _advance(self, cur: Cursor, tracking: Tracking, expected: int | None) -> None:
+    def advance(self, cur: Cursor, tracking: Tracking, expected: int | None) -> None:
+        """Move the position to `tracking`'s. `expected` is the position the rows were
+        loaded at: if another runner moved it in the meantime, this fails and the whole
+        transaction rolls back (None: any lower position, as eventsourcing's own)."""
         if expected is None:
             moved = cur.execute(
                 f"UPDATE {self.tracking} SET notification_id = ? "

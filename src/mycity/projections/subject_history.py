@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import Notification, Tracking
+from eventsourcing.persistence import Notification
 
 from mycity.projections.fold import RawProjection
 from mycity.projections.store import LiveRows, Row, TableSpec
@@ -47,13 +47,12 @@ class SubjectHistory(RawProjection):
         ),
     )
 
-    def fold(
-        self, cur: Cursor, items: Sequence[Any], tracking: Tracking, expected: int | None
-    ) -> None:
+    def fold_rows(self, cur: Cursor, items: Sequence[Any], decoder: Any = None) -> None:
         """Each event's row, with its file: named by its stream's creation event, in this
         page or already indexed."""
-        self.mapper.prefetch(items)  # the page's people's keys, in one query
-        events = [(item, self.mapper.to_domain_event(item)) for item in items]
+        mapper = decoder or self.mapper
+        mapper.prefetch(items)  # the page's people's keys, in one query
+        events = [(item, mapper.to_domain_event(item)) for item in items]
         owners: dict[str, str] = {}
         for item, event in events:
             if item.originator_version == 1:
@@ -71,7 +70,7 @@ class SubjectHistory(RawProjection):
             }
             for item, event in events
         }
-        self.view.write(cur, rows, tracking, expected)
+        self.view.write_rows(cur, rows)
 
     def _owners(self, cur: Cursor, streams: set[str]) -> dict[str, str]:
         if not streams:

@@ -138,12 +138,13 @@ class City:
 
     def runner(self) -> Runner:
         """The runner of every follower of the log: one pass reads each new page once for
-        the read models (folded together first: answers wait for them), the Merkle tree and
-        the processes; then the checkpoints and the sweeps, driven by time."""
+        the read models and the Merkle tree (folded in one transaction first: answers wait
+        for them) and the processes; then the checkpoints and the sweeps, driven by time."""
         log_pass = LogPass(
             self.files,
             self.read_models,
-            [self.tree, *self.processes],
+            [self.tree],
+            self.processes,
             page_size=self.settings.read_models.page_size,
         )
         followers = [

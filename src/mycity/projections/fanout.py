@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from eventsourcing.persistence import IntegrityError
@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 
 class PageFollower(Protocol):
-    """A follower a pass feeds besides the read models: the Merkle tree, a process."""
+    """A follower a pass feeds besides the read models: a process."""
 
     @property
     def name(self) -> str: ...
@@ -49,10 +49,28 @@ class PageFollower(Protocol):
 
     def follow(self, page: DecodeOnce, start: int, last: int) -> None:
         """Take the page: its records after `start` (this follower's position), up to
-        `last`, the position the page reaches."""
+        `last`, the position the page reaches, in transactions of its own."""
 
     def run_once(self) -> int:
         """Catch up on its own, reading its own pages (a straggler)."""
+
+
+class SharedFollower(Protocol):
+    """A follower whose tables are in the read models' database (the Merkle tree): its part
+    of a page is written in the read models' transaction, one commit for all."""
+
+    @property
+    def name(self) -> str: ...
+
+    def followed(self) -> int: ...
+
+    def fold_in(self, cur: Cursor, page: DecodeOnce, start: int, last: int) -> Callable[[], None]:
+        """Write its part of the page with `cur`; what to do once that has committed."""
+
+    def run_once(self) -> int: ...
+
+
+Member = Catchup | SharedFollower
 
 
 class LogPass:
@@ -60,11 +78,13 @@ class LogPass:
         self,
         files: Any,
         read_models: ReadModels,
+        shared: Sequence[SharedFollower],
         followers: Sequence[PageFollower],
         page_size: int = 1000,
     ) -> None:
         self.files = files
         self.read_models = read_models
+        self.shared = shared
         self.followers = followers
         self.page_size = page_size
         self.db = read_models.db
@@ -74,28 +94,28 @@ class LogPass:
     def run_once(self) -> bool:
         """One pass: every follower brought to the head; False if any of them failed."""
         head = self.files.head()
-        models = self.read_models.members()
-        others = [(follower, follower.followed()) for follower in self.followers]
-        start = _most_at([p for _, p in models] + [p for _, p in others])
-        in_step = [catchup for catchup, p in models if p == start]
+        models: list[tuple[Any, int]] = list(self.read_models.members())
+        shared = [(f, f.followed()) for f in self.shared]
+        others = [(f, f.followed()) for f in self.followers]
+        start = _most_at([p for _, p in models + shared + others])
         healthy = self._shared(
-            start, head, in_step, [follower for follower, p in others if p == start]
+            start,
+            head,
+            [m for m, p in models + shared if p == start],
+            [f for f, p in others if p == start],
         )
-        for catchup, position in models:
+        for follower, position in models + shared + others:
             if position != start:
-                healthy &= _alone(f"read model {catchup.name}", catchup.run_once)
-        for follower, position in others:
-            if position != start:
-                healthy &= _alone(follower.name, follower.run_once)
+                healthy &= _alone(follower)
         return healthy
 
     def _shared(
-        self, start: int, head: int, models: list[Catchup], others: list[PageFollower]
+        self, start: int, head: int, members: list[Member], others: list[PageFollower]
     ) -> bool:
         """The pages from `start` to `head`, read once for the followers at `start`."""
         healthy = True
         position = start
-        while position < head and (models or others):
+        while position < head and (members or others):
             records = self.files.recorder.select_notifications(
                 start=position,
                 limit=self.page_size,
@@ -104,10 +124,10 @@ class LogPass:
             )
             last = records[-1].id if len(records) == self.page_size else head
             page = DecodeOnce(self.files.mapper, records)
-            if models:
-                folding = len(models)
-                models = self._fold(models, page, position, last)
-                healthy &= len(models) == folding
+            if members:
+                folding = len(members)
+                members = self._fold(members, page, position, last)
+                healthy &= len(members) == folding
             for follower in list(others):
                 try:
                     follower.follow(page, position, last)
@@ -116,42 +136,48 @@ class LogPass:
                     others.remove(follower)
                     healthy = False
             position = last
+        models = [m.name for m in members if isinstance(m, Catchup)]
         if models:  # alive, moved or not: waiters of this process hear it
-            self.announcer.advanced_all([m.name for m in models], position)
+            self.announcer.advanced_all(models, position)
         return healthy
 
-    def _fold(
-        self, members: list[Catchup], page: DecodeOnce, start: int, last: int
-    ) -> list[Catchup]:
-        """Fold the page into these read models in one transaction; those that go on. One
-        that fails is left out and the page folded again without it."""
+    def _fold(self, members: list[Member], page: DecodeOnce, start: int, last: int) -> list[Member]:
+        """Fold the page into these followers in one transaction; those that go on. One that
+        fails is left out and the page folded again without it."""
         while members:
-            failed: Catchup | None = None
+            failed: Member | None = None
+            done: list[Callable[[], None]] = []
+            models = [m for m in members if isinstance(m, Catchup)]
             try:
                 with self.db.transaction() as cur:
-                    for catchup in members:
+                    if cur.dialect == "postgres":  # derived from the log: a crash refolds
+                        cur.execute("SET LOCAL synchronous_commit TO OFF")
+                    for member in members:
                         try:
-                            _fold_into(catchup, cur, page, start)
+                            done.append(_fold_into(member, cur, page, start, last))
                         except Exception:
-                            failed = catchup
+                            failed = member
                             raise
-                    self._advance(cur, members, start, last)
-                    self.announcer.in_page(cur, [m.name for m in members], last)
+                    if models:
+                        self._advance(cur, models, start, last)
+                        self.announcer.in_page(cur, [m.name for m in models], last)
             except Exception as e:
                 if failed is None and isinstance(e, IntegrityError):
-                    log.info("the read models were advanced by another runner")
+                    log.info("the log's followers were advanced by another runner")
                     return []
                 if failed is None:
                     raise
-                log_failure(log, "read model %s could not catch up; trying again", failed.name)
+                log_failure(log, "%s could not catch up; trying again", _named(failed))
                 members = [m for m in members if m is not failed]
                 continue
-            self.announcer.advanced_all([m.name for m in members], last)
+            for then in done:
+                then()
+            self.announcer.advanced_all([m.name for m in models], last)
             return members
         return []
 
     def _advance(self, cur: Cursor, members: list[Catchup], start: int, last: int) -> None:
-        """Every member's position from `start` to `last`, in one statement: a
+        """Every read model's position from `start` to `last`, in one statement: a
         compare-and-set, which fails if another runner moved any of them."""
         views = [m.store.view_name for m in members]
         if start == 0:  # a read model that never folded anything may have no row yet
@@ -170,12 +196,21 @@ class LogPass:
             raise IntegrityError(f"{len(views) - moved} read models are no longer at {start}")
 
 
-def _fold_into(catchup: Catchup, cur: Cursor, page: DecodeOnce, start: int) -> None:
-    projection = catchup.projection
+def _named(member: Member) -> str:
+    return f"read model {member.name}" if isinstance(member, Catchup) else member.name
+
+
+def _fold_into(
+    member: Member, cur: Cursor, page: DecodeOnce, start: int, last: int
+) -> Callable[[], None]:
+    if not isinstance(member, Catchup):
+        return member.fold_in(cur, page, start, last)
+    projection = member.projection
     if projection.raw:
         projection.fold_rows(cur, [r for r in page.records if r.id > start], page)
     else:
-        projection.fold_rows(cur, page.events(catchup.topics, start))
+        projection.fold_rows(cur, page.events(member.topics, start))
+    return lambda: None
 
 
 def _most_at(positions: list[int]) -> int:
@@ -186,10 +221,11 @@ def _most_at(positions: list[int]) -> int:
     return min((p for p, n in counts if n == most), default=0)
 
 
-def _alone(name: str, run_once: Any) -> bool:
+def _alone(follower: Any) -> bool:
+    """A follower not at the pass's position, catching up on its own pages."""
     try:
-        run_once()
+        follower.run_once()
     except Exception:
-        log_failure(log, "%s could not catch up; trying again", name)
+        log_failure(log, "%s could not catch up; trying again", _named(follower))
         return False
     return True

@@ -27,7 +27,7 @@ import struct
 import threading
 from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -148,13 +148,17 @@ class MerkleTree:
             self._followed = self.head()
         return self._followed[1]
 
-    def follow(self, page: Any, start: int, last: int) -> None:
-        """Append the page's events after `start`, the tree's position, in one transaction."""
+    def fold_in(self, cur: Cursor, page: Any, start: int, last: int) -> Callable[[], None]:
+        """Append the page's events after `start`, the tree's position, in the caller's
+        transaction (the read models' page: one commit for all); returns what to do once
+        it has committed."""
         if self._followed is None or self._followed[1] != start:
             raise IntegrityError(f"the Merkle tree is not at position {start}")
         records = [r for r in page.records if r.id > start]
-        if records:
-            self._append(records)
+        if not records:
+            return lambda: None
+        new = self._write_leaves(cur, self._followed, records)
+        return lambda: setattr(self, "_followed", new)
 
     def run_once(self) -> int:
         """Append every stored event after the tree's position up to the log's head, a page
@@ -170,30 +174,29 @@ class MerkleTree:
                 if not page.items:
                     continue
                 try:
-                    self._append(page.items)
+                    with self.db.transaction() as cur:
+                        new = self._write_leaves(cur, self._followed, page.items)
                 except IntegrityError:
                     log.info("the Merkle tree was advanced by another runner")
+                    self._followed = None
                     break
+                self._followed = new
                 added += len(page.items)
         return added
 
-    def _append(self, records: list[Notification]) -> None:
-        """Leaves for these records (the next events of the log), and the new head, in one
-        transaction; a head another runner moved refuses it (and is read again next time)."""
-        assert self._followed is not None
-        size, position = self._followed
+    def _write_leaves(
+        self, cur: Cursor, old: tuple[int, int], records: list[Notification]
+    ) -> tuple[int, int]:
+        """Leaves for these records (the next events of the log) and the new head, written
+        with `cur`; the head moves only from `old` (another runner's move refuses it)."""
+        size = old[0]
         edges, edge_positions = self._edges(size)
         new = (size + len(records), records[-1].id)
         growth = grow(size, edges, b"".join(leaf_of(n) for n in records))
         positions = edge_positions + b"".join(n.id.to_bytes(POSITION, "big") for n in records)
-        try:
-            with self.db.transaction() as cur:
-                self._advance(cur, (size, position), new)
-                self._write(cur, growth, size >> HEIGHT, positions)
-        except IntegrityError:
-            self._followed = None
-            raise
-        self._followed = new
+        self._advance(cur, old, new)
+        self._write(cur, growth, size >> HEIGHT, positions)
+        return new
 
     def _advance(self, cur: Cursor, old: tuple[int, int], new: tuple[int, int]) -> None:
         moved = cur.execute(

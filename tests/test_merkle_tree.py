@@ -218,12 +218,13 @@ def test_a_crash_mid_page_resumes_with_nothing_lost_or_added_twice(
     writes = 0
     original = tree._write
 
-    def crash_on_second_page(*args: Any) -> None:
+    def crash_on_second_page(*args: Any) -> Any:
         nonlocal writes
         writes += 1
-        original(*args)
+        written = original(*args)
         if writes == 2:
             raise RuntimeError("power cut after writing the tiles, before commit")
+        return written
 
     monkeypatch.setattr(tree, "_write", crash_on_second_page)
     with pytest.raises(RuntimeError):

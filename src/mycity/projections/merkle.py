@@ -157,8 +157,8 @@ class MerkleTree:
         records = [r for r in page.records if r.id > start]
         if not records:
             return lambda: None
-        new = self._write_leaves(cur, self._followed, records)
-        return lambda: setattr(self, "_followed", new)
+        new, tiles = self._write_leaves(cur, self._followed, records)
+        return lambda: self._committed(new, tiles)
 
     def run_once(self) -> int:
         """Append every stored event after the tree's position up to the log's head, a page
@@ -175,18 +175,24 @@ class MerkleTree:
                     continue
                 try:
                     with self.db.transaction() as cur:
-                        new = self._write_leaves(cur, self._followed, page.items)
+                        new, tiles = self._write_leaves(cur, self._followed, page.items)
                 except IntegrityError:
                     log.info("the Merkle tree was advanced by another runner")
                     self._followed = None
                     break
-                self._followed = new
+                self._committed(new, tiles)
                 added += len(page.items)
         return added
 
+    def _committed(self, head: tuple[int, int], tiles: dict[TileKey, Tile]) -> None:
+        """A page's leaves are in: the head moves here, and the tiles it wrote are cached
+        (the right edge's next page reads them from memory, not from the store)."""
+        self._followed = head
+        self._remember(tiles)
+
     def _write_leaves(
         self, cur: Cursor, old: tuple[int, int], records: list[Notification]
-    ) -> tuple[int, int]:
+    ) -> tuple[tuple[int, int], dict[TileKey, Tile]]:
         """Leaves for these records (the next events of the log) and the new head, written
         with `cur`; the head moves only from `old` (another runner's move refuses it)."""
         size = old[0]
@@ -195,8 +201,7 @@ class MerkleTree:
         growth = grow(size, edges, b"".join(leaf_of(n) for n in records))
         positions = edge_positions + b"".join(n.id.to_bytes(POSITION, "big") for n in records)
         self._advance(cur, old, new)
-        self._write(cur, growth, size >> HEIGHT, positions)
-        return new
+        return new, self._write(cur, growth, size >> HEIGHT, positions)
 
     def _advance(self, cur: Cursor, old: tuple[int, int], new: tuple[int, int]) -> None:
         moved = cur.execute(
@@ -207,9 +212,11 @@ class MerkleTree:
         if moved != 1:
             raise IntegrityError(f"the Merkle tree is no longer at position {old[1]}")
 
-    def _write(self, cur: Cursor, growth: Growth, first_tile: int, positions: bytes) -> None:
+    def _write(
+        self, cur: Cursor, growth: Growth, first_tile: int, positions: bytes
+    ) -> dict[TileKey, Tile]:
         """Upsert the changed tiles; level-0 tiles with their slice of `positions`, which
-        start at tile `first_tile`."""
+        start at tile `first_tile`. Returns them, for the cache once they have committed."""
         rows = []
         for (level, index), hashes in growth.tiles.items():
             packed = None
@@ -225,6 +232,10 @@ class MerkleTree:
             "positions = excluded.positions",
             rows,
         )
+        return {
+            (level, index): Tile(tile_rows(hashes), packed or b"")
+            for level, index, hashes, _, packed in rows
+        }
 
     def _edges(self, size: int) -> tuple[dict[int, bytes], bytes]:
         """The right-edge tiles' hashes by tile-level, and the level-0 one's positions."""

@@ -12,6 +12,7 @@ no personal data: the events themselves are read from the store.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +26,7 @@ from mycity.projections.store import LiveRows, Row, TableSpec
 from mycity.store.sql import Cursor
 
 ON_BEHALF_OF = ("applicant", "holder", "citizen")  # how a creation event names its owner
+KNOWN_OWNERS = 50_000  # streams whose owner each process remembers (about 8 MB)
 
 
 class SubjectHistory(RawProjection):
@@ -47,6 +49,10 @@ class SubjectHistory(RawProjection):
         ),
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._known: OrderedDict[str, str] = OrderedDict()
+
     def fold_rows(self, cur: Cursor, items: Sequence[Any], decoder: Any = None) -> None:
         """Each event's row, with its file: named by its stream's creation event, in this
         page or already indexed."""
@@ -59,6 +65,7 @@ class SubjectHistory(RawProjection):
                 owners[str(item.originator_id)] = _owner(event)
         earlier = {str(item.originator_id) for item, _ in events} - set(owners)
         owners |= self._owners(cur, earlier)
+        self._remember(owners)
         rows: dict[str, Row | None] = {
             str(item.id): {
                 "position": item.id,
@@ -73,15 +80,26 @@ class SubjectHistory(RawProjection):
         self.view.write_rows(cur, rows)
 
     def _owners(self, cur: Cursor, streams: set[str]) -> dict[str, str]:
+        """Whose file each stream is on: remembered, else from its first row (a stream's
+        owner never changes, so a write to a known file asks the store nothing)."""
+        known = {s: self._known[s] for s in streams if s in self._known}
+        streams = streams - set(known)
         if not streams:
-            return {}
+            return known
         marks = ", ".join("?" * len(streams))
         found = cur.execute(
             f"SELECT subject, file FROM {self.view.table} "
             f"WHERE version = 1 AND subject IN ({marks})",
             sorted(streams),
         ).fetchall()
-        return {row["subject"]: row["file"] for row in found}
+        return known | {row["subject"]: row["file"] for row in found}
+
+    def _remember(self, owners: dict[str, str]) -> None:
+        self._known.update(owners)
+        for stream in owners:
+            self._known.move_to_end(stream)
+        while len(self._known) > KNOWN_OWNERS:
+            self._known.popitem(last=False)
 
     def key(self, item: Notification) -> str:
         return str(item.id)

@@ -27,6 +27,11 @@ REGISTRY: dict[str, tuple[str, str]] = {
         "benchmarks.licences",
         "offline licence presentation verification, signatures/s vs raw Ed25519 verification",
     ),
+    "followers": (
+        "benchmarks.followers",
+        "a write's latency at 1 connection with today's followers of the log and with 32 more "
+        "read models (each wanting nothing of the write), in process",
+    ),
     "http": (
         "benchmarks.http",
         "mycity over HTTP (2 workers, wrk): throughput, latency at half load and at 1 "

@@ -137,7 +137,7 @@ class LogPass:
                     healthy = False
             position = last
         models = [m.name for m in members if isinstance(m, Catchup)]
-        if models:  # alive, moved or not: waiters of this process hear it
+        if models and position == start:  # nothing new: still alive, as waiters must hear
             self.announcer.advanced_all(models, position)
         return healthy
 

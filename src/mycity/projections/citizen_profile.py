@@ -17,7 +17,7 @@ from mycity.projections.store import LiveRows, Row, TableSpec, ViewsById
 
 class CitizenProfile(RowProjection):
     name = "citizen_profile"
-    version = 2
+    version = 3  # 3: personal values sealed together
     creating = (Citizen.Registered,)
     spec = TableSpec(
         columns=(

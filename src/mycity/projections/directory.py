@@ -21,7 +21,7 @@ from mycity.projections.store import LiveRows, Row, TableSpec
 
 class Directory(RowProjection):
     name = "directory"
-    version = 2
+    version = 3
     creating = (Citizen.Registered, Enterprise.Registered)
     spec = TableSpec(
         columns=(

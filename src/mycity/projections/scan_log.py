@@ -24,7 +24,7 @@ from mycity.projections.subject_history import utc
 
 class ScanLog(RowProjection):
     name = "scan_log"
-    version = 1
+    version = 2
     creating = (Scan.Recorded,)
     spec = TableSpec(
         columns=(

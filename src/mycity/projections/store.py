@@ -12,6 +12,7 @@ events are: once that person is erased they read as None, here and in every rebu
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -25,6 +26,10 @@ from mycity.store.vault import Sealed, Vault
 
 Row = dict[str, Any]
 V = TypeVar("V")
+SEALED = "sealed"  # the column a row's personal values are kept in, sealed together
+# One encoder for every row: `json.dumps` with an option builds a new one each call.
+to_json = json.JSONEncoder(ensure_ascii=False).encode
+OPENED = "_opened"  # in a loaded row: its personal values as opened, and their seal
 
 
 @dataclass(frozen=True)
@@ -32,9 +37,10 @@ class TableSpec:
     """A read model's table: columns in order (the first is the key), and indexes.
 
     In a row whose `subject` column (the key by default) names a person, the `personal`
-    columns are sealed under that person's data key (TEXT; None once they are erased), and
-    each `blind` column holds a blind index of another column's case-folded value (what
-    it maps to), searchable for equality only."""
+    columns are sealed together under that person's data key, stored as one column,
+    `sealed` (they read as None once the person is erased), and each `blind` column holds
+    a blind index of another column's case-folded value (what it maps to), searchable for
+    equality only."""
 
     columns: tuple[tuple[str, str], ...]
     indexes: tuple[tuple[str, ...], ...] = ()
@@ -51,9 +57,24 @@ class TableSpec:
     def names(self) -> list[str]:
         return [name for name, _ in self.columns]
 
+    @functools.cached_property
+    def stored(self) -> tuple[tuple[str, str], ...]:
+        """The columns as stored: the personal ones sealed together in one, `sealed`."""
+        if not self.personal:
+            return self.columns
+        kept = tuple(c for c in self.columns if c[0] not in self.personal)
+        return (*kept, (SEALED, "TEXT"))
+
+    @functools.cached_property
+    def stored_names(self) -> list[str]:
+        return [name for name, _ in self.stored]
+
 
 class RowCodec:
-    """Rows to and from their stored form: JSON columns encoded, personal columns sealed."""
+    """Rows to and from their stored form: JSON columns encoded, and a row's personal
+    values sealed together, as one value, under its person's data key (one seal a row,
+    not one a column: what a rebuild spends most on). A row loaded and written back with
+    its personal values unchanged keeps its seal."""
 
     def __init__(self, spec: TableSpec, vault: Vault) -> None:
         self.spec = spec
@@ -61,28 +82,56 @@ class RowCodec:
         self.subject = spec.subject or spec.key
 
     def sealed(self, row: Row) -> Row:
-        if not (self.spec.personal or self.spec.blind) or row[self.subject] is None:
+        """The row as stored."""
+        if not (self.spec.personal or self.spec.blind):
             return row
-        subject = UUID(row[self.subject])
-        present = [name for name in self.spec.personal if row[name] is not None]
-        plaintexts = [row[name].encode() for name in present]
-        sealed = self.vault.seal_all(subject, plaintexts) if present else []
-        changes: Row = {name: None for name in self.spec.personal}
-        changes |= {
-            name: base64.b64encode(value.blob).decode()
-            for name, value in zip(present, sealed, strict=True)
-        }
-        changes |= {
-            name: None if row[source] is None else self.vault.index(row[source].casefold())
-            for name, source in self.spec.blind.items()
-        }
-        return row | changes
+        opened = row.get(OPENED)
+        stored = {n: v for n, v in row.items() if n not in self.spec.personal and n != OPENED}
+        if not self.spec.personal:
+            return stored
+        values = {n: row[n] for n in sorted(self.spec.personal) if row.get(n) is not None}
+        if row[self.subject] is None:  # no person's: nothing to seal it under
+            stored[SEALED] = to_json(values) if values else None
+        elif opened is not None and opened[0] == values:
+            stored[SEALED] = opened[1]
+        elif values:
+            text = to_json(values).encode()
+            sealed = self.vault.seal(UUID(row[self.subject]), text)
+            stored[SEALED] = base64.b64encode(sealed.blob).decode()
+        else:
+            stored[SEALED] = None
+        for name, source in self.spec.blind.items():
+            plain = row.get(source)
+            stored[name] = None if plain is None else self.vault.index(plain.casefold())
+        return stored
 
-    def decoded(self, stored: Any) -> Row:
-        row = {
-            n: json.loads(stored[n]) if n in self.spec.json_columns else stored[n]
-            for n in self.spec.names
-        }
+    def decoded(self, stored: Any, *, to_fold: bool = False) -> Row:
+        """The row as stored, opened: its personal values are None once its person is
+        erased, and then no blind index of theirs shows either. A row `to_fold` keeps its
+        seal beside what it opened (`OPENED`), to be written back unchanged."""
+        together = SEALED in stored.keys()  # noqa: SIM118  (sqlite3.Row: `in` sees values)
+        names = self.spec.stored_names if together else self.spec.names
+        json_columns = self.spec.json_columns
+        row = {n: json.loads(stored[n]) if n in json_columns else stored[n] for n in names}
+        if not self.spec.personal:
+            return row
+        if not together:
+            return self._legacy(row)
+        blob = row.pop(SEALED)
+        if blob is None or blob.startswith("{"):
+            values = json.loads(blob) if blob else {}
+        elif (opened := self.vault.open(Sealed(base64.b64decode(blob)))) is None:
+            values = {}
+            row |= dict.fromkeys(self.spec.blind)
+        else:
+            values = json.loads(opened)
+            if to_fold:
+                row[OPENED] = (values, blob)
+        return row | {n: values.get(n) for n in self.spec.personal}
+
+    def _legacy(self, row: Row) -> Row:
+        """A row of a generation built before personal values were sealed together (one
+        seal a column): read as such until the runner's upgrade rebuilds it."""
         if row.get(self.subject) is None:
             return row
         erased = False
@@ -91,11 +140,11 @@ class RowCodec:
                 opened = self.vault.open(Sealed(base64.b64decode(row[name])))
                 erased = erased or opened is None
                 row[name] = None if opened is None else opened.decode()
-        if erased:  # the person's key is shredded: nothing of theirs is found by value either
-            row |= dict.fromkeys(self.spec.blind)
-        return row
+        return row | dict.fromkeys(self.spec.blind) if erased else row
 
-    def select(self, cur: Cursor, table: str, keys: Iterable[str]) -> dict[str, Row]:
+    def select(
+        self, cur: Cursor, table: str, keys: Iterable[str], *, to_fold: bool = False
+    ) -> dict[str, Row]:
         """Rows by key. PostgreSQL takes the keys as one array parameter (one prepared
         statement whatever their number); SQLite takes them 500 at a time."""
         keys = list(keys)
@@ -113,7 +162,7 @@ class RowCodec:
                 found += cur.execute(
                     f"SELECT * FROM {table} WHERE {key} IN ({marks})", chunk
                 ).fetchall()
-        return {row[key]: self.decoded(row) for row in found}
+        return {row[key]: self.decoded(row, to_fold=to_fold) for row in found}
 
 
 class ReadModelStore(TrackingRecorder):
@@ -133,7 +182,7 @@ class ReadModelStore(TrackingRecorder):
         self.tracking = db.table(self.TRACKING_TABLE)
 
     def create_table(self) -> None:
-        columns = ", ".join(f"{n} {t}" for n, t in self.spec.columns)
+        columns = ", ".join(f"{n} {t}" for n, t in self.spec.stored)
         statements = [
             f"CREATE TABLE IF NOT EXISTS {self.table} ({columns}, PRIMARY KEY ({self.spec.key}))"
         ]
@@ -167,7 +216,7 @@ class ReadModelStore(TrackingRecorder):
     # -- rows -------------------------------------------------------------------------------
 
     def load(self, cur: Cursor, keys: Iterable[str]) -> dict[str, Row]:
-        return self.codec.select(cur, self.table, keys)
+        return self.codec.select(cur, self.table, keys, to_fold=True)
 
     def write_rows(self, cur: Cursor, changed: dict[str, Row | None]) -> None:
         """Upsert the changed rows and delete the removed ones."""
@@ -183,11 +232,11 @@ class ReadModelStore(TrackingRecorder):
             )
 
     def _conflict_clause(self) -> str:
-        updates = ", ".join(f"{n} = excluded.{n}" for n in self.spec.names[1:])
+        updates = ", ".join(f"{n} = excluded.{n}" for n in self.spec.stored_names[1:])
         return f"ON CONFLICT ({self.spec.key}) DO UPDATE SET {updates}"
 
     def _upsert_sqlite(self, cur: Cursor, rows: list[Row]) -> None:
-        names = self.spec.names
+        names = self.spec.stored_names
         cur.executemany(
             f"INSERT INTO {self.table} ({', '.join(names)}) "
             f"VALUES ({', '.join('?' * len(names))}) {self._conflict_clause()}",
@@ -197,11 +246,11 @@ class ReadModelStore(TrackingRecorder):
     def _upsert_postgres(self, cur: Cursor, rows: list[Row]) -> None:
         """One statement per page: the rows travel as one JSON array, expanded by the server
         into the table's own row type (a JSON column's value arrives as its JSON text)."""
-        columns = ", ".join(self.spec.names)
+        columns = ", ".join(self.spec.stored_names)
         cur.execute(
             f"INSERT INTO {self.table} ({columns}) SELECT {columns} "
             f"FROM json_populate_recordset(NULL::{self.table}, ?) {self._conflict_clause()}",
-            (json.dumps(rows, ensure_ascii=False),),
+            (to_json(rows),),
         )
 
     def advance(self, cur: Cursor, tracking: Tracking, expected: int | None) -> None:
@@ -241,8 +290,8 @@ class ReadModelStore(TrackingRecorder):
 
     def _encode(self, row: Row) -> list[Any]:
         return [
-            json.dumps(row[n], ensure_ascii=False) if n in self.spec.json_columns else row[n]
-            for n in self.spec.names
+            to_json(row[n]) if n in self.spec.json_columns else row[n]
+            for n in self.spec.stored_names
         ]
 
 

@@ -25,7 +25,7 @@ from mycity.projections.subject_history import utc
 
 class Wallet(RowProjection):
     name = "wallet"
-    version = 1
+    version = 2
     creating = (Licence.Issued,)
     spec = TableSpec(
         columns=(

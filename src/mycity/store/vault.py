@@ -171,13 +171,22 @@ class Vault:
 
     def open(self, sealed: Sealed) -> bytes | None:
         """The plaintext, or None once the person's key is shredded."""
-        blob = sealed.blob
-        if blob[:1] != SEALED_V1:
-            raise ValueError("Not a sealed value of a known version")
-        key = self._key(sealed.subject, create=False)
-        if key is None:
-            return None
-        return key.aead.decrypt(blob[17:29], blob[29:], blob[:17])
+        return self.open_all([sealed])[0]
+
+    def open_all(self, values: Sequence[Sealed]) -> list[bytes | None]:
+        """Several values (an event's sealed fields), each person's key looked up once."""
+        keys: dict[bytes, DataKey | None] = {}
+        opened: list[bytes | None] = []
+        for sealed in values:
+            blob = sealed.blob
+            if blob[:1] != SEALED_V1:
+                raise ValueError("Not a sealed value of a known version")
+            header = blob[:17]
+            if header not in keys:
+                keys[header] = self._key(UUID(bytes=blob[1:17]), create=False)
+            key = keys[header]
+            opened.append(None if key is None else key.aead.decrypt(blob[17:29], blob[29:], header))
+        return opened
 
     def ensure(self, subjects: Iterable[UUID]) -> None:
         """Give every one of these people a data key, in one statement: done by each

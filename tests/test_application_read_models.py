@@ -361,7 +361,9 @@ def test_the_wallet_seals_the_fields_under_the_holder_and_loses_them_when_shredd
         date(2020, 1, 1),
     )
     [row] = stored(city, "wallet")
-    assert row["fields"] and "SECRET-123" not in row["fields"]
+    assert (
+        row["sealed"] and "SECRET-123" not in row["sealed"]
+    )  # sealed with its row's other personal values
     assert "李秘密" not in json.dumps(row, ensure_ascii=False, default=str)
 
     city.files.vault.shred(holder)

@@ -37,6 +37,11 @@ REGISTRY: dict[str, tuple[str, str]] = {
         "mycity over HTTP (2 workers, wrk): throughput, latency at half load and at 1 "
         "connection of a read and a write, vs a strawberry hello-world, under uvloop and asyncio",
     ),
+    "peer": (
+        "benchmarks.peer",
+        "mycity's me beside PostGraphile v4 (from npm) and a minimal Starlette route, the same "
+        "caller's own row from the same PostgreSQL, over HTTP (2 workers each, wrk), interleaved",
+    ),
     "licence_http": (
         "benchmarks.licence_http",
         "a partner's verifyPresentation over HTTP (2 workers, wrk), each request a fresh "

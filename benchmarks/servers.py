@@ -76,9 +76,12 @@ def _answers(url: str) -> bool:
         return False
 
 
-def _wait_ready(process: subprocess.Popen[bytes], url: str, log: Path, workers: int) -> None:
+def _wait_ready(
+    process: subprocess.Popen[bytes], url: str, log: Path, workers: int, started: str | None
+) -> None:
     """Until the server answers and every worker has started (connections made before
-    then would all go to the first worker and stay there)."""
+    then would all go to the first worker and stay there): each worker logs `started` once
+    (None: a server that does not say, for which answering is enough)."""
     deadline = time.monotonic() + START_TIMEOUT
     answered_at = None
     while time.monotonic() < deadline:
@@ -86,8 +89,10 @@ def _wait_ready(process: subprocess.Popen[bytes], url: str, log: Path, workers: 
             raise RuntimeError(f"{url}: exited with {process.returncode}\n{_log_tail(log)}")
         if answered_at is None and _answers(url):
             answered_at = time.monotonic()
+            if started is None:
+                return
         if answered_at is not None:
-            if log.read_text(errors="replace").count(STARTUP) >= workers:
+            if log.read_text(errors="replace").count(started) >= workers:
                 return
             if time.monotonic() - answered_at > 10:
                 note(f"{url} answers, but its log does not show {workers} workers started")
@@ -113,18 +118,48 @@ def serving(
     command: Sequence[str], port: int, env: Mapping[str, str], log: Path, workers: int
 ) -> Iterator[str]:
     """Run the server for the duration; yields its GraphQL URL."""
+    with served(command, port, env, log, workers) as (url, _):
+        yield url
+
+
+@contextmanager
+def served(
+    command: Sequence[str],
+    port: int,
+    env: Mapping[str, str],
+    log: Path,
+    workers: int,
+    started: str | None = STARTUP,
+    cwd: Path = ROOT,
+) -> Iterator[tuple[str, int]]:
+    """Run the server for the duration; yields its GraphQL URL and its process group (its
+    session's: the server and every worker it starts)."""
     url = f"http://127.0.0.1:{port}/graphql"
     with log.open("wb") as out:
         process = subprocess.Popen(
             command,
-            cwd=ROOT,
+            cwd=cwd,
             env=dict(env),
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     try:
-        _wait_ready(process, url, log, workers)
-        yield url
+        _wait_ready(process, url, log, workers, started)
+        yield url, process.pid
     finally:
         _stop(process)
+
+
+def group_cpu_s(group: int) -> float:
+    """The CPU (user + system, in seconds) the live processes of a process group have used."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # gone meanwhile
+        if int(fields[2]) == group:  # after the name: state, ppid, pgrp, ...
+            used += (int(fields[11]) + int(fields[12])) / tick
+    return used

@@ -41,7 +41,7 @@ def test_readers_see_the_old_generation_until_the_new_one_is_built(
     def midway(done: int, head: int) -> None:  # each page of the rebuild
         seen_during.append(len(rows.get_many(everyone)))
 
-    rebuilt = ReadModels(city.files, city.db, page_size=7)
+    rebuilt = ReadModels(city.files, city.db, page_size=7, rebuild_page_size=7)
     report = rebuilt.rebuild("directory", progress=midway)
     assert len(seen_during) > 2 and set(seen_during) == {30}  # never a half-built view
     assert report["generation"] == 2 and len(rows.get_many(everyone)) == 30
@@ -52,26 +52,28 @@ def test_a_runner_upgrades_changed_rules_when_it_starts(city: City, people: Citi
     people.register("升")
     city.read_models.catch_up()
 
-    class DirectoryV2(PROJECTIONS[2]):  # type: ignore[misc,valid-type]
+    newer = PROJECTIONS[2].version + 1
+
+    class DirectoryNewer(PROJECTIONS[2]):  # type: ignore[misc,valid-type]
         name = "directory"
-        version = 2
+        version = newer
         apply = PROJECTIONS[2].__dict__["apply"]
 
-    models = ReadModels(city.files, city.db, projections=(*PROJECTIONS[:2], DirectoryV2))
+    models = ReadModels(city.files, city.db, projections=(*PROJECTIONS[:2], DirectoryNewer))
     stop = threading.Event()
     runner = Runner(models.wake, [("all", models.catch_up)], start=models.upgrade)
     thread = threading.Thread(target=runner.run_forever, args=(stop,))
     thread.start()
     try:
         for _ in range(200):
-            if {s["name"]: s["version"] for s in models.status()}["directory"] == 2:
+            if {s["name"]: s["version"] for s in models.status()}["directory"] == newer:
                 break
             threading.Event().wait(0.05)
     finally:
         stop.set()
         models.wake.set()
         assert join_all([thread])
-    assert {s["name"]: s["version"] for s in models.status()}["directory"] == 2
+    assert {s["name"]: s["version"] for s in models.status()}["directory"] == newer
 
 
 def test_another_process_saving_wakes_the_runner_at_once(

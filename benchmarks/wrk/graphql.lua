@@ -1,4 +1,4 @@
--- GraphQL requests for `python -m benchmarks http`, `licence_http` and `scans` (wrk 4.1 with
+-- GraphQL requests for `python -m benchmarks http`, `licence_http`, `scans` and `peer` (wrk 4.1 with
 -- LuaJIT: apt-get install -y wrk).
 --
 -- Each wrk thread runs this file in a Lua state of its own, so it is configured by
@@ -6,7 +6,7 @@
 -- counted with thread:get (wrk copies tables between states). It prints lines
 -- "BENCH <key> <value>" that benchmarks/loadgen.py parses.
 --
---   BENCH_QUERY      hello | me | write | verify | scan
+--   BENCH_QUERY      hello | me | write | verify | scan | peer_mycity | peer_me
 --   BENCH_TOKENS     a file of access tokens, one a line; each request picks one at random
 --   BENCH_PAYLOADS   verify: a file of presentations, one a line, each sent once: thread j
 --                    of N takes lines j, j+N, ... in turn; a thread that runs out counts it
@@ -47,6 +47,8 @@ end
 local QUERIES = {
   hello = "{ hello }",
   me = "{ me { role citizen { id name idNumber phone realNameLevel } } }",
+  peer_mycity = "{ me { citizen { id name idNumber phone realNameLevel } } }",
+  peer_me = "{ me { id name idNumber phone realNameLevel } }", -- PostGraphile's, the route's
   write = "mutation($a: String!) { changeContact(input: {address: $a}) "
     .. "{ citizen { address version } userErrors { code message } } }",
   verify = "mutation($p: String!) { verifyPresentation(input: {payload: $p, "
@@ -57,7 +59,7 @@ local QUERIES = {
     .. "{ valid outcome allowed colour card cardNumber scanId userErrors { code } } }",
 }
 local name = os.getenv("BENCH_QUERY")
-local query = QUERIES[name] or error("BENCH_QUERY must be hello, me, write, verify or scan")
+local query = QUERIES[name] or error("BENCH_QUERY must be one of the QUERIES above")
 local supplied = name == "verify" or name == "scan" -- requests that carry a payload
 local tag = os.getenv("BENCH_TAG") or ""
 local nthreads = tonumber(os.getenv("BENCH_THREADS") or "1")

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 # A rebuild folds the log a page per transaction: larger pages than a live runner's spend
 # less on commits, and nobody waits for any one of them.
-REBUILD_PAGE = 5000
+REBUILD_PAGE_SIZE = 5000
 
 PROJECTIONS: tuple[type[KeyedFold], ...] = (
     CitizenProfile,
@@ -60,10 +60,12 @@ class ReadModels:
         projections: tuple[type[KeyedFold], ...] = PROJECTIONS,
         page_size: int = 1000,
         wait_seconds: float = 5.0,
+        rebuild_page_size: int = REBUILD_PAGE_SIZE,
     ) -> None:
         self.app = app
         self.db = db
         self.page_size = page_size
+        self.rebuild_page_size = rebuild_page_size
         self.wait_seconds = wait_seconds
         self.generations = Generations(db, app.name)
         self.classes = {cls.name: cls for cls in projections}
@@ -191,7 +193,7 @@ class ReadModels:
         store = self.store(name, (active[0] if active else 0) + 1)
         store.drop_table()
         store.create_table()
-        catchup = Catchup(self.app, self.projection(name, store), REBUILD_PAGE)
+        catchup = Catchup(self.app, self.projection(name, store), self.rebuild_page_size)
         started = time.perf_counter()
         events = 0
         while folded := catchup.run_once(progress):

@@ -27,6 +27,7 @@ import uvicorn
 from mycity.app import create_app
 from mycity.bootstrap import City, build
 from mycity.demo import load_demo
+from mycity.graphql.context import STORE_THREAD_NAME
 from mycity.identity.keys import KeyStore
 from mycity.server import options
 from mycity.settings import PhoneCodeSettings, ReadModelSettings, Settings
@@ -183,12 +184,16 @@ def logging_left_as_found() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def no_thread_left_running() -> Iterator[None]:
     """A test stops and joins every thread it starts (a thread left running once crashed a
-    later test's clean-up)."""
+    later test's clean-up); the process's pool of threads for store calls stays by design."""
     before = set(threading.enumerate())
     yield
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
-        left = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+        left = [
+            t
+            for t in threading.enumerate()
+            if t not in before and t.is_alive() and not t.name.startswith(STORE_THREAD_NAME)
+        ]
         if not left:
             return
         time.sleep(0.02)

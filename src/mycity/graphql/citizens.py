@@ -60,6 +60,7 @@ class Citizen(relay.Node):
                     context.require(),
                     self.view.id,
                     self.purpose,
+                    self.view.version,
                 )
             )
         found: Identifiers | None = await self.__dict__["_read_identifiers"]

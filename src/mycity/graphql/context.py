@@ -10,14 +10,15 @@ nothing, and a command that reads nothing back does not wait at all.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import time
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any, TypeVar
 
 import strawberry
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.websockets import WebSocket
 from strawberry.extensions import SchemaExtension
@@ -38,9 +39,18 @@ PURPOSE = strawberry.argument(
 )
 
 
+# The threads store-bound calls run in, off the event loop: asyncio's own executor is a
+# lighter hop than anyio's (no limiter, no cancel scope), and a read takes two of them.
+STORE_THREAD_NAME = "store"
+STORE_THREADS = ThreadPoolExecutor(max_workers=32, thread_name_prefix=STORE_THREAD_NAME)
+
+
 async def blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run a store-bound call off the event loop."""
-    return await run_in_threadpool(fn, *args, **kwargs)
+    """Run a store-bound call off the event loop, in this request's context."""
+    call = contextvars.copy_context().run
+    return await asyncio.get_running_loop().run_in_executor(
+        STORE_THREADS, partial(call, fn, *args, **kwargs)
+    )
 
 
 @dataclass

@@ -44,11 +44,16 @@ class CitizenReads:
         return self.profiles.get(citizen_id)
 
     def identifiers(
-        self, principal: Principal, citizen_id: UUID, purpose: str | None = None
+        self,
+        principal: Principal,
+        citizen_id: UUID,
+        purpose: str | None = None,
+        shown: int = 0,
     ) -> Identifiers | None:
         """The full ID number and phone, from the file itself, for whom the policy shows
         them; None for other readers, who see the profile's masked ones (and for an
-        erased file, whose identifiers nobody can read any more)."""
+        erased file, whose identifiers nobody can read any more). `shown`: the file's
+        version the profile showed them beside; a file cached as new is not asked again."""
         grant = self.door.enter(
             principal,
             "citizen.identifiers",
@@ -59,7 +64,7 @@ class CitizenReads:
         )
         if not grant.full >= policy.IDENTIFIERS:
             return None
-        citizen = self.files.read(Citizen, citizen_id)
+        citizen = self.files.read(Citizen, citizen_id, at_least=shown)
         if citizen.id_number is None or citizen.phone is None:
             return None
         return Identifiers(citizen.id_number, citizen.phone)

@@ -86,9 +86,26 @@ class CityFiles(Application[UUID]):
         came from."""
         return self._get(kind, aggregate_id, field, copy=True)
 
-    def read(self, kind: type[A], aggregate_id: UUID, field: str = "id") -> A:
-        """The aggregate, to read and never change: the cached one itself, not a copy."""
+    def read(self, kind: type[A], aggregate_id: UUID, field: str = "id", at_least: int = 0) -> A:
+        """The aggregate, to read and never change: the cached one itself, not a copy.
+        One cached at `at_least` or later (the version a read model has shown) is taken as
+        it is, without asking the store whether it has moved on since."""
+        if at_least:
+            self.vault.refresh()  # another process's erasure reaches the cache, too
+            cached = self._cached(aggregate_id)
+            if isinstance(cached, kind) and cached.version >= at_least:
+                return cached
         return self._get(kind, aggregate_id, field, copy=False)
+
+    def _cached(self, aggregate_id: UUID) -> Aggregate | None:
+        cache = self.repository.cache
+        if cache is None:
+            return None
+        try:
+            found = cache.get(aggregate_id)
+        except KeyError:
+            return None
+        return found if isinstance(found, Aggregate) else None
 
     def _get(self, kind: type[A], aggregate_id: UUID, field: str, *, copy: bool) -> A:
         self.vault.refresh()  # another process's erasure reaches the cache, too

@@ -145,13 +145,15 @@ class RowCodec:
     def select(
         self, cur: Cursor, table: str, keys: Iterable[str], *, to_fold: bool = False
     ) -> dict[str, Row]:
-        """Rows by key. PostgreSQL takes the keys as one array parameter (one prepared
+        """Rows by key. PostgreSQL takes several keys as one array parameter (one prepared
         statement whatever their number); SQLite takes them 500 at a time."""
         keys = list(keys)
         key = self.spec.key
         if not keys:
             return {}
-        if cur.dialect == "postgres":
+        if len(keys) == 1:  # the commonest read: one row, with no array to build
+            found = cur.execute(f"SELECT * FROM {table} WHERE {key} = ?", keys).fetchall()
+        elif cur.dialect == "postgres":
             cur.execute(f"SELECT * FROM {table} WHERE {key} = ANY(?)", (keys,))
             found = cur.fetchall()
         else:

@@ -53,11 +53,10 @@ import math
 import os
 import random
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -76,6 +75,7 @@ from benchmarks.common import (
     postgres_required,
     postgres_schema,
     postgres_unreachable,
+    running,
 )
 from benchmarks.registration import analyze, open_city, person
 from mycity.bootstrap import City
@@ -83,6 +83,7 @@ from mycity.domain.citizen import Citizen
 from mycity.domain.phone import PhoneClaim
 from mycity.identity.keys import KeyStore
 from mycity.identity.principal import Principal, Role
+from mycity.projections.fanout import LogPass
 from mycity.projections.log_check import _records
 from mycity.projections.runner import CatchUp, Runner
 from mycity.usecases.audit import ConsistencyProof
@@ -215,7 +216,7 @@ def record(city: City, people: range) -> None:
 
 
 def timed_follower(busy: dict[str, float], name: str, catch_up: CatchUp) -> CatchUp:
-    def timed() -> int:
+    def timed() -> int | bool:
         started = time.perf_counter()
         try:
             return catch_up()
@@ -226,38 +227,28 @@ def timed_follower(busy: dict[str, float], name: str, catch_up: CatchUp) -> Catc
 
 
 def runner_of(city: City, with_tree: bool, busy: dict[str, float]) -> Runner:
-    """The city's runner, or the same without its Merkle tree follower; each follower's
-    time is added up in `busy`."""
-    full = city.runner()
-    followers = [
-        (name, timed_follower(busy, name, catch_up))
-        for name, catch_up in full.followers
-        if with_tree or name != "merkle tree"
-    ]
-    return Runner(full.wake, followers, start=full.start, poll_seconds=full.poll_seconds)
-
-
-@contextmanager
-def running(runner: Runner | None) -> Iterator[None]:
-    if runner is None:
-        yield
-        return
-    stop = threading.Event()
-    thread = threading.Thread(target=runner.run_forever, args=(stop,), name="bench-runner")
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        runner.wake.set()
-        thread.join()
+    """The city's runner, or the same without its Merkle tree (nor the checkpoints over
+    it); the time of each part is added up in `busy`."""
+    log_pass = LogPass(
+        city.files, city.read_models, [city.tree] if with_tree else [], city.processes
+    )
+    parts: list[tuple[str, CatchUp]] = [("the log's followers", log_pass.run_once)]
+    if with_tree:
+        parts.append(("checkpoints", city.audit.sign_if_due))
+    parts.append(("lapses", city.lapses.sweep_if_due))
+    followers = [(name, timed_follower(busy, name, part)) for name, part in parts]
+    return Runner(city.read_models.wake, followers, start=city.read_models.upgrade)
 
 
 def catch_up(city: City) -> None:
     """Every follower of the log up to its head, untimed."""
-    followers = city.runner().followers
-    while sum(catch_up() for _, catch_up in followers):
-        pass
+    runner = city.runner()
+    while True:
+        runner.run_once()
+        head = city.files.head()
+        lags = [s["lag"] for s in city.read_models.status()]
+        if city.tree.position() >= head and not any(lags):
+            return
 
 
 def recording_round(city: City, people: range, kind: str) -> Round:

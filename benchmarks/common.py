@@ -6,6 +6,7 @@ import json
 import os
 import statistics
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,6 +15,8 @@ from typing import Any, LiteralString
 
 import psycopg
 from psycopg import sql
+
+from mycity.projections.runner import Runner
 
 POSTGRES_URL = os.environ.get(
     "MYCITY_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -120,3 +123,20 @@ def postgres_schema(name: str, url: str = POSTGRES_URL) -> Iterator[str]:
         yield f"{url}{'&' if '?' in url else '?'}schema={name}"
     finally:
         execute("DROP SCHEMA IF EXISTS {} CASCADE")
+
+
+@contextmanager
+def running(runner: Runner | None) -> Iterator[None]:
+    """The runner in a thread of its own for the duration (nothing for None), then stopped."""
+    if runner is None:
+        yield
+        return
+    stop = threading.Event()
+    thread = threading.Thread(target=runner.run_forever, args=(stop,), name="bench-runner")
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        runner.wake.set()
+        thread.join()

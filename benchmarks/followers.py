@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import statistics
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -36,6 +35,7 @@ from benchmarks.common import (
     postgres_required,
     postgres_schema,
     postgres_unreachable,
+    running,
 )
 from mycity.bootstrap import City, build
 from mycity.domain.register import Register
@@ -100,19 +100,6 @@ def setup(city: City, extra: int) -> Setup:
         people.append(Principal.of_citizen(citizen.id, f"跟随{i}"))
     runner.run_once()
     return Setup(city, models, runner, people)
-
-
-@contextmanager
-def running(runner: Runner) -> Iterator[None]:
-    stop = threading.Event()
-    thread = threading.Thread(target=runner.run_forever, args=(stop,), name="runner")
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        runner.wake.set()
-        thread.join(timeout=30)
 
 
 def writes(s: Setup, count: int, start: int) -> list[float]:

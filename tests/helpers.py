@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import os
 import re
+import signal
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -219,3 +223,19 @@ class Api:
         )["logInWithClientCredentials"]
         assert result["userErrors"] == [], result
         return str(result["tokens"]["accessToken"])
+
+
+def killed_after(script: str, env: dict[str, str], pages: int) -> None:
+    """Run the Python script (which prints "page" after each page it commits) as another
+    process on the test's store, and kill -9 it once it has said so `pages` times: a crash
+    at a moment nobody chose. The process is gone when this returns, whatever happened."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, env=os.environ | env, text=True
+    )
+    try:
+        assert process.stdout is not None
+        for _ in range(pages):
+            assert process.stdout.readline().strip() == "page"
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()

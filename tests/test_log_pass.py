@@ -4,46 +4,21 @@ twice after a kill -9, idle followers costing no statement, wake-ups coalesced."
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import singledispatchmethod
 from typing import Any
 
 import pytest
+from benchmarks.followers import idle
 
 from mycity.bootstrap import City
-from mycity.domain.register import Register
 from mycity.projections.fanout import LogPass
-from mycity.projections.fold import RowProjection
 from mycity.projections.read_models import PROJECTIONS, ReadModels
 from mycity.projections.runner import Runner
-from mycity.projections.store import Row, TableSpec
 from mycity.store.sql import Cursor
 from tests.counting import EventCount
-from tests.helpers import CitizenFactory, join_all
-
-
-def idle(n: int) -> type[RowProjection]:
-    """A read model that wants a topic the pages below never hold."""
-
-    class Idle(RowProjection):
-        name = f"idle_{n}"
-        spec = TableSpec(columns=(("id", "TEXT"), ("n", "INTEGER NOT NULL")))
-
-        @singledispatchmethod
-        def apply(self, event: Any, row: Row | None) -> Row | None:
-            return row
-
-        @apply.register
-        def _(self, event: Register.Opened, row: Row | None) -> Row:
-            return {"id": str(event.originator_id), "n": 0}
-
-    return Idle
+from tests.helpers import CitizenFactory, join_all, killed_after
 
 
 def counts(city: City, models: ReadModels) -> dict[str, int]:
@@ -155,7 +130,7 @@ def test_a_failing_read_model_is_left_out_of_the_page_and_retried_alone(
 
 
 def test_a_runner_killed_mid_pass_resumes_with_nothing_lost_or_counted_twice(
-    city: City, people: CitizenFactory
+    city: City, people: CitizenFactory, env: dict[str, str]
 ) -> None:
     persons = [people.register(f"断{i}") for i in range(12)]
     script = (
@@ -175,21 +150,7 @@ def test_a_runner_killed_mid_pass_resumes_with_nothing_lost_or_counted_twice(
         "c.Announcer.in_page = slow\n"
         "LogPass(city.files, models, [city.tree], city.processes, page_size=4).run_once()\n"
     )
-    env = os.environ | {
-        "MYCITY_DATA_DIR": str(city.settings.data_dir),
-        "MYCITY_DATABASE_URL": city.settings.database_url,
-        "MYCITY_KEYS_DIR": str(city.settings.keys_dir),
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-c", script], stdout=subprocess.PIPE, env=env, text=True
-    )
-    try:
-        assert proc.stdout is not None
-        for _ in range(3):
-            assert proc.stdout.readline().strip() == "page"
-    finally:
-        os.kill(proc.pid, signal.SIGKILL)  # mid-pass, between pages or inside one
-        proc.wait()
+    killed_after(script, env, pages=3)  # mid-pass, between pages or inside one
     models = ReadModels(city.files, city.db, projections=(EventCount, *PROJECTIONS))
     assert 0 < min(s["position"] for s in models.status()) < city.files.head()
     assert a_pass(city, models, page_size=4).run_once() is True

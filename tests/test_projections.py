@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +15,7 @@ from mycity.projections.catchup import Catchup
 from mycity.projections.directory import Directory
 from mycity.projections.read_models import PROJECTIONS, ReadModels, RebuildRunning
 from tests.counting import EventCount
-from tests.helpers import OFFICER, WHY, CitizenFactory, join_all
+from tests.helpers import OFFICER, WHY, CitizenFactory, join_all, killed_after
 from tests.services import licensed, scanned
 
 
@@ -214,7 +210,7 @@ def test_changed_rules_rebuild_when_a_runner_starts(city: City, people: CitizenF
 
 
 def test_a_killed_runner_process_resumes_exactly_once(
-    city: City, people: CitizenFactory, tmp_path: Any
+    city: City, people: CitizenFactory, env: dict[str, str]
 ) -> None:
     """SIGKILL a real `projections run`-style process mid-catch-up, then resume."""
     persons = [people.register(f"乙{i}") for i in range(60)]
@@ -236,22 +232,7 @@ def test_a_killed_runner_process_resumes_exactly_once(
         "m.ReadModelStore.advance = slow\n"
         "models.catch_up()\n"
     )
-    env = os.environ | {
-        "MYCITY_DATA_DIR": str(city.settings.data_dir),
-        "MYCITY_DATABASE_URL": city.settings.database_url,
-        "MYCITY_KEYS_DIR": str(city.settings.keys_dir),
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-c", script], stdout=subprocess.PIPE, env=env, text=True
-    )
-    try:
-        assert proc.stdout is not None
-        for _ in range(5):
-            assert proc.stdout.readline().strip() == "page"
-    finally:
-        os.kill(proc.pid, signal.SIGKILL)  # the crash, or no process left behind
-        proc.wait()
-
+    killed_after(script, env, pages=5)
     models = ReadModels(city.files, city.db, projections=(EventCount,), page_size=5)
     position = models.live("event_count").position()
     assert 0 < position < city.files.recorder.max_notification_id()

@@ -88,6 +88,21 @@ def with_credit(city: City, *subjects: UUID) -> Applications:
     return replace(city.applications, credit=CreditOf(subjects))
 
 
+def residence_permit(city: City, person: Person) -> Licence:
+    """A citizen's own licence (PSB-002, valid a year), approved and issued."""
+    application_id = city.applications.submit(
+        person.principal,
+        "PSB-002",
+        {"address": "常德市武陵区朗州路9号", "resident_since": "2020-01-01"},
+        documents(city, person, "PSB-002"),
+    ).application.id
+    city.applications.accept(PSB, application_id)
+    city.applications.approve(PSB, application_id)
+    settle(city)  # the issuance process
+    [licence_id] = city.applications.get(application_id).licences
+    return city.files.get(Licence, licence_id)
+
+
 HOTEL = Principal("venue-hotel-test", Role.VENUE, None, "测试酒店")
 WHY_SHOWN = "checking in a guest at the front desk"
 

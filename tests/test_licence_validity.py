@@ -18,7 +18,7 @@ from mycity.usecases.licences import MAX_LIFETIME
 from mycity.verifier.licence import Reason
 from tests.domain_helpers import refused
 from tests.helpers import CitizenFactory, Person
-from tests.services import HOTEL, PSB, WHY_SHOWN, documents, settle
+from tests.services import HOTEL, WHY_SHOWN, documents, residence_permit, settle
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 LAST_MOMENT = time(23, 59, 59, 999999)
@@ -30,18 +30,8 @@ def at(day: date, moment: time = time(10)) -> datetime:
 
 def permit_approved_at(city: City, person: Person, moment: datetime) -> Licence:
     """A residence permit (PSB-002, valid 1 year), approved and issued at this moment."""
-    city.clock.stopped_at = moment
-    application_id = city.applications.submit(
-        person.principal,
-        "PSB-002",
-        {"address": "常德市武陵区朗州路9号", "resident_since": "2020-01-01"},
-        documents(city, person, "PSB-002"),
-    ).application.id
-    city.applications.accept(PSB, application_id)
-    city.applications.approve(PSB, application_id)
-    settle(city)  # the issuance process, on the same stopped clock
-    [licence_id] = city.applications.get(application_id).licences
-    return city.files.get(Licence, licence_id)
+    city.clock.stopped_at = moment  # the issuance process runs on the same stopped clock
+    return residence_permit(city, person)
 
 
 def wallet_status(city: City, person: Person, moment: datetime) -> LicenceStatus:

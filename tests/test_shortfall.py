@@ -21,7 +21,6 @@ from tests.domain_helpers import refused
 from tests.helpers import Api, CitizenFactory, Person
 from tests.services import (
     AMR,
-    CAB,
     ESTABLISHMENT,
     HEALTH,
     PDF,
@@ -32,6 +31,7 @@ from tests.services import (
     upload,
     with_credit,
 )
+from tests.test_applications import marry
 from tests.test_licence_story import uploaded
 
 NEWBORN = {"child_name": "小明", "child_sex": "男", "born_on": "2026-03-01"}
@@ -78,18 +78,11 @@ def birth_certificate(city: City, parent: Person) -> None:
 
 
 def married(city: City, person: Person, spouse: Person) -> Licence:
-    application_id = city.applications.submit(
-        person.principal,
-        "CAB-001",
-        form_of(city, "CAB-001"),
-        documents(city, person, "CAB-001"),
-        co_applicant_id_number=spouse.id_number,
-    ).application.id
-    city.applications.confirm(spouse.principal, application_id)
-    city.applications.accept(CAB, application_id)
-    city.applications.approve(CAB, application_id)
-    settle(city)
-    held = [city.files.get(Licence, i) for i in city.applications.get(application_id).licences]
+    """The person's own marriage certificate."""
+    held = [
+        city.files.get(Licence, i)
+        for i in city.applications.get(marry(city, person, spouse)).licences
+    ]
     return next(licence for licence in held if licence.holder == person.id)
 
 

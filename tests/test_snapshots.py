@@ -24,7 +24,15 @@ from mycity.domain.register import Register, register_id
 from mycity.identity.principal import Principal, Role
 from mycity.store.vault import Sealed
 from tests.helpers import OFFICER, WHY, CitizenFactory, Person
-from tests.services import AMR, ESTABLISHMENT, PSB, documents, establish, settle
+from tests.services import (
+    AMR,
+    ESTABLISHMENT,
+    PSB,
+    documents,
+    establish,
+    residence_permit,
+    settle,
+)
 
 HEALTH_FEED = Principal("feed-health", Role.AUTHORITY_FEED, "HEALTH", "卫健委")
 
@@ -78,21 +86,6 @@ def snapshot_often(city: City, monkeypatch: pytest.MonkeyPatch) -> None:
 def set_colours(city: City, person: Person, *reasons: str) -> None:
     for reason in reasons:
         city.health.set_status(HEALTH_FEED, person.id_number, "YELLOW", reason, None)
-
-
-def residence_permit(city: City, person: Person) -> Licence:
-    """A citizen's own licence (PSB-002), approved and issued."""
-    application_id = city.applications.submit(
-        person.principal,
-        "PSB-002",
-        {"address": "常德市武陵区朗州路9号", "resident_since": "2020-01-01"},
-        documents(city, person, "PSB-002"),
-    ).application.id
-    city.applications.accept(PSB, application_id)
-    city.applications.approve(PSB, application_id)
-    settle(city)
-    [licence_id] = city.applications.get(application_id).licences
-    return city.files.get(Licence, licence_id)
 
 
 def test_each_snapshot_seals_under_the_person_whose_fields_they_are(

@@ -76,6 +76,7 @@ class Scan(Aggregate):
     ) -> None:
         self.citizen = citizen
         self.partner = partner
+        self.scanned_at = scanned_at
 
 
 def payment_scan_id(code_id: bytes) -> UUID:
@@ -88,7 +89,10 @@ def offline_scan_id(partner: str, code_id: bytes, purpose: str, place: str) -> U
     return uuid5(NAMESPACE_URL, f"mycity:offline-scan:{partner}:{code_id.hex()}:{purpose}:{place}")
 
 
+REVISIT_SECONDS = 60  # the same place code sent again this soon (a retry, a double tap)
+
+
 def check_in_id(citizen: UUID, place_code: str, minute: int) -> UUID:
-    """A citizen's visit: the app sending the same place code again within a minute (a
-    retry, a double tap) is the same visit."""
+    """A citizen's visit begun in this unix minute: its id, so two taps racing in one
+    minute collide in the store."""
     return uuid5(NAMESPACE_URL, f"mycity:check-in:{citizen}:{minute}:{place_code}")

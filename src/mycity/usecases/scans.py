@@ -30,6 +30,7 @@ from eventsourcing.persistence import IntegrityError
 from mycity.domain.code_holder import CodeHolder, holder_of_subject
 from mycity.domain.errors import ErrorCode, UserError
 from mycity.domain.scan import (
+    REVISIT_SECONDS,
     Direction,
     Scan,
     check_in_id,
@@ -339,11 +340,15 @@ class Scans:
         partner = self.clients.get(verdict.partner) if verdict.partner else None
         if not verdict.ok or partner is None or verdict.place is None:
             raise UserError(ErrorCode.CODE_INVALID, "Not a place code of this city", "placeCode")
-        held = self.health.for_code(citizen_id)
         now = self.clock()
+        minute = int(now // 60)
+        earlier = self.files.find(check_in_id(citizen_id, place_code, minute - 1))
+        if isinstance(earlier, Scan) and _seconds_since(earlier, now) < REVISIT_SECONDS:
+            return CheckIn(earlier.id, partner.name, verdict.place)  # begun a minute ago
+        held = self.health.for_code(citizen_id)
         moment = datetime.fromtimestamp(now, UTC)
         scan = Scan(  # type: ignore[call-arg]
-            id=check_in_id(citizen_id, place_code, int(now // 60)),
+            id=check_in_id(citizen_id, place_code, minute),
             citizen=citizen_id,
             partner=partner.client_id,
             partner_role=partner.role.value,
@@ -358,6 +363,10 @@ class Scans:
         with contextlib.suppress(IntegrityError):  # the app sent the same visit again
             self.files.commit(scan)
         return CheckIn(scan.id, partner.name, verdict.place)
+
+
+def _seconds_since(scan: Scan, now: float) -> float:
+    return now - datetime.fromisoformat(scan.scanned_at).timestamp()
 
 
 def _grant(told: policy.Told) -> Grant:

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 from uuid import UUID
 
 import pytest
+from eventsourcing.persistence import Mapper, StoredEvent
+from eventsourcing.utils import get_topic
 
 from mycity.bootstrap import City, build
 from mycity.domain.citizen import Citizen, ErasureGround
 from mycity.domain.errors import ErrorCode, UserError
 from mycity.identity.tokens import TokenPair
 from mycity.settings import Settings
-from mycity.store.vault import DataKeyMissing, Nonces
+from mycity.store.sealing import _with_state
+from mycity.store.vault import DataKeyMissing, Nonces, Sealed
 from mycity.verifier.city_code import Purpose
 from tests.helpers import ADMIN, OFFICER, WHY, CitizenFactory, Person, resident_id
 from tests.services import CAB, GATE, PSB, documents, settle
@@ -29,6 +33,12 @@ def _states(city: City, table: str) -> list[dict[str, Any]]:
     return [json.loads(cipher.decrypt(bytes(r["state"]))) for r in rows]
 
 
+def _sealed_under(state: dict[str, Any]) -> UUID:
+    """Whose key an event's personal fields are sealed under."""
+    assert state["_sealed"]["_type_"] == "sealed"
+    return Sealed(base64.b64decode(state["_sealed"]["_data_"])).subject
+
+
 def _events_table(city: City) -> str:
     return str(city.files.recorder.events_table_name)  # type: ignore[attr-defined]
 
@@ -42,17 +52,57 @@ def test_personal_fields_are_sealed_in_the_events_beneath_the_at_rest_encryption
 ) -> None:
     person = people.register("封")
     city.citizens.change_contact(person.principal, None, None, "武陵区朗州路9号")
-    text = json.dumps(_states(city, _events_table(city)), ensure_ascii=False)
+    states = _states(city, _events_table(city))
+    text = json.dumps(states, ensure_ascii=False)
     for value in (person.name, person.id_number, person.phone, "朗州路"):
         assert value not in text
-    # the ID number, name and phone registered; then the phone and address of the change
-    assert text.count('"_type_": "sealed"') == 5
+    # the ID number, name and phone registered, sealed together; then the change's phone
+    # and address, together: the fields themselves are stored as null
+    registered, changed = [s for s in states if "_sealed" in s]
+    assert [registered[f] for f in ("name", "id_number", "phone")] == [None, None, None]
+    assert [changed[f] for f in ("phone", "address")] == [None, None]
+    assert {_sealed_under(registered), _sealed_under(changed)} == {person.id}
+    assert text.count('"_type_": "sealed"') == 2
     file = city.files.read(Citizen, person.id)
     assert (file.name, file.id_number, file.address) == (
         person.name,
         person.id_number,
         "武陵区朗州路9号",
     )
+
+
+def test_an_event_stored_with_each_field_sealed_on_its_own_still_opens_and_is_erased(
+    city: City, people: CitizenFactory
+) -> None:
+    """Events stored before fields were sealed together (one seal a field) are read as
+    they are: the format changed, the log did not."""
+    person = people.register("旧")
+    vault, mapper = city.files.vault, city.files.mapper
+    event = Citizen.Registered(  # type: ignore[call-arg]
+        originator_id=person.id,
+        originator_version=2,
+        timestamp=Citizen.Registered.create_timestamp(),
+        originator_topic=get_topic(Citizen),
+        id_number=person.id_number,
+        name="旧名",
+        phone=person.phone,
+    )
+    fields = ("id_number", "name", "phone")
+    each = vault.seal_all(person.id, [mapper.transcoder.encode(getattr(event, f)) for f in fields])
+    state = vars(event) | dict(zip(fields, each, strict=True))
+    stored = Mapper.to_stored_event(mapper, _with_state(event, state))
+    as_stored = json.loads(text_of(mapper, stored))
+    assert [as_stored[f]["_type_"] for f in fields] == ["sealed"] * 3
+    opened = mapper.to_domain_event(stored)
+    assert (opened.id_number, opened.name, opened.phone) == (person.id_number, "旧名", person.phone)
+    _erase(city, people, person)
+    erased = mapper.to_domain_event(stored)
+    assert (erased.id_number, erased.name, erased.phone) == (None, None, None)
+
+
+def text_of(mapper: Mapper[UUID], stored: StoredEvent) -> str:
+    assert mapper.cipher is not None
+    return mapper.cipher.decrypt(stored.state).decode()
 
 
 def test_a_long_file_is_snapshotted_sealed_and_loads_the_same_at_any_version(
@@ -227,7 +277,7 @@ def test_a_scans_place_and_colour_are_sealed_under_the_citizens_key(
     assert answer.scan_id is not None
     [stored] = [s for s in _states(city, _events_table(city)) if "place" in s]
     assert "武陵阁站" not in json.dumps(stored, ensure_ascii=False)
-    assert stored["place"]["_type_"] == stored["colour"]["_type_"] == "sealed"
+    assert (stored["place"], stored["colour"], _sealed_under(stored)) == (None, None, person.id)
     [scan] = city.files.events.get(answer.scan_id)
     assert (scan.place, scan.colour) == ("武陵阁站 3号闸机", "GREEN")
     _erase(city, people, person)

@@ -48,15 +48,9 @@ def stored_snapshot(city: City, file_id: UUID) -> dict[str, Any]:
     return {"version": stored.originator_version} | json.loads(cipher.decrypt(stored.state))
 
 
-def sealed_under(state: dict[str, Any], field: str) -> Sealed:
-    value = state["state"][field]
-    assert value["_type_"] == "sealed", f"{field} is stored as it is: {value}"
-    return Sealed(base64.b64decode(value["_data_"]))
-
-
 def assert_sealed(city: City, file: Aggregate, whose: UUID, *clear: str) -> None:
-    """Every personal field of the file's snapshot is sealed under `whose` key, and none of
-    these values is stored in clear."""
+    """The personal fields of the file's snapshot are sealed together under `whose` key
+    (the fields themselves stored as null), and none of these values is stored in clear."""
     state = stored_snapshot(city, file.id)
     declared = personal_of(type(file))
     assert declared is not None
@@ -64,8 +58,10 @@ def assert_sealed(city: City, file: Aggregate, whose: UUID, *clear: str) -> None
     for value in clear:
         assert value not in text
     for field in declared.fields:
-        if state["state"].get(field) is not None:
-            assert sealed_under(state, field).subject == whose, field
+        assert state["state"].get(field) is None, f"{field} is stored as it is"
+    sealed = state["state"]["_sealed"]
+    assert sealed["_type_"] == "sealed"
+    assert Sealed(base64.b64decode(sealed["_data_"])).subject == whose
 
 
 def assert_unopenable(city: City, file_id: UUID) -> None:

@@ -80,30 +80,37 @@ class RowCodec:
         self.spec = spec
         self.vault = vault
         self.subject = spec.subject or spec.key
+        self.personal = sorted(spec.personal)
 
-    def sealed(self, row: Row) -> Row:
-        """The row as stored."""
+    def sealed(self, rows: Iterable[Row]) -> list[Row]:
+        """The rows as stored: a page's new seals made together, each person's key looked
+        up once."""
         if not (self.spec.personal or self.spec.blind):
-            return row
-        opened = row.get(OPENED)
-        stored = {n: v for n, v in row.items() if n not in self.spec.personal and n != OPENED}
-        if not self.spec.personal:
-            return stored
-        values = {n: row[n] for n in sorted(self.spec.personal) if row.get(n) is not None}
-        if row[self.subject] is None:  # no person's: nothing to seal it under
-            stored[SEALED] = to_json(values) if values else None
-        elif opened is not None and opened[0] == values:
-            stored[SEALED] = opened[1]
-        elif values:
-            text = to_json(values).encode()
-            sealed = self.vault.seal(UUID(row[self.subject]), text)
-            stored[SEALED] = base64.b64encode(sealed.blob).decode()
-        else:
-            stored[SEALED] = None
-        for name, source in self.spec.blind.items():
-            plain = row.get(source)
-            stored[name] = None if plain is None else self.vault.index(plain.casefold())
-        return stored
+            return list(rows)
+        stored_rows: list[Row] = []
+        to_seal: list[tuple[Row, UUID, bytes]] = []
+        for row in rows:
+            stored = {n: v for n, v in row.items() if n not in self.spec.personal and n != OPENED}
+            for name, source in self.spec.blind.items():
+                plain = row.get(source)
+                stored[name] = None if plain is None else self.vault.index(plain.casefold())
+            stored_rows.append(stored)
+            if not self.spec.personal:
+                continue
+            values = {n: row[n] for n in self.personal if row.get(n) is not None}
+            opened = row.get(OPENED)
+            if row[self.subject] is None:  # no person's: nothing to seal it under
+                stored[SEALED] = to_json(values) if values else None
+            elif opened is not None and opened[0] == values:
+                stored[SEALED] = opened[1]
+            elif values:
+                to_seal.append((stored, UUID(row[self.subject]), to_json(values).encode()))
+            else:
+                stored[SEALED] = None
+        seals = self.vault.seal_each([(subject, text) for _, subject, text in to_seal])
+        for (stored, _, _), seal in zip(to_seal, seals, strict=True):
+            stored[SEALED] = base64.b64encode(seal.blob).decode()
+        return stored_rows
 
     def decoded(self, stored: Any, *, to_fold: bool = False) -> Row:
         """The row as stored, opened: its personal values are None once its person is
@@ -222,7 +229,7 @@ class ReadModelStore(TrackingRecorder):
 
     def write_rows(self, cur: Cursor, changed: dict[str, Row | None]) -> None:
         """Upsert the changed rows and delete the removed ones."""
-        upserts = [self.codec.sealed(row) for row in changed.values() if row is not None]
+        upserts = self.codec.sealed(row for row in changed.values() if row is not None)
         deletes = [key for key, row in changed.items() if row is None]
         if upserts and cur.dialect == "postgres":
             self._upsert_postgres(cur, upserts)

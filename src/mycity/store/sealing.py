@@ -1,19 +1,20 @@
 """eventsourcing's mapper, sealing each person's fields under that person's own data key.
 
 Before an event (or a snapshot) is encoded and encrypted at rest as a whole, the fields its
-class declares personal (`mycity.domain.personal`) are each replaced by a `Sealed` value
-under the data key of the person the declaration names. On the way back every sealed value
-is opened again, or becomes None once that person's key is shredded. So any event class of
-any capability is covered by declaring its fields, and nothing else. A snapshot holds the
-aggregate's attributes as they are, so this mapper also stores the one shape JSON lacks: a
-dict keyed by UUIDs.
+class declares personal (`mycity.domain.personal`) are sealed together, as one `Sealed`
+value under the data key of the person the declaration names, kept as `_sealed`; the fields
+themselves are stored as null. On the way back the value is opened and the fields take
+their values again, or stay None once that person's key is shredded. One seal an event, not
+one a field: a rebuild opens every event it reads. Events stored before (each field sealed
+on its own) are opened as they are. So any event class of any capability is covered by
+declaring its fields, and nothing else. A snapshot holds the aggregate's attributes as they
+are, so this mapper also stores the one shape JSON lacks: a dict keyed by UUIDs.
 """
 
 from __future__ import annotations
 
 import base64
 import functools
-import json
 from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,8 @@ from eventsourcing.utils import resolve_topic
 
 from mycity.domain.personal import Personal, personal_of
 from mycity.store.vault import Sealed, Vault
+
+SEALED_FIELDS = "_sealed"  # where an event's personal fields are kept, sealed together
 
 
 class SealedAsText(Transcoding):
@@ -111,27 +114,29 @@ class SealingMapper(Mapper[UUID]):
         return inner
 
     def _seal(self, declared: Personal, state: MutableMapping[str, Any], subject: UUID) -> None:
-        present = [f for f in declared.fields if f in state and state[f] is not None]
+        present = {f: state[f] for f in declared.fields if state.get(f) is not None}
         if not present:
             return
-        plaintexts = [self.transcoder.encode(state[field]) for field in present]
-        for field, sealed in zip(present, self.vault.seal_all(subject, plaintexts), strict=True):
-            state[field] = sealed
+        state.update(dict.fromkeys(present))
+        state[SEALED_FIELDS] = self.vault.seal(subject, self.transcoder.encode(present))
 
     def _open(self, state: MutableMapping[str, Any]) -> None:
+        together = state.pop(SEALED_FIELDS, None)
+        if together is not None:
+            opened = self.vault.open(together)
+            if opened is not None:  # else the fields stay null: the person was erased
+                state.update(self.transcoder.decode(opened))
+            return
+        self._open_each(state)
+
+    def _open_each(self, state: MutableMapping[str, Any]) -> None:
+        """An event stored when each of its personal fields was sealed on its own."""
         sealed = {field: value for field, value in state.items() if isinstance(value, Sealed)}
         if not sealed:
             return
         opened = self.vault.open_all(list(sealed.values()))
         for field, plaintext in zip(sealed, opened, strict=True):
-            state[field] = None if plaintext is None else self._decode(plaintext)
-
-    def _decode(self, plaintext: bytes) -> Any:
-        """A sealed field's value: most are strings or numbers, which plain JSON reads
-        (faster than the transcoder's hooks, which only an object or a list may need)."""
-        if plaintext[:1] in (b"{", b"["):
-            return self.transcoder.decode(plaintext)
-        return json.loads(plaintext)
+            state[field] = None if plaintext is None else self.transcoder.decode(plaintext)
 
 
 def _keyed_by_uuid(value: Any) -> bool:

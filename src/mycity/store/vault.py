@@ -151,12 +151,18 @@ class Vault:
 
     def seal_all(self, subject: UUID, plaintexts: Sequence[bytes]) -> list[Sealed]:
         """Several of one person's values, with one look-up of their key."""
-        aead = self._sealing_key(subject).aead
-        header = SEALED_V1 + subject.bytes
+        return self.seal_each([(subject, plaintext) for plaintext in plaintexts])
+
+    def seal_each(self, values: Sequence[tuple[UUID, bytes]]) -> list[Sealed]:
+        """Many people's values (a page of rows), each person's key looked up once, and
+        those not in memory loaded in one query."""
+        keys = self._sealing_keys({subject for subject, _ in values})
         sealed = []
-        for plaintext in plaintexts:
+        for subject, plaintext in values:
+            header = SEALED_V1 + subject.bytes
             nonce = NONCES.next()
-            sealed.append(Sealed(header + nonce + aead.encrypt(nonce, plaintext, header)))
+            ciphertext = keys[subject].aead.encrypt(nonce, plaintext, header)
+            sealed.append(Sealed(header + nonce + ciphertext))
         return sealed
 
     def stream_sealer(self, subject: UUID) -> StreamSealer:
@@ -164,10 +170,20 @@ class Vault:
         return StreamSealer(subject, self._sealing_key(subject))
 
     def _sealing_key(self, subject: UUID) -> DataKey:
-        key = self._key(subject, create=True)
-        if key is None:
+        return self._sealing_keys({subject})[subject]
+
+    def _sealing_keys(self, subjects: set[UUID]) -> dict[UUID, DataKey]:
+        self.refresh()
+        with self._lock:
+            known = {s: self._keys[s] for s in subjects if s in self._keys}
+            for subject in known:
+                self._keys.move_to_end(subject)
+        if len(known) < len(subjects):
+            known |= self._load(sorted(subjects - known.keys()), create=True)
+        keys = {s: k for s, k in known.items() if k is not None}
+        if len(keys) < len(subjects):
             raise UserError(ErrorCode.FILE_ERASED, "This person's data was erased")
-        return key
+        return keys
 
     def open(self, sealed: Sealed) -> bytes | None:
         """The plaintext, or None once the person's key is shredded."""

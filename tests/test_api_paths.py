@@ -15,6 +15,7 @@ from mycity.app import create_app
 from mycity.bootstrap import City, build
 from mycity.demo import CITIZENS, load_demo
 from mycity.domain.errors import ErrorCode
+from mycity.reads.citizens import CitizenReads
 from tests.domain_helpers import refused
 from tests.helpers import Api, CitizenFactory, phone
 
@@ -207,3 +208,38 @@ def test_a_verified_citizen_registers_their_enterprise_over_the_api(api: Api, de
 def test_the_demo_banner_names_the_address_served(city: City) -> None:
     banner = load_demo(city, "http://0.0.0.0:8001/graphql")
     assert "http://0.0.0.0:8001/graphql" in banner and ":8000" not in banner
+
+
+def test_me_reads_the_profile_and_identifiers_in_one_call_when_it_asks_for_both(
+    api: Api, demo: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app's `me` leaves the event loop once: through fragments and aliases too; a
+    request that asks no identifier reads none."""
+    calls: list[str] = []
+    for name in ("profile", "identifiers", "profile_with_identifiers"):
+        method = getattr(CitizenReads, name)
+        monkeypatch.setattr(CitizenReads, name, _spied(calls, name, method))
+    wang = CITIZENS[0]
+    token = api.log_in_citizen(wang.phone)["accessToken"]
+    both = ["profile_with_identifiers", "profile", "identifiers"]  # the first calls the two
+    asked = {
+        "{ me { citizen { name idNumber phone } } }": both,
+        "{ me { ... on Viewer { c: citizen { ...Ids } } } } "
+        "fragment Ids on Citizen { ... on Citizen { phone } }": both,
+        "{ me { citizen { name realNameLevel } } }": ["profile"],
+    }
+    for query, expected in asked.items():
+        calls.clear()
+        answer = api.run(query, token=token)["me"]
+        assert calls == expected, query
+        citizen = answer.get("citizen") or answer["c"]
+        assert citizen.get("phone", wang.phone) == wang.phone
+        assert citizen.get("idNumber", wang.id_number) == wang.id_number
+
+
+def _spied(calls: list[str], name: str, method: Any) -> Any:
+    def spy(self: Any, *args: Any) -> Any:
+        calls.append(name)
+        return method(self, *args)
+
+    return spy

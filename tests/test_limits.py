@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from strawberry.extensions.parser_cache import _get_parse_cache
-from strawberry.extensions.validation_cache import _get_validate_cache
-
 from mycity.demo import CITIZENS
-from mycity.graphql.limits import CACHED_DOCUMENTS, MAX_ALIASES, MAX_DEPTH, MAX_TOKENS
+from mycity.graphql.limits import (
+    MAX_ALIASES,
+    MAX_DEPTH,
+    MAX_TOKENS,
+    parse_cached,
+    validate_cached,
+)
 from tests.helpers import Api
 
 
@@ -55,12 +58,9 @@ def test_a_repeated_query_is_neither_parsed_nor_validated_again(api: Api, demo: 
     token = api.log_in_citizen(CITIZENS[0].phone)["accessToken"]
     query = "{ me { role citizen { name realNameLevel } } }"
     api.run(query, token=token)
-    parsed, validated = (
-        _get_parse_cache(CACHED_DOCUMENTS).cache_info(),
-        _get_validate_cache(CACHED_DOCUMENTS).cache_info(),
-    )
+    parsed, validated = parse_cached.cache_info(), validate_cached.cache_info()
     for _ in range(3):
         assert api.run(query, token=token)["me"]["citizen"]["name"] == CITIZENS[0].name
-    assert _get_parse_cache(CACHED_DOCUMENTS).cache_info().hits == parsed.hits + 3
-    assert _get_validate_cache(CACHED_DOCUMENTS).cache_info().hits == validated.hits + 3
-    assert _get_validate_cache(CACHED_DOCUMENTS).cache_info().misses == validated.misses
+    assert parse_cached.cache_info().hits == parsed.hits + 3
+    assert validate_cached.cache_info().hits == validated.hits + 3
+    assert validate_cached.cache_info().misses == validated.misses

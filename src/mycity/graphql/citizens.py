@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
 import strawberry
 from strawberry import relay
+from strawberry.types.nodes import SelectedField, Selection
 
 from mycity.domain.citizen import RealNameLevel
 from mycity.graphql.access import DataAccess, data_accesses
@@ -98,12 +99,40 @@ class Citizen(relay.Node):
         return await data_accesses(info, self.view.id, first, after, self.purpose)
 
 
-async def load_citizen(info: Info, citizen_id: UUID, purpose: str | None) -> Citizen | None:
+async def load_citizen(
+    info: Info, citizen_id: UUID, purpose: str | None, *, identifiers: bool = False
+) -> Citizen | None:
+    """The citizen's profile; with `identifiers` (the request asks for them), their
+    identifiers read in the same call."""
     context = info.context
-    view = await context.read(
-        context.city.reads.citizens.profile, context.require(), citizen_id, purpose
+    reads = context.city.reads.citizens
+    if not identifiers:
+        view = await context.read(reads.profile, context.require(), citizen_id, purpose)
+        return Citizen.of(view, purpose) if view else None
+    view, found = await context.read(
+        reads.profile_with_identifiers, context.require(), citizen_id, purpose
     )
-    return Citizen.of(view, purpose) if view else None
+    if view is None:
+        return None
+    citizen = Citizen.of(view, purpose)
+    read: asyncio.Future[Identifiers | None] = asyncio.get_running_loop().create_future()
+    read.set_result(found)
+    citizen.__dict__["_read_identifiers"] = read
+    return citizen
+
+
+def selected(selections: Iterable[Selection], *names: str) -> Iterator[SelectedField]:
+    """The fields of these names among the selections, through fragments too."""
+    for selection in selections:
+        if not isinstance(selection, SelectedField):
+            yield from selected(selection.selections, *names)
+        elif selection.name in names:
+            yield selection
+
+
+def asks_identifiers(citizens: Iterable[SelectedField]) -> bool:
+    """Whether any of these selections of a Citizen asks for idNumber or phone."""
+    return any(next(selected(c.selections, "idNumber", "phone"), None) for c in citizens)
 
 
 @strawberry.input

@@ -21,7 +21,6 @@ from typing import Any, TypeVar
 import strawberry
 from starlette.requests import Request
 from starlette.websockets import WebSocket
-from strawberry.extensions import SchemaExtension
 from strawberry.types import Info as StrawberryInfo
 
 from mycity.bootstrap import City
@@ -191,11 +190,8 @@ def authorization(payload: dict[str, Any]) -> Any:
 Info = StrawberryInfo[Context, None]
 
 
-class ReportLag(SchemaExtension):
+def lag_report(context: Any) -> dict[str, Any]:
     """An answer read from read models that had not caught up with its own writes says so,
     in the response's `extensions.readModelsLag` (the names), so the app can ask again."""
-
-    def get_results(self) -> dict[str, Any]:
-        context = self.execution_context.context
-        lagging = getattr(context, "lagging", None)
-        return {"readModelsLag": sorted(lagging)} if lagging else {}
+    lagging = getattr(context, "lagging", None)
+    return {"readModelsLag": sorted(lagging)} if lagging else {}

@@ -7,7 +7,7 @@ rate (`identity/costs.py`), is refused whole with a typed error, before any reso
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from graphql import (
@@ -21,7 +21,7 @@ from graphql import (
     SelectionSetNode,
 )
 from graphql.utilities import value_from_ast_untyped
-from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 from mycity.graphql.context import blocking
 
@@ -88,17 +88,13 @@ def _root_fields(
             yield from _root_fields(fragment.selection_set, fragments)
 
 
-class Costs(SchemaExtension):
-    """Counts a request's drawings against the caller's budget before it executes."""
-
-    async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
-        execution = self.execution_context
-        document = execution.graphql_document
-        variables = execution.variables or {}
-        count = 0 if document is None else drawn(document, execution.operation_name, variables)
-        if count:
-            context = execution.context
-            principal = context.principal
-            caller = principal.subject if principal else f"address:{context.origin}"
-            await blocking(context.city.costs.charge, caller, count)
-        yield
+async def charge(execution: ExecutionContext) -> None:
+    """Count a request's drawings against the caller's budget before it executes."""
+    document = execution.graphql_document
+    variables = execution.variables or {}
+    count = 0 if document is None else drawn(document, execution.operation_name, variables)
+    if count:
+        context = execution.context
+        principal = context.principal
+        caller = principal.subject if principal else f"address:{context.origin}"
+        await blocking(context.city.costs.charge, caller, count)

@@ -21,7 +21,7 @@ from mycity.graphql.directory import DirectoryQueries
 from mycity.graphql.enterprises import EnterpriseMutations, EnterpriseQueries
 from mycity.graphql.health import HealthMutations
 from mycity.graphql.licences import LicenceMutations, LicenceQueries
-from mycity.graphql.limits import CitySchema, extensions
+from mycity.graphql.limits import CityRequest, CitySchema
 from mycity.graphql.privacy import PrivacyMutations
 from mycity.graphql.scans import ScanMutations, ScanQueries
 from mycity.graphql.sessions import SessionMutations
@@ -62,5 +62,5 @@ Subscription = merge_types(
 )
 
 schema = CitySchema(
-    query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions()
+    query=Query, mutation=Mutation, subscription=Subscription, extensions=[CityRequest]
 )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 import strawberry
 from strawberry import relay
 
 from mycity.domain.errors import ErrorCode, UserError
-from mycity.graphql.citizens import Citizen, load_citizen
+from mycity.graphql.citizens import Citizen, asks_identifiers, load_citizen, selected
 from mycity.graphql.context import PURPOSE, Info
 from mycity.graphql.enterprises import load_enterprise
 from mycity.graphql.errors import parse_id
@@ -38,7 +39,10 @@ class ViewerQueries:
         purpose: Annotated[str | None, PURPOSE] = None,
     ) -> relay.Node | None:
         """Any object by its global id; one of an unknown type, or malformed, is INVALID_ID."""
-        loaders = {"Citizen": load_citizen, "Enterprise": load_enterprise}
+        loaders: dict[str, Callable[..., Awaitable[relay.Node | None]]] = {
+            "Citizen": load_citizen,
+            "Enterprise": load_enterprise,
+        }
         load = loaders.get(id.type_name)
         if load is None:
             raise UserError(ErrorCode.INVALID_ID, "Not the id of anything here", "id")
@@ -49,10 +53,14 @@ class ViewerQueries:
     async def me(self, info: Info) -> Viewer:
         principal = info.context.require()
         citizen_id = principal.citizen_id
+        citizens = (c for me in info.selected_fields for c in selected(me.selections, "citizen"))
+        identifiers = asks_identifiers(citizens)
         return Viewer(
             subject=principal.subject,
             role=principal.role,
             name=principal.name,
             department=principal.department,
-            citizen=await load_citizen(info, citizen_id, None) if citizen_id else None,
+            citizen=await load_citizen(info, citizen_id, None, identifiers=identifiers)
+            if citizen_id
+            else None,
         )

@@ -68,3 +68,13 @@ class CitizenReads:
         if citizen.id_number is None or citizen.phone is None:
             return None
         return Identifiers(citizen.id_number, citizen.phone)
+
+    def profile_with_identifiers(
+        self, principal: Principal, citizen_id: UUID, purpose: str | None = None
+    ) -> tuple[CitizenProfileView | None, Identifiers | None]:
+        """Both reads in one call: a request that asks for both (the app's `me`) leaves
+        the event loop once, not twice."""
+        view = self.profile(principal, citizen_id, purpose)
+        if view is None:
+            return None, None
+        return view, self.identifiers(principal, citizen_id, purpose, view.version)

@@ -8,7 +8,7 @@ cannot collect more than its counter needs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -80,6 +80,15 @@ def told(role: Role, colour: Colour, cards: Mapping[CardKind, str]) -> Told:
 
 VENUE_LOG = frozenset({"citizen", "place", "purpose", "colour", "scanned_at"})
 VENUE_LOG_FULL = VENUE_LOG - {"citizen"}  # a venue sees its own scans, never who
+VENUE_LOG_ALWAYS = VENUE_LOG_FULL - {"colour"}
+
+
+def venue_log_shows(told: Iterable[str]) -> frozenset[str]:
+    """What a partner's log shows of one of its scans: when, where and why, and of the
+    person no more than that scan told it (the colour only if it was told the colour; a
+    gate was told whether it opened, a hospital or a library a card number, a check-in
+    nothing)."""
+    return VENUE_LOG_ALWAYS | ({"colour"} if "colour" in told else frozenset())
 
 
 def own_scans(principal: Principal | None) -> UUID:

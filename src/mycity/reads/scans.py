@@ -9,7 +9,7 @@ and is recorded as a read of each one's data with its stated reason.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import ClassVar
 from uuid import UUID
@@ -59,13 +59,13 @@ class ScanReads:
     ) -> list[VenueScan]:
         """The partner's own scans (and check-ins at its places), newest first."""
         partner = policy.scanning_partner(principal)
-        rows = self.scans.of_partner(partner.subject, first + 1, after)
+        rows = [_as_told(row) for row in self.scans.of_partner(partner.subject, first + 1, after)]
         self.door.record(
             partner,
             "city_code.venue_scans",
             {row.citizen for row in rows},
             policy.venue_grant(),
-            fields=policy.VENUE_LOG,
+            fields={"citizen"}.union(*(policy.venue_log_shows(row.shown) for row in rows)),
             purpose=purpose,
         )
         mark = self.scans.rows.vault.index
@@ -108,3 +108,8 @@ class ScanReads:
                 Contact(row.citizen, citizen.name, citizen.phone, row.scanned_at, row.colour)
             )
         return contacts
+
+
+def _as_told(row: ScanRow) -> ScanRow:
+    """The scan as its partner may see it again: nothing of the person it was not told."""
+    return row if "colour" in policy.venue_log_shows(row.shown) else replace(row, colour=None)

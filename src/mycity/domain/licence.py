@@ -31,13 +31,13 @@ def licence_file_id(application: UUID, holder: UUID) -> UUID:
     return uuid5(NAMESPACE_URL, f"mycity:licence:{application}:{holder}")
 
 
-@personal(subject="holder", fields=Kind.TEXT, salts=Kind.TEXT)
+@personal(subject="holder", fields=Kind.TEXT, salts=Kind.SECRET)
 class Licence(Aggregate):
     """The declared fields are sealed in snapshots under the holder's key."""
 
     id: UUID
 
-    @personal(subject="holder", fields=Kind.TEXT, salts=Kind.TEXT)
+    @personal(subject="holder", fields=Kind.TEXT, salts=Kind.SECRET)
     class Issued(Aggregate.Created):
         identifier: str  # GB/T 36904 style, with its check character
         type_code: str

@@ -28,6 +28,7 @@ class Kind(StrEnum):
     ADDRESS = "ADDRESS"
     CARD_NUMBER = "CARD_NUMBER"
     TEXT = "TEXT"  # what the person wrote: a form's answers, a comment
+    SECRET = "SECRET"  # what makes a disclosure checkable (a licence's salts): never shown
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,15 @@ def personal_of(cls: type) -> Personal | None:
 
 def masked(kind: Kind, value: Any) -> Any:
     """The field as shown to whoever may not see it in full: ID numbers, phones and card
-    numbers partly hidden, the rest as they are; an erased field (None) stays None."""
+    numbers partly hidden, secrets not at all, the rest as they are; an erased field (None)
+    stays None. A mapping is masked value by value: a text one (a form's answers, a
+    licence's fields) by what each key's name says it holds (`holder_id_number`, `phone`)."""
+    if kind is Kind.SECRET:
+        return None
+    if isinstance(value, Mapping):
+        return {
+            k: masked(kind_named(k) if kind is Kind.TEXT else kind, v) for k, v in value.items()
+        }
     if not isinstance(value, str) or not value:
         return value
     if kind is Kind.ID_NUMBER:
@@ -64,3 +73,16 @@ def masked(kind: Kind, value: Any) -> Any:
     if kind is Kind.CARD_NUMBER:
         return "*" * max(len(value) - 4, 0) + value[-4:]
     return value
+
+
+def kind_named(name: Any) -> Kind:
+    """What a text field holds, by the catalogue's naming of fields: `…id_number`, `…phone`,
+    `…card_number`; anything else is text."""
+    name = str(name)
+    if name.endswith("id_number"):
+        return Kind.ID_NUMBER
+    if name.endswith("phone"):
+        return Kind.PHONE
+    if name.endswith("card_number"):
+        return Kind.CARD_NUMBER
+    return Kind.TEXT

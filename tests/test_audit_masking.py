@@ -1,0 +1,61 @@
+"""Auditors see what the policy shows (issue: `auditHistory` showed full ID numbers and
+every salt): ID numbers, phones and card numbers masked wherever they sit in an event or a
+file, inside a licence's fields and a form's answers too, and a licence's salts never."""
+
+from __future__ import annotations
+
+import json
+
+from mycity.bootstrap import City
+from mycity.domain.code_holder import code_holder_id
+from mycity.domain.identifiers import mask_id_number
+from mycity.domain.personal import Kind, kind_named, masked
+from mycity.projections.subject_history import HistoryPage
+from tests.helpers import AUDITOR, WHY, CitizenFactory
+from tests.services import residence_permit, settle
+from tests.test_snapshots import HEALTH_FEED
+
+
+def test_a_licences_identifiers_are_masked_and_its_salts_never_shown(
+    city: City, people: CitizenFactory
+) -> None:
+    holder = people.register("持证人", verified=True)
+    permit = residence_permit(city, holder)
+    settle(city)
+    history = city.reads.audit.history(AUDITOR, holder.id, HistoryPage(first=100), WHY)
+    [issued] = [e for e in history if e.type == "Licence.Issued"]
+    assert issued.data["fields"]["holder_id_number"] == mask_id_number(holder.id_number)
+    assert issued.data["fields"]["holder_name"] == holder.name  # names as recorded
+    assert issued.data["salts"] is None
+    text = json.dumps([e.data for e in history], ensure_ascii=False)
+    assert holder.id_number not in text and holder.phone not in text
+    assert not any(salt in text for salt in (permit.salts or {}).values())
+
+    state = city.reads.audit.state(AUDITOR, permit.id, None, None, WHY).state
+    assert state["fields"]["holder_id_number"] == mask_id_number(holder.id_number)
+    assert state["salts"] is None
+
+
+def test_a_card_number_is_masked_in_the_file_that_holds_it(
+    city: City, people: CitizenFactory
+) -> None:
+    person = people.register("持卡人")
+    city.health.link_card(HEALTH_FEED, person.id_number, "E_HEALTH", "EH12345678")
+    state = city.reads.audit.state(AUDITOR, code_holder_id(person.id), None, None, WHY).state
+    assert state["cards"] == {"E_HEALTH": "******5678"}
+
+
+def test_what_a_text_fields_name_says_it_holds_is_masked_as_such() -> None:
+    form = {"spouse_id_number": "430702199001011234", "contact_phone": "13800001111", "x": "y"}
+    assert masked(Kind.TEXT, form) == {
+        "spouse_id_number": mask_id_number("430702199001011234"),
+        "contact_phone": "138****1111",
+        "x": "y",
+    }
+    assert [kind_named(n) for n in ("id_number", "phone", "card_number", "phones")] == [
+        Kind.ID_NUMBER,
+        Kind.PHONE,
+        Kind.CARD_NUMBER,
+        Kind.TEXT,
+    ]
+    assert masked(Kind.SECRET, {"a": "00ff"}) is None

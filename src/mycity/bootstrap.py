@@ -59,6 +59,7 @@ from mycity.settings import Settings
 from mycity.store.checkpoints import Checkpoints
 from mycity.store.environment import eventsourcing_env, schema_of
 from mycity.store.files import CityFiles
+from mycity.store.shred_ledger import ShredLedger
 from mycity.store.sql import Database
 from mycity.store.unavailable import is_unavailable
 from mycity.store.vault import Vault
@@ -180,6 +181,7 @@ def build(
     real_names = real_names or PopulationRegister(settings.population_register)
     sms = sms or OutboxSms(settings.sms_outbox)
     vault = Vault(keys.data_key_master)
+    vault.ledger = ShredLedger(settings.shred_ledger)
     files = CityFiles(eventsourcing_env(settings, keys.event_cipher), vault)
     datastore: Any = files.recorder.datastore  # type: ignore[attr-defined]
     db = Database(

@@ -138,6 +138,7 @@ class Settings:
     database_url: str
     keys_dir: Path
     dev_mode: bool = False
+    shred_ledger_path: Path | None = None  # MYCITY_SHRED_LEDGER; see store/shred_ledger.py
     store: StoreSettings = field(default_factory=StoreSettings)
     tokens: TokenSettings = field(default_factory=TokenSettings)
     phone_codes: PhoneCodeSettings = field(default_factory=PhoneCodeSettings)
@@ -149,6 +150,11 @@ class Settings:
     @property
     def is_postgres(self) -> bool:
         return self.database_url.startswith(("postgresql://", "postgres://"))
+
+    @property
+    def shred_ledger(self) -> Path:
+        """Where shreddings are kept apart from the store: never rolled back by a restore."""
+        return self.shred_ledger_path or self.data_dir / "shred-ledger.jsonl"
 
     @property
     def sms_outbox(self) -> Path:
@@ -167,6 +173,7 @@ class Settings:
             data_dir=data_dir,
             database_url=_database(env, data_dir),
             keys_dir=Path(env.get("MYCITY_KEYS_DIR") or data_dir / "keys").resolve(),
+            shred_ledger_path=_path(env.get("MYCITY_SHRED_LEDGER")),
             dev_mode=_flag(env.get("MYCITY_DEV"), False),
             store=StoreSettings(
                 aggregate_cache=_count(env, "MYCITY_AGGREGATE_CACHE", 10_000, zero=True),
@@ -210,3 +217,7 @@ def _code_seconds(env: Mapping[str, str]) -> int:
             "MYCITY_CITY_CODE_SECONDS is at most 3600: a code that lives long is a copy"
         )
     return seconds
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value).resolve() if value else None

@@ -1,5 +1,5 @@
 """The `mycity` command: serve, demo data, read models, schema, credentials, keys, SMS, audit,
-licences, city codes, health.
+licences, city codes, health, backups.
 
 A mistake gets one line on stderr that says what is wrong and what to do, and exit code 2
 for bad input (1 when the store or something else is not there); never a traceback, unless
@@ -11,6 +11,7 @@ from __future__ import annotations
 from mycity.cli.app import cli
 from mycity.cli.commands import (
     audit,
+    backups,
     clients,
     codes,
     health,
@@ -21,7 +22,18 @@ from mycity.cli.commands import (
     sms,
 )
 
-for module in (serving, read_models, clients, keys, sms, audit, licences, codes, health):
+for module in (
+    serving,
+    read_models,
+    clients,
+    keys,
+    sms,
+    audit,
+    licences,
+    codes,
+    health,
+    backups,
+):
     module.register(cli)
 
 

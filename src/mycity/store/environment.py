@@ -26,8 +26,7 @@ def eventsourcing_env(settings: Settings, event_cipher_key: bytes) -> dict[str, 
             "SQLITE_DBNAME": settings.database_url,
             "SQLITE_LOCK_TIMEOUT": "30",
         }
-    url = re.sub(r"([?&])schema=[^&]*&?", r"\1", settings.database_url).rstrip("?&")
-    params = conninfo_to_dict(url)
+    params = conninfo_to_dict(url_without_schema(settings))
     return env | {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
         "PROCESS_RECORDER_TOPIC": "mycity.store.recorders:PostgresCityRecorder",
@@ -47,3 +46,8 @@ def schema_of(settings: Settings) -> str:
     """The PostgreSQL schema, from a `?schema=` in the URL; `public` by default."""
     match = re.search(r"[?&]schema=([A-Za-z_][A-Za-z0-9_]*)", settings.database_url)
     return match.group(1) if match else "public"
+
+
+def url_without_schema(settings: Settings) -> str:
+    """The PostgreSQL URL as libpq and its tools take it: our `?schema=` left out."""
+    return re.sub(r"([?&])schema=[^&]*&?", r"\1", settings.database_url).rstrip("?&")

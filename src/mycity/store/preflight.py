@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg
 
 from mycity.settings import Settings
-from mycity.store.environment import schema_of
+from mycity.store.environment import schema_of, url_without_schema
 
 
 class StoreUnavailable(RuntimeError):
@@ -47,7 +47,7 @@ def _check_writable(directory: Path, what: str, setting: str, *, write: bool = T
 
 
 def _check_postgres(settings: Settings, connect_timeout: int) -> None:
-    url = re.sub(r"([?&])schema=[^&]*&?", r"\1", settings.database_url).rstrip("?&")
+    url = url_without_schema(settings)
     schema = schema_of(settings)
     try:
         with psycopg.connect(url, connect_timeout=connect_timeout) as conn:

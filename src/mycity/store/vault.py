@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from mycity.domain.errors import ErrorCode, UserError
+from mycity.store.shred_ledger import ShredLedger
 from mycity.store.sql import Database
 
 SEALED_V1 = b"\x01"
@@ -119,6 +120,7 @@ class Vault:
         self._refreshed_at = time.monotonic()
         self._shreds_seen_since = time.time() - SHRED_CLOCK_SLACK
         self._db: Database | None = None
+        self.ledger: ShredLedger | None = None  # where shreddings are kept apart from the store
         # Told of the people whose keys were shredded, here or (within refresh_seconds)
         # in another process: what still holds their decoded values must drop them.
         self.on_shred: list[Callable[[set[UUID]], None]] = []
@@ -282,7 +284,10 @@ class Vault:
     # -- shredding ----------------------------------------------------------------------
 
     def shred(self, subject: UUID) -> bool:
-        """Destroy the person's data key; False if it was gone already."""
+        """Destroy the person's data key; False if it was gone already. The ledger has it
+        first: a restore of an older backup shreds it again."""
+        if self.ledger is not None:
+            self.ledger.record(subject, time.time())
         with self.db.transaction() as cur:
             shredded = cur.execute(
                 f"UPDATE {self.table} SET wrapped = NULL, shredded_at = ? "
@@ -299,6 +304,21 @@ class Vault:
             self._keys[subject] = None
         self._tell({subject})
         return bool(shredded)
+
+    def shred_again(self, subjects: Iterable[UUID]) -> int:
+        """Destroy the keys of these people that a restored store holds again (they are in
+        the ledger already), 500 a statement; how many there were."""
+        names = sorted({str(s) for s in subjects})
+        shredded = 0
+        with self.db.transaction() as cur:
+            for i in range(0, len(names), 500):
+                chunk = names[i : i + 500]
+                shredded += cur.execute(
+                    f"UPDATE {self.table} SET wrapped = NULL, shredded_at = ? "
+                    f"WHERE wrapped IS NOT NULL AND subject IN ({', '.join('?' * len(chunk))})",
+                    (time.time(), *chunk),
+                ).rowcount
+        return shredded
 
     def can_seal(self, subject: UUID) -> bool:
         """Whether this person's values can be sealed now: a key is theirs (given now if

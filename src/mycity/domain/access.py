@@ -11,8 +11,21 @@ from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate, event
 
+from mycity.domain.personal import not_personal
+
 
 class AccessRecord(Aggregate):
+    @not_personal(
+        "reader",
+        "reader_role",
+        "reader_department",
+        "reader_name",
+        "read",
+        "subjects",
+        "fields",
+        "unmasked",
+        "purpose",
+    )
     class Recorded(Aggregate.Created):
         reader: str  # the reader's subject: a staff or partner client id
         reader_role: str

@@ -18,7 +18,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from mycity.domain.errors import ErrorCode, UserError
-from mycity.domain.personal import Kind, personal
+from mycity.domain.personal import Kind, not_personal, personal
 
 
 class Status(StrEnum):
@@ -78,6 +78,18 @@ class Application(Aggregate):
 
     id: UUID
 
+    @not_personal(
+        "item",
+        "department",
+        "applicant",
+        "applicant_kind",
+        "co_applicant",
+        "by",
+        "materials",
+        "fee_fen",
+        "bundle",
+        "parts",
+    )
     @personal(subject="applicant", form=Kind.TEXT)
     class Submitted(Aggregate.Created):
         item: str
@@ -92,17 +104,20 @@ class Application(Aggregate):
         bundle: UUID | None  # the one-thing bundle this item was opened by
         parts: list[UUID]  # a bundle's own items
 
+    @not_personal("co_applicant")
     class Confirmed(Aggregate.Event):
         """The co-applicant agrees to the application as submitted."""
 
         co_applicant: UUID
 
+    @not_personal("applicant", "materials")
     @personal(subject="applicant", form=Kind.TEXT)
     class Resubmitted(Aggregate.Event):
         applicant: UUID
         form: dict[str, str]
         materials: Materials
 
+    @not_personal("officer", "found", "due", "missing", "missing_due")
     class Accepted(Aggregate.Event):
         officer: str
         found: Materials  # materials the wallet held by now (a bundle's first licence)
@@ -110,25 +125,31 @@ class Application(Aggregate):
         missing: str  # 容缺: the non-key material accepted as missing ("" if none)
         missing_due: str  # when it must be supplied
 
+    @not_personal("officer", "reason", "materials")
     class CorrectionRequested(Aggregate.Event):
         officer: str
         reason: str
         materials: list[str]
 
+    @not_personal("material", "reference")
     class MaterialSupplied(Aggregate.Event):
         material: str
         reference: str
 
+    @not_personal("material")
     class AcceptanceLapsed(Aggregate.Event):
         material: str
 
+    @not_personal("officer")
     class Approved(Aggregate.Event):
         officer: str
 
+    @not_personal("officer", "reason")
     class Rejected(Aggregate.Event):
         officer: str
         reason: str
 
+    @not_personal("licences", "enterprise")
     class LicencesIssued(Aggregate.Event):
         """The issuance process's answer to the approval: the licences (and for an
         establishment registration, the enterprise) it recorded."""
@@ -136,13 +157,17 @@ class Application(Aggregate):
         licences: list[UUID]
         enterprise: UUID | None
 
+    @not_personal("by")
     class Completed(Aggregate.Event):
         by: str
 
+    @not_personal("by")
+    @personal(subject="by", reason=Kind.TEXT)
     class Withdrawn(Aggregate.Event):
         by: UUID
         reason: str
 
+    @not_personal("applicant", "grade", "follow_up")
     @personal(subject="applicant", comment=Kind.TEXT)
     class Rated(Aggregate.Event):
         applicant: UUID
@@ -150,6 +175,7 @@ class Application(Aggregate):
         comment: str
         follow_up: bool  # a bad grade opens a follow-up the department must close
 
+    @not_personal("officer", "note")
     class FollowUpClosed(Aggregate.Event):
         officer: str
         note: str

@@ -11,7 +11,7 @@ from eventsourcing.domain import Aggregate, event
 from mycity.domain.contact import changed_contact
 from mycity.domain.errors import ErrorCode, UserError, checked
 from mycity.domain.identifiers import validate_name, validate_phone, validate_resident_id
-from mycity.domain.personal import Kind, personal
+from mycity.domain.personal import Kind, not_personal, personal
 from mycity.domain.reasons import validate_reason
 
 
@@ -57,6 +57,7 @@ class Citizen(Aggregate):
         name: str
         phone: str
 
+    @not_personal("level", "check_reference", "officer_id")
     class RealNameVerified(Aggregate.Event):
         level: str
         check_reference: str
@@ -67,6 +68,7 @@ class Citizen(Aggregate):
         phone: str
         address: str
 
+    @not_personal("level", "check_reference", "officer_id")
     @personal(name=Kind.NAME, phone=Kind.PHONE)
     class TakenOver(Aggregate.Event):
         """The person the ID number belongs to proved it and took the file over from
@@ -78,16 +80,19 @@ class Citizen(Aggregate):
         check_reference: str
         officer_id: str
 
+    @not_personal("reason", "by")
     class LegalHoldPlaced(Aggregate.Event):
         """The file must be kept as it is (an investigation, a court case): no erasure."""
 
         reason: str
         by: str
 
+    @not_personal("reason", "by")
     class LegalHoldLifted(Aggregate.Event):
         reason: str
         by: str
 
+    @not_personal("ground", "by")
     class Erased(Aggregate.Event):
         """The person's data was erased: their data key is destroyed, so every personal
         field of the file, wherever it is stored, can no longer be read. The events stay."""

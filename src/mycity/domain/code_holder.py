@@ -20,7 +20,7 @@ from eventsourcing.domain import Aggregate, event
 
 from mycity.domain.application import reason_text
 from mycity.domain.errors import ErrorCode, UserError
-from mycity.domain.personal import Kind, personal
+from mycity.domain.personal import Kind, not_personal, personal
 
 
 class Colour(StrEnum):
@@ -106,9 +106,11 @@ class CodeHolder(Aggregate):
 
     id: UUID
 
+    @not_personal("citizen")
     class Opened(Aggregate.Created):
         citizen: UUID
 
+    @not_personal("citizen", "valid_until", "by", "source_ref")
     @personal(subject="citizen", colour=Kind.TEXT, reason=Kind.TEXT)
     class HealthStatusSet(Aggregate.Event):
         citizen: UUID  # whose key seals the status
@@ -118,6 +120,7 @@ class CodeHolder(Aggregate):
         by: str  # the feed's client id
         source_ref: str  # the import's row ("line 12"), or "" when set one by one
 
+    @not_personal("citizen", "kind", "by")
     @personal(subject="citizen", number=Kind.CARD_NUMBER)
     class CardLinked(Aggregate.Event):
         citizen: UUID  # whose key seals the number
@@ -125,6 +128,7 @@ class CodeHolder(Aggregate):
         number: str
         by: str
 
+    @not_personal("kind", "by", "reason")
     class CardUnlinked(Aggregate.Event):
         kind: str
         by: str

@@ -15,6 +15,7 @@ from eventsourcing.domain import Aggregate, event
 from mycity.domain.contact import changed_contact
 from mycity.domain.errors import ErrorCode, UserError, checked
 from mycity.domain.identifiers import validate_credit_code, validate_name
+from mycity.domain.personal import not_personal
 
 
 class AgentScope(StrEnum):
@@ -51,38 +52,46 @@ class Enterprise(Aggregate):
         """A snapshot taken before invitations existed had none pending."""
         state["invitations"] = {}
 
+    @not_personal("credit_code", "name", "legal_representative_id")
     class Registered(Aggregate.Created):
         credit_code: str
         name: str
         legal_representative_id: UUID
 
+    @not_personal("agent_id", "scopes", "by")
     class AgentAuthorised(Aggregate.Event):
         agent_id: UUID
         scopes: list[str]
         by: UUID
 
+    @not_personal("agent_id", "by")
     class AgentRevoked(Aggregate.Event):
         agent_id: UUID
         by: UUID
 
+    @not_personal("agent_id", "scopes", "by")
     class AgentInvited(Aggregate.Event):
         agent_id: UUID
         scopes: list[str]
         by: UUID
 
+    @not_personal("agent_id", "scopes")
     class AgentAccepted(Aggregate.Event):
         """The invited person agreed: now an agent with the invitation's scopes."""
 
         agent_id: UUID
         scopes: list[str]
 
+    @not_personal("agent_id")
     class AgentDeclined(Aggregate.Event):
         agent_id: UUID
 
+    @not_personal("agent_id", "by")
     class AgentInvitationWithdrawn(Aggregate.Event):
         agent_id: UUID
         by: UUID
 
+    @not_personal("phone", "address", "by")
     class ContactChanged(Aggregate.Event):
         phone: str
         address: str

@@ -16,7 +16,7 @@ from eventsourcing.domain import Aggregate, event
 
 from mycity.domain.application import reason_text
 from mycity.domain.errors import ErrorCode, UserError
-from mycity.domain.personal import Kind, personal
+from mycity.domain.personal import Kind, not_personal, personal
 
 
 class LicenceStatus(StrEnum):
@@ -37,6 +37,19 @@ class Licence(Aggregate):
 
     id: UUID
 
+    @not_personal(
+        "identifier",
+        "type_code",
+        "type_name",
+        "issuer",
+        "holder",
+        "holder_kind",
+        "application",
+        "valid_from",
+        "valid_until",
+        "status_index",
+        "credential",
+    )
     @personal(subject="holder", fields=Kind.TEXT, salts=Kind.SECRET)
     class Issued(Aggregate.Created):
         identifier: str  # GB/T 36904 style, with its check character
@@ -53,14 +66,17 @@ class Licence(Aggregate):
         status_index: int  # its bit in the issuer's status lists
         credential: str  # the signed credential as issued (digests only)
 
+    @not_personal("officer", "reason")
     class Suspended(Aggregate.Event):
         officer: str
         reason: str
 
+    @not_personal("officer", "reason")
     class Reinstated(Aggregate.Event):
         officer: str
         reason: str
 
+    @not_personal("officer", "reason")
     class Revoked(Aggregate.Event):
         officer: str
         reason: str
@@ -146,6 +162,15 @@ class LicenceUse(Aggregate):
 
     id: UUID
 
+    @not_personal(
+        "licence",
+        "holder",
+        "verifier",
+        "verifier_role",
+        "verifier_name",
+        "purpose",
+        "fields",
+    )
     class Recorded(Aggregate.Created):
         licence: UUID
         holder: UUID

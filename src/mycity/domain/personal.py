@@ -47,6 +47,26 @@ def personal(subject: str = "originator_id", **fields: Kind) -> Callable[[T], T]
     return declare
 
 
+def not_personal(*fields: str) -> Callable[[T], T]:
+    """Declare the class's fields that are no person's own data (ids and references, codes,
+    times, what staff and partners did in their office). With `@personal`, every field of
+    every event class is classified: a test over every class the store holds fails on a
+    field that is neither, so no new field is stored in clear by oversight."""
+
+    def declare(cls: T) -> T:
+        cls.__not_personal__ = frozenset(fields)  # type: ignore[attr-defined]
+        return cls
+
+    return declare
+
+
+def not_personal_of(cls: type) -> frozenset[str]:
+    """The fields the class declares not personal (eventsourcing may subclass a declared
+    event class: the declaration is looked up as `personal_of` looks up its own)."""
+    declared = getattr(cls, "__not_personal__", frozenset())
+    return declared if isinstance(declared, frozenset) else frozenset()
+
+
 def personal_of(cls: type) -> Personal | None:
     """The declaration of the class or the nearest class it inherits one from."""
     declared: Any = getattr(cls, "__personal__", None)

@@ -12,14 +12,17 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from mycity.domain.errors import ErrorCode, UserError
+from mycity.domain.personal import not_personal
 
 
 class PhoneClaim(Aggregate):
     id: UUID
 
+    @not_personal("citizen_id")
     class Claimed(Aggregate.Created):
         citizen_id: UUID
 
+    @not_personal("citizen_id")
     class Reclaimed(Aggregate.Event):
         citizen_id: UUID
 

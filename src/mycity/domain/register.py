@@ -8,6 +8,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from mycity.domain.personal import not_personal
+
 
 def register_id(department: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"mycity:register:{department}")
@@ -16,9 +18,11 @@ def register_id(department: str) -> UUID:
 class Register(Aggregate):
     id: UUID
 
+    @not_personal("department")
     class Opened(Aggregate.Created):
         department: str
 
+    @not_personal("kind", "number")
     class Allocated(Aggregate.Event):
         kind: str  # "licence", "status", "enterprise"
         number: int

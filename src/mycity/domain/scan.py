@@ -20,7 +20,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from mycity.domain.errors import ErrorCode, UserError
-from mycity.domain.personal import Kind, personal
+from mycity.domain.personal import Kind, not_personal, personal
 
 
 class Direction(StrEnum):
@@ -47,6 +47,16 @@ class Scan(Aggregate):
 
     # Declared on the event itself: an event class does not inherit its aggregate's
     # declaration (that one covers the aggregate's snapshots).
+    @not_personal(
+        "citizen",
+        "partner",
+        "partner_role",
+        "partner_name",
+        "purpose",
+        "shown",
+        "direction",
+        "scanned_at",
+    )
     @personal(subject="citizen", place=Kind.TEXT, colour=Kind.TEXT)
     class Recorded(Aggregate.Created):
         citizen: UUID

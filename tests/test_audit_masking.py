@@ -11,7 +11,7 @@ from mycity.domain.code_holder import code_holder_id
 from mycity.domain.identifiers import mask_id_number
 from mycity.domain.personal import Kind, kind_named, masked
 from mycity.projections.subject_history import HistoryPage
-from tests.helpers import AUDITOR, WHY, CitizenFactory
+from tests.helpers import AUDITOR, WHY, CitizenFactory, access_records
 from tests.services import residence_permit, settle
 from tests.test_snapshots import HEALTH_FEED
 
@@ -59,3 +59,27 @@ def test_what_a_text_fields_name_says_it_holds_is_masked_as_such() -> None:
         Kind.TEXT,
     ]
     assert masked(Kind.SECRET, {"a": "00ff"}) is None
+
+
+def test_unmasked_with_a_purpose_shows_all_and_the_access_record_says_so(
+    city: City, people: CitizenFactory
+) -> None:
+    holder = people.register("持证人", verified=True)
+    permit = residence_permit(city, holder)
+    settle(city)
+    why = "court order 2026-118: the full record"
+    history = city.reads.audit.history(AUDITOR, holder.id, HistoryPage(100), why, unmask=True)
+    [issued] = [e for e in history if e.type == "Licence.Issued"]
+    assert issued.data["fields"]["holder_id_number"] == holder.id_number
+    assert issued.data["salts"] == permit.salts
+    state = city.reads.audit.state(AUDITOR, permit.id, None, None, why, unmask=True).state
+    assert state["salts"] == permit.salts
+    history_record, state_record = access_records(city)[-2:]
+    assert (history_record.read, history_record.unmasked, history_record.purpose) == (
+        "audit.history",
+        ["events"],
+        why,
+    )
+    assert (state_record.read, state_record.unmasked) == ("audit.state", ["state"])
+    city.reads.audit.history(AUDITOR, holder.id, HistoryPage(100), why)
+    assert access_records(city)[-1].unmasked == []

@@ -63,7 +63,7 @@ def not_personal(*fields: str) -> Callable[[T], T]:
 def not_personal_of(cls: type) -> frozenset[str]:
     """The fields the class declares not personal (eventsourcing may subclass a declared
     event class: the declaration is looked up as `personal_of` looks up its own)."""
-    declared = getattr(cls, "__not_personal__", frozenset())
+    declared: Any = getattr(cls, "__not_personal__", frozenset())
     return declared if isinstance(declared, frozenset) else frozenset()
 
 

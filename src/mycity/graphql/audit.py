@@ -124,6 +124,12 @@ class ConsistencyProof:
     proof: list[str] = strawberry.field(description="RFC 9162 consistency proof, base64 hashes.")
 
 
+UNMASK = strawberry.argument(
+    description="Show ID numbers, phones, card numbers and salts in full: the access record "
+    "the person sees then says they were unmasked, with the purpose."
+)
+
+
 @strawberry.type
 class AuditQueries:
     @strawberry.field(description="A file's events, oldest first. Auditors and admins.")
@@ -137,6 +143,7 @@ class AuditQueries:
         until: datetime | None = None,
         first: int = 20,
         after: str | None = None,
+        unmask: Annotated[bool, UNMASK] = False,
     ) -> Connection[LoggedEvent]:
         context = info.context
         page = HistoryPage(
@@ -152,6 +159,7 @@ class AuditQueries:
             parse_file(subject, "subject"),
             page,
             purpose,
+            unmask,
         )
         return connection([([e.position], LoggedEvent.of(e)) for e in found], first, after)
 
@@ -166,6 +174,7 @@ class AuditQueries:
         purpose: Annotated[str | None, PURPOSE] = None,
         version: int | None = None,
         at: datetime | None = None,
+        unmask: Annotated[bool, UNMASK] = False,
     ) -> FileState:
         if (version is None) == (at is None):
             raise DomainUserError(ErrorCode.INVALID_ARGUMENT, "Give a version or a moment", "at")
@@ -177,6 +186,7 @@ class AuditQueries:
             version,
             at,
             purpose,
+            unmask,
         )
         return FileState.of(view)
 

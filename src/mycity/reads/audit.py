@@ -22,6 +22,7 @@ from mycity.domain.errors import ErrorCode, UserError
 from mycity.domain.personal import masked, personal_of
 from mycity.identity.principal import Principal
 from mycity.policy import audit as policy
+from mycity.policy.base import Grant
 from mycity.projections.read_models import ReadModels
 from mycity.projections.store import Row
 from mycity.projections.subject_history import HistoryPage, SubjectHistories
@@ -71,12 +72,17 @@ class AuditReads:
     models: ReadModels
 
     def history(
-        self, principal: Principal, subject: UUID, page: HistoryPage, purpose: str | None
+        self,
+        principal: Principal,
+        subject: UUID,
+        page: HistoryPage,
+        purpose: str | None,
+        unmask: bool = False,
     ) -> list[HistoryEntry]:
         """The page of the file's events (and one more if there are more), in the log's
         order, with what each recorded: its own stream's, and those of the streams kept on
         its behalf (applications, licences)."""
-        self._enter(principal, "audit.history", subject, "events", purpose)
+        grant = self._enter(principal, "audit.history", subject, "events", purpose, unmask)
         found = self.histories.page(subject, replace(page, first=page.first + 1))
         versions: dict[UUID, list[int]] = {}
         for entry in found:
@@ -93,7 +99,7 @@ class AuditReads:
                 entry.version,
                 entry.type,
                 entry.recorded_at,
-                shown(vars(event), type(event), EVENT_METADATA),
+                shown(vars(event), type(event), EVENT_METADATA, grant.shows("events")),
             )
             for entry in found
             for event in [events[(entry.subject, entry.version)]]
@@ -106,11 +112,12 @@ class AuditReads:
         version: int | None,
         at: datetime | None,
         purpose: str | None,
+        unmask: bool = False,
     ) -> FileState:
         """The file as it was at a version, or at a moment (its last event by then)."""
         if version is not None and version < 1:
             raise UserError(ErrorCode.INVALID_ARGUMENT, "Versions start at 1", "version")
-        self._enter(principal, "audit.state", subject, "state", purpose)
+        grant = self._enter(principal, "audit.state", subject, "state", purpose, unmask)
         if at is not None:
             version = self.histories.version_at(subject, at)
             if version is None:
@@ -131,7 +138,9 @@ class AuditReads:
             kind=type(aggregate).__name__,
             version=aggregate.version,
             at=aggregate.modified_on,
-            state=shown(state, type(aggregate), ("id", "version", "pending_events")),
+            state=shown(
+                state, type(aggregate), ("id", "version", "pending_events"), grant.shows("state")
+            ),
         )
 
     def screen(
@@ -158,23 +167,31 @@ class AuditReads:
         return ScreenState(read_model, str(key), reach, row)
 
     def _enter(
-        self, principal: Principal, read: str, subject: UUID, what: str, purpose: str | None
-    ) -> None:
-        self.door.enter(
+        self,
+        principal: Principal,
+        read: str,
+        subject: UUID,
+        what: str,
+        purpose: str | None,
+        unmask: bool = False,
+    ) -> Grant:
+        return self.door.enter(
             principal,
             read,
             [subject],
-            lambda: policy.replay(principal),
+            lambda: policy.replay(principal, what, unmask),
             fields=(what,),
             purpose=purpose,
         )
 
 
-def shown(state: Mapping[str, Any], cls: type, hidden: tuple[str, ...]) -> dict[str, Any]:
+def shown(
+    state: Mapping[str, Any], cls: type, hidden: tuple[str, ...], in_full: bool = False
+) -> dict[str, Any]:
     """A recorded state as auditors see it: plain JSON values, personal fields masked by
-    their kinds, the event's own metadata left out."""
+    their kinds (in full if unmasked), the event's own metadata left out."""
     declared = personal_of(cls)
-    kinds = declared.fields if declared else {}
+    kinds = declared.fields if declared and not in_full else {}
     return {
         name: masked(kinds[name], value) if name in kinds else plain(value)
         for name, value in state.items()

@@ -192,18 +192,29 @@ def consistency(
     )
 
 
+Unmask = Annotated[
+    bool,
+    typer.Option(
+        "--unmask", help="ID numbers, phones, card numbers and salts in full (recorded as such)."
+    ),
+]
+
+
 @group.command("history")
 def history(
     subject: Subject,
     purpose: Purpose,
     types: Annotated[list[str] | None, typer.Option("--type", help="e.g. Citizen.Erased")] = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
+    unmask: Unmask = False,
 ) -> None:
     """A file's events, oldest first: position, version, time, type, what it recorded."""
     city = open_city()
     try:
         page = HistoryPage(first=limit, types=tuple(types or ()))
-        found = city.reads.audit.history(operator(), subject_of(city, subject), page, purpose)
+        found = city.reads.audit.history(
+            operator(), subject_of(city, subject), page, purpose, unmask
+        )
     finally:
         city.close()
     for entry in found[:limit]:
@@ -222,6 +233,7 @@ def state(
     purpose: Purpose,
     at: Moment = None,
     version: Annotated[int | None, typer.Option("--version", min=1)] = None,
+    unmask: Unmask = False,
 ) -> None:
     """A file as it was at a moment or a version, as JSON."""
     if (at is None) == (version is None):
@@ -229,7 +241,7 @@ def state(
     city = open_city()
     try:
         found = city.reads.audit.state(
-            operator(), subject_of(city, subject), version, moment_of(at), purpose
+            operator(), subject_of(city, subject), version, moment_of(at), purpose, unmask
         )
     finally:
         city.close()

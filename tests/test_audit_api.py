@@ -126,7 +126,10 @@ def test_a_published_checkpoint_and_its_proofs_verify_offline(
     new = api.run(sign, token=auditor)["signCheckpoint"]["checkpoint"]
     published = httpx.get(f"{api.base_url}/audit/checkpoint").text
     assert published == new["note"]
-    verifier = parse_verifier_key(city.audit.verifier_keys()[0])
+    keys = httpx.get(f"{api.base_url}/audit/key")  # an outsider's copy, not the operator's word
+    assert keys.headers["content-type"].startswith("text/plain")
+    assert keys.text.splitlines() == city.audit.verifier_keys()
+    verifier = parse_verifier_key(keys.text.splitlines()[0])
     checkpoint = verify_checkpoint(published, verifier, city.settings.audit.origin)
     assert checkpoint is not None and checkpoint.size == new["size"] > old["size"]
 

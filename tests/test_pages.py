@@ -128,6 +128,7 @@ PUBLIC = [
     "/city-code/keys",
     "/licences/keys",
     "/audit/checkpoint",
+    "/audit/key",
     "/healthz",
     "/readyz",
 ]

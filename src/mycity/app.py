@@ -63,11 +63,18 @@ def create_app(settings: Settings | None = None, city: City | None = None) -> St
         )
 
     async def checkpoint(request: Request) -> Response:
-        """The latest signed checkpoint, the note's exact text; the key is `mycity audit key`."""
+        """The latest signed checkpoint, the note's exact text; its keys at /audit/key."""
         kept = await run_in_threadpool(city.audit.checkpoints.latest)
         if kept is None:
             return PlainTextResponse("no checkpoint yet\n", status_code=404)
         return PlainTextResponse(kept.note, headers={"Cache-Control": "no-cache"})
+
+    async def checkpoint_keys(request: Request) -> Response:
+        """The keys checkpoints are signed with, one a line as C2SP signed notes name them
+        (`<name>+<key hash>+<base64>`), the active one first: what an outside auditor or
+        a witness checks a checkpoint with, without asking the operator."""
+        lines = "".join(f"{key}\n" for key in city.audit.verifier_keys())
+        return PlainTextResponse(lines, headers={"Cache-Control": "public, max-age=300"})
 
     async def city_code_keys(request: Request) -> JSONResponse:
         """The keys city codes are signed with, by their one-byte index, and the withdrawn
@@ -145,6 +152,7 @@ def create_app(settings: Settings | None = None, city: City | None = None) -> St
             Route("/readyz", readyz),
             Route("/.well-known/jwks.json", jwks),
             Route("/audit/checkpoint", checkpoint),
+            Route("/audit/key", checkpoint_keys),
             Route("/city-code/keys", city_code_keys),
             Route("/licences/keys", licence_keys),
             Route("/licences/status/{issuer}", status_list),

@@ -23,6 +23,7 @@ PATHS = (
     ("cityCodeKeys", "/city-code/keys", "The keys city codes are signed with"),
     ("licenceKeys", "/licences/keys", "The licence trust list: the keys licences are signed with"),
     ("checkpoint", "/audit/checkpoint", "The log's latest signed checkpoint"),
+    ("checkpointKeys", "/audit/key", "The keys checkpoints are signed with (signed-note form)"),
     ("health", "/healthz", "Liveness"),
     ("ready", "/readyz", "Readiness: whether the store answers"),
 )

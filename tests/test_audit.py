@@ -289,3 +289,30 @@ def test_the_cli_prints_the_proofs_as_docs_audit_md_shows_them(
     assert list(answer) == documented_keys('"from_size"')
     hashes = [base64.b64decode(h) for h in answer["proof"]]
     assert verify_consistency(old.size, answer["to_size"], hashes, old.root, new.root)
+
+
+def test_a_proof_names_its_signed_checkpoint_and_an_unsigned_size_is_refused(
+    city: City, people: CitizenFactory
+) -> None:
+    people.register("证")
+    with pytest.raises(UserError) as none_yet:
+        city.audit.inclusion(AUDITOR, 1)
+    assert none_yet.value.code is ErrorCode.UNSIGNED_SIZE
+    with pytest.raises(UserError) as none_yet:
+        city.audit.consistency(AUDITOR, 1)
+    assert none_yet.value.code is ErrorCode.UNSIGNED_SIZE
+    old = city.audit.sign_checkpoint()
+    people.register("明")
+    new = city.audit.sign_checkpoint()
+    proof = city.audit.inclusion(AUDITOR, 1)
+    assert (proof.tree_size, proof.checkpoint) == (new.size, new.note)
+    assert city.audit.inclusion(AUDITOR, 1, old.size).checkpoint == old.note
+    with pytest.raises(UserError) as unsigned:
+        city.audit.inclusion(AUDITOR, 1, old.size + 1)  # a size between the two checkpoints
+    assert (unsigned.value.code, unsigned.value.field) == (ErrorCode.UNSIGNED_SIZE, "treeSize")
+    consistency = city.audit.consistency(AUDITOR, old.size)
+    assert (consistency.checkpoint, consistency.from_checkpoint) == (new.note, old.note)
+    assert city.audit.consistency(AUDITOR, old.size + 1).from_checkpoint is None
+    with pytest.raises(UserError) as unsigned_to:
+        city.audit.consistency(AUDITOR, 1, old.size + 1)
+    assert (unsigned_to.value.code, unsigned_to.value.field) == (ErrorCode.UNSIGNED_SIZE, "toSize")

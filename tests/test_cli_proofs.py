@@ -191,10 +191,29 @@ def test_a_checkpoint_needs_its_key_and_a_key_a_checkpoint(
     logged: dict[str, Any], tmp_path: Path
 ) -> None:
     proof = logged["inclusion"]
+    unnamed = {k: v for k, v in proof.items() if k != "checkpoint"}
+    code, output = check(unnamed, tmp_path, "--key", logged["key"])
+    assert code == 2 and "add --checkpoint" in one_line(output), output
     for args, says in (
         (["--checkpoint", str(logged["new"])], "add --key"),
-        (["--key", logged["key"]], "add --checkpoint"),
         (["--checkpoint", str(logged["new"]), "--key", "x+1+A"], "is not a checkpoint key"),
     ):
         code, output = check(proof, tmp_path, *args)
         assert code == 2 and says in one_line(output), output
+
+
+def test_with_a_key_alone_the_checkpoints_the_proof_names_are_checked(
+    logged: dict[str, Any], tmp_path: Path
+) -> None:
+    inclusion, consistency, key = logged["inclusion"], logged["consistency"], logged["key"]
+    assert inclusion["checkpoint"] == logged["new"].read_text()
+    assert consistency["from_checkpoint"] == logged["old"].read_text()
+    code, said = check(inclusion, tmp_path, "--key", key)
+    assert code == 0 and said.endswith("as signed in the proof's checkpoint\n"), said
+    code, said = check(consistency, tmp_path, "--key", key)
+    assert code == 0, said
+    assert said.endswith("as signed in the proof's checkpoint and the proof's from_checkpoint\n")
+    swapped = inclusion | {"checkpoint": logged["old"].read_text()}  # another size's
+    assert check(swapped, tmp_path, "--key", key)[1].startswith("REFUSED: size_mismatch: ")
+    forged = inclusion | {"checkpoint": logged["new"].read_text().replace("\n— ", "\n— x")}
+    assert check(forged, tmp_path, "--key", key)[1].startswith("REFUSED: bad_signature: ")

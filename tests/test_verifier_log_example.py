@@ -93,6 +93,7 @@ def worked_example() -> dict[str, str]:
                 "record": b64(record),
                 "proof": [b64(h) for h in path],
                 "root": b64(root),
+                "checkpoint": note(5),
             }
         ),
         "consistency": cli_json(
@@ -102,6 +103,8 @@ def worked_example() -> dict[str, str]:
                 "from_root": b64(root_hash(LEAVES[:3])),
                 "to_root": b64(root),
                 "proof": [b64(h) for h in consistency],
+                "checkpoint": note(5),
+                "from_checkpoint": note(3),
             }
         ),
         "graphql inclusion": json.dumps(
@@ -113,6 +116,7 @@ def worked_example() -> dict[str, str]:
                     "record": b64(record),
                     "proof": [b64(h) for h in path],
                     "root": b64(root),
+                    "checkpoint": note(5),
                 }
             },
             indent=2,
@@ -125,6 +129,8 @@ def worked_example() -> dict[str, str]:
                     "fromRoot": b64(root_hash(LEAVES[:3])),
                     "toRoot": b64(root),
                     "proof": [b64(h) for h in consistency],
+                    "checkpoint": note(5),
+                    "fromCheckpoint": note(3),
                 }
             },
             indent=2,

@@ -84,7 +84,7 @@ def code_refused(verdict: CodeVerdict) -> str:
 
 
 def proof_refused(
-    reason: ProofReason, proof: Proof, checkpoint: Path | None, size: int | None
+    reason: ProofReason, proof: Proof, checkpoint: Path | str | None, size: int | None
 ) -> str:
     if isinstance(proof, InclusionProof):
         its_hashes = (

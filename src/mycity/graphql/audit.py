@@ -113,6 +113,10 @@ class InclusionProof:
     )
     proof: list[str] = strawberry.field(description="RFC 9162 audit path, base64 hashes.")
     root: str
+    checkpoint: str = strawberry.field(
+        description="The signed checkpoint of `treeSize` leaves the proof is against (the "
+        "note's text): check its signature with the keys at /audit/key, then its root."
+    )
 
 
 @strawberry.type
@@ -122,6 +126,10 @@ class ConsistencyProof:
     from_root: str = strawberry.field(description="The root of the tree of `fromSize`, base64.")
     to_root: str = strawberry.field(description="The root of the tree of `toSize`, base64.")
     proof: list[str] = strawberry.field(description="RFC 9162 consistency proof, base64 hashes.")
+    checkpoint: str = strawberry.field(description="The signed checkpoint of `toSize` leaves.")
+    from_checkpoint: str | None = strawberry.field(
+        description="The signed checkpoint of `fromSize` leaves, if one was signed."
+    )
 
 
 UNMASK = strawberry.argument(
@@ -222,8 +230,9 @@ class AuditQueries:
         return Checkpoint.of(kept) if kept else None
 
     @strawberry.field(
-        description="That the event at a position is in the tree of `treeSize` leaves (by "
-        "default the latest checkpoint's). Auditors and admins."
+        description="That the event at a position is in the tree of `treeSize` leaves (a "
+        "signed checkpoint's size, by default the latest's; another is UNSIGNED_SIZE). "
+        "Auditors and admins."
     )
     async def audit_inclusion_proof(
         self, info: Info, position: int, tree_size: int | None = None
@@ -238,11 +247,12 @@ class AuditQueries:
             record=b64(found.record),
             proof=[b64(h) for h in found.proof],
             root=b64(found.root),
+            checkpoint=found.checkpoint,
         )
 
     @strawberry.field(
-        description="That the tree of `toSize` leaves (by default the latest checkpoint's) "
-        "only appended to the tree of `fromSize`. Auditors and admins."
+        description="That the tree of `toSize` leaves (a signed checkpoint's size, by default "
+        "the latest's) only appended to the tree of `fromSize`. Auditors and admins."
     )
     async def audit_consistency_proof(
         self, info: Info, from_size: int, to_size: int | None = None
@@ -256,6 +266,8 @@ class AuditQueries:
             from_root=b64(found.from_root),
             to_root=b64(found.to_root),
             proof=[b64(h) for h in found.proof],
+            checkpoint=found.checkpoint,
+            from_checkpoint=found.from_checkpoint,
         )
 
 

@@ -37,6 +37,7 @@ class InclusionProof:
     record: bytes  # the stored record's leaf data: its leaf hash is leaf_hash(record)
     proof: list[bytes]
     root: bytes
+    checkpoint: str  # the signed checkpoint of `tree_size` leaves, the note's text
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ class ConsistencyProof:
     from_root: bytes  # the roots the proof leads to: check them against signed checkpoints
     to_root: bytes
     proof: list[bytes]
+    checkpoint: str  # the signed checkpoint of `to_size` leaves
+    from_checkpoint: str | None  # that of `from_size`, if one was signed (none of size 0)
 
 
 class Audit:
@@ -152,7 +155,8 @@ class Audit:
             index = self.tree.leaf_index(position)
         if index is None:
             raise UserError(ErrorCode.NOT_FOUND, "No event has this position", "position")
-        size = self._size(tree_size)
+        signed = self._signed(tree_size, "treeSize")
+        size = signed.size
         if index >= size:
             raise UserError(
                 ErrorCode.TREE_TOO_SMALL,
@@ -167,6 +171,7 @@ class Audit:
             record=record_of(record),
             proof=self.tree.inclusion_proof(index, size),
             root=self.tree.root(size),
+            checkpoint=signed.note,
         )
 
     def consistency(
@@ -176,7 +181,8 @@ class Audit:
         whole tree) only appended to the tree of `size1`: both sizes and roots, the proof."""
         if actor is not None:
             policy.require_auditor(actor)
-        size = self._size(size2)
+        signed = self._signed(size2, "toSize")
+        size = signed.size
         if not 0 <= size1 <= size:
             raise UserError(
                 ErrorCode.TREE_TOO_SMALL, f"Sizes are 0 to {size}, the second one", "fromSize"
@@ -187,16 +193,35 @@ class Audit:
             from_root=self.tree.root(size1),
             to_root=self.tree.root(size),
             proof=self.tree.consistency_proof(size1, size),
+            checkpoint=signed.note,
+            from_checkpoint=older.note if (older := self.checkpoints.of_size(size1)) else None,
         )
 
-    def _size(self, tree_size: int | None) -> int:
+    def _signed(self, tree_size: int | None, field: str) -> SignedCheckpoint:
+        """The signed checkpoint a proof is against: of `tree_size` leaves, by default the
+        latest. A proof against a size nobody signed would lead to a root nobody vouches
+        for: it is refused."""
         if tree_size is None:
             latest = self.checkpoints.latest()
-            return latest.size if latest is not None else self.tree.size()
+            if latest is None:
+                raise UserError(
+                    ErrorCode.UNSIGNED_SIZE,
+                    "No checkpoint is signed yet: sign one (signCheckpoint) and ask again",
+                    field,
+                )
+            return latest
         if not 0 < tree_size <= self.tree.size():
             raise UserError(
                 ErrorCode.TREE_TOO_SMALL,
                 f"The tree has {self.tree.size()} leaves; ask for a size up to that",
-                "treeSize",
+                field,
             )
-        return tree_size
+        signed = self.checkpoints.of_size(tree_size)
+        if signed is None:
+            raise UserError(
+                ErrorCode.UNSIGNED_SIZE,
+                f"No checkpoint of {tree_size} leaves was signed: ask against a signed "
+                "size (auditCheckpoints lists them)",
+                field,
+            )
+        return signed

@@ -47,6 +47,7 @@ class InclusionProof:
     record: bytes  # the leaf's data (records.leaf_data): its hash is the leaf's
     proof: tuple[bytes, ...]
     root: bytes
+    checkpoints: tuple[str, ...] = ()  # the signed checkpoint it names (`checkpoint`), if any
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class ConsistencyProof:
     from_root: bytes
     to_root: bytes
     proof: tuple[bytes, ...]
+    checkpoints: tuple[str, ...] = ()  # those it names: `checkpoint`, `from_checkpoint`
 
 
 Proof = InclusionProof | ConsistencyProof
@@ -80,6 +82,7 @@ def read_proof(text: str) -> Proof:
             record=_base64(members, "record", None),
             proof=_hashes(members),
             root=_base64(members, "root", _HASH_SIZE),
+            checkpoints=_notes(members, "checkpoint"),
         )
     if "from_size" in members:
         return ConsistencyProof(
@@ -88,8 +91,22 @@ def read_proof(text: str) -> Proof:
             from_root=_base64(members, "from_root", _HASH_SIZE),
             to_root=_base64(members, "to_root", _HASH_SIZE),
             proof=_hashes(members),
+            checkpoints=_notes(members, "checkpoint", "from_checkpoint"),
         )
     raise ValueError("neither an inclusion proof (record, leaf_index, …) nor a consistency proof")
+
+
+def _notes(members: dict[str, Any], *names: str) -> tuple[str, ...]:
+    """The checkpoint notes a proof names (absent or null: none), as text."""
+    found = []
+    for name in names:
+        note = members.get(name)
+        if note is None:
+            continue
+        if not isinstance(note, str):
+            raise ValueError(f"{name} is not a checkpoint's text")
+        found.append(note)
+    return tuple(found)
 
 
 def check_proof(proof: Proof) -> Reason:

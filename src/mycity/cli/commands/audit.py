@@ -147,7 +147,7 @@ def verify(
 def prove(
     position: Annotated[int, typer.Argument(help="The event's position in the log.")],
     size: Annotated[
-        int | None, typer.Option("--size", help="The tree size (a checkpoint's).")
+        int | None, typer.Option("--size", help="A signed checkpoint's size (the latest's).")
     ] = None,
 ) -> None:
     """An inclusion proof of one event, as JSON (base64 hashes)."""
@@ -164,6 +164,7 @@ def prove(
             "record": b64(found.record),
             "proof": [b64(h) for h in found.proof],
             "root": b64(found.root),
+            "checkpoint": found.checkpoint,
         }
     )
 
@@ -188,6 +189,8 @@ def consistency(
             "from_root": b64(found.from_root),
             "to_root": b64(found.to_root),
             "proof": [b64(h) for h in found.proof],
+            "checkpoint": found.checkpoint,
+            "from_checkpoint": found.from_checkpoint,
         }
     )
 

@@ -47,15 +47,19 @@ def check(
         typer.Option("--key", help="The checkpoint key, as `audit key` prints it."),
     ] = None,
 ) -> None:
-    """Check an inclusion or a consistency proof offline, and with --checkpoint and --key
-    that its tree is a signed checkpoint's: `ok: …`, or `REFUSED: <reason>: …` and exit 1."""
+    """Check an inclusion or a consistency proof offline, and with --key that its tree is
+    a signed checkpoint's (those given with --checkpoint, else those the proof names):
+    `ok: …`, or `REFUSED: <reason>: …` and exit 1."""
     proof = _proof(file)
     verifiers = [_verifier(key) for key in keys or []]
     if checkpoints and not verifiers:
         raise Failure("a checkpoint is checked with its key: add --key (as `audit key` prints it)")
-    if verifiers and not checkpoints:
-        raise Failure("--key checks a checkpoint: add --checkpoint FILE")
-    notes = {path: read_text(path, "--checkpoint") for path in checkpoints or []}
+    if verifiers and not checkpoints and not proof.checkpoints:
+        raise Failure("--key checks a checkpoint: add --checkpoint FILE (the proof names none)")
+    notes: dict[Path | str, str] = {p: read_text(p, "--checkpoint") for p in checkpoints or []}
+    if verifiers and not notes:  # the checkpoints the proof names, checked with your keys
+        labels = ("the proof's checkpoint", "the proof's from_checkpoint")
+        notes = dict(zip(labels, proof.checkpoints, strict=False))
     reason = check_proof(proof)
     if reason is not Reason.VALID:
         _refuse(reason, proof, None)
@@ -101,7 +105,9 @@ def _holds(proof: Proof) -> str:
     )
 
 
-def _refuse(reason: Reason, proof: Proof, checkpoint: Path | None, size: int | None = None) -> None:
+def _refuse(
+    reason: Reason, proof: Proof, checkpoint: Path | str | None, size: int | None = None
+) -> None:
     typer.echo(proof_refused(reason, proof, checkpoint, size))
     raise typer.Exit(1)
 

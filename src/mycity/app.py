@@ -24,7 +24,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from mycity.bootstrap import City, build
-from mycity.domain.errors import Unavailable
+from mycity.domain.errors import ErrorCode, Unavailable
 from mycity.domain.errors import UserError as DomainUserError
 from mycity.graphql import graphiql
 from mycity.graphql.view import CityGraphQL
@@ -75,6 +75,19 @@ def create_app(settings: Settings | None = None, city: City | None = None) -> St
         a witness checks a checkpoint with, without asking the operator."""
         lines = "".join(f"{key}\n" for key in city.audit.verifier_keys())
         return PlainTextResponse(lines, headers={"Cache-Control": "public, max-age=300"})
+
+    async def consistency(request: Request) -> JSONResponse:
+        """A consistency proof between two signed sizes, for monitors and witnesses outside
+        the city: hashes only, nothing of anyone's data, so no token is asked for."""
+        try:
+            asked = request.query_params
+            old = _size(asked.get("from"), "from")
+            new = _size(asked["to"], "to") if "to" in asked else None
+            found = await run_in_threadpool(city.audit.consistency, None, old, new)
+        except DomainUserError as e:
+            status = 404 if e.code is ErrorCode.UNSIGNED_SIZE else 400
+            return JSONResponse({"code": e.code.value, "message": e.message}, status_code=status)
+        return JSONResponse(found.document(), headers={"Cache-Control": "no-cache"})
 
     async def city_code_keys(request: Request) -> JSONResponse:
         """The keys city codes are signed with, by their one-byte index, and the withdrawn
@@ -153,6 +166,7 @@ def create_app(settings: Settings | None = None, city: City | None = None) -> St
             Route("/.well-known/jwks.json", jwks),
             Route("/audit/checkpoint", checkpoint),
             Route("/audit/key", checkpoint_keys),
+            Route("/audit/consistency", consistency),
             Route("/city-code/keys", city_code_keys),
             Route("/licences/keys", licence_keys),
             Route("/licences/status/{issuer}", status_list),
@@ -164,3 +178,12 @@ def create_app(settings: Settings | None = None, city: City | None = None) -> St
     app.state.city = city
     app.state.graphql = graphql
     return app
+
+
+def _size(value: str | None, name: str) -> int:
+    """A tree size given in a query string: a whole number, 0 or more."""
+    if value is None or not value.isascii() or not value.isdigit() or len(value) > 20:
+        raise DomainUserError(
+            ErrorCode.INVALID_ARGUMENT, f"Give `{name}` as a tree size: 0, 1, 2, …", name
+        )
+    return int(value)

@@ -8,6 +8,7 @@ check it without our code; `docs/audit.md` gives the formats.
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +40,18 @@ class InclusionProof:
     root: bytes
     checkpoint: str  # the signed checkpoint of `tree_size` leaves, the note's text
 
+    def document(self) -> dict[str, object]:
+        """As docs/audit.md §3 lays it out (what `audit prove` prints)."""
+        return {
+            "position": self.position,
+            "leaf_index": self.leaf_index,
+            "tree_size": self.tree_size,
+            "record": _b64(self.record),
+            "proof": [_b64(h) for h in self.proof],
+            "root": _b64(self.root),
+            "checkpoint": self.checkpoint,
+        }
+
 
 @dataclass(frozen=True)
 class ConsistencyProof:
@@ -49,6 +62,19 @@ class ConsistencyProof:
     proof: list[bytes]
     checkpoint: str  # the signed checkpoint of `to_size` leaves
     from_checkpoint: str | None  # that of `from_size`, if one was signed (none of size 0)
+
+    def document(self) -> dict[str, object]:
+        """As docs/audit.md §3 lays it out (what `audit consistency` prints and
+        `GET /audit/consistency` answers)."""
+        return {
+            "from_size": self.from_size,
+            "to_size": self.to_size,
+            "from_root": _b64(self.from_root),
+            "to_root": _b64(self.to_root),
+            "proof": [_b64(h) for h in self.proof],
+            "checkpoint": self.checkpoint,
+            "from_checkpoint": self.from_checkpoint,
+        }
 
 
 class Audit:
@@ -225,3 +251,7 @@ class Audit:
                 field,
             )
         return signed
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()

@@ -18,7 +18,7 @@ import typer
 
 from mycity.cli.app import UNAVAILABLE, Failure
 from mycity.cli.city import open_city
-from mycity.cli.commands.proofs import check
+from mycity.cli.commands.proofs import check, monitor_log
 from mycity.cli.files import read_text
 from mycity.cli.progress import progress_bar
 from mycity.domain.errors import UserError
@@ -156,17 +156,7 @@ def prove(
         found = city.audit.inclusion(None, position, size)
     finally:
         city.close()
-    echo_json(
-        {
-            "position": found.position,
-            "leaf_index": found.leaf_index,
-            "tree_size": found.tree_size,
-            "record": b64(found.record),
-            "proof": [b64(h) for h in found.proof],
-            "root": b64(found.root),
-            "checkpoint": found.checkpoint,
-        }
-    )
+    echo_json(found.document())
 
 
 @group.command("consistency")
@@ -182,17 +172,7 @@ def consistency(
         found = city.audit.consistency(None, old, new)
     finally:
         city.close()
-    echo_json(
-        {
-            "from_size": found.from_size,
-            "to_size": found.to_size,
-            "from_root": b64(found.from_root),
-            "to_root": b64(found.to_root),
-            "proof": [b64(h) for h in found.proof],
-            "checkpoint": found.checkpoint,
-            "from_checkpoint": found.from_checkpoint,
-        }
-    )
+    echo_json(found.document())
 
 
 Unmask = Annotated[
@@ -298,6 +278,7 @@ def prune_access_records() -> None:
 
 
 group.command("check-proof")(check)
+group.command("monitor")(monitor_log)
 
 
 def register(cli: typer.Typer) -> None:

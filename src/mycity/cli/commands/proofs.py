@@ -7,12 +7,14 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import typer
 
-from mycity.cli.app import Failure
+from mycity.cli.app import UNAVAILABLE, Failure
 from mycity.cli.files import read_text
 from mycity.cli.refusals import proof_refused
+from mycity.verifier.monitor import MonitorError, monitor
 from mycity.verifier.note import Verifier, parse_verifier_key
 from mycity.verifier.proofs import (
     ConsistencyProof,
@@ -114,3 +116,34 @@ def _refuse(
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
+
+
+def monitor_log(
+    url: Annotated[str, typer.Argument(help="The city's address, e.g. https://city.example")],
+    state: Annotated[
+        Path | None,
+        typer.Option(
+            "--state", help="Where the monitor keeps what it saw (~/.mycity-monitor/<host>)."
+        ),
+    ] = None,
+    keys: Annotated[
+        list[str] | None,
+        typer.Option("--key", help="A checkpoint key; else the one kept, or fetched once."),
+    ] = None,
+) -> None:
+    """Watch a city's log from outside: the latest checkpoint, checked against the last one
+    this monitor kept. `ok: …`, or `ALERT: <finding>: …` (a rollback, a split view, a bad
+    signature) and exit 1."""
+    directory = state or Path.home() / ".mycity-monitor" / _host(url)
+    try:
+        report = monitor(url, directory, keys or ())
+    except MonitorError as e:
+        raise Failure(str(e), UNAVAILABLE) from None
+    if report.alert:
+        typer.echo(f"ALERT: {report.finding.value}: {report.detail}")
+        raise typer.Exit(1)
+    typer.echo(f"ok: {report.finding.value}: {report.detail}")
+
+
+def _host(url: str) -> str:
+    return "".join(c if c.isalnum() or c in ".-" else "_" for c in urlsplit(url).netloc) or "city"

@@ -6,22 +6,32 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from mycity.bootstrap import City
 from mycity.domain.code_holder import code_holder_id
 from mycity.domain.identifiers import mask_id_number
+from mycity.domain.licence import Licence
 from mycity.domain.personal import Kind, kind_named, masked
 from mycity.projections.subject_history import HistoryPage
-from tests.helpers import AUDITOR, WHY, CitizenFactory, access_records
+from tests.helpers import AUDITOR, WHY, CitizenFactory, Person, access_records
 from tests.services import residence_permit, settle
 from tests.test_snapshots import HEALTH_FEED
 
 
-def test_a_licences_identifiers_are_masked_and_its_salts_never_shown(
-    city: City, people: CitizenFactory
-) -> None:
+@pytest.fixture
+def licensed(city: City, people: CitizenFactory) -> tuple[Person, Licence]:
+    """A citizen holding a residence permit, its issuance folded."""
     holder = people.register("持证人", verified=True)
     permit = residence_permit(city, holder)
     settle(city)
+    return holder, permit
+
+
+def test_a_licences_identifiers_are_masked_and_its_salts_never_shown(
+    city: City, licensed: tuple[Person, Licence]
+) -> None:
+    holder, permit = licensed
     history = city.reads.audit.history(AUDITOR, holder.id, HistoryPage(first=100), WHY)
     [issued] = [e for e in history if e.type == "Licence.Issued"]
     assert issued.data["fields"]["holder_id_number"] == mask_id_number(holder.id_number)
@@ -62,11 +72,9 @@ def test_what_a_text_fields_name_says_it_holds_is_masked_as_such() -> None:
 
 
 def test_unmasked_with_a_purpose_shows_all_and_the_access_record_says_so(
-    city: City, people: CitizenFactory
+    city: City, licensed: tuple[Person, Licence]
 ) -> None:
-    holder = people.register("持证人", verified=True)
-    permit = residence_permit(city, holder)
-    settle(city)
+    holder, permit = licensed
     why = "court order 2026-118: the full record"
     history = city.reads.audit.history(AUDITOR, holder.id, HistoryPage(100), why, unmask=True)
     [issued] = [e for e in history if e.type == "Licence.Issued"]

@@ -1,5 +1,5 @@
 """The `mycity` command: serve, demo data, read models, schema, credentials, keys, SMS, audit,
-licences, city codes, health, backups.
+licences, city codes, health, backups, witnesses.
 
 A mistake gets one line on stderr that says what is wrong and what to do, and exit code 2
 for bad input (1 when the store or something else is not there); never a traceback, unless
@@ -20,6 +20,7 @@ from mycity.cli.commands import (
     read_models,
     serving,
     sms,
+    witness,
 )
 
 for module in (
@@ -33,6 +34,7 @@ for module in (
     codes,
     health,
     backups,
+    witness,
 ):
     module.register(cli)
 

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mycity.verifier.cosignature import parse_cosigner_key
+
 
 class SettingsError(ValueError):
     """A setting in the environment is wrong; the message names it and says what is right."""
@@ -101,6 +103,28 @@ class AuditSettings:
     origin: str = "mycity.example/log"
     checkpoint_seconds: int = 600  # a checkpoint this often while the log grows (0: never)
     retention_days: int = 365  # how long the lists of access records keep them, at least
+    # Witnesses asked to cosign each checkpoint: (address, witness key), see docs/audit.md.
+    witnesses: tuple[tuple[str, str], ...] = ()
+
+
+def _witnesses(value: str) -> tuple[tuple[str, str], ...]:
+    """`<address> <witness key>` pairs, separated by `;`."""
+    found = []
+    for entry in filter(None, (e.strip() for e in value.split(";"))):
+        address, _, key = entry.partition(" ")
+        if not address.startswith(("http://", "https://")) or not key.strip():
+            raise SettingsError(
+                "MYCITY_WITNESSES is `<address> <witness key>` pairs separated by `;`, "
+                f"each address http:// or https://; {entry!r} is not"
+            )
+        try:
+            parse_cosigner_key(key)
+        except ValueError as e:
+            raise SettingsError(
+                f"MYCITY_WITNESSES: {e}; give it as `mycity witness key` prints it"
+            ) from None
+        found.append((address.rstrip("/"), key.strip()))
+    return tuple(found)
 
 
 def _retention(env: Mapping[str, str]) -> int:
@@ -193,6 +217,7 @@ class Settings:
                 origin=_origin(env),
                 checkpoint_seconds=_count(env, "MYCITY_CHECKPOINT_SECONDS", 600, zero=True),
                 retention_days=_retention(env),
+                witnesses=_witnesses(env.get("MYCITY_WITNESSES", "")),
             ),
             services=ServiceSettings(
                 division=_division(env),

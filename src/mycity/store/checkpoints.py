@@ -31,9 +31,39 @@ class Checkpoints:
         self.db.create_tables(
             [
                 f"CREATE TABLE IF NOT EXISTS {self.table} (size BIGINT PRIMARY KEY, "
-                f"root {blob} NOT NULL, signed_at DOUBLE PRECISION NOT NULL, note TEXT NOT NULL)"
+                f"root {blob} NOT NULL, signed_at DOUBLE PRECISION NOT NULL, note TEXT NOT NULL)",
+                f"CREATE TABLE IF NOT EXISTS {self.witnessed_table} "
+                "(witness TEXT PRIMARY KEY, size BIGINT NOT NULL)",
             ]
         )
+
+    @property
+    def witnessed_table(self) -> str:
+        return self.db.table("checkpoints_witnessed")
+
+    def cosigned(self, size: int, note: str) -> SignedCheckpoint:
+        """The checkpoint of this size, its note now carrying witnesses' cosignatures."""
+        with self.db.transaction() as cur:
+            cur.execute(f"UPDATE {self.table} SET note = ? WHERE size = ?", (note, size))
+        found = self.of_size(size)
+        assert found is not None
+        return found
+
+    def witnessed(self, witness: str) -> int:
+        """The size this witness last cosigned for us (0: never)."""
+        with self.db.read() as cur:
+            row = cur.execute(
+                f"SELECT size FROM {self.witnessed_table} WHERE witness = ?", (witness,)
+            ).fetchone()
+        return 0 if row is None else int(row["size"])
+
+    def witnessed_at(self, witness: str, size: int) -> None:
+        with self.db.transaction() as cur:
+            cur.execute(
+                f"INSERT INTO {self.witnessed_table} (witness, size) VALUES (?, ?) "
+                "ON CONFLICT (witness) DO UPDATE SET size = excluded.size",
+                (witness, size),
+            )
 
     def add(self, checkpoint: SignedCheckpoint) -> SignedCheckpoint:
         """Keep it, unless one of that size is kept already: then that one stands."""

@@ -26,6 +26,7 @@ from mycity.settings import AuditSettings
 from mycity.store.checkpoints import Checkpoints
 from mycity.store.checkpoints import SignedCheckpoint as SignedCheckpoint  # what it answers
 from mycity.store.files import CityFiles
+from mycity.usecases.witnessing import Witnessing
 from mycity.verifier.checkpoint import Checkpoint, signed_at, time_line, verify_checkpoint
 from mycity.verifier.note import Verifier, parse_verifier_key, sign_note, verifier_key
 
@@ -91,6 +92,9 @@ class Audit:
         self.checkpoints = checkpoints
         self.ring = ring
         self.settings = settings
+        self.witnessing = (
+            Witnessing(settings.witnesses, tree, checkpoints) if settings.witnesses else None
+        )
         self._next_due = 0.0  # monotonic: when `sign_if_due` looks again
 
     # -- checkpoints ------------------------------------------------------------------------
@@ -108,7 +112,8 @@ class Audit:
         now = datetime.now(UTC).replace(microsecond=0)
         body = Checkpoint(self.settings.origin, size, root, (time_line(now),))
         note = sign_note(body.text(), self.settings.origin, self.ring.private_key())
-        return self.checkpoints.add(SignedCheckpoint(size, root, now, note))
+        kept = self.checkpoints.add(SignedCheckpoint(size, root, now, note))
+        return self.witnessing.cosign(kept) if self.witnessing else kept
 
     def sign_if_due(self) -> int:
         """The runner's follower: a checkpoint every `checkpoint_seconds` while the log

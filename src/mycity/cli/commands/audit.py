@@ -27,6 +27,7 @@ from mycity.identity.principal import Principal, Role
 from mycity.private import write_private
 from mycity.projections.subject_history import HistoryPage
 from mycity.reads.audit import plain
+from mycity.verifier.cosignature import cosigned_by, parse_cosigner_key
 
 if TYPE_CHECKING:
     from mycity.bootstrap import City
@@ -126,10 +127,23 @@ def verify(
         Path | None,
         typer.Option("--against", help="An exported checkpoint the log must still match."),
     ] = None,
+    witnesses: Annotated[
+        list[str] | None,
+        typer.Option("--witness", help="A witness's key (`mycity witness key`); repeat."),
+    ] = None,
+    cosigned: Annotated[
+        int,
+        typer.Option("--cosigned", min=0, help="How many of the --witness keys must cosign."),
+    ] = 0,
 ) -> None:
     """Recompute the Merkle tree from the stored events and find any direct edit: a changed,
-    deleted, inserted or reordered row, or a tail cut off since the checkpoint."""
+    deleted, inserted or reordered row, or a tail cut off since the checkpoint; with
+    --witness and --cosigned K, the checkpoint must carry K of those witnesses' cosignatures."""
     note = None if against is None else read_text(against, "--against")
+    if cosigned and (note is None or cosigned > len(witnesses or [])):
+        raise Failure("--cosigned K needs --against FILE and at least K --witness keys")
+    if note is not None and cosigned:
+        _require_cosignatures(note, witnesses or [], cosigned)
     city = open_city()
     try:
         with progress_bar("verifying the log") as advanced:
@@ -141,6 +155,21 @@ def verify(
         raise typer.Exit(UNAVAILABLE)
     checked = f" and the checkpoint in {against}" if against else ""
     typer.echo(f"ok: {result.events} events match the Merkle tree{checked}")
+
+
+def _require_cosignatures(note: str, keys: list[str], wanted: int) -> None:
+    try:
+        cosigners = [parse_cosigner_key(key) for key in keys]
+    except ValueError as e:
+        raise Failure(f"--witness: {e}") from None
+    found = sorted(cosigned_by(note, cosigners))
+    if len(found) < wanted:
+        typer.echo(
+            f"REFUSED: cosigned by {len(found)} of the witnesses given "
+            f"({', '.join(found) or 'none'}), {wanted} asked",
+            err=True,
+        )
+        raise typer.Exit(UNAVAILABLE)
 
 
 @group.command("prove")

@@ -11,7 +11,8 @@ from uuid import uuid4
 import pytest
 
 from mycity.bootstrap import City
-from mycity.domain.application import Application, Grade
+from mycity.domain.application import Application
+from mycity.domain.application_status import Grade
 from mycity.domain.errors import ErrorCode
 from mycity.domain.licence import Licence
 from mycity.domain.scan import parse_place

@@ -12,7 +12,8 @@ from uuid import UUID, uuid4
 import pytest
 
 from mycity.bootstrap import City
-from mycity.domain.application import Application, Grade, Status
+from mycity.domain.application import Application
+from mycity.domain.application_status import Grade, Status
 from mycity.domain.errors import ErrorCode, UserError
 from mycity.domain.licence import (
     Licence,

@@ -9,7 +9,7 @@ from uuid import UUID
 import pytest
 
 from mycity.bootstrap import City
-from mycity.domain.application import Status
+from mycity.domain.application_status import Status
 from mycity.domain.errors import ErrorCode, UserError
 from mycity.domain.identifiers import validate_credit_code
 from mycity.domain.licence import Licence

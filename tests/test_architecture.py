@@ -14,7 +14,7 @@ ALLOWED = {
     "verifier": set(),  # vendored by partners: the standard library and cryptography only
     "domain": set(),
     "data": {"domain"},  # the catalogue and calendar that ship with the package
-    "integrations": {"private"},
+    "integrations": {"private", "verifier"},
     "store": {"domain", "settings"},
     "identity": {"domain", "data", "settings", "store", "integrations", "private", "verifier"},
     "policy": {"domain", "identity", "verifier"},

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from mycity.bootstrap import City
-from mycity.domain.application import Application, Status
+from mycity.domain.application import Application
+from mycity.domain.application_status import Status
 from mycity.domain.errors import ErrorCode
 from mycity.usecases.applications import SHORTFALL_WORKING_DAYS
 from tests.domain_helpers import fact, given, refused, then

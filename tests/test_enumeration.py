@@ -8,7 +8,7 @@ from uuid import uuid4
 import pytest
 
 from mycity.bootstrap import City
-from mycity.domain.application import Status
+from mycity.domain.application_status import Status
 from mycity.domain.enterprise import AgentScope, Enterprise
 from mycity.domain.errors import ErrorCode, UserError
 from mycity.identity.principal import Principal, Role

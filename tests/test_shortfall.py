@@ -13,7 +13,7 @@ import pytest
 
 from mycity.bootstrap import City
 from mycity.demo import CITIZENS
-from mycity.domain.application import Status
+from mycity.domain.application_status import Status
 from mycity.domain.errors import ErrorCode, UserError
 from mycity.domain.licence import Licence
 from tests.conftest import Served

@@ -11,7 +11,7 @@ from uuid import UUID
 import strawberry
 from strawberry import relay
 
-from mycity.domain.application import Grade, Status
+from mycity.domain.application_status import Grade, Status
 from mycity.domain.errors import ErrorCode
 from mycity.domain.errors import UserError as DomainUserError
 from mycity.graphql.catalogue import ServiceItemType

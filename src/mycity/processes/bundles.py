@@ -5,7 +5,8 @@ from __future__ import annotations
 from functools import singledispatchmethod
 from typing import Any
 
-from mycity.domain.application import Application, Status
+from mycity.domain.application import Application
+from mycity.domain.application_status import Status
 from mycity.processes.tracked import Process, Reply
 
 

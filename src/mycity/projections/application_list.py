@@ -15,7 +15,8 @@ from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID
 
-from mycity.domain.application import Application, Grade, Status
+from mycity.domain.application import Application
+from mycity.domain.application_status import Grade, Status
 from mycity.projections.fold import RowProjection, touched
 from mycity.projections.keysets import cursor, keyset, newest_first
 from mycity.projections.store import LiveRows, Row, TableSpec, ViewsById

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from functools import singledispatchmethod
 from typing import Any
 
-from mycity.domain.application import Application, Grade
+from mycity.domain.application import Application
+from mycity.domain.application_status import Grade
 from mycity.projections.fold import RowProjection
 from mycity.projections.store import LiveRows, Row, TableSpec
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID, uuid4
 
-from mycity.domain.application import Application, Grade, Materials
+from mycity.domain.application import Application, Materials
+from mycity.domain.application_status import Grade
 from mycity.domain.calendar import WorkCalendar
 from mycity.domain.catalogue import Applicants, Catalogue, ServiceItem
 from mycity.domain.citizen import Citizen

@@ -21,6 +21,7 @@ from mycity.cli import cli
 from mycity.integrations.witness import Witness, create_witness_app
 from mycity.settings import Settings, SettingsError
 from mycity.verifier.cosignature import cosigned_by, parse_cosigner_key
+from mycity.verifier.monitor import Finding, monitor
 from tests.conftest import free_port
 from tests.helpers import CitizenFactory
 
@@ -107,3 +108,27 @@ def test_the_witnesses_setting_is_address_and_key_pairs(tmp_path: Path) -> None:
     for wrong in (f"ftp://w1 {one}", "http://w1", one, "http://w1 w1+00+AA=="):
         with pytest.raises(SettingsError, match="MYCITY_WITNESSES"):
             Settings.from_env(env | {"MYCITY_WITNESSES": wrong})
+
+
+def test_the_monitor_asks_for_k_cosignatures_of_the_witnesses_it_holds(
+    witnessed: tuple[City, list[str], list[int]], tmp_path: Path
+) -> None:
+    city, keys, _ = witnessed
+    CitizenFactory(city).register("甲")
+    served = {"https://city.example/audit/checkpoint": city.audit.sign_checkpoint().note}
+    cosigners = [parse_cosigner_key(key) for key in keys]
+
+    def watch(k: int) -> Finding:
+        report = monitor(
+            "https://city.example",
+            tmp_path / f"monitor-{k}",
+            city.audit.verifier_keys(),
+            fetch=served.__getitem__,
+            witnesses=cosigners,
+            cosigned=k,
+        )
+        return report.finding
+
+    assert watch(1) is Finding.FIRST
+    assert watch(2) is Finding.UNWITNESSED  # the second witness was down
+    assert not (tmp_path / "monitor-2" / "checkpoint.txt").exists()  # not kept

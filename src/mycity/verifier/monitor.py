@@ -2,7 +2,8 @@
 
 Each run fetches the latest signed checkpoint (`GET /audit/checkpoint`), checks its
 signature with the keys the monitor holds (given, or fetched from `GET /audit/key` on its
-first run and kept: trust on first use), and compares it with the last checkpoint it
+first run and kept: trust on first use), with K of the witnesses' cosignatures if asked,
+and compares it with the last checkpoint it
 accepted, which it keeps in its own directory: a smaller tree is a rollback, another root
 for the same size or a larger tree the server cannot prove consistent with the kept one
 (`GET /audit/consistency?from=M&to=N`) is a split view (the log was rewritten, or this
@@ -24,6 +25,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from mycity.verifier.checkpoint import Checkpoint, verify_checkpoint
+from mycity.verifier.cosignature import Cosigner, cosigned_by
 from mycity.verifier.merkle import verify_consistency
 from mycity.verifier.note import Verifier, parse_verifier_key
 
@@ -39,11 +41,14 @@ class Finding(StrEnum):
     SAME = "same"  # the tree kept, unchanged
     GREW = "grew"  # a larger tree, proven to extend the kept one
     BAD_SIGNATURE = "bad_signature"  # not signed by a key held, for its log
+    UNWITNESSED = "unwitnessed"  # fewer witnesses' cosignatures than asked
     ROLLBACK = "rollback"  # a smaller tree than the one kept
     SPLIT_VIEW = "split_view"  # another root for the kept size, or an unprovable extension
 
 
-ALERTS = frozenset({Finding.BAD_SIGNATURE, Finding.ROLLBACK, Finding.SPLIT_VIEW})
+ALERTS = frozenset(
+    {Finding.BAD_SIGNATURE, Finding.UNWITNESSED, Finding.ROLLBACK, Finding.SPLIT_VIEW}
+)
 
 
 @dataclass(frozen=True)
@@ -63,9 +68,15 @@ class MonitorError(Exception):
 
 
 def monitor(
-    base_url: str, directory: Path, keys: Sequence[str] = (), fetch: Fetch | None = None
+    base_url: str,
+    directory: Path,
+    keys: Sequence[str] = (),
+    fetch: Fetch | None = None,
+    witnesses: Sequence[Cosigner] = (),
+    cosigned: int = 0,
 ) -> Report:
-    """One run: fetch, check, compare, keep (see the module's text)."""
+    """One run: fetch, check, compare, keep (see the module's text); with `cosigned`, the
+    checkpoint must also carry that many of `witnesses`' cosignatures."""
     get = fetch or _fetch
     base = base_url.rstrip("/")
     if not base.startswith(("http://", "https://")):
@@ -76,6 +87,9 @@ def monitor(
     served = _signed(note, verifiers)
     if served is None:
         return Report(Finding.BAD_SIGNATURE, 0, None, "the checkpoint is not signed by a key held")
+    if cosigned and len(found := cosigned_by(note, witnesses)) < cosigned:
+        detail = f"cosigned by {len(found)} of the witnesses held, {cosigned} asked"
+        return Report(Finding.UNWITNESSED, served.size, None, detail)
     kept_file = directory / KEPT_FILE
     if not kept_file.exists():
         kept_file.write_text(note, encoding="utf-8")

@@ -14,6 +14,7 @@ import typer
 from mycity.cli.app import UNAVAILABLE, Failure
 from mycity.cli.files import read_text
 from mycity.cli.refusals import proof_refused
+from mycity.verifier.cosignature import parse_cosigner_key
 from mycity.verifier.monitor import MonitorError, monitor
 from mycity.verifier.note import Verifier, parse_verifier_key
 from mycity.verifier.proofs import (
@@ -130,13 +131,27 @@ def monitor_log(
         list[str] | None,
         typer.Option("--key", help="A checkpoint key; else the one kept, or fetched once."),
     ] = None,
+    witnesses: Annotated[
+        list[str] | None,
+        typer.Option("--witness", help="A witness's key (`mycity witness key`); repeat."),
+    ] = None,
+    cosigned: Annotated[
+        int, typer.Option("--cosigned", min=0, help="How many of them must have cosigned.")
+    ] = 0,
 ) -> None:
     """Watch a city's log from outside: the latest checkpoint, checked against the last one
-    this monitor kept. `ok: …`, or `ALERT: <finding>: …` (a rollback, a split view, a bad
-    signature) and exit 1."""
+    this monitor kept (and with --cosigned K, K witnesses' cosignatures). `ok: …`, or
+    `ALERT: <finding>: …` (a rollback, a split view, a bad signature, too few
+    cosignatures) and exit 1."""
     directory = state or Path.home() / ".mycity-monitor" / _host(url)
+    if cosigned > len(witnesses or []):
+        raise Failure("--cosigned K needs at least K --witness keys")
     try:
-        report = monitor(url, directory, keys or ())
+        cosigners = [parse_cosigner_key(key) for key in witnesses or []]
+    except ValueError as e:
+        raise Failure(f"--witness: {e}") from None
+    try:
+        report = monitor(url, directory, keys or (), witnesses=cosigners, cosigned=cosigned)
     except MonitorError as e:
         raise Failure(str(e), UNAVAILABLE) from None
     if report.alert:

@@ -11,6 +11,7 @@ import httpx
 from mycity.bootstrap import City
 from mycity.demo import CITIZENS
 from mycity.verifier.checkpoint import verify_checkpoint
+from mycity.verifier.licence_trust import load_keys
 from mycity.verifier.merkle import leaf_hash, verify_consistency, verify_inclusion
 from mycity.verifier.note import parse_verifier_key
 from mycity.verifier.proofs import Reason, check_against, check_proof, read_proof
@@ -129,6 +130,10 @@ def test_a_published_checkpoint_and_its_proofs_verify_offline(
     keys = httpx.get(f"{api.base_url}/audit/key")  # an outsider's copy, not the operator's word
     assert keys.headers["content-type"].startswith("text/plain")
     assert keys.text.splitlines() == city.audit.verifier_keys()
+    trust = httpx.get(f"{api.base_url}/licences/keys").json()  # and in the trust list
+    listed = [k["note_key"] for k in trust["keys"] if k["use"] == "checkpoint"]
+    assert listed == keys.text.splitlines()
+    assert load_keys(trust)  # licence verifiers skip the checkpoint keys
     verifier = parse_verifier_key(keys.text.splitlines()[0])
     checkpoint = verify_checkpoint(published, verifier, city.settings.audit.origin)
     assert checkpoint is not None and checkpoint.size == new["size"] > old["size"]

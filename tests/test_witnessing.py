@@ -71,6 +71,7 @@ def test_a_checkpoint_comes_back_with_the_cosignatures_of_the_witnesses_in_reach
     first = city.audit.sign_checkpoint()
     assert list(cosigned_by(first.note, cosigners)) == [NAMES[0]]  # the second is down
     assert city.audit.checkpoints.latest() == first  # what /audit/checkpoint serves
+    assert city.audit.sign_checkpoint().note == first.note  # the same size: not cosigned twice
     people.register("乙")
     second = city.audit.sign_checkpoint()  # from the size the witness last cosigned
     assert list(cosigned_by(second.note, cosigners)) == [NAMES[0]]

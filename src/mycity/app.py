@@ -99,7 +99,8 @@ def create_app(settings: Settings | None = None, city: City | None = None) -> St
 
     async def licence_keys(request: Request) -> JSONResponse:
         return JSONResponse(
-            city.licences.trust_list(), headers={"Cache-Control": "public, max-age=300"}
+            city.licences.trust_list(city.audit.verifier_keys()),
+            headers={"Cache-Control": "public, max-age=300"},
         )
 
     async def status_list(request: Request) -> Response:

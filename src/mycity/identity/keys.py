@@ -28,6 +28,7 @@ from mycity.data import department_codes
 from mycity.private import write_private
 from mycity.verifier.city_code_keys import code_jwk
 from mycity.verifier.licence_trust import public_jwk
+from mycity.verifier.note import parse_verifier_key
 
 log = logging.getLogger(__name__)
 
@@ -183,11 +184,15 @@ class SigningKeyRing:
 
 
 def licence_trust_list(
-    rings: Mapping[str, SigningKeyRing], wallet: SigningKeyRing
+    rings: Mapping[str, SigningKeyRing],
+    wallet: SigningKeyRing,
+    checkpoint_keys: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The licence trust list (GET /licences/keys, docs/licences.md): every department's
     licence keys (which also sign its status list) and the wallet's presentation keys, as a
-    JWKS. Made from the rings alone, so a verifier on a city's own machine needs no store."""
+    JWKS; and the log's checkpoint keys (`use: "checkpoint"`, with their signed-note form
+    in `note_key`), which licence verifiers skip. Made from the rings alone, so a verifier
+    on a city's own machine needs no store."""
     licence = [
         public_jwk(
             ring.private_key(jwk["kid"]).public_key(), jwk["kid"], use="licence", issuer=code
@@ -199,7 +204,18 @@ def licence_trust_list(
         public_jwk(wallet.private_key(jwk["kid"]).public_key(), jwk["kid"], use="presentation")
         for jwk in wallet.keys
     ]
-    return {"keys": licence + presentation}
+    checkpoint = [
+        {
+            "kty": "OKP",
+            "crv": "Ed25519",
+            "kid": key.split("+")[1],
+            "use": "checkpoint",
+            "x": base64url_encode(parse_verifier_key(key).public_key.public_bytes_raw()).decode(),
+            "note_key": key,
+        }
+        for key in checkpoint_keys
+    ]
+    return {"keys": licence + presentation + checkpoint}
 
 
 SECRET_KEYS = ("event-cipher", "identity-hash", "data-key-master", "code-subject")

@@ -107,7 +107,7 @@ class Audit:
         self.tree.run_once()
         size = self.tree.size()
         if (kept := self.checkpoints.of_size(size)) is not None:
-            return kept
+            return self.witnessing.cosign(kept) if self.witnessing else kept
         root = self.tree.root(size)
         now = datetime.now(UTC).replace(microsecond=0)
         body = Checkpoint(self.settings.origin, size, root, (time_line(now),))

@@ -12,7 +12,7 @@ import json
 import secrets
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -157,9 +157,10 @@ class Licences:
 
     # -- what verifiers fetch -------------------------------------------------------------
 
-    def trust_list(self) -> dict[str, Any]:
-        """Every key a licence verifier needs (GET /licences/keys)."""
-        return licence_trust_list(self.rings, self.wallet_ring)
+    def trust_list(self, checkpoint_keys: Sequence[str] = ()) -> dict[str, Any]:
+        """Every key a licence verifier needs (GET /licences/keys), and the log's
+        checkpoint keys beside them."""
+        return licence_trust_list(self.rings, self.wallet_ring, checkpoint_keys)
 
     def status_list(self, issuer: str) -> str:
         """The issuer's signed status list (the same text for STATUS_REFRESH_SECONDS)."""

@@ -29,9 +29,12 @@ class Witnessing:
         self.checkpoints = checkpoints
 
     def cosign(self, kept: SignedCheckpoint) -> SignedCheckpoint:
-        """The checkpoint with the cosignatures of every witness that gave one."""
+        """The checkpoint with the cosignatures of every witness that gave one (those it
+        carries already are not asked again)."""
         note = kept.note
         for client, cosigner in self.witnesses:
+            if cosigned_by(kept.note, [cosigner]):
+                continue
             line = self._ask(client, cosigner, kept)
             if line:
                 note += line

@@ -119,6 +119,7 @@ def licensed(city: City, founder: Person) -> Licence:
 
 
 GATE = Principal("gate-test", Role.TRANSIT_GATE, None, "测试闸机")
+HEALTH_FEED = Principal("feed-health", Role.AUTHORITY_FEED, "HEALTH", "卫健委")
 
 
 def scanned(city: City, person: Person) -> None:

@@ -15,8 +15,7 @@ from mycity.domain.licence import Licence
 from mycity.domain.personal import Kind, kind_named, masked
 from mycity.projections.subject_history import HistoryPage
 from tests.helpers import AUDITOR, WHY, CitizenFactory, Person, access_records
-from tests.services import residence_permit, settle
-from tests.test_snapshots import HEALTH_FEED
+from tests.services import HEALTH_FEED, residence_permit, settle
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from mycity.identity.principal import Principal, Role
 from mycity.usecases.health import HealthFeeds, read_csv, read_json
 from tests.domain_helpers import fact, given, refused, then
 from tests.helpers import OFFICER, CitizenFactory, Person, resident_id
+from tests.services import HEALTH_FEED
 
 NOW = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 CITIZEN = uuid4()
@@ -153,7 +154,6 @@ def test_an_erased_citizens_holder_reads_nothing_and_takes_no_command() -> None:
 
 # -- the feeds --------------------------------------------------------------------------------
 
-HEALTH_FEED = Principal("feed-health", Role.AUTHORITY_FEED, "HEALTH", "卫健委")
 LIBRARY_FEED = Principal("feed-library", Role.AUTHORITY_FEED, "LIBRARY", "图书馆")
 HRSS_FEED = Principal("feed-hrss", Role.AUTHORITY_FEED, "HRSS", "人社局")
 

@@ -20,13 +20,12 @@ from mycity.identity.principal import Principal, Role
 from mycity.usecases.scans import MAX_BATCH, OfflineScan, Outcome
 from mycity.verifier.city_code import Purpose
 from tests.helpers import OFFICER, CitizenFactory, Person
-from tests.services import GATE, settle
+from tests.services import GATE, HEALTH_FEED, settle
 
 HOSPITAL = Principal("hospital-test", Role.HOSPITAL, None, "测试医院")
 LIBRARY = Principal("library-test", Role.LIBRARY, None, "测试图书馆")
 SHOP = Principal("shop-test", Role.MERCHANT, None, "测试商店")
 VENUE = Principal("venue-test", Role.VENUE, None, "测试场馆")
-HEALTH_FEED = Principal("feed-health", Role.AUTHORITY_FEED, "HEALTH", "卫健委")
 LIBRARY_FEED = Principal("feed-library", Role.AUTHORITY_FEED, "LIBRARY", "图书馆")
 WHY = "counting visitors at the front desk"
 

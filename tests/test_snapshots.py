@@ -21,20 +21,18 @@ from mycity.domain.enterprise import Enterprise
 from mycity.domain.licence import Licence
 from mycity.domain.personal import personal_of
 from mycity.domain.register import Register, register_id
-from mycity.identity.principal import Principal, Role
 from mycity.store.vault import Sealed
 from tests.helpers import OFFICER, WHY, CitizenFactory, Person
 from tests.services import (
     AMR,
     ESTABLISHMENT,
+    HEALTH_FEED,
     PSB,
     documents,
     establish,
     residence_permit,
     settle,
 )
-
-HEALTH_FEED = Principal("feed-health", Role.AUTHORITY_FEED, "HEALTH", "卫健委")
 
 
 def stored_snapshot(city: City, file_id: UUID) -> dict[str, Any]:

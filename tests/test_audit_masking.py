@@ -88,5 +88,7 @@ def test_unmasked_with_a_purpose_shows_all_and_the_access_record_says_so(
         why,
     )
     assert (state_record.read, state_record.unmasked) == ("audit.state", ["state"])
+    # the licence's file is read, and so is its holder, who sees it among their records
+    assert [str(s) for s in state_record.subjects] == [str(permit.id), str(holder.id)]
     city.reads.audit.history(AUDITOR, holder.id, HistoryPage(100), why)
     assert access_records(city)[-1].unmasked == []

@@ -14,6 +14,7 @@ from mycity.bootstrap import build
 from mycity.cli import cli
 from mycity.domain.citizen import Citizen
 from mycity.settings import Settings
+from mycity.store import backups
 from mycity.store.shred_ledger import ShredLedger
 from tests.helpers import OFFICER, WHY, CitizenFactory
 
@@ -90,3 +91,27 @@ def test_the_ledger_keeps_whole_lines_and_merges_what_it_lacks(tmp_path: Path) -
     kept.record(third, 3.0)  # after the torn line, on a line of its own
     assert list(kept.subjects()) == [first, second, third]
     assert list(ShredLedger(tmp_path / "absent.jsonl").subjects()) == []
+
+
+def test_a_store_put_back_without_the_command_is_shredded_again_when_a_city_opens_it(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A restore that died before it shredded again, or a copy put back by hand: every
+    city built on the store re-applies the ledger first."""
+    city = build(settings)
+    try:
+        people = CitizenFactory(city)
+        gone = people.register("去")
+        backups.take(settings, tmp_path / "backup")
+        city.privacy.erase_own(gone.principal, people.code_for(gone.phone))
+    finally:
+        city.close()
+    backups.restore(settings, tmp_path / "backup")  # the store only, as before the erasure
+    again = build(settings)
+    try:
+        assert again.files.vault.shredded_again == 1
+        assert again.files.vault.is_shredded(gone.id)
+        [registered, *_] = again.files.events.get(gone.id)
+        assert registered.name is None
+    finally:
+        again.close()

@@ -217,3 +217,18 @@ def test_with_a_key_alone_the_checkpoints_the_proof_names_are_checked(
     assert check(swapped, tmp_path, "--key", key)[1].startswith("REFUSED: size_mismatch: ")
     forged = inclusion | {"checkpoint": logged["new"].read_text().replace("\n— ", "\n— x")}
     assert check(forged, tmp_path, "--key", key)[1].startswith("REFUSED: bad_signature: ")
+
+
+def test_a_consistency_proof_must_name_the_checkpoint_of_its_newer_tree(
+    logged: dict[str, Any], tmp_path: Path
+) -> None:
+    """An altered proof to a made-up newer tree, naming only the real older checkpoint, is
+    refused: its `checkpoint` must be of `to_size`, its `from_checkpoint` of `from_size`."""
+    proof, key, old = logged["consistency"], logged["key"], logged["old"].read_text()
+    older_only = {k: v for k, v in proof.items() if k != "from_checkpoint"} | {"checkpoint": old}
+    assert check(older_only, tmp_path, "--key", key)[1].startswith("REFUSED: size_mismatch: ")
+    swapped = proof | {"from_checkpoint": proof["checkpoint"]}
+    assert check(swapped, tmp_path, "--key", key)[1].startswith("REFUSED: size_mismatch: ")
+    unnamed = {k: v for k, v in proof.items() if k != "checkpoint"}
+    code, output = check(unnamed, tmp_path, "--key", key)
+    assert code == 2 and "add --checkpoint" in one_line(output), output

@@ -23,7 +23,7 @@ from mycity.bootstrap import City
 from mycity.cli import cli
 from mycity.settings import Settings
 from mycity.verifier.checkpoint import Checkpoint, time_line
-from mycity.verifier.monitor import Finding, monitor
+from mycity.verifier.monitor import Finding, MonitorError, monitor
 from mycity.verifier.note import sign_note, verifier_key
 from tests.conftest import POSTGRES_URL, Served, serving
 from tests.helpers import CitizenFactory
@@ -161,3 +161,12 @@ def test_the_consistency_endpoint_serves_hashes_to_anyone_and_refuses_what_is_un
 def test_only_an_http_address_is_watched(url: str, tmp_path: Path) -> None:
     done = CliRunner().invoke(cli, ["audit", "monitor", url, "--state", str(tmp_path)])
     assert done.exit_code == 1 and "http:// or https://" in done.output
+
+
+def test_a_key_is_not_taken_on_first_use_over_plain_http_from_another_machine(
+    tmp_path: Path,
+) -> None:
+    asked: list[str] = []
+    with pytest.raises(MonitorError, match="--key"):
+        monitor("http://city.example", tmp_path, fetch=lambda url: asked.append(url) or "")
+    assert asked == [] and not (tmp_path / "keys.txt").exists()

@@ -118,9 +118,15 @@ class Witness:
 
 def create_witness_app(witness: Witness) -> Starlette:
     async def add_checkpoint(request: Request) -> Response:
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return PlainTextResponse("too long for a checkpoint and its proof\n", 413)
+        too_long = PlainTextResponse("too long for a checkpoint and its proof\n", 413)
+        declared = request.headers.get("content-length", "0")
+        if not declared.isdigit() or int(declared) > MAX_BODY:
+            return too_long
+        body = b""
+        async for chunk in request.stream():  # whatever the header said, no more than this
+            body += chunk
+            if len(body) > MAX_BODY:
+                return too_long
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:

@@ -9,6 +9,7 @@ import urllib.request
 from dataclasses import dataclass
 
 TIMEOUT_S = 5.0
+MAX_ANSWER = 64 * 1024  # far more than a few cosignature lines
 
 
 class WitnessRefused(Exception):
@@ -34,6 +35,6 @@ class WitnessClient:
         )
         try:
             with urllib.request.urlopen(request, timeout=TIMEOUT_S) as answer:  # noqa: S310
-                return str(answer.read().decode("utf-8"))
+                return str(answer.read(MAX_ANSWER).decode("utf-8", "replace"))
         except urllib.error.HTTPError as e:
-            raise WitnessRefused(e.code, e.read().decode("utf-8", "replace")) from None
+            raise WitnessRefused(e.code, e.read(MAX_ANSWER).decode("utf-8", "replace")) from None

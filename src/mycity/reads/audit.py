@@ -178,11 +178,24 @@ class AuditReads:
         return self.door.enter(
             principal,
             read,
-            [subject],
+            self._people(subject),
             lambda: policy.replay(principal, what, unmask),
             fields=(what,),
             purpose=purpose,
         )
+
+    def _people(self, subject: UUID) -> list[UUID]:
+        """Whose data a replay of this file shows: the file's own, and the person a file
+        kept on someone's behalf names (a licence's holder, an application's applicant and
+        co-applicant, a code holder's citizen): each sees the read in their records."""
+        try:
+            found = self.files.find(subject)
+        except UserError:  # a file that cannot be loaded any more names nobody else
+            return [subject]
+        declared = personal_of(type(found)) if found is not None else None
+        names = [declared.subject, "co_applicant"] if declared else []
+        people = [getattr(found, name, None) for name in names if name != "originator_id"]
+        return [subject, *(p for p in people if isinstance(p, UUID) and p != subject)]
 
 
 def shown(

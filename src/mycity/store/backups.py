@@ -15,6 +15,7 @@ import json
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -84,10 +85,12 @@ def restore(settings: Settings, source: Path) -> int:
                 f"MYCITY_DATABASE_URL (?schema={manifest.schema}) to restore it"
             )
         url = url_without_schema(settings)
-        _run("psql", "--quiet", "--no-psqlrc", "-v", "ON_ERROR_STOP=1", f"--dbname={url}",
-             "--command", f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')  # fmt: skip
-        _run("pg_restore", "--no-owner", "--exit-on-error", f"--dbname={url}",
-             str(source / POSTGRES_DUMP))  # fmt: skip
+        with tempfile.TemporaryDirectory(prefix="mycity-restore-") as scratch:
+            script = Path(scratch) / "restore.sql"  # run with the drop, in one transaction
+            _run("pg_restore", "--no-owner", f"--file={script}", str(source / POSTGRES_DUMP))
+            _run("psql", "--quiet", "--no-psqlrc", "--single-transaction", "-v", "ON_ERROR_STOP=1",
+                 f"--dbname={url}", "--command", f'DROP SCHEMA IF EXISTS "{schema}" CASCADE',
+                 f"--file={script}")  # fmt: skip
     else:
         _copy_sqlite(source / SQLITE_COPY, Path(settings.database_url))
     kept = source / LEDGER

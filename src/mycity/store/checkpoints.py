@@ -41,13 +41,11 @@ class Checkpoints:
     def witnessed_table(self) -> str:
         return self.db.table("checkpoints_witnessed")
 
-    def cosigned(self, size: int, note: str) -> SignedCheckpoint:
-        """The checkpoint of this size, its note now carrying witnesses' cosignatures."""
+    def cosigned(self, size: int, line: str) -> None:
+        """A witness's cosignature line appended to the checkpoint's note, in the statement
+        itself: two signers appending at once lose neither line."""
         with self.db.transaction() as cur:
-            cur.execute(f"UPDATE {self.table} SET note = ? WHERE size = ?", (note, size))
-        found = self.of_size(size)
-        assert found is not None
-        return found
+            cur.execute(f"UPDATE {self.table} SET note = note || ? WHERE size = ?", (line, size))
 
     def witnessed(self, witness: str) -> int:
         """The size this witness last cosigned for us (0: never)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
 import secrets
 import threading
@@ -30,6 +31,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from mycity.domain.errors import ErrorCode, UserError
 from mycity.store.shred_ledger import ShredLedger
 from mycity.store.sql import Database
+
+log = logging.getLogger(__name__)
 
 SEALED_V1 = b"\x01"
 WRAP_CONTEXT = b"mycity-data-key/1"
@@ -121,6 +124,7 @@ class Vault:
         self._shreds_seen_since = time.time() - SHRED_CLOCK_SLACK
         self._db: Database | None = None
         self.ledger: ShredLedger | None = None  # where shreddings are kept apart from the store
+        self.shredded_again = 0  # how many keys the last `shred_again` found back in the store
         # Told of the people whose keys were shredded, here or (within refresh_seconds)
         # in another process: what still holds their decoded values must drop them.
         self.on_shred: list[Callable[[set[UUID]], None]] = []
@@ -309,7 +313,7 @@ class Vault:
         """Destroy the keys of these people that a restored store holds again (they are in
         the ledger already), 500 a statement; how many there were."""
         names = sorted({str(s) for s in subjects})
-        shredded = 0
+        shredded = self.shredded_again = 0
         with self.db.transaction() as cur:
             for i in range(0, len(names), 500):
                 chunk = names[i : i + 500]
@@ -318,6 +322,9 @@ class Vault:
                     f"WHERE wrapped IS NOT NULL AND subject IN ({', '.join('?' * len(chunk))})",
                     (time.time(), *chunk),
                 ).rowcount
+        if shredded:
+            log.warning("shredded again the keys of %d erased people the store held", shredded)
+        self.shredded_again = shredded
         return shredded
 
     def can_seal(self, subject: UUID) -> bool:

@@ -176,8 +176,8 @@ class Audit:
     def inclusion(
         self, actor: Principal | None, position: int, tree_size: int | None = None
     ) -> InclusionProof:
-        """That the event at `position` is in the tree of `tree_size` leaves (by default
-        the latest checkpoint's, else the whole tree)."""
+        """That the event at `position` is in the tree of `tree_size` leaves (a signed
+        checkpoint's size; by default the latest's)."""
         if actor is not None:
             policy.require_auditor(actor)
         index = self.tree.leaf_index(position)
@@ -208,8 +208,8 @@ class Audit:
     def consistency(
         self, actor: Principal | None, size1: int, size2: int | None = None
     ) -> ConsistencyProof:
-        """That the tree of `size2` leaves (by default the latest checkpoint's, else the
-        whole tree) only appended to the tree of `size1`: both sizes and roots, the proof."""
+        """That the tree of `size2` leaves (a signed checkpoint's size; by default the
+        latest's) only appended to the tree of `size1`: both sizes and roots, the proof."""
         if actor is not None:
             policy.require_auditor(actor)
         signed = self._signed(size2, "toSize")

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from mycity.verifier.checkpoint import Checkpoint, verify_checkpoint
 from mycity.verifier.cosignature import Cosigner, cosigned_by
@@ -32,6 +34,7 @@ from mycity.verifier.note import Verifier, parse_verifier_key
 KEYS_FILE = "keys.txt"  # the checkpoint keys held, one a line
 KEPT_FILE = "checkpoint.txt"  # the last checkpoint accepted, the note's exact text
 TIMEOUT_S = 10.0
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})  # where plain http is this machine
 
 Fetch = Callable[[str], str]
 
@@ -92,14 +95,14 @@ def monitor(
         return Report(Finding.UNWITNESSED, served.size, None, detail)
     kept_file = directory / KEPT_FILE
     if not kept_file.exists():
-        kept_file.write_text(note, encoding="utf-8")
+        _write(kept_file, note)
         return Report(Finding.FIRST, served.size, None, f"kept the tree of {served.size}")
     kept = _signed(kept_file.read_text(encoding="utf-8"), verifiers)
     if kept is None:
         raise MonitorError(f"{kept_file} is not a checkpoint signed by a key held")
     finding, detail = _compare(kept, served, base, get)
     if finding is Finding.GREW:
-        kept_file.write_text(note, encoding="utf-8")
+        _write(kept_file, note)
     return Report(finding, served.size, kept.size, detail)
 
 
@@ -129,12 +132,24 @@ def _verifiers(keys: Sequence[str], directory: Path, base: str, get: Fetch) -> l
     if not lines and held.exists():
         lines = held.read_text(encoding="utf-8").split()
     if not lines:  # first use: the keys the server serves, kept from now on
+        if not base.startswith("https://") and urlsplit(base).hostname not in LOOPBACK:
+            raise MonitorError(
+                f"the key fetched over plain http from {base} could be anyone's: give it "
+                "with --key, or watch the https:// address"
+            )
         lines = get(f"{base}/audit/key").split()
-        held.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+        _write(held, "".join(f"{line}\n" for line in lines))
     try:
         return [parse_verifier_key(line) for line in lines]
     except ValueError as e:
         raise MonitorError(f"not a checkpoint key: {e}") from None
+
+
+def _write(path: Path, text: str) -> None:
+    """Replace the file whole, or not at all (a crash leaves the last one kept)."""
+    part = path.with_suffix(".part")
+    part.write_text(text, encoding="utf-8")
+    os.replace(part, path)
 
 
 def _signed(note: str, verifiers: Sequence[Verifier]) -> Checkpoint | None:

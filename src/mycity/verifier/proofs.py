@@ -47,7 +47,11 @@ class InclusionProof:
     record: bytes  # the leaf's data (records.leaf_data): its hash is the leaf's
     proof: tuple[bytes, ...]
     root: bytes
-    checkpoints: tuple[str, ...] = ()  # the signed checkpoint it names (`checkpoint`), if any
+    checkpoint: str | None = None  # the signed checkpoint of `tree_size` it names, if any
+
+    def named(self) -> list[tuple[str, str, int]]:
+        """The checkpoints it names: (member, note, the tree size it must be of)."""
+        return [("checkpoint", self.checkpoint, self.tree_size)] if self.checkpoint else []
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,14 @@ class ConsistencyProof:
     from_root: bytes
     to_root: bytes
     proof: tuple[bytes, ...]
-    checkpoints: tuple[str, ...] = ()  # those it names: `checkpoint`, `from_checkpoint`
+    checkpoint: str | None = None  # the signed checkpoint of `to_size` it names, if any
+    from_checkpoint: str | None = None  # and of `from_size`
+
+    def named(self) -> list[tuple[str, str, int]]:
+        """The checkpoints it names: (member, note, the tree size it must be of)."""
+        ends = [("checkpoint", self.checkpoint, self.to_size)]
+        ends.append(("from_checkpoint", self.from_checkpoint, self.from_size))
+        return [(member, note, size) for member, note, size in ends if note]
 
 
 Proof = InclusionProof | ConsistencyProof
@@ -82,7 +93,7 @@ def read_proof(text: str) -> Proof:
             record=_base64(members, "record", None),
             proof=_hashes(members),
             root=_base64(members, "root", _HASH_SIZE),
-            checkpoints=_notes(members, "checkpoint"),
+            checkpoint=_note(members, "checkpoint"),
         )
     if "from_size" in members:
         return ConsistencyProof(
@@ -91,22 +102,18 @@ def read_proof(text: str) -> Proof:
             from_root=_base64(members, "from_root", _HASH_SIZE),
             to_root=_base64(members, "to_root", _HASH_SIZE),
             proof=_hashes(members),
-            checkpoints=_notes(members, "checkpoint", "from_checkpoint"),
+            checkpoint=_note(members, "checkpoint"),
+            from_checkpoint=_note(members, "from_checkpoint"),
         )
     raise ValueError("neither an inclusion proof (record, leaf_index, …) nor a consistency proof")
 
 
-def _notes(members: dict[str, Any], *names: str) -> tuple[str, ...]:
-    """The checkpoint notes a proof names (absent or null: none), as text."""
-    found = []
-    for name in names:
-        note = members.get(name)
-        if note is None:
-            continue
-        if not isinstance(note, str):
-            raise ValueError(f"{name} is not a checkpoint's text")
-        found.append(note)
-    return tuple(found)
+def _note(members: dict[str, Any], name: str) -> str | None:
+    """A checkpoint note the proof names (absent or null: none), as text."""
+    note = members.get(name)
+    if note is not None and not isinstance(note, str):
+        raise ValueError(f"{name} is not a checkpoint's text")
+    return note
 
 
 def check_proof(proof: Proof) -> Reason:

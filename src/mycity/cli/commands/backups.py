@@ -12,7 +12,6 @@ from mycity.cli.city import open_city
 from mycity.settings import Settings
 from mycity.store import backups
 from mycity.store.preflight import check_data_dir, check_store
-from mycity.store.shred_ledger import ShredLedger
 
 
 def backup(directory: Annotated[Path, typer.Argument(help="A new directory.")]) -> None:
@@ -37,11 +36,9 @@ def restore(directory: Annotated[Path, typer.Argument(help="A backup's directory
         added = backups.restore(settings, directory)
     except backups.BackupError as e:
         raise Failure(str(e)) from None
-    city = open_city(settings)
-    try:
-        again = city.files.vault.shred_again(ShredLedger(settings.shred_ledger).subjects())
-    finally:
-        city.close()
+    city = open_city(settings)  # which shreds again every key the ledger names
+    again = city.files.vault.shredded_again
+    city.close()
     typer.echo(
         f"restored {directory}; {again} erased people's keys shredded again "
         f"({added} erasures taken from the backup's ledger)"

@@ -57,12 +57,14 @@ def check(
     verifiers = [_verifier(key) for key in keys or []]
     if checkpoints and not verifiers:
         raise Failure("a checkpoint is checked with its key: add --key (as `audit key` prints it)")
-    if verifiers and not checkpoints and not proof.checkpoints:
+    named = proof.named()
+    if verifiers and not checkpoints and not any(m == "checkpoint" for m, _, _ in named):
         raise Failure("--key checks a checkpoint: add --checkpoint FILE (the proof names none)")
     notes: dict[Path | str, str] = {p: read_text(p, "--checkpoint") for p in checkpoints or []}
+    sizes: dict[Path | str, int] = {}  # the tree each checkpoint the proof names must be of
     if verifiers and not notes:  # the checkpoints the proof names, checked with your keys
-        labels = ("the proof's checkpoint", "the proof's from_checkpoint")
-        notes = dict(zip(labels, proof.checkpoints, strict=False))
+        notes = {f"the proof's {member}": note for member, note, _ in named}
+        sizes = {f"the proof's {member}": size for member, _, size in named}
     reason = check_proof(proof)
     if reason is not Reason.VALID:
         _refuse(reason, proof, None)
@@ -70,6 +72,8 @@ def check(
         checkpoint = signed_checkpoint(note, verifiers)
         if checkpoint is None:
             _refuse(Reason.BAD_SIGNATURE, proof, path)
+        elif path in sizes and checkpoint.size != sizes[path]:
+            _refuse(Reason.SIZE_MISMATCH, proof, path, checkpoint.size)
         elif (reason := check_against(proof, checkpoint)) is not Reason.VALID:
             _refuse(reason, proof, path, checkpoint.size)
     signed = f", as signed in {' and '.join(str(p) for p in notes)}" if notes else ""

@@ -38,10 +38,14 @@ def _fitted(text: str, level: int, box_size: int) -> qrcode.QRCode:
 
 
 def read_image(data: bytes) -> list[str]:
-    """The text of every QR code in the image (none if it is not an image)."""
+    """The text of every QR code in the image (none if it is not an image). Only QR codes
+    are looked for: a QR code's modules can pass for a one-dimensional barcode (an EAN-13
+    was once read out of a licence presentation's)."""
     try:
         image = Image.open(io.BytesIO(data))
         image.load()
     except (UnidentifiedImageError, OSError):
         return []
-    return [found.text for found in zxingcpp.read_barcodes(image) if found.text]
+    qr_only = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+    found = zxingcpp.read_barcodes(image, formats=qr_only)
+    return [code.text for code in found if code.text]

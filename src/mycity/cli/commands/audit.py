@@ -18,7 +18,7 @@ import typer
 
 from mycity.cli.app import UNAVAILABLE, Failure
 from mycity.cli.city import open_city
-from mycity.cli.commands.proofs import check, monitor_log
+from mycity.cli.commands.proofs import Cosigned, WitnessKeys, check, cosigners_given, monitor_log
 from mycity.cli.files import read_text
 from mycity.cli.progress import progress_bar
 from mycity.domain.errors import UserError
@@ -27,7 +27,7 @@ from mycity.identity.principal import Principal, Role
 from mycity.private import write_private
 from mycity.projections.subject_history import HistoryPage
 from mycity.reads.audit import plain
-from mycity.verifier.cosignature import cosigned_by, parse_cosigner_key
+from mycity.verifier.cosignature import Cosigner, cosigned_by
 
 if TYPE_CHECKING:
     from mycity.bootstrap import City
@@ -127,14 +127,8 @@ def verify(
         Path | None,
         typer.Option("--against", help="An exported checkpoint the log must still match."),
     ] = None,
-    witnesses: Annotated[
-        list[str] | None,
-        typer.Option("--witness", help="A witness's key (`mycity witness key`); repeat."),
-    ] = None,
-    cosigned: Annotated[
-        int,
-        typer.Option("--cosigned", min=0, help="How many of the --witness keys must cosign."),
-    ] = 0,
+    witnesses: WitnessKeys = None,
+    cosigned: Cosigned = 0,
 ) -> None:
     """Recompute the Merkle tree from the stored events and find any direct edit: a changed,
     deleted, inserted or reordered row, or a tail cut off since the checkpoint; with
@@ -143,7 +137,7 @@ def verify(
     if cosigned and (note is None or cosigned > len(witnesses or [])):
         raise Failure("--cosigned K needs --against FILE and at least K --witness keys")
     if note is not None and cosigned:
-        _require_cosignatures(note, witnesses or [], cosigned)
+        _require_cosignatures(note, cosigners_given(witnesses, cosigned), cosigned)
     city = open_city()
     try:
         with progress_bar("verifying the log") as advanced:
@@ -157,11 +151,7 @@ def verify(
     typer.echo(f"ok: {result.events} events match the Merkle tree{checked}")
 
 
-def _require_cosignatures(note: str, keys: list[str], wanted: int) -> None:
-    try:
-        cosigners = [parse_cosigner_key(key) for key in keys]
-    except ValueError as e:
-        raise Failure(f"--witness: {e}") from None
+def _require_cosignatures(note: str, cosigners: list[Cosigner], wanted: int) -> None:
     found = sorted(cosigned_by(note, cosigners))
     if len(found) < wanted:
         typer.echo(

@@ -14,7 +14,7 @@ import typer
 from mycity.cli.app import UNAVAILABLE, Failure
 from mycity.cli.files import read_text
 from mycity.cli.refusals import proof_refused
-from mycity.verifier.cosignature import parse_cosigner_key
+from mycity.verifier.cosignature import Cosigner, parse_cosigner_key
 from mycity.verifier.monitor import MonitorError, monitor
 from mycity.verifier.note import Verifier, parse_verifier_key
 from mycity.verifier.proofs import (
@@ -123,6 +123,25 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
+WitnessKeys = Annotated[
+    list[str] | None,
+    typer.Option("--witness", help="A witness's key (`mycity witness key`); repeat."),
+]
+Cosigned = Annotated[
+    int, typer.Option("--cosigned", min=0, help="How many of the --witness keys must cosign.")
+]
+
+
+def cosigners_given(keys: list[str] | None, wanted: int) -> list[Cosigner]:
+    """The witnesses of --witness, at least as many as --cosigned asks for."""
+    if wanted > len(keys or []):
+        raise Failure("--cosigned K needs at least K --witness keys")
+    try:
+        return [parse_cosigner_key(key) for key in keys or []]
+    except ValueError as e:
+        raise Failure(f"--witness: {e}") from None
+
+
 def monitor_log(
     url: Annotated[str, typer.Argument(help="The city's address, e.g. https://city.example")],
     state: Annotated[
@@ -135,25 +154,15 @@ def monitor_log(
         list[str] | None,
         typer.Option("--key", help="A checkpoint key; else the one kept, or fetched once."),
     ] = None,
-    witnesses: Annotated[
-        list[str] | None,
-        typer.Option("--witness", help="A witness's key (`mycity witness key`); repeat."),
-    ] = None,
-    cosigned: Annotated[
-        int, typer.Option("--cosigned", min=0, help="How many of them must have cosigned.")
-    ] = 0,
+    witnesses: WitnessKeys = None,
+    cosigned: Cosigned = 0,
 ) -> None:
     """Watch a city's log from outside: the latest checkpoint, checked against the last one
     this monitor kept (and with --cosigned K, K witnesses' cosignatures). `ok: …`, or
     `ALERT: <finding>: …` (a rollback, a split view, a bad signature, too few
     cosignatures) and exit 1."""
     directory = state or Path.home() / ".mycity-monitor" / _host(url)
-    if cosigned > len(witnesses or []):
-        raise Failure("--cosigned K needs at least K --witness keys")
-    try:
-        cosigners = [parse_cosigner_key(key) for key in witnesses or []]
-    except ValueError as e:
-        raise Failure(f"--witness: {e}") from None
+    cosigners = cosigners_given(witnesses, cosigned)
     try:
         report = monitor(url, directory, keys or (), witnesses=cosigners, cosigned=cosigned)
     except MonitorError as e:

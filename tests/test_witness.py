@@ -4,7 +4,6 @@ status, and its cosignatures verify as c2sp.org/tlog-cosignature has them."""
 
 from __future__ import annotations
 
-import base64
 import os
 import signal
 import subprocess
@@ -19,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from mycity.bootstrap import City
 from mycity.integrations.witness import Witness
+from mycity.integrations.witnesses import add_checkpoint_body as body
 from mycity.verifier.checkpoint import Checkpoint, time_line
 from mycity.verifier.cosignature import cosigned_by, parse_cosigner_key
 from mycity.verifier.note import sign_note
@@ -34,11 +34,6 @@ def signed(city: City, people: CitizenFactory, *names: str) -> tuple[int, bytes,
         people.register(name)
     kept = city.audit.sign_checkpoint()
     return kept.size, kept.root, kept.note
-
-
-def body(old: int, proof: list[bytes], note: str) -> str:
-    lines = [f"old {old}", *(base64.b64encode(h).decode() for h in proof)]
-    return "".join(f"{line}\n" for line in lines) + "\n" + note
 
 
 @pytest.fixture

@@ -27,10 +27,11 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from mycity.verifier.checkpoint import Checkpoint, verify_checkpoint
+from mycity.verifier.checkpoint import Checkpoint
 from mycity.verifier.cosignature import cosign, cosigner_key
 from mycity.verifier.merkle import verify_consistency
 from mycity.verifier.note import Verifier, decode_base64, parse_verifier_key
+from mycity.verifier.proofs import signed_checkpoint
 
 KEY_FILE = "witness.key"
 STATE_FILE = "witness.sqlite"
@@ -74,7 +75,7 @@ class Witness:
         verifiers = self.logs.get(origin)
         if verifiers is None:
             return 404, f"this witness does not know the log {origin!r}\n"
-        checkpoint = _verified(note, verifiers, origin)
+        checkpoint = signed_checkpoint(note, verifiers)  # keys are named after their log
         if checkpoint is None:
             return 403, "the checkpoint is not signed by a key this witness trusts for it\n"
         if old > checkpoint.size:
@@ -158,13 +159,6 @@ def _parse(body: str) -> tuple[int, list[bytes], str] | None:
     if any(hash_ is None or len(hash_) != 32 for hash_ in proof):
         return None
     return int(found.group(1)), [h for h in proof if h is not None], note
-
-
-def _verified(note: str, verifiers: Sequence[Verifier], origin: str) -> Checkpoint | None:
-    for verifier in verifiers:
-        if (checkpoint := verify_checkpoint(note, verifier, origin)) is not None:
-            return checkpoint
-    return None
 
 
 def _key(path: Path) -> Ed25519PrivateKey:

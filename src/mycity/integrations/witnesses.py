@@ -12,6 +12,12 @@ TIMEOUT_S = 5.0
 MAX_ANSWER = 64 * 1024  # far more than a few cosignature lines
 
 
+def add_checkpoint_body(old: int, proof: list[bytes], note: str) -> str:
+    """`old <size>`, the proof a base64 hash a line, a blank line, the signed checkpoint."""
+    lines = [f"old {old}", *(base64.b64encode(h).decode() for h in proof)]
+    return "".join(f"{line}\n" for line in lines) + "\n" + note
+
+
 class WitnessRefused(Exception):
     """The witness answered, but not with a cosignature: its status and what it said."""
 
@@ -28,8 +34,7 @@ class WitnessClient:
     def add_checkpoint(self, old: int, proof: list[bytes], note: str) -> str:
         """The witness's cosignature lines for the note, given the proof from `old`, the
         size it last cosigned; `WitnessRefused` (409: `said` is its size) or OSError."""
-        lines = [f"old {old}", *(base64.b64encode(h).decode() for h in proof)]
-        body = "".join(f"{line}\n" for line in lines) + "\n" + note
+        body = add_checkpoint_body(old, proof, note)
         request = urllib.request.Request(  # noqa: S310  (an address the operator configured)
             f"{self.address}/add-checkpoint", data=body.encode(), method="POST"
         )

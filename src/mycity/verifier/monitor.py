@@ -26,10 +26,11 @@ from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from mycity.verifier.checkpoint import Checkpoint, verify_checkpoint
+from mycity.verifier.checkpoint import Checkpoint
 from mycity.verifier.cosignature import Cosigner, cosigned_by
 from mycity.verifier.merkle import verify_consistency
 from mycity.verifier.note import Verifier, parse_verifier_key
+from mycity.verifier.proofs import signed_checkpoint
 
 KEYS_FILE = "keys.txt"  # the checkpoint keys held, one a line
 KEPT_FILE = "checkpoint.txt"  # the last checkpoint accepted, the note's exact text
@@ -87,7 +88,7 @@ def monitor(
     directory.mkdir(parents=True, exist_ok=True)
     verifiers = _verifiers(keys, directory, base, get)
     note = get(f"{base}/audit/checkpoint")
-    served = _signed(note, verifiers)
+    served = signed_checkpoint(note, verifiers)
     if served is None:
         return Report(Finding.BAD_SIGNATURE, 0, None, "the checkpoint is not signed by a key held")
     if cosigned and len(found := cosigned_by(note, witnesses)) < cosigned:
@@ -97,7 +98,7 @@ def monitor(
     if not kept_file.exists():
         _write(kept_file, note)
         return Report(Finding.FIRST, served.size, None, f"kept the tree of {served.size}")
-    kept = _signed(kept_file.read_text(encoding="utf-8"), verifiers)
+    kept = signed_checkpoint(kept_file.read_text(encoding="utf-8"), verifiers)
     if kept is None:
         raise MonitorError(f"{kept_file} is not a checkpoint signed by a key held")
     finding, detail = _compare(kept, served, base, get)
@@ -150,13 +151,6 @@ def _write(path: Path, text: str) -> None:
     part = path.with_suffix(".part")
     part.write_text(text, encoding="utf-8")
     os.replace(part, path)
-
-
-def _signed(note: str, verifiers: Sequence[Verifier]) -> Checkpoint | None:
-    for verifier in verifiers:
-        if (checkpoint := verify_checkpoint(note, verifier, verifier.name)) is not None:
-            return checkpoint
-    return None
 
 
 def _fetch(url: str) -> str:

@@ -106,14 +106,15 @@ class Audit:
             policy.require_auditor(actor)
         self.tree.run_once()
         size = self.tree.size()
-        if (kept := self.checkpoints.of_size(size)) is not None:
-            return self.witnessing.cosign(kept) if self.witnessing else kept
+        kept = self.checkpoints.of_size(size) or self._signed_now(size)
+        return self.witnessing.cosign(kept) if self.witnessing else kept
+
+    def _signed_now(self, size: int) -> SignedCheckpoint:
         root = self.tree.root(size)
         now = datetime.now(UTC).replace(microsecond=0)
         body = Checkpoint(self.settings.origin, size, root, (time_line(now),))
         note = sign_note(body.text(), self.settings.origin, self.ring.private_key())
-        kept = self.checkpoints.add(SignedCheckpoint(size, root, now, note))
-        return self.witnessing.cosign(kept) if self.witnessing else kept
+        return self.checkpoints.add(SignedCheckpoint(size, root, now, note))
 
     def sign_if_due(self) -> int:
         """The runner's follower: a checkpoint every `checkpoint_seconds` while the log

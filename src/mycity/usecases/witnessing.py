@@ -32,6 +32,7 @@ class Witnessing:
         """The checkpoint with the cosignatures of every witness that gave one (those it
         carries already are not asked again). A witness that misbehaves in any way costs
         only its own cosignature."""
+        added = False
         for client, cosigner in self.witnesses:
             if cosigned_by(kept.note, [cosigner]):
                 continue
@@ -42,7 +43,8 @@ class Witnessing:
                 continue
             if line:
                 self.checkpoints.cosigned(kept.size, line)
-        return self.checkpoints.of_size(kept.size) or kept
+                added = True
+        return (self.checkpoints.of_size(kept.size) if added else None) or kept
 
     def _ask(self, client: WitnessClient, cosigner: Cosigner, kept: SignedCheckpoint) -> str:
         old = self.checkpoints.witnessed(cosigner.name)

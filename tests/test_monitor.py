@@ -152,9 +152,11 @@ def test_the_consistency_endpoint_serves_hashes_to_anyone_and_refuses_what_is_un
     assert proof["checkpoint"] == city.audit.checkpoints.latest().note  # type: ignore[union-attr]
     unsigned = httpx.get(f"{served.url}/audit/consistency", params={"from": 1, "to": first + 1})
     assert (unsigned.status_code, unsigned.json()["code"]) == (404, "UNSIGNED_SIZE")
-    for bad in ({"from": "-1"}, {"from": "x"}, {}):
+    for bad in ({"from": "-1"}, {"from": "x"}, {}, {"from": "1" + "0" * 20}):  # 21 digits
         refused = httpx.get(f"{served.url}/audit/consistency", params=bad)
         assert (refused.status_code, refused.json()["code"]) == (400, "INVALID_ARGUMENT")
+    twenty = httpx.get(f"{served.url}/audit/consistency", params={"from": "1" + "0" * 19})
+    assert (twenty.status_code, twenty.json()["code"]) == (400, "TREE_TOO_SMALL")  # a size, read
 
 
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "city.example"])

@@ -4,6 +4,7 @@ status, and its cosignatures verify as c2sp.org/tlog-cosignature has them."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -17,7 +18,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from mycity.bootstrap import City
-from mycity.integrations.witness import Witness
+from mycity.integrations.witness import MAX_BODY, Witness, create_witness_app
 from mycity.integrations.witnesses import add_checkpoint_body as body
 from mycity.verifier.checkpoint import Checkpoint, time_line
 from mycity.verifier.cosignature import cosigned_by, parse_cosigner_key
@@ -109,6 +110,26 @@ def test_unknown_logs_foreign_keys_and_malformed_bodies(
         assert witness.add_checkpoint(bad)[0] == 400
     too_long = body(0, [bytes(32)] * 64, note)
     assert witness.add_checkpoint(too_long)[0] == 400  # at most 63 proof lines
+    longest = body(0, [bytes(32)] * 63, note)  # read whole, then refused for what it says
+    assert witness.add_checkpoint(longest) == (422, "a proof from the empty tree is empty\n")
+    biggest = "9" * 20  # an old size of 20 digits is read (and is above the checkpoint's)
+    assert witness.add_checkpoint(body(0, [], note).replace("old 0", f"old {biggest}", 1)) == (
+        400,
+        "the old size is above the checkpoint's\n",
+    )
+    assert witness.add_checkpoint(body(0, [], note).replace("old 0", f"old 1{biggest}", 1))[
+        1
+    ].startswith("not old <size>")
+
+
+def test_a_body_over_64_kib_is_refused_before_it_is_read(witness: Witness) -> None:
+    async def posted(size: int) -> int:
+        transport = httpx.ASGITransport(app=create_witness_app(witness))
+        async with httpx.AsyncClient(transport=transport, base_url="http://witness") as client:
+            return (await client.post("/add-checkpoint", content=b"x" * size)).status_code
+
+    assert asyncio.run(posted(MAX_BODY)) == 400  # read, and not a checkpoint
+    assert asyncio.run(posted(MAX_BODY + 1)) == 413
 
 
 def test_k_of_n_cosignatures_verify_with_k_not_with_one_more(

@@ -13,9 +13,11 @@ from typer.testing import CliRunner
 from mycity.bootstrap import build
 from mycity.cli import cli
 from mycity.domain.citizen import Citizen
+from mycity.domain.personal import Retention
 from mycity.settings import Settings
 from mycity.store import backups
 from mycity.store.shred_ledger import ShredLedger
+from mycity.store.vault import key_id
 from tests.helpers import OFFICER, WHY, CitizenFactory
 
 
@@ -37,20 +39,22 @@ def test_a_backup_taken_before_an_erasure_restores_with_the_person_still_erased(
         assert code == 0, err
         assert "backed up the" in out
         city.privacy.erase_own(gone.principal, people.code_for(gone.phone))
+        assert city.privacy.erase_statutory_records(gone.id)  # their period ended
     finally:
         city.close()
-    assert gone.id in set(ShredLedger(settings.shred_ledger).subjects())
+    both = {key_id(gone.id, r) for r in Retention}
+    assert set(ShredLedger(settings.shred_ledger).subjects()) == both
 
     code, out, err = mycity(env, "restore", str(tmp_path / "backup"))
     assert code == 0, err
-    assert "1 erased people's keys shredded again" in out
+    assert "2 data keys of erased people shredded again" in out
 
     again = build(settings)
     try:
         events = list(again.files.events.get(gone.id))  # the log as the backup had it
         assert [type(e).__name__ for e in events] == ["Registered", "ContactChanged"]
         assert (events[0].name, events[0].id_number, events[1].address) == (None, None, None)
-        assert again.files.vault.is_shredded(gone.id)
+        assert all(again.files.vault.is_shredded(key) for key in both)
         profile = again.reads.citizens.profile(OFFICER, gone.id, WHY)
         assert profile is not None and (profile.name, profile.address) == (None, None)
         assert again.files.read(Citizen, kept.id).name == "留"
@@ -109,9 +113,9 @@ def test_a_store_put_back_without_the_command_is_shredded_again_when_a_city_open
     backups.restore(settings, tmp_path / "backup")  # the store only, as before the erasure
     again = build(settings)
     try:
-        assert again.files.vault.shredded_again == 1
-        assert again.files.vault.is_shredded(gone.id)
+        assert again.files.vault.shredded_again == 1  # the service activity's key
+        assert again.files.vault.is_shredded(key_id(gone.id, Retention.SERVICE_ACTIVITY))
         [registered, *_] = again.files.events.get(gone.id)
-        assert registered.name is None
+        assert (registered.phone, registered.name) == (None, "去")  # the statutory record kept
     finally:
         again.close()

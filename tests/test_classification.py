@@ -9,7 +9,14 @@ import typing
 import pytest
 from eventsourcing.domain import Aggregate
 
-from mycity.domain.personal import not_personal, not_personal_of, personal, personal_of
+from mycity.domain.personal import (
+    Kind,
+    Retention,
+    not_personal,
+    not_personal_of,
+    personal,
+    personal_of,
+)
 from tests.test_docs import recorded_event_classes
 
 METADATA = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
@@ -53,9 +60,32 @@ def test_a_personal_fields_subject_is_a_field_of_its_class() -> None:
 def test_the_check_fails_on_a_field_nobody_classified() -> None:
     class Noted(Aggregate):
         @not_personal("by")
-        @personal(subject="by")
+        @personal(subject="by", retention=Retention.SERVICE_ACTIVITY)
         class Said(Aggregate.Event):
             by: str
             text: str  # nobody said whose this is
 
     assert unclassified(Noted.Said) == ({"text"}, set(), set())
+
+
+def test_every_personal_field_has_a_retention_class() -> None:
+    """Each one is erased on its class's day: at once, or when its period ends."""
+    for event in EVENTS:
+        declared = personal_of(event)
+        if declared:
+            assert declared.retention.keys() == declared.fields.keys(), event.__qualname__
+            assert set(declared.retention.values()) <= set(Retention), event.__qualname__
+
+
+def test_a_declaration_naming_classes_field_by_field_must_name_every_field() -> None:
+    with pytest.raises(TypeError, match="name a retention class for each of"):
+        personal(retention={"name": Retention.STATUTORY_RECORD}, name=Kind.NAME, phone=Kind.PHONE)
+    declared = personal(
+        retention={"name": Retention.STATUTORY_RECORD, "phone": Retention.SERVICE_ACTIVITY},
+        name=Kind.NAME,
+        phone=Kind.PHONE,
+    )(type("Noted", (), {}))
+    assert personal_of(declared).by_retention() == {  # type: ignore[union-attr]
+        Retention.STATUTORY_RECORD: ["name"],
+        Retention.SERVICE_ACTIVITY: ["phone"],
+    }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -14,10 +15,12 @@ from eventsourcing.utils import get_topic
 from mycity.bootstrap import City, build
 from mycity.domain.citizen import Citizen, ErasureGround
 from mycity.domain.errors import ErrorCode, UserError
+from mycity.domain.personal import Retention
+from mycity.domain.retention import add_years
 from mycity.identity.tokens import TokenPair
 from mycity.settings import Settings
 from mycity.store.sealing import _with_state
-from mycity.store.vault import DataKeyMissing, Nonces, Sealed
+from mycity.store.vault import DataKeyMissing, Nonces, Sealed, key_id
 from mycity.verifier.city_code import Purpose
 from tests.helpers import ADMIN, OFFICER, WHY, CitizenFactory, Person, resident_id
 from tests.services import CAB, GATE, PSB, documents, settle
@@ -33,10 +36,15 @@ def _states(city: City, table: str) -> list[dict[str, Any]]:
     return [json.loads(cipher.decrypt(bytes(r["state"]))) for r in rows]
 
 
-def _sealed_under(state: dict[str, Any]) -> UUID:
-    """Whose key an event's personal fields are sealed under."""
-    assert state["_sealed"]["_type_"] == "sealed"
-    return Sealed(base64.b64decode(state["_sealed"]["_data_"])).subject
+def _sealed_under(state: dict[str, Any]) -> set[UUID]:
+    """The keys an event's personal fields are sealed under (one seal for each class)."""
+    seals = state["_sealed"] if isinstance(state["_sealed"], list) else [state["_sealed"]]
+    assert {seal["_type_"] for seal in seals} == {"sealed"}
+    return {Sealed(base64.b64decode(seal["_data_"])).subject for seal in seals}
+
+
+def _service(person: Person) -> UUID:
+    return key_id(person.id, Retention.SERVICE_ACTIVITY)
 
 
 def _events_table(city: City) -> str:
@@ -56,13 +64,15 @@ def test_personal_fields_are_sealed_in_the_events_beneath_the_at_rest_encryption
     text = json.dumps(states, ensure_ascii=False)
     for value in (person.name, person.id_number, person.phone, "朗州路"):
         assert value not in text
-    # the ID number, name and phone registered, sealed together; then the change's phone
-    # and address, together: the fields themselves are stored as null
+    # the ID number and name registered, sealed together under the statutory key, the
+    # phone under the service-activity key; then the change's phone and address, together
+    # under the service-activity key: the fields themselves are stored as null
     registered, changed = [s for s in states if "_sealed" in s]
     assert [registered[f] for f in ("name", "id_number", "phone")] == [None, None, None]
     assert [changed[f] for f in ("phone", "address")] == [None, None]
-    assert {_sealed_under(registered), _sealed_under(changed)} == {person.id}
-    assert text.count('"_type_": "sealed"') == 2
+    assert _sealed_under(registered) == {person.id, _service(person)}
+    assert _sealed_under(changed) == {_service(person)}
+    assert text.count('"_type_": "sealed"') == 3
     file = city.files.read(Citizen, person.id)
     assert (file.name, file.id_number, file.address) == (
         person.name,
@@ -74,8 +84,9 @@ def test_personal_fields_are_sealed_in_the_events_beneath_the_at_rest_encryption
 def test_an_event_stored_with_each_field_sealed_on_its_own_still_opens_and_is_erased(
     city: City, people: CitizenFactory
 ) -> None:
-    """Events stored before fields were sealed together (one seal a field) are read as
-    they are: the format changed, the log did not."""
+    """Events stored before fields were sealed together (one seal a field, every one under
+    the person's own key) are read as they are: the format changed, the log did not. That
+    key is the statutory one now: they go when the statutory records do."""
     person = people.register("旧")
     vault, mapper = city.files.vault, city.files.mapper
     event = Citizen.Registered(  # type: ignore[call-arg]
@@ -96,6 +107,9 @@ def test_an_event_stored_with_each_field_sealed_on_its_own_still_opens_and_is_er
     opened = mapper.to_domain_event(stored)
     assert (opened.id_number, opened.name, opened.phone) == (person.id_number, "旧名", person.phone)
     _erase(city, people, person)
+    kept = mapper.to_domain_event(stored)
+    assert (kept.id_number, kept.name) == (person.id_number, "旧名")
+    assert city.privacy.erase_statutory_records(person.id)
     erased = mapper.to_domain_event(stored)
     assert (erased.id_number, erased.name, erased.phone) == (None, None, None)
 
@@ -120,24 +134,54 @@ def test_a_long_file_is_snapshotted_sealed_and_loads_the_same_at_any_version(
     assert city.files.repository.get(person.id, version=99).address == "长安路97号"
 
 
-def test_erasure_makes_the_persons_fields_unreadable_everywhere(
+def test_erasure_erases_service_activity_at_once_and_statutory_records_when_their_period_ends(
     city: City, people: CitizenFactory
 ) -> None:
     person, other = people.register("消"), people.register("留")
     city.citizens.change_contact(person.principal, None, None, "人民路1号")
     city.read_models.catch_up()
+    closed_on = datetime.now(UTC).date()
     _erase(city, people, person)
     city.read_models.catch_up()
 
     events = list(city.files.events.get(person.id))
-    assert [type(e).__name__ for e in events] == ["Registered", "ContactChanged", "Erased"]
+    assert [type(e).__name__ for e in events] == [
+        "Registered",
+        "ContactChanged",
+        "Erased",
+        "RecordsKept",
+    ]
     registered, changed = events[0], events[1]
-    assert (registered.name, registered.id_number, registered.phone) == (None, None, None)
-    assert (changed.phone, changed.address) == (None, None)
+    assert registered.phone is None and (changed.phone, changed.address) == (None, None)
+    # the registration is a statutory record: kept, readable by whoever may read it
+    assert (registered.name, registered.id_number) == (person.name, person.id_number)
     with pytest.raises(UserError) as refused:
-        _ = city.files.read(Citizen, person.id).person
+        _ = city.files.read(Citizen, person.id).person  # the account is closed all the same
     assert refused.value.code is ErrorCode.FILE_ERASED
+    _assert_profile_erased(city, person)
 
+    # the registration is kept three years after the account closed, and then it goes
+    goes_on = add_years(closed_on, 3)
+    city.clock.stopped_at = datetime.combine(goes_on - timedelta(days=1), time(12), UTC)
+    assert city.retention.sweep() == 0
+    assert next(iter(city.files.events.get(person.id))).name == person.name
+    city.clock.stopped_at = datetime.combine(goes_on, time(12), UTC)
+    assert city.retention.sweep() == 1
+    assert city.retention.sweep() == 0  # once
+    city.read_models.catch_up()
+    registered = next(iter(city.files.events.get(person.id)))
+    assert (registered.name, registered.id_number, registered.phone) == (None, None, None)
+    assert type(list(city.files.events.get(person.id))[-1]) is Citizen.StatutoryRecordsErased
+
+    for name in city.read_models.classes:  # and after a rebuild, from the log alone
+        city.read_models.rebuild(name)
+    _assert_profile_erased(city, person)
+    assert city.reads.citizens.profile(OFFICER, other.id, WHY).name == "留"  # type: ignore[union-attr]
+    check = city.audit.verify()
+    assert check.ok and check.events == city.files.head()
+
+
+def _assert_profile_erased(city: City, person: Person) -> None:
     profile = city.reads.citizens.profile(OFFICER, person.id, WHY)
     assert profile is not None and profile.erased_at is not None
     assert (profile.name, profile.id_number_masked, profile.phone_masked, profile.address) == (
@@ -147,15 +191,7 @@ def test_erasure_makes_the_persons_fields_unreadable_everywhere(
         None,
     )
     assert city.reads.citizens.identifiers(OFFICER, person.id, WHY) is None
-    assert city.reads.directory.search(OFFICER, "消", None, 5, None, WHY) == []
-    for name in city.read_models.classes:  # and after a rebuild, from the log alone
-        city.read_models.rebuild(name)
-    rebuilt = city.reads.citizens.profile(OFFICER, person.id, WHY)
-    assert rebuilt is not None and rebuilt.name is None and rebuilt.erased_at is not None
-    assert city.reads.citizens.profile(OFFICER, other.id, WHY).name == "留"  # type: ignore[union-attr]
-
-    check = city.audit.verify()
-    assert check.ok and check.events == city.files.head()
+    assert city.reads.directory.search(OFFICER, person.name, None, 5, None, WHY) == []
 
 
 def test_erasure_frees_the_phone_ends_every_session_and_takes_no_more_commands(
@@ -209,10 +245,11 @@ def test_a_legal_hold_keeps_a_file_from_erasure_until_lifted(
     with pytest.raises(UserError) as held:
         _erase(city, people, person)
     assert held.value.code is ErrorCode.LEGAL_HOLD and "湘0702" in held.value.message
-    assert not city.files.vault.is_shredded(person.id)
+    assert not city.files.vault.is_shredded(_service(person))
     city.privacy.lift_legal_hold(ADMIN, person.id, "case closed, 2026-11-30")
     _erase(city, people, person)
-    assert city.files.vault.is_shredded(person.id)
+    assert city.files.vault.is_shredded(_service(person))
+    assert not city.files.vault.is_shredded(person.id)  # the statutory records are kept
 
 
 def test_a_crash_before_the_key_is_shredded_is_finished_by_the_erasures_process(
@@ -228,10 +265,10 @@ def test_a_crash_before_the_key_is_shredded_is_finished_by_the_erasures_process(
     with pytest.raises(ConnectionError):
         city.privacy.erase_own(person.principal, code)
     monkeypatch.undo()
-    assert not city.files.vault.is_shredded(person.id)  # recorded, not yet shredded
+    assert not city.files.vault.is_shredded(_service(person))  # recorded, not yet shredded
     assert city.runner().run_once()
-    assert city.files.vault.is_shredded(person.id)
-    assert city.files.repository.get(person.id).name is None
+    assert city.files.vault.is_shredded(_service(person))
+    assert city.files.repository.get(person.id).phone is None
 
 
 def test_another_process_stops_reading_an_erased_person_within_its_refresh(
@@ -245,7 +282,7 @@ def test_another_process_stops_reading_an_erased_person_within_its_refresh(
         assert other_file.name == "远"  # its key is cached there now
         _erase(city, people, person)
         registered = next(iter(other.files.events.get(person.id)))
-        assert registered.name is None
+        assert (registered.phone, registered.name) == (None, "远")
     finally:
         other.close()
 
@@ -268,7 +305,7 @@ def test_every_seal_has_its_own_nonce() -> None:
     assert Nonces().next()[:8] != drawn[0][:8]  # another process's prefix
 
 
-def test_a_scans_place_and_colour_are_sealed_under_the_citizens_key(
+def test_a_scans_place_and_colour_are_sealed_under_the_citizens_service_activity_key(
     city: City, people: CitizenFactory
 ) -> None:
     person = people.register("扫码")
@@ -277,7 +314,8 @@ def test_a_scans_place_and_colour_are_sealed_under_the_citizens_key(
     assert answer.scan_id is not None
     [stored] = [s for s in _states(city, _events_table(city)) if "place" in s]
     assert "武陵阁站" not in json.dumps(stored, ensure_ascii=False)
-    assert (stored["place"], stored["colour"], _sealed_under(stored)) == (None, None, person.id)
+    assert (stored["place"], stored["colour"]) == (None, None)
+    assert _sealed_under(stored) == {_service(person)}
     [scan] = city.files.events.get(answer.scan_id)
     assert (scan.place, scan.colour) == ("武陵阁站 3号闸机", "GREEN")
     _erase(city, people, person)

@@ -1,7 +1,9 @@
 """Snapshots keep a person's fields sealed under that person's key, not the file's own id:
 the applicant's for an application, the holder's for a licence, the citizen's for their
-code holder. Erasing the person leaves nothing of them in any snapshot, in clear or
-openable; the files read as erased; files with nothing personal still load."""
+code holder, each retention class under its own key. Erasing the person leaves nothing of
+their service activity in any snapshot, in clear or openable, and their statutory records
+go the same way when their period ends; the files read as erased; files with nothing
+personal still load."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from mycity.domain.enterprise import Enterprise
 from mycity.domain.licence import Licence
 from mycity.domain.personal import personal_of
 from mycity.domain.register import Register, register_id
-from mycity.store.vault import Sealed
+from mycity.store.vault import Sealed, key_id
 from tests.helpers import OFFICER, WHY, CitizenFactory, Person
 from tests.services import (
     AMR,
@@ -47,8 +49,9 @@ def stored_snapshot(city: City, file_id: UUID) -> dict[str, Any]:
 
 
 def assert_sealed(city: City, file: Aggregate, whose: UUID, *clear: str) -> None:
-    """The personal fields of the file's snapshot are sealed together under `whose` key
-    (the fields themselves stored as null), and none of these values is stored in clear."""
+    """The personal fields of the file's snapshot are sealed together under `whose` keys
+    (each retention class under its own; the fields themselves stored as null), and none
+    of these values is stored in clear."""
     state = stored_snapshot(city, file.id)
     declared = personal_of(type(file))
     assert declared is not None
@@ -58,17 +61,23 @@ def assert_sealed(city: City, file: Aggregate, whose: UUID, *clear: str) -> None
     for field in declared.fields:
         assert state["state"].get(field) is None, f"{field} is stored as it is"
     sealed = state["state"]["_sealed"]
-    assert sealed["_type_"] == "sealed"
-    assert Sealed(base64.b64decode(sealed["_data_"])).subject == whose
+    seals = sealed if isinstance(sealed, list) else [sealed]
+    assert {seal["_type_"] for seal in seals} == {"sealed"}
+    classes = set(declared.retention.values())
+    assert {Sealed(base64.b64decode(seal["_data_"])).subject for seal in seals} == {
+        key_id(whose, retention) for retention in classes
+    }
 
 
-def assert_unopenable(city: City, file_id: UUID) -> None:
-    """Nothing sealed in the file's snapshot opens any more."""
+def openable(city: City, file_id: UUID) -> list[bool]:
+    """Whether each seal in the file's snapshot still opens (none: nothing sealed)."""
     state = stored_snapshot(city, file_id)["state"]
-    sealed = [v for v in state.values() if isinstance(v, dict) and v.get("_type_") == "sealed"]
-    assert sealed
-    for value in sealed:
-        assert city.files.vault.open(Sealed(base64.b64decode(value["_data_"]))) is None
+    sealed = state.get("_sealed")
+    seals = sealed if isinstance(sealed, list) else [sealed] if sealed else []
+    return [
+        city.files.vault.open(Sealed(base64.b64decode(seal["_data_"]))) is not None
+        for seal in seals
+    ]
 
 
 @pytest.fixture
@@ -139,15 +148,28 @@ def test_erasing_a_person_leaves_nothing_of_them_in_their_files_snapshots(
         city.privacy.erase_own(person.principal, people.code_for(person.phone))
         settle(city)
 
-        for file_id in (person.id, application_id, permit.id, code_holder_id(person.id)):
+        # the service activity goes at once: the code holder, the contact details
+        files = (person.id, application_id, permit.id, code_holder_id(person.id))
+        for file_id in files:
             assert "朗州路" not in json.dumps(stored_snapshot(city, file_id), ensure_ascii=False)
-            assert_unopenable(city, file_id)
-        for files in (city.files, other.files):
-            citizen = files.read(Citizen, person.id)
+        assert openable(city, code_holder_id(person.id)) == [False]
+        assert openable(city, person.id) == [True, False]  # the registration; the contact
+        for files_ in (city.files, other.files):
+            citizen = files_.read(Citizen, person.id)
             assert citizen.erased and (citizen.name, citizen.address) == (None, None)
-            assert files.read(Application, application_id).form is None
-            assert files.read(Licence, permit.id).fields is None
-            assert files.read(CodeHolder, code_holder_id(person.id)).erased
+            assert files_.read(CodeHolder, code_holder_id(person.id)).erased
+            # the statutory records are kept until their periods end
+            assert files_.read(Application, application_id).form is not None
+            assert files_.read(Licence, permit.id).fields is not None
+        assert openable(city, application_id) == openable(city, permit.id) == [True]
+
+        assert city.privacy.erase_statutory_records(person.id)
+        settle(city)
+        for file_id in files:
+            assert not any(openable(city, file_id))
+        for files_ in (city.files, other.files):
+            assert files_.read(Application, application_id).form is None
+            assert files_.read(Licence, permit.id).fields is None
         for reads in (city.reads, other.reads):
             assert reads.applications.form(PSB, application_id, WHY) is None
     finally:
@@ -163,10 +185,12 @@ def test_a_snapshot_after_the_erasure_keeps_nothing_and_fails_no_command(
     ).application.id
     city.applications.accept(AMR, application_id)
     city.privacy.erase_own(person.principal, people.code_for(person.phone))
+    assert city.privacy.erase_statutory_records(person.id)  # as if its period had ended
     city.applications.reject(AMR, application_id, "申请人已注销")  # the 3rd: a snapshot
     state = stored_snapshot(city, application_id)
     assert state["version"] == 3
     assert (state["state"]["form"], state["state"]["comment"]) == (None, None)
+    assert "_sealed" not in state["state"]
     assert city.files.read(Application, application_id).status == "REJECTED"
 
 

@@ -11,10 +11,12 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from mycity.clock import Clock
-from mycity.data import load_calendar, load_catalogue
+from mycity.data import load_calendar, load_catalogue, load_retention
 from mycity.domain.catalogue import Catalogue
+from mycity.domain.retention import Record
 from mycity.identity.costs import Costs
 from mycity.identity.credentials import Clients
 from mycity.identity.holders import Holders
@@ -42,6 +44,7 @@ from mycity.projections.listener import Listener
 from mycity.projections.merkle import MerkleTree
 from mycity.projections.ratings import RatingStatistics
 from mycity.projections.read_models import ReadModels
+from mycity.projections.retention import Retention
 from mycity.projections.runner import Runner
 from mycity.projections.scan_log import ScanLogs
 from mycity.projections.subject_history import SubjectHistories
@@ -74,6 +77,7 @@ from mycity.usecases.licence_issuance import Issuer
 from mycity.usecases.licences import STATUS_READ_MODELS, Licences
 from mycity.usecases.materials import Materials
 from mycity.usecases.privacy import Privacy
+from mycity.usecases.retention import RetentionSweep
 from mycity.usecases.scans import Scans
 from mycity.usecases.seams import NoCreditYet, PaidAtCounter
 from mycity.usecases.sessions import Sessions
@@ -122,6 +126,7 @@ class City:
     licences: Licences
     uploads: Uploads
     lapses: Lapses
+    retention: RetentionSweep
     health: HealthFeeds
     city_codes: CityCodes
     scans: Scans
@@ -152,6 +157,7 @@ class City:
             ("the log's followers", log_pass.run_once),
             ("checkpoints", self.audit.sign_if_due),
             ("lapses", self.lapses.sweep_if_due),
+            ("retention", self.retention.sweep_if_due),
         ]
         return Runner(self.read_models.wake, followers, start=self.read_models.upgrade)
 
@@ -200,10 +206,17 @@ def build(
         wait_seconds=settings.read_models.wait_seconds,
     )
     door = Door(files)
-    privacy = Privacy(files, ids, tokens, phone_codes)
     tree = MerkleTree(files, db, page_size=settings.read_models.page_size)
     checkpoints = Checkpoints(db)
     clock = Clock(settings.services.timezone)
+    schedule = Retention(read_models.rows("retention"))
+
+    def records_of(person: UUID) -> list[Record]:
+        """The person's statutory records, the schedule caught up with the log first."""
+        read_models.wait(files.head(), "retention")
+        return schedule.records_of(person)
+
+    privacy = Privacy(files, ids, tokens, phone_codes, load_retention(), records_of, clock.today)
     catalogue = load_catalogue()
     licence_reads = LicenceReads(
         door,
@@ -251,7 +264,11 @@ def build(
     health = HealthFeeds(files, ids, clock.now)
     issuer = Issuer(catalogue, ids, keys.licence_signing, settings.services.division, clock.today)
     # The processes that follow the log and write events; the capabilities add theirs here.
-    processes: list[Process] = [Erasures(privacy.forget), Issuance(issuer), Bundles()]
+    processes: list[Process] = [
+        Erasures(privacy.forget, privacy.forget_records),
+        Issuance(issuer),
+        Bundles(),
+    ]
     citizen_profiles = CitizenProfiles(read_models.rows("citizen_profile"))
     city = City(
         settings=settings,
@@ -276,6 +293,7 @@ def build(
         licences=licences,
         uploads=uploads,
         lapses=Lapses(applications, application_reads.lists.lapsing),
+        retention=RetentionSweep(privacy, schedule.due),
         health=health,
         city_codes=CityCodes(
             files,

@@ -1,4 +1,5 @@
-"""The city's reference data shipped with the package: the service catalogue and the calendar.
+"""The city's reference data shipped with the package: the service catalogue, the calendar
+and the retention periods.
 
 Both are read once and checked whole; a file that does not parse stops the city at start,
 naming the file, rather than surfacing as a wrong answer to an applicant later.
@@ -13,6 +14,7 @@ from typing import Any
 
 from mycity.domain.calendar import CalendarError, WorkCalendar, parse_calendar
 from mycity.domain.catalogue import Catalogue, CatalogueError, parse_catalogue
+from mycity.domain.retention import RetentionError, RetentionRules, parse_retention
 
 
 def _documents(folder: str, error: type[ValueError]) -> dict[str, Any]:
@@ -37,6 +39,12 @@ def load_catalogue() -> Catalogue:
 def load_calendar() -> WorkCalendar:
     """The shipped calendar (data/calendar/<year>.json); see mycity.domain.calendar."""
     return parse_calendar(_documents("calendar", CalendarError))
+
+
+@cache
+def load_retention() -> RetentionRules:
+    """The shipped retention periods (data/retention/retention.json)."""
+    return parse_retention(_documents("retention", RetentionError)["retention.json"])
 
 
 def department_codes() -> tuple[str, ...]:

@@ -18,7 +18,7 @@ from eventsourcing.domain import Aggregate, event
 
 from mycity.domain.application_status import BAD_GRADES, OPEN, Grade, Status
 from mycity.domain.errors import ErrorCode, UserError
-from mycity.domain.personal import Kind, not_personal, personal
+from mycity.domain.personal import Kind, Retention, not_personal, personal
 
 Materials = dict[str, str]  # material code -> "licence:<licence id>" or "document:<sha256>"
 
@@ -35,7 +35,9 @@ def reason_text(reason: str, field: str = "reason") -> str:
     return text
 
 
-@personal(subject="applicant", form=Kind.TEXT, comment=Kind.TEXT)
+@personal(
+    subject="applicant", retention=Retention.STATUTORY_RECORD, form=Kind.TEXT, comment=Kind.TEXT
+)
 class Application(Aggregate):
     """The form's answers are sealed in snapshots under the applicant's key."""
 
@@ -53,7 +55,7 @@ class Application(Aggregate):
         "bundle",
         "parts",
     )
-    @personal(subject="applicant", form=Kind.TEXT)
+    @personal(subject="applicant", retention=Retention.STATUTORY_RECORD, form=Kind.TEXT)
     class Submitted(Aggregate.Created):
         item: str
         department: str
@@ -74,7 +76,7 @@ class Application(Aggregate):
         co_applicant: UUID
 
     @not_personal("applicant", "materials")
-    @personal(subject="applicant", form=Kind.TEXT)
+    @personal(subject="applicant", retention=Retention.STATUTORY_RECORD, form=Kind.TEXT)
     class Resubmitted(Aggregate.Event):
         applicant: UUID
         form: dict[str, str]
@@ -125,13 +127,13 @@ class Application(Aggregate):
         by: str
 
     @not_personal("by")
-    @personal(subject="by", reason=Kind.TEXT)
+    @personal(subject="by", retention=Retention.STATUTORY_RECORD, reason=Kind.TEXT)
     class Withdrawn(Aggregate.Event):
         by: UUID
         reason: str
 
     @not_personal("applicant", "grade", "follow_up")
-    @personal(subject="applicant", comment=Kind.TEXT)
+    @personal(subject="applicant", retention=Retention.STATUTORY_RECORD, comment=Kind.TEXT)
     class Rated(Aggregate.Event):
         applicant: UUID
         grade: str

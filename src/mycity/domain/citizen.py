@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -11,7 +12,7 @@ from eventsourcing.domain import Aggregate, event
 from mycity.domain.contact import changed_contact
 from mycity.domain.errors import ErrorCode, UserError, checked
 from mycity.domain.identifiers import validate_name, validate_phone, validate_resident_id
-from mycity.domain.personal import Kind, not_personal, personal
+from mycity.domain.personal import Kind, Retention, not_personal, personal
 from mycity.domain.reasons import validate_reason
 
 
@@ -25,6 +26,17 @@ class RealNameLevel(StrEnum):
     @property
     def rank(self) -> int:
         return list(RealNameLevel).index(self)
+
+
+SERVICE = Retention.SERVICE_ACTIVITY
+# A registration's name and ID number are a statutory record; the phone and the address
+# are contact details only the app uses, erased with the account.
+RETENTION = {
+    "id_number": Retention.STATUTORY_RECORD,
+    "name": Retention.STATUTORY_RECORD,
+    "phone": SERVICE,
+    "address": SERVICE,
+}
 
 
 class ErasureGround(StrEnum):
@@ -44,14 +56,25 @@ class Person:
     address: str
 
 
-@personal(id_number=Kind.ID_NUMBER, name=Kind.NAME, phone=Kind.PHONE, address=Kind.ADDRESS)
+@personal(
+    retention=RETENTION,
+    id_number=Kind.ID_NUMBER,
+    name=Kind.NAME,
+    phone=Kind.PHONE,
+    address=Kind.ADDRESS,
+)
 class Citizen(Aggregate):
     """A registered person. The aggregate id is a keyed hash of the ID number (see
     `identity.subjects`); the declared fields are sealed in its snapshots."""
 
     id: UUID  # given by the caller, so a second registration collides in the store
 
-    @personal(id_number=Kind.ID_NUMBER, name=Kind.NAME, phone=Kind.PHONE)
+    @personal(
+        retention={f: RETENTION[f] for f in ("id_number", "name", "phone")},
+        id_number=Kind.ID_NUMBER,
+        name=Kind.NAME,
+        phone=Kind.PHONE,
+    )
     class Registered(Aggregate.Created):
         id_number: str
         name: str
@@ -63,13 +86,15 @@ class Citizen(Aggregate):
         check_reference: str
         officer_id: str
 
-    @personal(phone=Kind.PHONE, address=Kind.ADDRESS)
+    @personal(retention=SERVICE, phone=Kind.PHONE, address=Kind.ADDRESS)
     class ContactChanged(Aggregate.Event):
         phone: str
         address: str
 
     @not_personal("level", "check_reference", "officer_id")
-    @personal(name=Kind.NAME, phone=Kind.PHONE)
+    @personal(
+        retention={f: RETENTION[f] for f in ("name", "phone")}, name=Kind.NAME, phone=Kind.PHONE
+    )
     class TakenOver(Aggregate.Event):
         """The person the ID number belongs to proved it and took the file over from
         whoever had registered it: name and phone are theirs now, the address is cleared."""
@@ -94,11 +119,31 @@ class Citizen(Aggregate):
 
     @not_personal("ground", "by")
     class Erased(Aggregate.Event):
-        """The person's data was erased: their data key is destroyed, so every personal
-        field of the file, wherever it is stored, can no longer be read. The events stay."""
+        """The person's account was closed and their data erased: the key of their service
+        activity is destroyed at once, so those fields, wherever stored, can no longer be
+        read; their statutory records follow when kept no longer (`RecordsKept`). The
+        events stay."""
 
         ground: str
         by: str
+
+    @not_personal("erased_now", "kept")
+    class RecordsKept(Aggregate.Event):
+        """The receipt of an erasure (PIPL art. 47), recorded with it: the retention classes
+        erased at once, and each statutory record kept: until when, under which rule (see
+        `mycity.domain.retention.Kept.receipt`). Ids, codes, dates and laws only."""
+
+        erased_now: list[str]
+        kept: list[dict[str, Any]]
+
+    @not_personal("by")
+    class StatutoryRecordsErased(Aggregate.Event):
+        """A closed account's statutory records have all outlived their retention periods:
+        their key is destroyed, and they can no longer be read either."""
+
+        by: str
+
+    statutory_erased = False  # files snapshotted before there were retention classes
 
     @event(Registered)
     def __init__(self, id_number: str, name: str, phone: str) -> None:
@@ -209,7 +254,10 @@ class Citizen(Aggregate):
         self.address = address
 
     def place_legal_hold(self, *, reason: str, by: str) -> None:
-        self.require_live()
+        """A file is held while any of it can still be read: a closed account's statutory
+        records are kept past their period while held."""
+        if self.statutory_erased:
+            raise UserError(ErrorCode.FILE_ERASED, "This file's records were erased")
         if self.legal_hold:
             raise UserError(ErrorCode.LEGAL_HOLD, f"Already held: {self.legal_hold}")
         self._legal_hold_placed(reason=validate_reason(reason, "reason"), by=by)
@@ -227,19 +275,44 @@ class Citizen(Aggregate):
     def _legal_hold_lifted(self, reason: str, by: str) -> None:
         self.legal_hold = ""
 
-    def erase(self, *, ground: ErasureGround, by: str) -> None:
-        """Erase the person's data, unless the file is under a legal hold."""
+    def erase(
+        self, *, ground: ErasureGround, by: str, erased_now: list[str], kept: list[dict[str, Any]]
+    ) -> None:
+        """Close the account and erase the person's data, unless the file is under a legal
+        hold: the service activity at once, the statutory records `kept` (the receipt)
+        when their periods end."""
         self.require_live()
-        if self.legal_hold:
-            raise UserError(
-                ErrorCode.LEGAL_HOLD, f"The file is under a legal hold: {self.legal_hold}"
-            )
+        self._require_not_held()
         self._erased(ground=ground.value, by=by)
+        self._records_kept(erased_now=erased_now, kept=kept)
 
     @event(Erased)
     def _erased(self, ground: str, by: str) -> None:
         self.id_number = self.name = self.phone = self.address = None
         self.erased = True
+
+    @event(RecordsKept)
+    def _records_kept(self, erased_now: list[str], kept: list[dict[str, Any]]) -> None:
+        pass
+
+    def erase_statutory_records(self, *, by: str) -> None:
+        """The retention periods ended: the statutory records go too, unless held."""
+        if not self.erased:
+            raise UserError(ErrorCode.ILLEGAL_TRANSITION, "The account is not closed")
+        if self.statutory_erased:
+            raise UserError(ErrorCode.FILE_ERASED, "This file's records were erased")
+        self._require_not_held()
+        self._statutory_records_erased(by=by)
+
+    @event(StatutoryRecordsErased)
+    def _statutory_records_erased(self, by: str) -> None:
+        self.statutory_erased = True
+
+    def _require_not_held(self) -> None:
+        if self.legal_hold:
+            raise UserError(
+                ErrorCode.LEGAL_HOLD, f"The file is under a legal hold: {self.legal_hold}"
+            )
 
     def require_live(self) -> None:
         """An erased file takes no more commands: there is nobody left to act for."""

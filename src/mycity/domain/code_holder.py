@@ -20,7 +20,7 @@ from eventsourcing.domain import Aggregate, event
 
 from mycity.domain.application import reason_text
 from mycity.domain.errors import ErrorCode, UserError
-from mycity.domain.personal import Kind, not_personal, personal
+from mycity.domain.personal import Kind, Retention, not_personal, personal
 
 
 class Colour(StrEnum):
@@ -99,7 +99,11 @@ class HealthStatus:
 
 
 @personal(
-    subject="citizen", status_colour=Kind.TEXT, status_reason=Kind.TEXT, cards=Kind.CARD_NUMBER
+    subject="citizen",
+    retention=Retention.SERVICE_ACTIVITY,
+    status_colour=Kind.TEXT,
+    status_reason=Kind.TEXT,
+    cards=Kind.CARD_NUMBER,
 )
 class CodeHolder(Aggregate):
     """The declared fields are sealed in snapshots under the citizen's key."""
@@ -111,7 +115,9 @@ class CodeHolder(Aggregate):
         citizen: UUID
 
     @not_personal("citizen", "valid_until", "by", "source_ref")
-    @personal(subject="citizen", colour=Kind.TEXT, reason=Kind.TEXT)
+    @personal(
+        subject="citizen", retention=Retention.SERVICE_ACTIVITY, colour=Kind.TEXT, reason=Kind.TEXT
+    )
     class HealthStatusSet(Aggregate.Event):
         citizen: UUID  # whose key seals the status
         colour: str
@@ -121,7 +127,7 @@ class CodeHolder(Aggregate):
         source_ref: str  # the import's row ("line 12"), or "" when set one by one
 
     @not_personal("citizen", "kind", "by")
-    @personal(subject="citizen", number=Kind.CARD_NUMBER)
+    @personal(subject="citizen", retention=Retention.SERVICE_ACTIVITY, number=Kind.CARD_NUMBER)
     class CardLinked(Aggregate.Event):
         citizen: UUID  # whose key seals the number
         kind: str

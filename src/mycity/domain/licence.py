@@ -16,7 +16,7 @@ from eventsourcing.domain import Aggregate, event
 
 from mycity.domain.application import reason_text
 from mycity.domain.errors import ErrorCode, UserError
-from mycity.domain.personal import Kind, not_personal, personal
+from mycity.domain.personal import Kind, Retention, not_personal, personal
 
 
 class LicenceStatus(StrEnum):
@@ -31,7 +31,9 @@ def licence_file_id(application: UUID, holder: UUID) -> UUID:
     return uuid5(NAMESPACE_URL, f"mycity:licence:{application}:{holder}")
 
 
-@personal(subject="holder", fields=Kind.TEXT, salts=Kind.SECRET)
+@personal(
+    subject="holder", retention=Retention.STATUTORY_RECORD, fields=Kind.TEXT, salts=Kind.SECRET
+)
 class Licence(Aggregate):
     """The declared fields are sealed in snapshots under the holder's key."""
 
@@ -50,7 +52,9 @@ class Licence(Aggregate):
         "status_index",
         "credential",
     )
-    @personal(subject="holder", fields=Kind.TEXT, salts=Kind.SECRET)
+    @personal(
+        subject="holder", retention=Retention.STATUTORY_RECORD, fields=Kind.TEXT, salts=Kind.SECRET
+    )
     class Issued(Aggregate.Created):
         identifier: str  # GB/T 36904 style, with its check character
         type_code: str

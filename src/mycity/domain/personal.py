@@ -1,10 +1,12 @@
 """Which facts are a person's own data, and whose.
 
-An event class (or an aggregate class, for its snapshots) declares its personal fields and
-their kinds with `@personal(...)`. The store seals those fields under the data key of the
-person they belong to, so that erasing that person (shredding the key) makes them
-unreadable everywhere at once; masking and the audit's presentation go by the kinds.
-The domain only declares: it knows nothing of keys or storage.
+An event class (or an aggregate class, for its snapshots) declares its personal fields, their
+kinds and their retention classes with `@personal(...)`. The store seals those fields under
+the data key of the person they belong to and of the field's retention class, so that
+shredding that key makes them unreadable everywhere at once: a closed account's service
+activity at once, its statutory records when their legal period ends. Masking and the
+audit's presentation go by the kinds. The domain only declares: it knows nothing of keys
+or storage.
 """
 
 from __future__ import annotations
@@ -31,17 +33,45 @@ class Kind(StrEnum):
     SECRET = "SECRET"  # what makes a disclosure checkable (a licence's salts): never shown
 
 
+class Retention(StrEnum):
+    """How long a personal field outlives the person's account (PIPL art. 47: what a law
+    requires kept is kept, and nothing else)."""
+
+    SERVICE_ACTIVITY = "SERVICE_ACTIVITY"  # erased at once when the account closes
+    STATUTORY_RECORD = "STATUTORY_RECORD"  # kept for its legal period (data/retention.json)
+
+
 @dataclass(frozen=True)
 class Personal:
     fields: Mapping[str, Kind]
     subject: str  # the attribute naming whose data it is ("originator_id": the file's own)
+    retention: Mapping[str, Retention]  # each field's class
+
+    def by_retention(self) -> dict[Retention, list[str]]:
+        """The fields of each retention class, in declaration order."""
+        groups: dict[Retention, list[str]] = {}
+        for name in self.fields:
+            groups.setdefault(self.retention[name], []).append(name)
+        return groups
 
 
-def personal(subject: str = "originator_id", **fields: Kind) -> Callable[[T], T]:
-    """Declare the class's personal fields, and the attribute naming their person."""
+def personal(
+    subject: str = "originator_id",
+    *,
+    retention: Retention | Mapping[str, Retention],
+    **fields: Kind,
+) -> Callable[[T], T]:
+    """Declare the class's personal fields, the attribute naming their person, and their
+    retention class: one for all, or one for each field by name (every field named)."""
+    if isinstance(retention, Retention):
+        classes = dict.fromkeys(fields, retention)
+    else:
+        classes = dict(retention)
+        if classes.keys() != fields.keys():
+            raise TypeError(f"name a retention class for each of {sorted(fields)}")
 
     def declare(cls: T) -> T:
-        cls.__personal__ = Personal(dict(fields), subject)  # type: ignore[attr-defined]
+        cls.__personal__ = Personal(dict(fields), subject, classes)  # type: ignore[attr-defined]
         return cls
 
     return declare

@@ -20,7 +20,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from mycity.domain.errors import ErrorCode, UserError
-from mycity.domain.personal import Kind, not_personal, personal
+from mycity.domain.personal import Kind, Retention, not_personal, personal
 
 
 class Direction(StrEnum):
@@ -41,7 +41,9 @@ def parse_place(raw: str, field: str = "place") -> str:
     return place
 
 
-@personal(subject="citizen", place=Kind.TEXT, colour=Kind.TEXT)
+@personal(
+    subject="citizen", retention=Retention.SERVICE_ACTIVITY, place=Kind.TEXT, colour=Kind.TEXT
+)
 class Scan(Aggregate):
     id: UUID
 
@@ -57,7 +59,9 @@ class Scan(Aggregate):
         "direction",
         "scanned_at",
     )
-    @personal(subject="citizen", place=Kind.TEXT, colour=Kind.TEXT)
+    @personal(
+        subject="citizen", retention=Retention.SERVICE_ACTIVITY, place=Kind.TEXT, colour=Kind.TEXT
+    )
     class Recorded(Aggregate.Created):
         citizen: UUID
         partner: str  # the partner's client id

@@ -1,8 +1,11 @@
-"""Erasure, carried through: every recorded `Citizen.Erased` ends in a shredded data key.
+"""Erasure, carried through: every recorded `Citizen.Erased` ends in a shredded key of the
+person's service activity, every `Citizen.StatutoryRecordsErased` in a shredded key of
+their statutory records.
 
-The erasing command shreds the key itself, at once; this process follows the log so that
-a crash between recording the erasure and shredding cannot leave a key behind. Shredding
-and ending sessions are idempotent, so a page answered again after a crash does no harm.
+The erasing command (or the retention sweep) shreds the key itself, at once; this process
+follows the log so that a crash between recording the erasure and shredding cannot leave
+a key behind. Shredding and ending sessions are idempotent, so a page answered again
+after a crash does no harm.
 """
 
 from __future__ import annotations
@@ -19,8 +22,11 @@ from mycity.processes.tracked import Process, Reply
 class Erasures(Process):
     name = "erasures"
 
-    def __init__(self, forget: Callable[[UUID], None]) -> None:
-        self.forget = forget  # shreds the person's data key and ends their sessions
+    def __init__(
+        self, forget: Callable[[UUID], None], forget_records: Callable[[UUID], None]
+    ) -> None:
+        self.forget = forget  # shreds the service activity's key and ends the sessions
+        self.forget_records = forget_records  # shreds the statutory records' key
 
     @singledispatchmethod
     def policy(self, event: Any, reply: Reply) -> None:
@@ -29,3 +35,7 @@ class Erasures(Process):
     @policy.register
     def _(self, event: Citizen.Erased, reply: Reply) -> None:
         self.forget(event.originator_id)
+
+    @policy.register
+    def _(self, event: Citizen.StatutoryRecordsErased, reply: Reply) -> None:
+        self.forget_records(event.originator_id)

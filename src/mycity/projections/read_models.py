@@ -21,6 +21,7 @@ from mycity.projections.licence_uses import LicenceUseList
 from mycity.projections.pages import read_pages
 from mycity.projections.positions import Positions
 from mycity.projections.ratings import Ratings
+from mycity.projections.retention import RetentionSchedule
 from mycity.projections.scan_log import ScanLog
 from mycity.projections.store import LiveRows, ReadModelStore, Row
 from mycity.projections.subject_history import SubjectHistory
@@ -45,6 +46,7 @@ PROJECTIONS: tuple[type[KeyedFold], ...] = (
     LicenceUseList,
     ScanLog,
     AgentInvitations,
+    RetentionSchedule,
 )
 
 

@@ -15,6 +15,7 @@ from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID
 
+from mycity.domain.personal import Retention
 from mycity.domain.scan import Scan
 from mycity.projections.fold import RowProjection
 from mycity.projections.keysets import cursor, newest_first
@@ -24,7 +25,7 @@ from mycity.projections.subject_history import utc
 
 class ScanLog(RowProjection):
     name = "scan_log"
-    version = 2
+    version = 3  # 3: sealed under the service-activity key
     creating = (Scan.Recorded,)
     spec = TableSpec(
         columns=(
@@ -48,6 +49,7 @@ class ScanLog(RowProjection):
         ),
         json_columns=frozenset({"shown"}),
         personal=frozenset({"place", "colour"}),
+        retention=Retention.SERVICE_ACTIVITY,
         blind={"place_key": "place"},
         subject="citizen",
     )

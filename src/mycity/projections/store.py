@@ -21,8 +21,9 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
 
+from mycity.domain.personal import Retention
 from mycity.store.sql import Cursor, Database
-from mycity.store.vault import Sealed, Vault
+from mycity.store.vault import Sealed, Vault, key_id
 
 Row = dict[str, Any]
 V = TypeVar("V")
@@ -37,7 +38,8 @@ class TableSpec:
     """A read model's table: columns in order (the first is the key), and indexes.
 
     In a row whose `subject` column (the key by default) names a person, the `personal`
-    columns are sealed together under that person's data key, stored as one column,
+    columns are sealed together under that person's data key of the table's `retention`
+    class, stored as one column,
     `sealed` (they read as None once the person is erased), and each `blind` column holds
     a blind index of another column's case-folded value (what it maps to), searchable for
     equality only."""
@@ -48,6 +50,7 @@ class TableSpec:
     personal: frozenset[str] = field(default_factory=frozenset)
     blind: Mapping[str, str] = field(default_factory=dict)
     subject: str | None = None
+    retention: Retention = Retention.STATUTORY_RECORD
 
     @property
     def key(self) -> str:
@@ -104,7 +107,8 @@ class RowCodec:
             elif opened is not None and opened[0] == values:
                 stored[SEALED] = opened[1]
             elif values:
-                to_seal.append((stored, UUID(row[self.subject]), to_json(values).encode()))
+                key = key_id(UUID(row[self.subject]), self.spec.retention)
+                to_seal.append((stored, key, to_json(values).encode()))
             else:
                 stored[SEALED] = None
         seals = self.vault.seal_each([(subject, text) for _, subject, text in to_seal])

@@ -32,11 +32,11 @@ from eventsourcing.persistence import (
 )
 
 from mycity.domain.errors import ErrorCode, UserError
-from mycity.domain.personal import personal_of
+from mycity.domain.personal import Retention, personal_of
 from mycity.store.group_commit import GroupCommit
 from mycity.store.sealing import ByUuidAsPairs, SealedAsText, SealingMapper
 from mycity.store.sql import Database
-from mycity.store.vault import Vault
+from mycity.store.vault import Vault, key_id
 
 T = TypeVar("T")
 A = TypeVar("A", bound=Aggregate)
@@ -127,7 +127,8 @@ class CityFiles(Application[UUID]):
         with cache.lock:  # eventsourcing's LRU: key -> [previous, next, key, aggregate]
             cached = [(key, link[LRUCache.RESULT]) for key, link in cache.cache.items()]
         for file_id, aggregate in cached:
-            if _person_of(aggregate) in shredded:
+            person = _person_of(aggregate)
+            if person is not None and not shredded.isdisjoint(key_id(person, r) for r in Retention):
                 with contextlib.suppress(KeyError):  # dropped meanwhile
                     cache.get(file_id, evict=True)
 

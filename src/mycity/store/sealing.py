@@ -2,8 +2,9 @@
 
 Before an event (or a snapshot) is encoded and encrypted at rest as a whole, the fields its
 class declares personal (`mycity.domain.personal`) are sealed together, as one `Sealed`
-value under the data key of the person the declaration names, kept as `_sealed`; the fields
-themselves are stored as null. On the way back the value is opened and the fields take
+value under the data key of the person the declaration names and of the fields' retention
+class (a list of such values if the event holds fields of both classes), kept as `_sealed`;
+the fields themselves are stored as null. On the way back the value is opened and the fields take
 their values again, or stay None once that person's key is shredded. One seal an event, not
 one a field: a rebuild opens every event it reads. Events stored before (each field sealed
 on its own) are opened as they are. So any event class of any capability is covered by
@@ -24,8 +25,8 @@ from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import Mapper, Notification, StoredEvent, Transcoder, Transcoding
 from eventsourcing.utils import resolve_topic
 
-from mycity.domain.personal import Personal, personal_of
-from mycity.store.vault import Sealed, Vault
+from mycity.domain.personal import Personal, Retention, personal_of
+from mycity.store.vault import Sealed, Vault, key_id
 
 SEALED_FIELDS = "_sealed"  # where an event's personal fields are kept, sealed together
 
@@ -87,47 +88,63 @@ class SealingMapper(Mapper[UUID]):
     def prefetch(self, records: Iterable[Notification]) -> None:
         """Load in one query the keys of the files these stored events are on, before they
         are decoded (a page of the log: one round trip, not one per person)."""
-        self.vault.prefetch(UUID(str(r.originator_id)) for r in records if _declares(r.topic))
+        files = [UUID(str(r.originator_id)) for r in records if _declares(r.topic)]
+        self.vault.prefetch(key_id(f, r) for f in files for r in Retention)
 
     def subjects(self, events: Iterable[Any]) -> set[UUID]:
-        """The people whose fields these events would seal (to give them keys first)."""
-        found = set()
+        """The keys these events' personal fields would be sealed under (to make them
+        first)."""
+        found: set[UUID] = set()
         for event in events:
             declared = personal_of(type(event))
             if declared is not None:
-                found.add(getattr(event, declared.subject))
+                person = getattr(event, declared.subject)
+                found.update(key_id(person, r) for r in declared.by_retention())
         return found
 
     def _snapshot_state(self, snapshot: Snapshot) -> dict[str, Any]:
-        """The aggregate's attributes, its person's fields sealed; none of them at all once
-        that person is erased (a file may change after its person's erasure: an officer
-        rejects their application)."""
+        """The aggregate's attributes, its person's fields sealed; those of a retention
+        class already erased not at all (a file may change after its person's erasure: an
+        officer rejects their application)."""
         inner = {k: ByUuid(v) if _keyed_by_uuid(v) else v for k, v in snapshot.state.items()}
         declared = personal_of(resolve_topic(snapshot.topic))
-        if declared is None:
-            return inner
-        subject = _snapshot_subject(declared, snapshot)
-        if self.vault.can_seal(subject):
-            self._seal(declared, inner, subject)
-        else:
-            inner.update((field, None) for field in declared.fields if field in inner)
+        if declared is not None:
+            self._seal(declared, inner, _snapshot_subject(declared, snapshot), snapshot=True)
         return inner
 
-    def _seal(self, declared: Personal, state: MutableMapping[str, Any], subject: UUID) -> None:
-        present = {f: state[f] for f in declared.fields if state.get(f) is not None}
-        if not present:
-            return
-        state.update(dict.fromkeys(present))
-        state[SEALED_FIELDS] = self.vault.seal(subject, self.transcoder.encode(present))
+    def _seal(
+        self,
+        declared: Personal,
+        state: MutableMapping[str, Any],
+        person: UUID,
+        *,
+        snapshot: bool = False,
+    ) -> None:
+        """Seal each retention class's fields together under its key (one seal for an
+        event of one class, a list of them for an event of several). An event cannot be
+        sealed under an erased key (FILE_ERASED); a snapshot leaves those fields out."""
+        seals = []
+        for retention, names in declared.by_retention().items():
+            present = {f: state[f] for f in names if state.get(f) is not None}
+            if not present:
+                continue
+            state.update(dict.fromkeys(present))
+            key = key_id(person, retention)
+            if snapshot and not self.vault.can_seal(key):
+                continue
+            seals.append(self.vault.seal(key, self.transcoder.encode(present)))
+        if seals:
+            state[SEALED_FIELDS] = seals[0] if len(seals) == 1 else seals
 
     def _open(self, state: MutableMapping[str, Any]) -> None:
         together = state.pop(SEALED_FIELDS, None)
-        if together is not None:
-            opened = self.vault.open(together)
-            if opened is not None:  # else the fields stay null: the person was erased
-                state.update(self.transcoder.decode(opened))
+        if together is None:
+            self._open_each(state)
             return
-        self._open_each(state)
+        seals = together if isinstance(together, list) else [together]
+        for opened in self.vault.open_all(seals):
+            if opened is not None:  # else the fields stay null: that key was shredded
+                state.update(self.transcoder.decode(opened))
 
     def _open_each(self, state: MutableMapping[str, Any]) -> None:
         """An event stored when each of its personal fields was sealed on its own."""

@@ -1,4 +1,5 @@
-"""Per-person data keys: each person's fields are sealed under a key of their own.
+"""Per-person data keys: each person's fields are sealed under keys of their own, one for
+each retention class (`key_id`), so each class can be erased on its own day.
 
 A data key is 32 random bytes, kept wrapped (AES-GCM) under the master key from
 configuration in the table `data_keys`, beside the log. Erasure shreds it: the wrapped key
@@ -23,12 +24,13 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from mycity.domain.errors import ErrorCode, UserError
+from mycity.domain.personal import Retention
 from mycity.store.shred_ledger import ShredLedger
 from mycity.store.sql import Database
 
@@ -37,6 +39,16 @@ log = logging.getLogger(__name__)
 SEALED_V1 = b"\x01"
 WRAP_CONTEXT = b"mycity-data-key/1"
 SHRED_CLOCK_SLACK = 60.0  # seconds: how far apart servers' clocks may be
+SERVICE_ACTIVITY_KEYS = UUID("6d796369-7479-4000-8000-736572766963")
+
+
+def key_id(person: UUID, retention: Retention) -> UUID:
+    """The key a person's fields of this retention class are sealed under: their statutory
+    records under the one named by their own id (as was every field sealed before there
+    were classes), their service activity under one named from it."""
+    if retention is Retention.STATUTORY_RECORD:
+        return person
+    return uuid5(SERVICE_ACTIVITY_KEYS, str(person))
 
 
 @dataclass(frozen=True)
@@ -323,7 +335,7 @@ class Vault:
                     (time.time(), *chunk),
                 ).rowcount
         if shredded:
-            log.warning("shredded again the keys of %d erased people the store held", shredded)
+            log.warning("shredded again %d data keys of erased people the store held", shredded)
         self.shredded_again = shredded
         return shredded
 

@@ -35,10 +35,12 @@ from mycity.domain.code_holder import (
 )
 from mycity.domain.errors import ErrorCode, UserError, checked
 from mycity.domain.identifiers import validate_resident_id
+from mycity.domain.personal import Retention
 from mycity.identity.principal import Principal
 from mycity.identity.subjects import SubjectIds
 from mycity.policy import health as policy
 from mycity.store.files import CityFiles
+from mycity.store.vault import key_id
 
 Format = Literal["csv", "json"]
 COLUMNS = ("id_number", "colour", "reason", "valid_until")
@@ -163,7 +165,11 @@ class HealthFeeds:
     def live(self, holder: CodeHolder | None) -> CodeHolder | None:
         """The holder, if its citizen was not erased: a holder cached in this process still
         holds what it decoded before their key was shredded, so the key is asked too."""
-        if holder is None or holder.erased or not self.files.vault.can_seal(holder.citizen):
+        if (
+            holder is None
+            or holder.erased
+            or not self.files.vault.can_seal(key_id(holder.citizen, Retention.SERVICE_ACTIVITY))
+        ):
             return None
         return holder
 
@@ -171,7 +177,7 @@ class HealthFeeds:
         """What the citizen's code shows, opening their holder on their first code (a scan
         finds the citizen through it); CODE_UNAVAILABLE in the one case where another
         citizen's holder has their subject number, FILE_ERASED once they were erased."""
-        if not self.files.vault.can_seal(citizen_id):
+        if not self.files.vault.can_seal(key_id(citizen_id, Retention.SERVICE_ACTIVITY)):
             raise UserError(ErrorCode.FILE_ERASED, "This person's data was erased")
         try:
             holder = self.files.read(CodeHolder, code_holder_id(citizen_id))

@@ -1,19 +1,27 @@
 """A person's data: erasing it on request (PIPL art. 47), and holding a file from erasure.
 
-Erasure records `Citizen.Erased` and releases the phone in one transaction, then forgets
-the person: their data key is shredded, so every personal field of theirs, in events,
-snapshots and read models, can no longer be read, and their sessions end. The events stay
-in the log, and the Merkle tree over it still verifies. A legal hold, itself an event,
-refuses erasure until it is lifted.
+Erasure records `Citizen.Erased` with its receipt (`Citizen.RecordsKept`) and releases the
+phone in one transaction, then forgets the person's service activity: its data key is
+shredded, so scans, check-ins, the city code's state and the contact details can no longer
+be read anywhere, and their sessions end. The statutory records (registration,
+applications, licences) are kept for their periods (`mycity.domain.retention`); the
+retention sweep shreds their key once none is kept any longer. The events stay in the
+log, and the Merkle tree over it still verifies. A legal hold, itself an event, refuses
+erasure, and the end of the retention periods, until it is lifted.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from uuid import UUID
 
 from mycity.domain.citizen import Citizen, ErasureGround
+from mycity.domain.errors import UserError
+from mycity.domain.personal import Retention
 from mycity.domain.phone import PhoneClaim
+from mycity.domain.retention import Record, RecordKind, RetentionRules
 from mycity.identity.phone_codes import PhoneCodes
 from mycity.identity.principal import Principal
 from mycity.identity.subjects import SubjectIds
@@ -21,6 +29,9 @@ from mycity.identity.tokens import Tokens
 from mycity.policy import privacy as policy
 from mycity.policy.base import require_citizen
 from mycity.store.files import CityFiles
+from mycity.store.vault import key_id
+
+SWEEPER = "retention"  # who erases statutory records whose periods ended
 
 
 @dataclass(frozen=True)
@@ -29,6 +40,9 @@ class Privacy:
     ids: SubjectIds
     tokens: Tokens
     phone_codes: PhoneCodes
+    rules: RetentionRules
+    records_of: Callable[[UUID], list[Record]]  # the person's statutory records, up to now
+    today: Callable[[], date]
 
     def erase_own(self, actor: Principal, code: str, origin: str | None = None) -> int:
         """The person erases their own data, proving again that they hold the phone: a
@@ -40,13 +54,20 @@ class Privacy:
 
     def erase(self, actor: Principal, citizen_id: UUID, ground: ErasureGround) -> int:
         """Erase the person's data: they ask for it themself, or an admin does on a
-        verified request or an order."""
+        verified request or an order. The receipt lists every statutory record the
+        schedule knows of: the registration closes today."""
         policy.require_may_erase(actor, citizen_id, ground)
+        kept = [self.rules.kept(r) for r in self._records(citizen_id)]
 
         def attempt() -> int:
             citizen = self.files.get(Citizen, citizen_id)
             phone = citizen.phone
-            citizen.erase(ground=ground, by=actor.subject)
+            citizen.erase(
+                ground=ground,
+                by=actor.subject,
+                erased_now=[Retention.SERVICE_ACTIVITY.value],
+                kept=[k.receipt() for k in kept],
+            )
             if phone is None:
                 return self.files.commit(citizen)
             claim = self.files.get(PhoneClaim, self.ids.phone(phone))
@@ -57,11 +78,32 @@ class Privacy:
         self.forget(citizen_id)
         return position
 
+    def _records(self, citizen_id: UUID) -> list[Record]:
+        """The schedule's records of the person, the registration ending today."""
+        records = [r for r in self.records_of(citizen_id) if r.kind is not RecordKind.REGISTRATION]
+        registration = Record(RecordKind.REGISTRATION, str(citizen_id), "", self.today())
+        return [registration, *records]
+
     def forget(self, citizen_id: UUID) -> None:
-        """Shred the person's data key and end their sessions (both idempotent: the
-        erasures process does it again for every erasure it follows)."""
-        self.files.vault.shred(citizen_id)
+        """Shred the key of the person's service activity and end their sessions (both
+        idempotent: the erasures process does it again for every erasure it follows)."""
+        self.files.vault.shred(key_id(citizen_id, Retention.SERVICE_ACTIVITY))
         self.tokens.end_sessions(str(citizen_id))
+
+    def erase_statutory_records(self, citizen_id: UUID) -> bool:
+        """The retention sweep: the closed account's statutory records all outlived their
+        periods, so they go too (recorded first, then their key shredded); False if the
+        file is held, or was done already."""
+        try:
+            self.files.update(Citizen, citizen_id, lambda c: c.erase_statutory_records(by=SWEEPER))
+        except UserError:
+            return False
+        self.forget_records(citizen_id)
+        return True
+
+    def forget_records(self, citizen_id: UUID) -> None:
+        """Shred the key of the person's statutory records (idempotent, as `forget`)."""
+        self.files.vault.shred(key_id(citizen_id, Retention.STATUTORY_RECORD))
 
     def place_legal_hold(self, actor: Principal, citizen_id: UUID, reason: str) -> int:
         policy.require_may_hold(actor)

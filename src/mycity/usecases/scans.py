@@ -29,6 +29,7 @@ from eventsourcing.persistence import IntegrityError
 
 from mycity.domain.code_holder import CodeHolder, holder_of_subject
 from mycity.domain.errors import ErrorCode, UserError
+from mycity.domain.personal import Retention
 from mycity.domain.scan import (
     REVISIT_SECONDS,
     Direction,
@@ -46,6 +47,7 @@ from mycity.policy import scans as policy
 from mycity.policy.base import Grant, require_citizen
 from mycity.store.files import CityFiles
 from mycity.store.sql import Database
+from mycity.store.vault import key_id
 from mycity.usecases.health import HealthFeeds
 from mycity.verifier.city_code import (
     CodeKeys,
@@ -265,7 +267,10 @@ class Scans:
                 reads[index] = outcome
         holder_ids = {i: self._holder_id(read.verdict) for i, read in reads.items()}
         holders = self.files.read_many(self.db, CodeHolder, filter(None, holder_ids.values()))
-        self.files.vault.ensure(h.citizen for h in holders.values())  # one statement for all
+        # one statement for all the keys their scans are sealed under
+        self.files.vault.ensure(
+            key_id(h.citizen, Retention.SERVICE_ACTIVITY) for h in holders.values()
+        )
         pending: dict[UUID, tuple[int, _Checked]] = {}
         for index, read in reads.items():
             holder_id = holder_ids[index]

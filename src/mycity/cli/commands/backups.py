@@ -40,7 +40,7 @@ def restore(directory: Annotated[Path, typer.Argument(help="A backup's directory
     again = city.files.vault.shredded_again
     city.close()
     typer.echo(
-        f"restored {directory}; {again} erased people's keys shredded again "
+        f"restored {directory}; {again} data keys of erased people shredded again "
         f"({added} erasures taken from the backup's ledger)"
     )
 

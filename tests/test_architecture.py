@@ -18,7 +18,7 @@ ALLOWED = {
     "store": {"domain", "settings"},
     "identity": {"domain", "data", "settings", "store", "integrations", "private", "verifier"},
     "policy": {"domain", "identity", "verifier"},
-    "projections": {"domain", "store", "verifier"},
+    "projections": {"domain", "data", "store", "verifier"},  # data: the retention rules
     "processes": {"domain", "store", "projections"},
     "usecases": {
         "domain",

@@ -19,6 +19,7 @@ from mycity.store import backups
 from mycity.store.shred_ledger import ShredLedger
 from mycity.store.vault import key_id
 from tests.helpers import OFFICER, WHY, CitizenFactory
+from tests.services import settle
 
 
 def mycity(env: dict[str, str], *args: str) -> tuple[int, str, str]:
@@ -38,6 +39,7 @@ def test_a_backup_taken_before_an_erasure_restores_with_the_person_still_erased(
         code, out, err = mycity(env, "backup", str(tmp_path / "backup"))
         assert code == 0, err
         assert "backed up the" in out
+        settle(city)  # the retention schedule, read for the receipt
         city.privacy.erase_own(gone.principal, people.code_for(gone.phone))
         assert city.privacy.erase_statutory_records(gone.id)  # their period ended
     finally:
@@ -107,6 +109,7 @@ def test_a_store_put_back_without_the_command_is_shredded_again_when_a_city_open
         people = CitizenFactory(city)
         gone = people.register("去")
         backups.take(settings, tmp_path / "backup")
+        settle(city)  # the retention schedule, read for the receipt
         city.privacy.erase_own(gone.principal, people.code_for(gone.phone))
     finally:
         city.close()

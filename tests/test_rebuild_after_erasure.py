@@ -34,6 +34,7 @@ def a_city_with_the_erased(city: City, people: CitizenFactory) -> list[Person]:
     settle(city)
     erased = [scanned_one, founder, bride]
     for person in erased:
+        settle(city)  # the retention schedule, read for the receipt
         city.privacy.erase(ADMIN, person.id, ErasureGround.REQUESTED_BY_PERSON)
     settle(city)
     return erased

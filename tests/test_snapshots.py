@@ -145,6 +145,7 @@ def test_erasing_a_person_leaves_nothing_of_them_in_their_files_snapshots(
         for reads in (city.reads, other.reads):  # the application is cached in each now
             assert reads.applications.form(PSB, application_id, WHY) is not None
 
+        settle(city)  # the retention schedule, read for the receipt
         city.privacy.erase_own(person.principal, people.code_for(person.phone))
         settle(city)
 
@@ -184,6 +185,7 @@ def test_a_snapshot_after_the_erasure_keeps_nothing_and_fails_no_command(
         person.principal, "AMR-001", ESTABLISHMENT, documents(city, person, "AMR-001")
     ).application.id
     city.applications.accept(AMR, application_id)
+    settle(city)  # the retention schedule, read for the receipt
     city.privacy.erase_own(person.principal, people.code_for(person.phone))
     assert city.privacy.erase_statutory_records(person.id)  # as if its period had ended
     city.applications.reject(AMR, application_id, "申请人已注销")  # the 3rd: a snapshot
@@ -207,6 +209,7 @@ def test_files_with_nothing_personal_still_load_from_their_snapshots(
     state = stored_snapshot(city, enterprise.id)
     assert state["version"] == 3
     assert ESTABLISHMENT["enterprise_name"] in json.dumps(state, ensure_ascii=False)
+    settle(city)  # the retention schedule, read for the receipt
     city.privacy.erase_own(founder.principal, people.code_for(founder.phone))
     fresh = build(city.settings)
     try:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 
@@ -26,3 +26,7 @@ class Clock:
 
     def today(self) -> date:
         return datetime.fromtimestamp(self.now(), ZoneInfo(self.timezone)).date()
+
+    def utc_today(self) -> date:
+        """The date in UTC: what events are dated by (their timestamps are UTC)."""
+        return datetime.fromtimestamp(self.now(), UTC).date()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import strawberry
 from strawberry import relay
 
@@ -9,7 +11,9 @@ from mycity.domain.citizen import ErasureGround
 from mycity.graphql.citizens import CitizenPayload, changed
 from mycity.graphql.context import Info, blocking
 from mycity.graphql.errors import parse_id, reports_user_errors
+from mycity.graphql.retention import ErasurePayload, ErasureReceipt
 from mycity.policy.base import require_citizen
+from mycity.usecases.privacy import Erasure
 
 strawberry.enum(ErasureGround)
 
@@ -37,26 +41,28 @@ class LegalHoldInput:
 @strawberry.type
 class PrivacyMutations:
     @strawberry.mutation(
-        description="Erase one's own data: name, ID number, phone and address become "
-        "unreadable everywhere, every session ends, and the phone is free again. The file's "
-        "history stays, with its personal fields unreadable. Refused under a legal hold."
+        description="Close one's account and erase one's data: the service activity (scans, "
+        "check-ins, the city code, phone and address) becomes unreadable everywhere at once, "
+        "every session ends, and the phone is free again; the statutory records "
+        "(registration, applications, licences) are kept for their periods and then erased: "
+        "the receipt says which, until when, under which rule. Refused under a legal hold."
     )
-    @reports_user_errors(CitizenPayload)
-    async def erase_my_data(self, info: Info, input: EraseMyDataInput) -> CitizenPayload:
+    @reports_user_errors(ErasurePayload)
+    async def erase_my_data(self, info: Info, input: EraseMyDataInput) -> ErasurePayload:
         principal = info.context.require()
-        position = await blocking(
+        erasure = await blocking(
             info.context.city.privacy.erase_own, principal, input.code, info.context.origin
         )
-        return changed(info, require_citizen(principal), position)
+        return erased(info, require_citizen(principal), erasure)
 
     @strawberry.mutation(description="An admin erases a person's data, on a request or an order.")
-    @reports_user_errors(CitizenPayload)
-    async def erase_citizen(self, info: Info, input: EraseCitizenInput) -> CitizenPayload:
+    @reports_user_errors(ErasurePayload)
+    async def erase_citizen(self, info: Info, input: EraseCitizenInput) -> ErasurePayload:
         citizen_id = parse_id(input.citizen_id, "Citizen", "citizenId")
-        position = await blocking(
+        erasure = await blocking(
             info.context.city.privacy.erase, info.context.require(), citizen_id, input.ground
         )
-        return changed(info, citizen_id, position, "eraseCitizen")
+        return erased(info, citizen_id, erasure, "eraseCitizen")
 
     @strawberry.mutation(description="Officers and admins keep a file from erasure.")
     @reports_user_errors(CitizenPayload)
@@ -81,3 +87,12 @@ class PrivacyMutations:
             input.reason,
         )
         return changed(info, citizen_id, position, "liftLegalHold")
+
+
+def erased(
+    info: Info, citizen_id: UUID, erasure: Erasure, purpose: str | None = None
+) -> ErasurePayload:
+    info.context.wrote(erasure.position)
+    return ErasurePayload(
+        citizen_id=citizen_id, purpose=purpose, receipt=ErasureReceipt.of(erasure)
+    )

@@ -18,6 +18,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from mycity.domain.citizen import Citizen
 from mycity.domain.enterprise import AgentScope, Enterprise
 from mycity.domain.errors import ErrorCode, Forbidden, UserError
 from mycity.domain.licence import Licence, LicenceStatus
@@ -105,6 +106,9 @@ class Licences:
         """A presentation of the licence revealing only `fields`, living `lifetime` seconds
         (at most five minutes); the licence must be valid now."""
         licence = self._held(actor, licence_id)
+        # A closed account's licences stay valid (legal facts, kept as statutory records),
+        # but nobody presents them any more: presenting is the app account's.
+        self.files.read(Citizen, require_citizen(actor)).require_live()
         if licence.fields is None or licence.salts is None:
             raise UserError(ErrorCode.FILE_ERASED, "This licence's holder was erased")
         status = licence.status(self.today())

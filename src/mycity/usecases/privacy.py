@@ -21,7 +21,7 @@ from mycity.domain.citizen import Citizen, ErasureGround
 from mycity.domain.errors import UserError
 from mycity.domain.personal import Retention
 from mycity.domain.phone import PhoneClaim
-from mycity.domain.retention import Record, RecordKind, RetentionRules
+from mycity.domain.retention import Kept, Record, RecordKind, RetentionRules
 from mycity.identity.phone_codes import PhoneCodes
 from mycity.identity.principal import Principal
 from mycity.identity.subjects import SubjectIds
@@ -35,6 +35,16 @@ SWEEPER = "retention"  # who erases statutory records whose periods ended
 
 
 @dataclass(frozen=True)
+class Erasure:
+    """An erasure done, and its receipt: what went at once, and what is kept until when."""
+
+    position: int
+    erased_now: list[Retention]
+    kept: list[Kept]
+    statutory_erased_on: date | None  # None: not known yet (a record open), or never
+
+
+@dataclass(frozen=True)
 class Privacy:
     files: CityFiles
     ids: SubjectIds
@@ -42,9 +52,9 @@ class Privacy:
     phone_codes: PhoneCodes
     rules: RetentionRules
     records_of: Callable[[UUID], list[Record]]  # the person's statutory records, up to now
-    today: Callable[[], date]
+    today: Callable[[], date]  # in UTC, as the retention schedule dates events
 
-    def erase_own(self, actor: Principal, code: str, origin: str | None = None) -> int:
+    def erase_own(self, actor: Principal, code: str, origin: str | None = None) -> Erasure:
         """The person erases their own data, proving again that they hold the phone: a
         stolen session alone cannot erase anyone."""
         citizen_id = require_citizen(actor)
@@ -52,12 +62,14 @@ class Privacy:
         self.phone_codes.verify(phone, code, origin)
         return self.erase(actor, citizen_id, ErasureGround.REQUESTED_BY_PERSON)
 
-    def erase(self, actor: Principal, citizen_id: UUID, ground: ErasureGround) -> int:
+    def erase(self, actor: Principal, citizen_id: UUID, ground: ErasureGround) -> Erasure:
         """Erase the person's data: they ask for it themself, or an admin does on a
         verified request or an order. The receipt lists every statutory record the
         schedule knows of: the registration closes today."""
         policy.require_may_erase(actor, citizen_id, ground)
-        kept = [self.rules.kept(r) for r in self._records(citizen_id)]
+        records = self._records(citizen_id)
+        kept = [self.rules.kept(r) for r in records]
+        erased_now = [Retention.SERVICE_ACTIVITY]
 
         def attempt() -> int:
             citizen = self.files.get(Citizen, citizen_id)
@@ -65,7 +77,7 @@ class Privacy:
             citizen.erase(
                 ground=ground,
                 by=actor.subject,
-                erased_now=[Retention.SERVICE_ACTIVITY.value],
+                erased_now=[r.value for r in erased_now],
                 kept=[k.receipt() for k in kept],
             )
             if phone is None:
@@ -76,7 +88,7 @@ class Privacy:
 
         position = self.files.retrying(attempt)
         self.forget(citizen_id)
-        return position
+        return Erasure(position, erased_now, kept, self.rules.statutory_key_erased_on(records))
 
     def _records(self, citizen_id: UUID) -> list[Record]:
         """The schedule's records of the person, the registration ending today."""

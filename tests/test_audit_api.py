@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import date
 
 import httpx
 
 from mycity.bootstrap import City
 from mycity.demo import CITIZENS
+from mycity.domain.retention import add_years
 from mycity.verifier.checkpoint import verify_checkpoint
 from mycity.verifier.licence_trust import load_keys
 from mycity.verifier.merkle import leaf_hash, verify_consistency, verify_inclusion
@@ -41,7 +43,9 @@ def test_a_citizen_erases_their_data_with_a_fresh_code(
     token = api.log_in_citizen(CHEN.phone)["accessToken"]
     chen = citizen_id(api, token)
     erase = """mutation($c: String!) { eraseMyData(input: {code: $c}) {
-      citizen { name idNumber phone address erasedAt } userErrors { code field } } }"""
+      citizen { name idNumber phone address erasedAt } userErrors { code field }
+      receipt { erasedNow statutoryRecordsErasedOn
+                kept { kind reference rule years countedFrom ends erasedOn basis } } } }"""
     assert api.run(erase, {"c": "000000"}, token)["eraseMyData"]["userErrors"] == [
         {"code": "CODE_INVALID", "field": "code"}
     ]
@@ -49,6 +53,24 @@ def test_a_citizen_erases_their_data_with_a_fresh_code(
             {"p": CHEN.phone})  # fmt: skip
     erased = api.run(erase, {"c": api.last_code(CHEN.phone)}, token)["eraseMyData"]
     assert erased["userErrors"] == []
+    receipt = erased["receipt"]
+    assert receipt["erasedNow"] == ["SERVICE_ACTIVITY"]
+    [registration] = [k for k in receipt["kept"] if k["kind"] == "REGISTRATION"]
+    closed_on = date.fromisoformat(registration["ends"])
+    assert registration == {
+        "kind": "REGISTRATION",
+        "reference": registration["reference"],
+        "rule": "registration",
+        "years": 3,
+        "countedFrom": "CLOSED",
+        "ends": closed_on.isoformat(),
+        "erasedOn": add_years(closed_on, 3).isoformat(),
+        "basis": registration["basis"],
+    }
+    days = [k["erasedOn"] for k in receipt["kept"]]
+    assert receipt["statutoryRecordsErasedOn"] == (
+        None if "" in days or None in days else max(days)
+    )
     shown = erased["citizen"]
     assert (
         shown["erasedAt"]

@@ -35,6 +35,7 @@ def test_demo_then_status_rebuild_and_provisioning(env: dict[str, str], tmp_path
         "licence_uses",
         "scan_log",
         "agent_invitations",
+        "retention",
     }
     assert all(line[-1] == "0" for line in lines)  # no lag
 

@@ -15,7 +15,9 @@ from hypothesis import strategies as st
 from mycity.bootstrap import City
 from mycity.domain.code_holder import DEFAULT_COLOUR, CardKind, CodeHolder, Colour, code_holder_id
 from mycity.domain.errors import ErrorCode, UserError
+from mycity.domain.personal import Retention
 from mycity.identity.principal import Principal, Role
+from mycity.store.vault import key_id
 from mycity.usecases.health import HealthFeeds, read_csv, read_json
 from tests.domain_helpers import fact, given, refused, then
 from tests.helpers import OFFICER, CitizenFactory, Person, resident_id
@@ -350,7 +352,7 @@ def test_card_numbers_and_statuses_are_sealed_and_unreadable_once_erased(
     assert "EHCARD987654" not in stored and "阳性待复核" not in stored
     assert feeds.current(person.id).cards == {CardKind.E_HEALTH: "EHCARD987654"}  # type: ignore[union-attr]
 
-    city.files.vault.shred(person.id)
+    city.files.vault.shred(key_id(person.id, Retention.SERVICE_ACTIVITY))  # the account closed
     assert feeds.current(person.id) is None  # though this process cached what it decoded
     city.files.repository.cache = None  # type: ignore[assignment]  # as a fresh process reads it
     assert feeds.current(person.id) is None

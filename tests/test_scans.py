@@ -15,8 +15,10 @@ from hypothesis import strategies as st
 from mycity.bootstrap import City
 from mycity.domain.code_holder import CardKind, Colour
 from mycity.domain.errors import ErrorCode, UserError
+from mycity.domain.personal import Retention
 from mycity.domain.scan import Scan
 from mycity.identity.principal import Principal, Role
+from mycity.store.vault import key_id
 from mycity.usecases.scans import MAX_BATCH, OfflineScan, Outcome
 from mycity.verifier.city_code import Purpose
 from tests.helpers import OFFICER, CitizenFactory, Person
@@ -257,7 +259,7 @@ def test_an_erased_citizens_code_resolves_to_no_one_and_no_trace_finds_them(
         return {c.citizen for c in found}
 
     assert traced() == {carded.id}
-    city.files.vault.shred(carded.id)
+    city.files.vault.shred(key_id(carded.id, Retention.SERVICE_ACTIVITY))  # the account closed
     answer = city.scans.scan(SHOP, shown, Purpose.HEALTH, "till")
     assert answer.outcome is Outcome.UNKNOWN_CITIZEN and answer.scan_id is None
     assert traced() == set()  # where they were is unreadable, and not searchable either

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
+from datetime import UTC, datetime, time
 from uuid import UUID
 
 from mycity.bootstrap import City
@@ -45,6 +46,16 @@ def documents(city: City, person: Person, item: str) -> dict[str, str]:
         for m in city.catalogue.item(item).materials
         if not m.satisfied_by_licence
     }
+
+
+def past_retention(city: City, person: Person) -> None:
+    """The clock moved to the day the closed account's statutory records all go (noon UTC),
+    and them gone, as the retention sweep would."""
+    settle(city)
+    day = city.privacy.rules.statutory_key_erased_on(city.privacy.records_of(person.id))
+    assert day is not None, "a record is still open, or kept for good"
+    city.clock.stopped_at = datetime.combine(day, time(12), UTC)
+    assert city.privacy.erase_statutory_records(person.id)
 
 
 def settle(city: City) -> None:

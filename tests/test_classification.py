@@ -85,7 +85,7 @@ def test_a_declaration_naming_classes_field_by_field_must_name_every_field() -> 
         name=Kind.NAME,
         phone=Kind.PHONE,
     )(type("Noted", (), {}))
-    assert personal_of(declared).by_retention() == {  # type: ignore[union-attr]
+    assert personal_of(declared).by_retention == {  # type: ignore[union-attr]
         Retention.STATUTORY_RECORD: ["name"],
         Retention.SERVICE_ACTIVITY: ["phone"],
     }

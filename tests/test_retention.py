@@ -8,6 +8,7 @@ import copy
 import json
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from uuid import UUID
 
 import pytest
 
@@ -18,7 +19,14 @@ from mycity.domain.citizen import Citizen
 from mycity.domain.errors import ErrorCode, UserError
 from mycity.domain.licence import Licence, LicenceStatus
 from mycity.domain.personal import Retention
-from mycity.domain.retention import RecordKind, RetentionError, add_years, parse_retention
+from mycity.domain.retention import (
+    DAY,
+    Record,
+    RecordKind,
+    RetentionError,
+    add_years,
+    parse_retention,
+)
 from mycity.domain.scan import Scan
 from mycity.usecases.privacy import Erasure
 from tests.helpers import OFFICER, WHY, CitizenFactory, Person
@@ -96,10 +104,31 @@ def test_a_period_of_0_to_100_years_or_for_good_is_a_rule(years: int | None) -> 
     assert parse_retention(document).kinds[RecordKind.APPLICATION].years == years
 
 
-def test_years_are_counted_to_the_same_day_and_29_february_to_28_february() -> None:
+def test_years_are_counted_to_the_same_day_and_29_february_to_1_march() -> None:
     assert add_years(date(2026, 12, 6), 10) == date(2036, 12, 6)
-    assert add_years(date(2028, 2, 29), 3) == date(2031, 2, 28)
+    assert add_years(date(2028, 2, 29), 3) == date(2031, 3, 1)  # never a day short
     assert add_years(date(2028, 2, 29), 4) == date(2032, 2, 29)
+
+
+def test_a_record_is_kept_through_the_anniversary_of_its_last_day_and_goes_the_day_after() -> None:
+    rules = load_retention()
+    record = Record(RecordKind.APPLICATION, "a", "PSB-002", date(2028, 2, 29))
+    assert rules.kept(record).erased_on == date(2038, 3, 2)  # kept through 1 March
+    licence = Record(RecordKind.LICENCE, "l", "RESIDENCE_PERMIT", date(2027, 12, 6))
+    assert rules.kept(licence).erased_on == date(2037, 12, 7)  # valid through 2027-12-06
+
+
+def test_an_items_rule_covers_its_licences_and_must_name_a_catalogue_item() -> None:
+    rules = load_retention()
+    marriage = Record(RecordKind.LICENCE, "l", "MARRIAGE_CERTIFICATE", date(2030, 1, 1))
+    assert (rules.kept(marriage).rule.name, rules.kept(marriage).erased_on) == ("CAB-001", None)
+    document = copy.deepcopy(SHIPPED)
+    document["items"]["NO-001"] = {"years": 5, "basis": "x"}
+    with pytest.raises(RetentionError, match=r"items\.NO-001: no such catalogue item"):
+        parse_retention(document).for_catalogue({"CAB-001": "MARRIAGE_CERTIFICATE"})
+    document["items"] = {"A-1": {"years": 5, "basis": "x"}}
+    with pytest.raises(RetentionError, match=r"items\.A-1: T is also issued by A-2 under another"):
+        parse_retention(document).for_catalogue({"A-1": "T", "A-2": "T"})
 
 
 # -- the receipt and the schedule -----------------------------------------------------------
@@ -119,7 +148,7 @@ def test_the_receipt_says_what_went_and_each_record_kept_until_when_under_which_
     registration = receipt[RecordKind.REGISTRATION]
     assert (registration.record.ends, registration.erased_on) == (
         closed_on,
-        add_years(closed_on, 3),
+        add_years(closed_on, 3) + DAY,
     )
     application = receipt[RecordKind.APPLICATION]
     assert (application.record.reference, application.record.ends) == (
@@ -129,7 +158,10 @@ def test_the_receipt_says_what_went_and_each_record_kept_until_when_under_which_
     assert application.erased_on is None  # it has not ended: 10 years after it does
     licence = receipt[RecordKind.LICENCE]
     valid_until = date.fromisoformat(permit.valid_until)
-    assert (licence.record.ends, licence.erased_on) == (valid_until, add_years(valid_until, 10))
+    assert (licence.record.ends, licence.erased_on) == (
+        valid_until,
+        add_years(valid_until, 10) + DAY,
+    )
     assert licence.rule.basis and licence.rule.name == "licence"
     assert erasure.statutory_erased_on is None  # while the application is open
     # the same receipt is in the file's history, beside the erasure
@@ -140,7 +172,7 @@ def test_the_receipt_says_what_went_and_each_record_kept_until_when_under_which_
 
     # the application ends after the account closed: the licence's day is the last one
     city.applications.complete(PSB, permit.application)
-    last_day = add_years(valid_until, 10)
+    last_day = add_years(valid_until, 10) + DAY
     assert _on(city, last_day - timedelta(days=1)) == 0
     assert city.files.read(Licence, permit.id).fields is not None
     assert city.files.read(Application, permit.application).form is not None
@@ -162,7 +194,7 @@ def test_an_application_that_ended_keeps_the_records_ten_years_from_its_end(
     ).application.id
     city.applications.reject(PSB, application_id, "材料不全")
     erasure = _erase(city, people, person)
-    day = add_years(_today(), 10)
+    day = add_years(_today(), 10) + DAY
     assert erasure.statutory_erased_on == day
     assert _on(city, day - timedelta(days=1)) == 0
     assert _on(city, day) == 1
@@ -175,7 +207,7 @@ def test_a_legal_hold_keeps_the_statutory_records_past_their_period_until_lifted
     person = people.register("诉讼")
     _erase(city, people, person)
     city.privacy.place_legal_hold(OFFICER, person.id, "(2029)湘0702民初7号")  # after closing
-    day = add_years(_today(), 3)
+    day = add_years(_today(), 3) + DAY
     assert _on(city, day) == 0
     assert _on(city, day + timedelta(days=400)) == 0
     assert next(iter(city.files.events.get(person.id))).name == "诉讼"
@@ -204,8 +236,12 @@ def test_a_marriage_registration_is_kept_for_good(city: City, people: CitizenFac
     [application] = [k for k in erasure.kept if k.record.kind is RecordKind.APPLICATION]
     assert (application.rule.name, application.rule.years) == ("CAB-001", None)
     assert application.erased_on is None and erasure.statutory_erased_on is None
+    [certificate] = [k for k in erasure.kept if k.record.kind is RecordKind.LICENCE]
+    assert (certificate.record.item, certificate.rule.name) == ("MARRIAGE_CERTIFICATE", "CAB-001")
+    assert certificate.erased_on is None  # his own certificate: kept for good
     assert _on(city, add_years(_today(), 100)) == 0
-    assert city.files.read(Application, marriage).form is not None
+    held = city.files.read(Licence, UUID(certificate.record.reference))
+    assert held.holder == groom.id and held.fields is not None
 
 
 # -- what goes at once, and what stays valid ---------------------------------------------
@@ -237,3 +273,37 @@ def test_scans_and_check_ins_go_at_once_and_a_licence_held_stays_valid_but_is_no
         city.licences.present(person.principal, permit.id, ["address"])
     assert refused.value.code is ErrorCode.FILE_ERASED
     assert city.reads.citizens.profile(OFFICER, person.id, WHY).name is None  # type: ignore[union-attr]
+
+
+def test_closing_an_account_withdraws_what_waits_for_the_person_alone_so_it_ends(
+    city: City, people: CitizenFactory
+) -> None:
+    bride, groom = (
+        people.register("待确认", verified=True),
+        people.register("未确认", verified=True),
+    )
+    waiting = city.applications.submit(
+        bride.principal,
+        "CAB-001",
+        {f: "一" for f in city.catalogue.item("CAB-001").form},
+        documents(city, bride, "CAB-001"),
+        co_applicant_id_number=groom.id_number,
+    ).application.id
+    erasure = _erase(city, people, groom)  # he never confirmed: nobody else could move it
+    assert city.applications.get(waiting).status == "WITHDRAWN"
+    [kept] = [k for k in erasure.kept if k.record.kind is RecordKind.APPLICATION]
+    assert kept.record.ends == _today() and kept.erased_on is None  # CAB-001: for good
+    settle(city)  # the schedule agrees: it ended today
+    [row] = [r for r in city.privacy.records_of(groom.id) if r.kind is RecordKind.APPLICATION]
+    assert (row.reference, row.ends) == (str(waiting), _today())
+
+
+def test_the_statutory_records_never_go_before_their_day_even_when_asked(
+    city: City, people: CitizenFactory
+) -> None:
+    person = people.register("早删")
+    _erase(city, people, person)
+    settle(city)
+    city.clock.stopped_at = datetime.combine(add_years(_today(), 3), time(12), UTC)
+    assert not city.privacy.erase_statutory_records(person.id)  # one day to go
+    assert next(iter(city.files.events.get(person.id))).name == "早删"

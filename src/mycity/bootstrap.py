@@ -11,13 +11,10 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 from mycity.clock import Clock
 from mycity.data import load_calendar, load_catalogue, load_retention
 from mycity.domain.catalogue import Catalogue
-from mycity.domain.errors import Unavailable
-from mycity.domain.retention import Record
 from mycity.identity.costs import Costs
 from mycity.identity.credentials import Clients
 from mycity.identity.holders import Holders
@@ -212,15 +209,15 @@ def build(
     clock = Clock(settings.services.timezone)
     schedule = Retention(read_models.rows("retention"))
 
-    def records_of(person: UUID) -> list[Record]:
-        """The person's statutory records, the schedule caught up with the log first (a
-        receipt that missed one would be wrong: better to be asked again)."""
-        if not read_models.wait(files.head(), "retention"):
-            raise Unavailable()
-        return schedule.records_of(person)
-
     privacy = Privacy(
-        files, ids, tokens, phone_codes, load_retention(), records_of, clock.utc_today
+        files,
+        ids,
+        tokens,
+        phone_codes,
+        load_retention(),
+        schedule.records_of,
+        lambda: read_models.wait(files.head(), "retention"),
+        clock.utc_today,
     )
     catalogue = load_catalogue()
     licence_reads = LicenceReads(

@@ -43,8 +43,16 @@ def load_calendar() -> WorkCalendar:
 
 @cache
 def load_retention() -> RetentionRules:
-    """The shipped retention periods (data/retention/retention.json)."""
-    return parse_retention(_documents("retention", RetentionError)["retention.json"])
+    """The shipped retention periods (data/retention/retention.json), checked against the
+    shipped catalogue."""
+    rules = parse_retention(_documents("retention", RetentionError)["retention.json"])
+    catalogue = load_catalogue()
+    return rules.for_catalogue(
+        {
+            code: item.licence.type_code if item.licence else None
+            for code, item in catalogue.items.items()
+        }
+    )
 
 
 def department_codes() -> tuple[str, ...]:

@@ -11,6 +11,7 @@ or storage.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -47,6 +48,7 @@ class Personal:
     subject: str  # the attribute naming whose data it is ("originator_id": the file's own)
     retention: Mapping[str, Retention]  # each field's class
 
+    @functools.cached_property
     def by_retention(self) -> dict[Retention, list[str]]:
         """The fields of each retention class, in declaration order."""
         groups: dict[Retention, list[str]] = {}

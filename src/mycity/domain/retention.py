@@ -2,20 +2,24 @@
 
 Closing an account (PIPL art. 47) erases its service activity at once; what a law requires
 kept is kept for its period and then erased. The periods are data
-(`data/retention/retention.json`), checked whole at start-up: one rule for each kind of
-record, counted from the record's own end, and rules for catalogue items that differ (a
-marriage registration is kept for good). A person's statutory records share one key, so
-it goes on the last of their records' days; a record not yet ended (an open application,
-a licence with no end) keeps it until it has.
+(`data/retention/retention.json`), checked whole at start-up against the catalogue: one
+rule for each kind of record, counted from the record's own end, and rules for catalogue
+items that differ (a marriage registration, and the marriage certificate it issues, are
+kept for good). A record is kept through the anniversary of its last day and goes the day
+after, so it never goes early whatever the hour it ended. A person's statutory records
+share one key, so it goes on the last of their records' days; a record not yet ended (an
+open application, a licence with no end) keeps it until it has.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
+
+DAY = timedelta(days=1)
 
 
 class RetentionError(ValueError):
@@ -58,8 +62,8 @@ class Record:
 
     kind: RecordKind
     reference: str  # the citizen, application or licence id
-    item: str  # the catalogue item ("" for a registration)
-    ends: date | None  # None: not ended yet, or never ends
+    item: str  # an application's catalogue item, a licence's type ("" for a registration)
+    ends: date | None  # its last day (UTC); None: not ended yet, or never ends
 
 
 @dataclass(frozen=True)
@@ -71,10 +75,11 @@ class Kept:
 
     @property
     def erased_on(self) -> date | None:
-        """The day its key may go; None while it has not ended, or if kept for good."""
+        """The day its key may go: the day after the anniversary of its last day; None
+        while it has not ended, or if kept for good."""
         if self.rule.years is None or self.record.ends is None:
             return None
-        return add_years(self.record.ends, self.rule.years)
+        return add_years(self.record.ends, self.rule.years) + DAY
 
     def receipt(self) -> dict[str, Any]:
         """What the person's receipt says of it (not personal: ids, codes, dates, law)."""
@@ -95,14 +100,36 @@ class Kept:
 @dataclass(frozen=True)
 class RetentionRules:
     kinds: Mapping[RecordKind, Rule]
-    items: Mapping[str, Rule]  # per catalogue item: its applications and its licences
+    items: Mapping[str, Rule]  # per catalogue item: its applications
+    licences: Mapping[str, Rule] = field(default_factory=dict)  # per type: the items' licences
 
     def kept(self, record: Record) -> Kept:
         rule = self.kinds[record.kind]
-        if record.kind is not RecordKind.REGISTRATION and record.item in self.items:
-            rule = self.items[record.item]
-            rule = Rule(rule.name, rule.years, COUNTED[record.kind], rule.basis)
+        own = {RecordKind.APPLICATION: self.items, RecordKind.LICENCE: self.licences}
+        overridden = own.get(record.kind, {}).get(record.item)
+        if overridden is not None:
+            rule = Rule(overridden.name, overridden.years, COUNTED[record.kind], overridden.basis)
         return Kept(record, rule)
+
+    def for_catalogue(self, licence_of: Mapping[str, str | None]) -> RetentionRules:
+        """The rules with each overridden item's licence type under its rule too, checked
+        against the catalogue (`licence_of`: item code -> the licence type it issues): an
+        item it lacks, or two items issuing one type under different rules, is an error."""
+        licences: dict[str, Rule] = {}
+        for code, rule in self.items.items():
+            if code not in licence_of:
+                raise RetentionError(f"retention.json: items.{code}: no such catalogue item")
+            type_code = licence_of[code]
+            if type_code is None:
+                continue
+            issuing = [c for c, t in licence_of.items() if t == type_code]
+            if any(self.items.get(c) != rule for c in issuing):
+                raise RetentionError(
+                    f"retention.json: items.{code}: {type_code} is also issued by "
+                    f"{', '.join(c for c in issuing if c != code)} under another rule"
+                )
+            licences[type_code] = rule
+        return RetentionRules(self.kinds, self.items, licences)
 
     def statutory_key_erased_on(self, records: Iterable[Record]) -> date | None:
         """The day a person's statutory key goes: the last of their records' days; None
@@ -114,11 +141,12 @@ class RetentionRules:
 
 
 def add_years(day: date, years: int) -> date:
-    """The same day so many years on; 29 February becomes 28 February in a common year."""
+    """The same day so many years on; 29 February becomes 1 March in a common year (a
+    period is never cut short)."""
     try:
         return day.replace(year=day.year + years)
     except ValueError:
-        return day.replace(year=day.year + years, day=28)
+        return day.replace(year=day.year + years, month=3, day=1)
 
 
 def parse_retention(document: Any, file: str = "retention.json") -> RetentionRules:

@@ -67,8 +67,8 @@ class RetentionSchedule(RowProjection):
 
     @apply.register
     def _(self, event: Application.Submitted, row: Row | None) -> Row | None:
-        if event.applicant_kind != CITIZEN:
-            return None
+        if event.applicant_kind != CITIZEN or event.parts:
+            return None  # an enterprise's; or a bundle, whose parts are the records
         return _record(
             RecordKind.APPLICATION,
             event.originator_id,

@@ -99,7 +99,7 @@ class SealingMapper(Mapper[UUID]):
             declared = personal_of(type(event))
             if declared is not None:
                 person = getattr(event, declared.subject)
-                found.update(key_id(person, r) for r in declared.by_retention())
+                found.update(key_id(person, r) for r in declared.by_retention)
         return found
 
     def _snapshot_state(self, snapshot: Snapshot) -> dict[str, Any]:
@@ -124,7 +124,7 @@ class SealingMapper(Mapper[UUID]):
         event of one class, a list of them for an event of several). An event cannot be
         sealed under an erased key (FILE_ERASED); a snapshot leaves those fields out."""
         seals = []
-        for retention, names in declared.by_retention().items():
+        for retention, names in declared.by_retention.items():
             present = {f: state[f] for f in names if state.get(f) is not None}
             if not present:
                 continue

@@ -14,6 +14,7 @@ keeps decoded values (the store's cache of files) hears of each shred through `o
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import logging
@@ -42,6 +43,7 @@ SHRED_CLOCK_SLACK = 60.0  # seconds: how far apart servers' clocks may be
 SERVICE_ACTIVITY_KEYS = UUID("6d796369-7479-4000-8000-736572766963")
 
 
+@functools.lru_cache(maxsize=65_536)  # asked for every sealed event, row and cached file
 def key_id(person: UUID, retention: Retention) -> UUID:
     """The key a person's fields of this retention class are sealed under: their statutory
     records under the one named by their own id (as was every field sealed before there

@@ -13,12 +13,16 @@ erasure, and the end of the retention periods, until it is lifted.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from uuid import UUID
 
+from eventsourcing.domain import Aggregate
+
+from mycity.domain.application import Application
+from mycity.domain.application_status import Status
 from mycity.domain.citizen import Citizen, ErasureGround
-from mycity.domain.errors import UserError
+from mycity.domain.errors import Unavailable, UserError
 from mycity.domain.personal import Retention
 from mycity.domain.phone import PhoneClaim
 from mycity.domain.retention import Kept, Record, RecordKind, RetentionRules
@@ -32,6 +36,8 @@ from mycity.store.files import CityFiles
 from mycity.store.vault import key_id
 
 SWEEPER = "retention"  # who erases statutory records whose periods ended
+CLOSED_ACCOUNT = "申请人已注销账号 (the applicant closed their account)"
+WAITING_FOR_THE_PERSON = frozenset({Status.AWAITING_CONFIRMATION, Status.CORRECTION_REQUESTED})
 
 
 @dataclass(frozen=True)
@@ -51,47 +57,81 @@ class Privacy:
     tokens: Tokens
     phone_codes: PhoneCodes
     rules: RetentionRules
-    records_of: Callable[[UUID], list[Record]]  # the person's statutory records, up to now
+    records_of: Callable[[UUID], list[Record]]  # the person's statutory records, as scheduled
+    caught_up: Callable[[], bool]  # whether the schedule reached the log's head (it waits)
     today: Callable[[], date]  # in UTC, as the retention schedule dates events
 
     def erase_own(self, actor: Principal, code: str, origin: str | None = None) -> Erasure:
         """The person erases their own data, proving again that they hold the phone: a
-        stolen session alone cannot erase anyone."""
+        stolen session alone cannot erase anyone. The schedule is read before the code is
+        spent, so an erasure refused for a moment does not cost the code."""
         citizen_id = require_citizen(actor)
+        policy.require_may_erase(actor, citizen_id, ErasureGround.REQUESTED_BY_PERSON)
+        records = self._records(citizen_id)
         phone = self.files.read(Citizen, citizen_id).person.phone
         self.phone_codes.verify(phone, code, origin)
-        return self.erase(actor, citizen_id, ErasureGround.REQUESTED_BY_PERSON)
+        return self._erase(actor, citizen_id, ErasureGround.REQUESTED_BY_PERSON, records)
 
     def erase(self, actor: Principal, citizen_id: UUID, ground: ErasureGround) -> Erasure:
         """Erase the person's data: they ask for it themself, or an admin does on a
-        verified request or an order. The receipt lists every statutory record the
-        schedule knows of: the registration closes today."""
+        verified request or an order."""
         policy.require_may_erase(actor, citizen_id, ground)
-        records = self._records(citizen_id)
-        kept = [self.rules.kept(r) for r in records]
+        return self._erase(actor, citizen_id, ground, self._records(citizen_id))
+
+    def _erase(
+        self, actor: Principal, citizen_id: UUID, ground: ErasureGround, records: list[Record]
+    ) -> Erasure:
+        """Close the account: the erasure and its receipt, the phone released, and the
+        person's applications that only they could move on (a joint one awaiting
+        confirmation, one awaiting their correction) withdrawn, so that each ends and is
+        kept for its period rather than for good; then the service activity's key goes.
+        The receipt lists every statutory record the schedule knows of."""
         erased_now = [Retention.SERVICE_ACTIVITY]
 
-        def attempt() -> int:
+        def attempt() -> tuple[int, list[Kept]]:
             citizen = self.files.get(Citizen, citizen_id)
             phone = citizen.phone
+            withdrawn = self._withdrawn(citizen_id, records)
+            ended = [
+                replace(r, ends=self.today()) if r.reference in withdrawn else r for r in records
+            ]
+            kept = [self.rules.kept(r) for r in ended]
             citizen.erase(
                 ground=ground,
                 by=actor.subject,
                 erased_now=[r.value for r in erased_now],
                 kept=[k.receipt() for k in kept],
             )
-            if phone is None:
-                return self.files.commit(citizen)
-            claim = self.files.get(PhoneClaim, self.ids.phone(phone))
-            claim.release()
-            return self.files.commit(citizen, claim)
+            changed: list[Aggregate] = [citizen, *withdrawn.values()]
+            if phone is not None:
+                claim = self.files.get(PhoneClaim, self.ids.phone(phone))
+                claim.release()
+                changed.append(claim)
+            return self.files.commit(*changed), kept
 
-        position = self.files.retrying(attempt)
+        position, kept = self.files.retrying(attempt)
         self.forget(citizen_id)
-        return Erasure(position, erased_now, kept, self.rules.statutory_key_erased_on(records))
+        erased_on = self.rules.statutory_key_erased_on([k.record for k in kept])
+        return Erasure(position, erased_now, kept, erased_on)
+
+    def _withdrawn(self, citizen_id: UUID, records: list[Record]) -> dict[str, Application]:
+        """The person's open applications waiting for them alone, withdrawn (not saved)."""
+        withdrawn = {}
+        for record in records:
+            if record.kind is not RecordKind.APPLICATION or record.ends is not None:
+                continue
+            application = self.files.get(Application, UUID(record.reference))
+            if application.status in WAITING_FOR_THE_PERSON:
+                application.withdraw(by=citizen_id, reason=CLOSED_ACCOUNT)
+                withdrawn[record.reference] = application
+        return withdrawn
 
     def _records(self, citizen_id: UUID) -> list[Record]:
-        """The schedule's records of the person, the registration ending today."""
+        """The schedule's records of the person, caught up with the log first (a receipt
+        that missed one would be wrong: better to be asked again), the registration
+        ending today."""
+        if not self.caught_up():
+            raise Unavailable()
         records = [r for r in self.records_of(citizen_id) if r.kind is not RecordKind.REGISTRATION]
         registration = Record(RecordKind.REGISTRATION, str(citizen_id), "", self.today())
         return [registration, *records]
@@ -104,8 +144,11 @@ class Privacy:
 
     def erase_statutory_records(self, citizen_id: UUID) -> bool:
         """The retention sweep: the closed account's statutory records all outlived their
-        periods, so they go too (recorded first, then their key shredded); False if the
-        file is held, or was done already."""
+        periods, so they go too (recorded first, then their key shredded); False if a
+        record is still kept, the file is held, or it was done already."""
+        erased_on = self.rules.statutory_key_erased_on(self.records_of(citizen_id))
+        if erased_on is None or erased_on > self.today():
+            return False  # the schedule moved on since it was asked (or was asked wrongly)
         try:
             self.files.update(Citizen, citizen_id, lambda c: c.erase_statutory_records(by=SWEEPER))
         except UserError:

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from mycity.bootstrap import City
 from mycity.cli import cli
 from mycity.identity.keys import SigningKeyRing, licence_trust_list
+from mycity.usecases.licences import PresentationFormat
 from mycity.verifier.licence_status import sign_status_list
 from tests.helpers import CitizenFactory
 from tests.test_cli_codes import city_code
@@ -35,7 +36,8 @@ def test_a_status_list_out_of_date_says_to_fetch_it_again(
     city: City, people: CitizenFactory, tmp_path: Path
 ) -> None:
     founder, licence = business(city, people)
-    payload = city.licences.present(founder.principal, licence.id, FIELDS).payload
+    full = PresentationFormat.FULL  # the format whose status travels in lists
+    payload = city.licences.present(founder.principal, licence.id, FIELDS, format=full).payload
     keys, stale, fresh, other = (tmp_path / f for f in ("k.json", "s.json", "f.json", "o.json"))
     keys.write_text(json.dumps(city.licences.trust_list()))
     now = int(time.time())

@@ -23,6 +23,7 @@ from mycity.cli import cli
 from mycity.domain.errors import ErrorCode, UserError
 from mycity.domain.licence import Licence
 from mycity.integrations.qr import read_image, render_png
+from mycity.usecases.licences import PresentationFormat
 from mycity.verifier import base45
 from mycity.verifier.licence import (
     QR_PREFIX,
@@ -41,6 +42,7 @@ from tests.services import AMR, ESTABLISHMENT, HOTEL, PSB, WHY_SHOWN, establish
 from tests.test_applications import marry
 
 FIELDS = ["enterprise_name", "credit_code"]
+FULL = PresentationFormat.FULL  # the first format, where a test reads its credential
 
 
 def business(city: City, people: CitizenFactory) -> tuple[Person, Licence]:
@@ -54,7 +56,7 @@ def verdict(city: City, payload: str) -> Reason:
 
 def test_a_presentation_reveals_only_the_fields_chosen(city: City, people: CitizenFactory) -> None:
     founder, licence = business(city, people)
-    shown = city.licences.present(founder.principal, licence.id, FIELDS)
+    shown = city.licences.present(founder.principal, licence.id, FIELDS, format=FULL)
     checked = city.reads.licences.verify(HOTEL, shown.payload, WHY_SHOWN)
     assert checked.ok and set(checked.disclosed) == set(FIELDS)
     presentation = read_presentation(shown.payload)
@@ -70,7 +72,7 @@ def test_the_credential_names_the_licence_never_its_holder(
     identifier; the verdict's `type_code` is the identifier's, not the catalogue's."""
     founder, licence = business(city, people)
     presentation = read_presentation(
-        city.licences.present(founder.principal, licence.id, []).payload
+        city.licences.present(founder.principal, licence.id, [], format=FULL).payload
     )
     assert presentation is not None
     credential = presentation.credential
@@ -137,7 +139,7 @@ def document_of(payload: str) -> dict[str, Any]:
 
 def test_an_altered_field_is_refused(city: City, people: CitizenFactory) -> None:
     founder, licence = business(city, people)
-    payload = city.licences.present(founder.principal, licence.id, FIELDS).payload
+    payload = city.licences.present(founder.principal, licence.id, FIELDS, format=FULL).payload
     document = document_of(payload)
     document["disclosures"]["enterprise_name"]["value"] += "（分店）"
     assert verdict(city, qr_text(document)) is Reason.BAD_SIGNATURE  # changed in transit
@@ -294,7 +296,8 @@ def test_the_cli_verifies_a_picture_of_a_presentation_offline(
     keys.write_text(json.dumps(city.licences.trust_list()))
     checked = CliRunner().invoke(cli, ["licence", "verify", str(picture), "--keys", str(keys)])
     assert checked.exit_code == 0, checked.output
-    assert checked.output.startswith("VALID: 营业执照 " + licence.identifier)
+    type_code = licence.identifier.split(".")[5]
+    assert checked.output.startswith(f"VALID: 营业执照 ({type_code}), by AMR")
     assert f"credit_code: {licence.fields['credit_code']}" in checked.output
     forged = CliRunner().invoke(
         cli, ["licence", "verify", payload[:-3] + "AAA", "--keys", str(keys)], env=env

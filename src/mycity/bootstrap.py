@@ -20,6 +20,7 @@ from mycity.identity.credentials import Clients
 from mycity.identity.holders import Holders
 from mycity.identity.keys import Keys, KeyStore
 from mycity.identity.phone_codes import PhoneCodes
+from mycity.identity.presentation_nonces import PresentationNonces
 from mycity.identity.subjects import SubjectIds
 from mycity.identity.tokens import Tokens
 from mycity.integrations.realname import PopulationRegister, RealNameCheck
@@ -220,12 +221,14 @@ def build(
         clock.utc_today,
     )
     catalogue = load_catalogue()
+    nonces = PresentationNonces(keys.identity_hash)
     licence_reads = LicenceReads(
         door,
         files,
         Wallets(read_models.rows("wallet")),
         LicenceUses(read_models.rows("licence_uses")),
         lambda: trust,
+        nonces,
         clock.now,
         clock.today,
     )
@@ -233,6 +236,7 @@ def build(
         files,
         keys.licence_signing,
         keys.wallet_signing,
+        nonces,
         licence_reads.flagged,
         lambda position: read_models.wait(position, *STATUS_READ_MODELS, timeout=0),
         clock.today,

@@ -16,7 +16,7 @@ from mycity.verifier.records import record_position
 
 STATUS_LIST = "GET /licences/status/{issuer}"
 LICENCE = {
-    Reason.MALFORMED: "not a licence presentation (LC1:…) as a city wallet makes it: damaged "
+    Reason.MALFORMED: "not a licence presentation (LC2:… or LC1:…) as the city makes it: damaged "
     "or cut short",
     Reason.UNKNOWN_KEY: "{it} is signed with a key the trust list does not hold: fetch the "
     "list again (GET /licences/keys), or it is not this city's",

@@ -11,10 +11,12 @@ from mycity.cli.app import Failure
 from mycity.integrations.qr import read_image
 from mycity.verifier.city_code import QR_PREFIX as CITY_CODE
 from mycity.verifier.licence import QR_PREFIX as LICENCE
+from mycity.verifier.licence_compact import COMPACT_PREFIX as COMPACT_LICENCE
 from mycity.verifier.place_code import PLACE_PREFIX as PLACE_CODE
 
 # Each kind of code the city makes, by its prefix: what it is, and what reads it.
 KINDS = {
+    COMPACT_LICENCE: ("a licence presentation", "verify it with `mycity licence verify`"),
     LICENCE: ("a licence presentation", "verify it with `mycity licence verify`"),
     CITY_CODE: ("a city code", "verify it with `mycity code verify`"),
     PLACE_CODE: ("a place code", "a citizen's app checks in with it (`checkIn`)"),
@@ -23,14 +25,15 @@ PICTURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")  # PNG, JPEG
 FILE_NAMES = (".png", ".jpg", ".jpeg", ".txt")
 
 
-def code_text(source: str, prefix: str) -> str:
-    """The QR text of the code `prefix` names: given as it is, or read from a file (a
-    picture, or the text itself)."""
+def code_text(source: str, *prefixes: str) -> str:
+    """The QR text of the code the `prefixes` name (a kind's formats): given as it is, or
+    read from a file (a picture, or the text itself)."""
     text = _given(source)
-    if not text.startswith(prefix):
+    if not text.startswith(prefixes):
+        wanted = KINDS[prefixes[0]][0]
         for other, (kind, reader) in KINDS.items():
             if text.startswith(other):
-                raise Failure(f"this is {kind} ({other}), not {KINDS[prefix][0]}: {reader}")
+                raise Failure(f"this is {kind} ({other}), not {wanted}: {reader}")
     return text
 
 

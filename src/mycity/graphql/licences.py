@@ -18,10 +18,11 @@ from mycity.graphql.pagination import Connection, check_first, keyed_page, keyse
 from mycity.identity.principal import Role
 from mycity.projections.licence_uses import LicenceUseRow
 from mycity.projections.wallet import WalletLicence
-from mycity.usecases.licences import STATUS_READ_MODELS
+from mycity.usecases.licences import STATUS_READ_MODELS, PresentationFormat
 from mycity.verifier.licence_trust import Reason
 
 strawberry.enum(LicenceStatus)
+strawberry.enum(PresentationFormat)
 VerificationReason = strawberry.enum(Reason, name="VerificationReason")
 
 
@@ -96,6 +97,12 @@ class PresentLicenceInput:
     licence_id: relay.GlobalID
     fields: list[str] = strawberry.field(description="The fields to reveal; none reveals none.")
     png: bool = strawberry.field(default=False, description="Also draw the QR code as a PNG.")
+    format: PresentationFormat = strawberry.field(
+        default=PresentationFormat.COMPACT,
+        description="COMPACT (LC2:, unlinkable: signed afresh for this showing, holding only "
+        "the fields shown) or FULL (LC1:, the credential signed at issuance) for verifiers "
+        "that do not read LC2: yet. docs/licences.md.",
+    )
 
 
 @strawberry.input
@@ -124,7 +131,7 @@ class PresentLicencePayload:
 
 @strawberry.type
 class PresentedLicence:
-    """What a valid presentation vouches for."""
+    """What a valid full presentation (LC1:) vouches for."""
 
     identifier: str
     type_name: str
@@ -134,10 +141,27 @@ class PresentedLicence:
 
 
 @strawberry.type
+class ShownLicenceType:
+    type_code: str = strawberry.field(
+        description="The identifier's type code (docs/licences.md §1): the defining "
+        "department's credit code and the type's number."
+    )
+    type_name: str
+    issuer: str
+
+
+@strawberry.type
 class VerifyPresentationPayload:
     valid: bool = False
     reason: VerificationReason | None = None  # type: ignore[valid-type]
-    licence: PresentedLicence | None = None
+    licence: PresentedLicence | None = strawberry.field(
+        default=None,
+        description="A full presentation's licence (LC1:); null for a compact one (LC2:), "
+        "which names no licence beyond the fields shown.",
+    )
+    licence_type: ShownLicenceType | None = strawberry.field(
+        default=None, description="What a valid presentation of either format is a licence of."
+    )
     fields: list[FormField] = strawberry.field(default_factory=list)
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
@@ -219,6 +243,7 @@ class LicenceMutations:
             licence_id,
             input.fields,
             png=input.png,
+            format=input.format,
         )
         return PresentLicencePayload(
             payload=shown.payload,
@@ -237,10 +262,16 @@ class LicenceMutations:
             input.payload,
             input.purpose,
         )
-        credential = verdict.licence
+        credential, attested = verdict.licence, verdict.attested
+        shown = attested or credential
         return VerifyPresentationPayload(
             valid=verdict.ok,
             reason=verdict.reason,
+            licence_type=ShownLicenceType(
+                type_code=shown.type_code, type_name=shown.type_name, issuer=shown.issuer
+            )
+            if verdict.ok and shown
+            else None,
             licence=PresentedLicence(
                 identifier=credential.licence_id,
                 type_name=credential.type_name,

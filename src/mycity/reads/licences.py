@@ -21,6 +21,7 @@ from eventsourcing.persistence import IntegrityError
 from mycity.domain.enterprise import AgentScope, Enterprise
 from mycity.domain.errors import Forbidden
 from mycity.domain.licence import Licence, LicenceStatus, LicenceUse, licence_use_id
+from mycity.identity.presentation_nonces import PresentationNonces
 from mycity.identity.principal import Principal
 from mycity.policy import licences as policy
 from mycity.projections.licence_uses import LicenceUseRow, LicenceUses
@@ -46,6 +47,7 @@ class LicenceReads:
     wallets: Wallets
     uses: LicenceUses
     keys: Callable[[], Keys]  # the trust list
+    nonces: PresentationNonces  # which licence a compact presentation shows
     clock: Callable[[], float]
     today: Callable[[], date]
 
@@ -76,10 +78,10 @@ class LicenceReads:
         holder chose to show, recorded as a use of the licence and a read of their data."""
         policy.require_verifier(principal)
         verdict = verify_presentation(payload, self.keys(), now=self.clock())
-        if not verdict.ok or verdict.licence is None or verdict.nonce is None:
+        if not verdict.ok or verdict.nonce is None:
             return verdict
-        licence = self._licence(verdict.licence.holder)
-        if licence is None or licence.identifier != verdict.licence.licence_id:
+        licence = self._shown(verdict)
+        if licence is None:
             return _refused(verdict, Reason.UNKNOWN_KEY)
         if reason := ONLINE_STATUS.get(licence.status(self.today())):
             return _refused(verdict, reason)
@@ -108,13 +110,27 @@ class LicenceReads:
             return _refused(verdict, Reason.REPLAYED)
         return verdict
 
-    def _licence(self, reference: str) -> Licence | None:
-        """The licence a credential's holder reference names (its file id)."""
+    def _shown(self, verdict: Verdict) -> Licence | None:
+        """The licence a presentation shows: named by its credential's holder reference (its
+        file id) and identifier (`LC1:`), or held in its nonce (`LC2:`), of the type and
+        issuer it says; None if no licence is."""
+        assert verdict.nonce is not None
         try:
-            found = self.files.find(UUID(reference))
+            if verdict.attested is not None:
+                found = self.files.find(self.nonces.licence_of(verdict.nonce))
+                shown = (verdict.attested.issuer, verdict.attested.type_code)
+                ok = isinstance(found, Licence) and shown == (
+                    found.issuer,
+                    found.identifier.split(".")[5],
+                )
+            elif verdict.licence is not None:
+                found = self.files.find(UUID(verdict.licence.holder))
+                ok = isinstance(found, Licence) and found.identifier == verdict.licence.licence_id
+            else:
+                return None
         except ValueError:
             return None
-        return found if isinstance(found, Licence) else None
+        return found if ok and isinstance(found, Licence) else None
 
     def _holder(self, principal: Principal, holder: UUID | None) -> UUID:
         citizen_id = principal.citizen_id

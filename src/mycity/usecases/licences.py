@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
@@ -23,12 +24,19 @@ from mycity.domain.enterprise import AgentScope, Enterprise
 from mycity.domain.errors import ErrorCode, Forbidden, UserError
 from mycity.domain.licence import Licence, LicenceStatus
 from mycity.identity.keys import SigningKeyRing, licence_trust_list
+from mycity.identity.presentation_nonces import PresentationNonces
 from mycity.identity.principal import Principal
 from mycity.integrations.qr import render_png
 from mycity.policy import applications as policy
 from mycity.policy.base import require_citizen
 from mycity.store.files import CityFiles
-from mycity.verifier.licence import MAX_LIFETIME, MAX_QR_TEXT, TooLongForQr, make_presentation
+from mycity.verifier.licence import (
+    MAX_LIFETIME,
+    MAX_QR_TEXT,
+    TooLongForQr,
+    make_compact_presentation,
+    make_presentation,
+)
 from mycity.verifier.licence_credential import Disclosure, read_credential
 from mycity.verifier.licence_status import sign_status_list
 
@@ -39,6 +47,15 @@ STATUS_READ_MODELS = ("wallet",)  # what a status list is built from
 Flagged = Callable[[str], tuple[list[int], list[int]]]  # issuer -> (revoked, suspended)
 # Whether the read models `flagged` reads (`STATUS_READ_MODELS`) include the event at a position.
 CaughtUp = Callable[[int], bool]
+
+
+class PresentationFormat(StrEnum):
+    """`COMPACT` (`LC2:`, unlinkable: every showing is signed afresh by the department and
+    holds only the fields shown) is made by default; `FULL` (`LC1:`, the credential signed
+    at issuance) for partners whose verifiers do not read `LC2:` yet."""
+
+    COMPACT = "COMPACT"
+    FULL = "FULL"
 
 
 @dataclass(frozen=True)
@@ -53,6 +70,7 @@ class Licences:
     files: CityFiles
     rings: Mapping[str, SigningKeyRing]  # each department's licence keys
     wallet_ring: SigningKeyRing  # signs presentations
+    nonces: PresentationNonces  # a compact presentation's nonce: the licence, for the city
     flagged: Flagged
     caught_up: CaughtUp
     today: Callable[[], date]
@@ -102,6 +120,7 @@ class Licences:
         lifetime: int = MAX_LIFETIME,
         *,
         png: bool = False,
+        format: PresentationFormat = PresentationFormat.COMPACT,
     ) -> Shown:
         """A presentation of the licence revealing only `fields`, living `lifetime` seconds
         (at most five minutes); the licence must be valid now."""
@@ -126,15 +145,21 @@ class Licences:
             )
         now = int(self.clock())
         try:
-            payload = make_presentation(
-                read_credential(json.loads(licence.credential)),
-                [Disclosure(n, licence.fields[n], bytes.fromhex(licence.salts[n])) for n in chosen],
-                key=self.wallet_ring.private_key(),
-                kid=self.wallet_ring.active_kid,
-                issued_at=now,
-                expires_at=now + lifetime,
-                nonce=secrets.token_bytes(16),
-            )
+            if format is PresentationFormat.COMPACT:
+                payload = self._compact(licence, chosen, now, now + lifetime)
+            else:
+                payload = make_presentation(
+                    read_credential(json.loads(licence.credential)),
+                    [
+                        Disclosure(n, licence.fields[n], bytes.fromhex(licence.salts[n]))
+                        for n in chosen
+                    ],
+                    key=self.wallet_ring.private_key(),
+                    kid=self.wallet_ring.active_kid,
+                    issued_at=now,
+                    expires_at=now + lifetime,
+                    nonce=secrets.token_bytes(16),
+                )
         except TooLongForQr as e:
             raise UserError(
                 ErrorCode.INVALID_FIELDS,
@@ -143,6 +168,23 @@ class Licences:
                 "fields",
             ) from None
         return Shown(payload, now + lifetime, render_png(payload) if png else None)
+
+    def _compact(self, licence: Licence, chosen: list[str], issued_at: int, expires_at: int) -> str:
+        """The department signs, for this showing alone, the licence's type and the fields
+        chosen; the nonce tells the city alone which licence it was."""
+        ring = self.rings[licence.issuer]
+        assert licence.fields is not None
+        return make_compact_presentation(
+            ring.private_key(),
+            kid=ring.active_kid,
+            type_code=licence.identifier.split(".")[5],
+            type_name=licence.type_name,
+            issuer=licence.issuer,
+            fields={n: licence.fields[n] for n in chosen},
+            issued_at=issued_at,
+            expires_at=expires_at,
+            nonce=self.nonces.make(licence.id),
+        )
 
     def _held(self, actor: Principal, licence_id: UUID) -> Licence:
         """The caller's licence, or their enterprise's (LICENCES scope); to anyone else

@@ -21,7 +21,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from mycity.verifier import base45
 from mycity.verifier.licence_codec import (
     KID,
+    MAX_LIFETIME,
+    MAX_QR_TEXT,
     SIGNATURE_SIZE,
+    TooLongForQr,
     b64url,
     canonical,
     from_b64url,
@@ -30,6 +33,13 @@ from mycity.verifier.licence_codec import (
     parse_json,
     string,
     verifies,
+)
+from mycity.verifier.licence_compact import (
+    COMPACT_PREFIX,
+    Attestation,
+    compact_failure,
+    make_compact_presentation,
+    read_compact_presentation,
 )
 from mycity.verifier.licence_credential import (
     Credential,
@@ -52,6 +62,9 @@ from mycity.verifier.licence_status import StatusList, read_status_list, sign_st
 from mycity.verifier.licence_trust import Keys, Reason, TrustedKey, key_for, load_keys, public_jwk
 
 __all__ = [
+    "MAX_LIFETIME",
+    "MAX_QR_TEXT",
+    "Attestation",
     "Credential",
     "Disclosure",
     "Keys",
@@ -59,16 +72,19 @@ __all__ = [
     "Presentation",
     "Reason",
     "StatusList",
+    "TooLongForQr",
     "TrustedKey",
     "Verdict",
     "field_digest",
     "licence_identifier",
     "load_keys",
+    "make_compact_presentation",
     "make_disclosures",
     "make_presentation",
     "mod37_36_check_character",
     "parse_licence_identifier",
     "public_jwk",
+    "read_compact_presentation",
     "read_presentation",
     "read_status_list",
     "sign_credential",
@@ -78,9 +94,7 @@ __all__ = [
 
 PRESENTATION_TYPE = "mycity-licence-presentation/1"
 QR_PREFIX = "LC1:"
-MAX_LIFETIME = 300  # seconds a presentation may live
 NONCE_SIZE = 16
-MAX_QR_TEXT = 4296  # alphanumeric characters of the largest QR code (version 40-L)
 _MAX_INFLATED = 65_536
 _EPOCH_DAY = date(1970, 1, 1).toordinal()
 _BEIJING_OFFSET = 8 * 3600  # licence dates are days in China Standard Time (UTC+08:00)
@@ -114,14 +128,6 @@ class Presentation:
     @property
     def disclosed(self) -> dict[str, str]:
         return {disclosure.name: disclosure.value for disclosure in self.disclosures}
-
-
-class TooLongForQr(ValueError):
-    """The fields chosen make a text longer than a QR code holds (MAX_QR_TEXT)."""
-
-    def __init__(self, length: int) -> None:
-        super().__init__(f"{length} characters do not fit in a QR code ({MAX_QR_TEXT} at most)")
-        self.length = length
 
 
 def make_presentation(
@@ -178,7 +184,10 @@ class Verdict:
     issued_at: int | None = None
     expires_at: int | None = None
     nonce: bytes | None = None
-    status_checked: bool = False  # whether an issuer's status list gave the licence's status
+    # whether the licence's status is known: from its issuer's status list (`LC1:`), or
+    # because its department signed the presentation itself (`LC2:`)
+    status_checked: bool = False
+    attested: Attestation | None = None  # an `LC2:` presentation's statement, once checked
 
 
 def verify_presentation(
@@ -198,6 +207,8 @@ def verify_presentation(
     nonce was shown before and records it; it is asked last, so only a presentation that
     passed every other check uses up its nonce. Never raises on any `text`.
     """
+    if isinstance(text, str) and text.startswith(COMPACT_PREFIX):
+        return _verify_compact(text, keys, now=now, seen=seen, skew=skew)
     presentation = read_presentation(text)
     if presentation is None:
         return Verdict(False, Reason.MALFORMED)
@@ -205,7 +216,8 @@ def verify_presentation(
     if failure is not None:
         return Verdict(False, failure)
     credential = presentation.credential
-    reason = _time_failure(presentation, now, skew) or _licence_date_failure(credential, now)
+    reason = _time_failure(presentation.issued_at, presentation.expires_at, now, skew)
+    reason = reason or _licence_date_failure(credential, now)
     status_checked = False
     if reason is None and status_lists is not None:
         reason = _status_failure(credential, status_lists, now)
@@ -221,6 +233,33 @@ def verify_presentation(
         presentation.expires_at,
         presentation.nonce,
         status_checked,
+    )
+
+
+def _verify_compact(
+    text: str, keys: Keys, *, now: float, seen: Callable[[bytes], bool] | None, skew: float
+) -> Verdict:
+    """An `LC2:` presentation: the department's signature, the window, the nonce. Its status
+    is the department's signature itself: it signs only for a licence valid then."""
+    attestation = read_compact_presentation(text)
+    if attestation is None:
+        return Verdict(False, Reason.MALFORMED)
+    failure = compact_failure(attestation, keys)
+    if failure is not None:
+        return Verdict(False, failure)
+    reason = _time_failure(attestation.issued_at, attestation.expires_at, now, skew)
+    if reason is None and seen is not None and seen(attestation.nonce):
+        reason = Reason.REPLAYED
+    return Verdict(
+        reason is None,
+        reason or Reason.VALID,
+        None,
+        attestation.fields,
+        attestation.issued_at,
+        attestation.expires_at,
+        attestation.nonce,
+        True,
+        attestation,
     )
 
 
@@ -249,13 +288,13 @@ def _field_failure(presentation: Presentation) -> Reason | None:
     return None
 
 
-def _time_failure(presentation: Presentation, now: float, skew: float) -> Reason | None:
+def _time_failure(issued_at: int, expires_at: int, now: float, skew: float) -> Reason | None:
     """The comparisons are written so that a NaN clock fails them."""
-    if presentation.expires_at - presentation.issued_at > MAX_LIFETIME:
+    if expires_at - issued_at > MAX_LIFETIME:
         return Reason.TOO_LONG_LIVED
-    if not now >= presentation.issued_at - skew:
+    if not now >= issued_at - skew:
         return Reason.NOT_YET_VALID
-    if not now <= presentation.expires_at + skew:
+    if not now <= expires_at + skew:
         return Reason.EXPIRED
     return None
 

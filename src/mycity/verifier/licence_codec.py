@@ -21,8 +21,18 @@ MAX_INT = 2**53 - 1  # the largest integer that every JSON reader holds exactly
 ISSUER = re.compile(r"[A-Z][A-Z0-9-]{0,31}")  # a department's code, e.g. AMR
 KID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 SIGNATURE_SIZE = 64
+MAX_LIFETIME = 300  # seconds a presentation may live, in either format
+MAX_QR_TEXT = 4296  # alphanumeric characters of the largest QR code (version 40-L)
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # Unicode's control characters (Cc)
+
+
+class TooLongForQr(ValueError):
+    """The fields chosen make a text longer than a QR code holds (MAX_QR_TEXT)."""
+
+    def __init__(self, length: int) -> None:
+        super().__init__(f"{length} characters do not fit in a QR code ({MAX_QR_TEXT} at most)")
+        self.length = length
 
 
 def canonical(value: object) -> bytes:

@@ -30,6 +30,7 @@ from mycity.verifier.licence import (
     read_status_list,
     verify_presentation,
 )
+from mycity.verifier.licence_compact import COMPACT_PREFIX
 
 group = typer.Typer(help="E-licences: verify a presentation offline.", no_args_is_help=True)
 TRUST_LIST = "GET /licences/keys"
@@ -70,7 +71,8 @@ def status_list(path: Path, keys: Keys, now: float, skew: float) -> StatusList:
 @group.command()
 def verify(
     presentation: Annotated[
-        str, typer.Argument(help="The QR text (LC1:...), or a PNG/JPEG of the code, or a file.")
+        str,
+        typer.Argument(help="The QR text (LC2:... or LC1:...), a PNG/JPEG of the code, a file."),
     ],
     keys_file: Annotated[
         Path | None,
@@ -86,7 +88,7 @@ def verify(
 ) -> None:
     """Say whether a presentation shows a genuine, current licence, and what it reveals;
     exit 1 if it does not."""
-    text = code_text(presentation, QR_PREFIX)
+    text = code_text(presentation, COMPACT_PREFIX, QR_PREFIX)
     keys = trusted_keys(keys_file)
     now = time.time()
     lists = {
@@ -96,11 +98,15 @@ def verify(
     if not verdict.ok:
         typer.echo(licence_refused(verdict))
         raise typer.Exit(1)
-    licence = verdict.licence
-    assert licence is not None
-    until = licence.valid_until.isoformat() if licence.valid_until else "no expiry"
-    status = "status checked" if verdict.status_checked else "status not checked (no list)"
-    typer.echo(f"VALID: {licence.type_name} {licence.licence_id}, issued by {licence.issuer}")
-    typer.echo(f"  valid {licence.valid_from.isoformat()} to {until}; {status}")
+    licence, attested = verdict.licence, verdict.attested
+    if attested is not None:  # LC2: the department signed this showing of a valid licence
+        typer.echo(f"VALID: {attested.type_name} ({attested.type_code}), by {attested.issuer}")
+        typer.echo("  status vouched for by the department as it signed this showing")
+    else:
+        assert licence is not None
+        until = licence.valid_until.isoformat() if licence.valid_until else "no expiry"
+        status = "status checked" if verdict.status_checked else "status not checked (no list)"
+        typer.echo(f"VALID: {licence.type_name} {licence.licence_id}, issued by {licence.issuer}")
+        typer.echo(f"  valid {licence.valid_from.isoformat()} to {until}; {status}")
     for name, value in sorted(verdict.disclosed.items()):
         typer.echo(f"  {name}: {value}")

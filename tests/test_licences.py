@@ -24,11 +24,12 @@ from mycity.domain.errors import ErrorCode, UserError
 from mycity.domain.licence import Licence
 from mycity.integrations.qr import read_image, render_png
 from mycity.usecases.licences import PresentationFormat
-from mycity.verifier import base45
+from mycity.verifier import base45, cbor
 from mycity.verifier.licence import (
     QR_PREFIX,
     Reason,
     load_keys,
+    make_compact_presentation,
     make_presentation,
     read_presentation,
     read_status_list,
@@ -305,3 +306,54 @@ def test_the_cli_verifies_a_picture_of_a_presentation_offline(
     assert forged.exit_code == 1 and forged.output.startswith("REFUSED: ")
     own = CliRunner().invoke(cli, ["licence", "verify", payload], env=env)  # this city's keys
     assert own.exit_code == 0, own.output
+
+
+def test_two_compact_showings_of_one_licence_share_only_what_was_shown(
+    city: City, people: CitizenFactory
+) -> None:
+    """docs/licences.md §9: no identifier, holder reference, status index, digest or salt
+    travels; the nonce, the window and the signature are new in each showing."""
+    founder, licence = business(city, people)
+    shown = [
+        cbor.decode(base45.decode(city.licences.present(founder.principal, licence.id, FIELDS)
+                                  .payload[4:]))
+        for _ in range(20)
+    ]  # fmt: skip
+    for i, first in enumerate(shown):
+        for second in shown[i + 1 :]:
+            same = {k for k, (a, b) in enumerate(zip(first, second, strict=True)) if a == b}
+            assert same <= {0, 1, 2, 3, 4, 5, 6, 8}  # typ, type, issuer, fields, window, kid
+            assert first[7][:16] != second[7][:16] and first[7][16:] != second[7][16:]
+    text = json.dumps([repr(s) for s in shown], ensure_ascii=False)
+    for kept in (licence.identifier, str(licence.id), licence.fields["legal_representative"]):
+        assert kept not in text
+    assert set(shown[0][4]) == set(FIELDS)
+
+
+def test_a_compact_statement_the_city_did_not_make_is_refused_online(
+    city: City, people: CitizenFactory
+) -> None:
+    """Signed by the department's own key, but naming no licence of the city's through its
+    nonce, or another type than the licence its nonce holds."""
+    _, licence = business(city, people)
+    ring = city.keys.licence_signing[licence.issuer]
+    type_code = licence.identifier.split(".")[5]
+
+    def statement(nonce: bytes, type_code: str = type_code) -> str:
+        now = int(time.time())
+        return make_compact_presentation(
+            ring.private_key(),
+            kid=ring.active_kid,
+            type_code=type_code,
+            type_name=licence.type_name,
+            issuer=licence.issuer,
+            fields={"credit_code": "91430700000000019U"},
+            issued_at=now,
+            expires_at=now + 60,
+            nonce=nonce,
+        )
+
+    assert verdict(city, statement(bytes(32))) is Reason.UNKNOWN_KEY
+    genuine = city.licences.nonces.make(licence.id)
+    assert verdict(city, statement(genuine, "11430700MB19364P34999")) is Reason.UNKNOWN_KEY
+    assert verdict(city, statement(city.licences.nonces.make(licence.id))) is Reason.VALID

@@ -60,6 +60,7 @@ KEY_FILES = sorted(
         "data-key-master.key",
         "event-cipher.key",
         "identity-hash.key",
+        "presentation-nonce.key",
         "token-signing.json",
         "wallet-signing.json",
         *(f"licence-signing-{code.lower()}.json" for code in department_codes()),

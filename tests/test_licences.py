@@ -325,8 +325,12 @@ def test_two_compact_showings_of_one_licence_share_only_what_was_shown(
             assert same <= {0, 1, 2, 3, 4, 5, 6, 8}  # typ, type, issuer, fields, window, kid
             assert first[7][:16] != second[7][:16] and first[7][16:] != second[7][16:]
     text = json.dumps([repr(s) for s in shown], ensure_ascii=False)
-    for kept in (licence.identifier, str(licence.id), licence.fields["legal_representative"]):
+    for kept in (licence.identifier, licence.fields["legal_representative"]):
         assert kept not in text
+    for nonce in (s[7] for s in shown):  # the file id is in no nonce, whole or in halves
+        halves = (licence.id.bytes[:8], licence.id.bytes[8:])
+        assert not any(half in nonce for half in halves)
+        assert bytes(a ^ b for a, b in zip(nonce[:16], nonce[16:], strict=True)) != licence.id.bytes
     assert set(shown[0][4]) == set(FIELDS)
 
 
@@ -339,7 +343,9 @@ def test_a_compact_statement_the_city_did_not_make_is_refused_online(
     ring = city.keys.licence_signing[licence.issuer]
     type_code = licence.identifier.split(".")[5]
 
-    def statement(nonce: bytes, type_code: str = type_code) -> str:
+    credit_code = licence.fields["credit_code"]
+
+    def statement(nonce: bytes, type_code: str = type_code, value: str = credit_code) -> str:
         now = int(time.time())
         return make_compact_presentation(
             ring.private_key(),
@@ -347,13 +353,22 @@ def test_a_compact_statement_the_city_did_not_make_is_refused_online(
             type_code=type_code,
             type_name=licence.type_name,
             issuer=licence.issuer,
-            fields={"credit_code": "91430700000000019U"},
+            fields={"credit_code": value},
             issued_at=now,
             expires_at=now + 60,
             nonce=nonce,
         )
 
-    assert verdict(city, statement(bytes(32))) is Reason.UNKNOWN_KEY
-    genuine = city.licences.nonces.make(licence.id)
-    assert verdict(city, statement(genuine, "11430700MB19364P34999")) is Reason.UNKNOWN_KEY
-    assert verdict(city, statement(city.licences.nonces.make(licence.id))) is Reason.VALID
+    def nonce() -> bytes:
+        return city.licences.nonces.make(licence.id)
+
+    tampered = bytearray(nonce())
+    tampered[20] ^= 1
+    for forged in (
+        statement(bytes(32)),  # names no licence
+        statement(bytes(tampered)),  # altered: it no longer proves itself
+        statement(nonce(), "11430700MB19364P34999"),  # another type than the licence's
+        statement(nonce(), value="91430700000000000X"),  # a value the licence does not hold
+    ):
+        assert verdict(city, forged) is Reason.UNKNOWN_KEY
+    assert verdict(city, statement(nonce())) is Reason.VALID

@@ -265,8 +265,44 @@ def test_two_showings_share_only_what_was_shown(chosen: set[str], other_nonce: b
 
 
 def test_the_documents_compact_example_still_holds() -> None:
-    text = present()
+    import qrcode
+    from qrcode.util import MODE_ALPHA_NUM, QRData
+
+    text, doc = present(), DOC.replace("\n", "")
     document = cbor.decode(base45.decode(text[4:]))
-    assert cbor.encode(document[:-1]).hex() in DOC.replace("\n", "")
-    assert document[-1].hex() in DOC.replace("\n", "")
-    assert text in DOC.replace("\n", "")
+    assert cbor.encode(document[:-1]).hex() in doc
+    assert document[-1].hex() in doc
+    assert text in doc
+    verdict = verify(text, now=1767225700)
+    assert verdict.ok and dict(verdict.disclosed) == SHOWN and verdict.status_checked
+    assert verify(text, now=1767225931).reason is Reason.EXPIRED
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M)
+    code.add_data(QRData(text, mode=MODE_ALPHA_NUM))
+    code.make(fit=True)
+    assert (len(text), code.version) == (372, 12)
+    assert "about 370 characters, a QR code of version 12 at level M" in " ".join(DOC.split())
+
+
+@pytest.mark.parametrize(
+    ("value", "hex_"),
+    [  # RFC 8949 Appendix A, for the kinds this subset has
+        (0, "00"),
+        (23, "17"),
+        (24, "1818"),
+        (1000000, "1a000f4240"),
+        (18446744073709551615, "1bffffffffffffffff"),
+        (b"\x01\x02\x03\x04", "4401020304"),
+        ("IETF", "6449455446"),
+        ("\u00fc", "62c3bc"),
+        ([1, [2, 3], [4, 5]], "8301820203820405"),
+        ({"a": 1, "b": [2, 3]}, "a26161016162820203"),
+        (
+            {"a": "A", "b": "B", "c": "C", "d": "D", "e": "E"},
+            "a56161614161626142616361436164614461656145",
+        ),
+        ({"aa": 0, "b": 1}, "a261620162616100"),  # deterministic: by encoded bytes, "b" first
+    ],
+)
+def test_cbor_matches_rfc_8949(value: Any, hex_: str) -> None:
+    assert cbor.encode(value).hex() == hex_
+    assert cbor.decode(bytes.fromhex(hex_)) == value

@@ -221,7 +221,7 @@ def build(
         clock.utc_today,
     )
     catalogue = load_catalogue()
-    nonces = PresentationNonces(keys.identity_hash)
+    nonces = PresentationNonces(keys.presentation_nonce)
     licence_reads = LicenceReads(
         door,
         files,

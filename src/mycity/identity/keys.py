@@ -218,7 +218,13 @@ def licence_trust_list(
     return {"keys": licence + presentation + checkpoint}
 
 
-SECRET_KEYS = ("event-cipher", "identity-hash", "data-key-master", "code-subject")
+SECRET_KEYS = (
+    "event-cipher",
+    "identity-hash",
+    "data-key-master",
+    "code-subject",
+    "presentation-nonce",
+)
 KEY_RINGS = ("token-signing", "code-signing", "checkpoint-signing", "wallet-signing")
 LICENCE_RING_PREFIX = "licence-signing-"  # then the issuing department's code, lower case
 
@@ -233,6 +239,7 @@ class Keys:
     identity_hash: bytes
     data_key_master: bytes  # wraps each person's data key (see store/vault.py)
     code_subject: bytes  # seals the subject reference in city codes (docs/city-code.md)
+    presentation_nonce: bytes  # which licence a compact presentation shows (docs/licences.md)
     token_signing: SigningKeyRing
     code_signing: SigningKeyRing
     checkpoint_signing: SigningKeyRing  # signs the log's tree heads (see docs/audit.md)
@@ -267,6 +274,7 @@ class KeyStore:
             identity_hash=self._secret("identity-hash"),
             data_key_master=self._secret("data-key-master"),
             code_subject=self._secret("code-subject"),
+            presentation_nonce=self._secret("presentation-nonce"),
             token_signing=self.key_ring("token-signing"),
             code_signing=self.key_ring("code-signing"),
             checkpoint_signing=self.key_ring("checkpoint-signing"),

@@ -28,7 +28,7 @@ from mycity.projections.licence_uses import LicenceUseRow, LicenceUses
 from mycity.projections.wallet import WalletLicence, Wallets
 from mycity.reads.door import Door
 from mycity.store.files import CityFiles
-from mycity.verifier.licence import Verdict, verify_presentation
+from mycity.verifier.licence import Attestation, Verdict, verify_presentation
 from mycity.verifier.licence_trust import Keys, Reason
 
 ONLINE_STATUS = {
@@ -117,12 +117,9 @@ class LicenceReads:
         assert verdict.nonce is not None
         try:
             if verdict.attested is not None:
-                found = self.files.find(self.nonces.licence_of(verdict.nonce))
-                shown = (verdict.attested.issuer, verdict.attested.type_code)
-                ok = isinstance(found, Licence) and shown == (
-                    found.issuer,
-                    found.identifier.split(".")[5],
-                )
+                licence_id = self.nonces.licence_of(verdict.nonce)
+                found = None if licence_id is None else self.files.find(licence_id)
+                ok = isinstance(found, Licence) and _states(found, verdict.attested)
             elif verdict.licence is not None:
                 found = self.files.find(UUID(verdict.licence.holder))
                 ok = isinstance(found, Licence) and found.identifier == verdict.licence.licence_id
@@ -142,6 +139,17 @@ class LicenceReads:
         if isinstance(enterprise, Enterprise) and enterprise.may(citizen_id, AgentScope.LICENCES):
             return holder
         raise Forbidden("Not your enterprise's licences", "holderId")
+
+
+def _states(licence: Licence, attested: Attestation) -> bool:
+    """Whether a compact statement says what the licence its nonce names holds: its
+    department, type and each field shown (a department key alone forges nothing)."""
+    fields = licence.fields or {}
+    return (attested.issuer, attested.type_code, attested.type_name) == (
+        licence.issuer,
+        licence.identifier.split(".")[5],
+        licence.type_name,
+    ) and all(fields.get(name) == value for name, value in attested.fields.items())
 
 
 def _refused(verdict: Verdict, reason: Reason) -> Verdict:

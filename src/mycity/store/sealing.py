@@ -123,7 +123,7 @@ class SealingMapper(Mapper[UUID]):
         """Seal each retention class's fields together under its key (one seal for an
         event of one class, a list of them for an event of several). An event cannot be
         sealed under an erased key (FILE_ERASED); a snapshot leaves those fields out."""
-        seals = []
+        to_seal = []
         for retention, names in declared.by_retention.items():
             present = {f: state[f] for f in names if state.get(f) is not None}
             if not present:
@@ -132,8 +132,9 @@ class SealingMapper(Mapper[UUID]):
             key = key_id(person, retention)
             if snapshot and not self.vault.can_seal(key):
                 continue
-            seals.append(self.vault.seal(key, self.transcoder.encode(present)))
-        if seals:
+            to_seal.append((key, self.transcoder.encode(present)))
+        if to_seal:
+            seals = self.vault.seal_each(to_seal)  # the keys looked up together
             state[SEALED_FIELDS] = seals[0] if len(seals) == 1 else seals
 
     def _open(self, state: MutableMapping[str, Any]) -> None:

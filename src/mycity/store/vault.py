@@ -14,7 +14,6 @@ keeps decoded values (the store's cache of files) hears of each shred through `o
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 import logging
@@ -25,7 +24,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -40,17 +39,18 @@ log = logging.getLogger(__name__)
 SEALED_V1 = b"\x01"
 WRAP_CONTEXT = b"mycity-data-key/1"
 SHRED_CLOCK_SLACK = 60.0  # seconds: how far apart servers' clocks may be
-SERVICE_ACTIVITY_KEYS = UUID("6d796369-7479-4000-8000-736572766963")
+SERVICE_ACTIVITY_KEYS = UUID("6d796369-7479-4000-8000-736572766963").int
 
 
-@functools.lru_cache(maxsize=65_536)  # asked for every sealed event, row and cached file
 def key_id(person: UUID, retention: Retention) -> UUID:
     """The key a person's fields of this retention class are sealed under: their statutory
     records under the one named by their own id (as was every field sealed before there
-    were classes), their service activity under one named from it."""
+    were classes), their service activity under one named from it by a fixed XOR (a
+    bijection, so no two people share one; ids are keyed hashes, so none is another's;
+    asked for every sealed event and row, so it must cost nothing)."""
     if retention is Retention.STATUTORY_RECORD:
         return person
-    return uuid5(SERVICE_ACTIVITY_KEYS, str(person))
+    return UUID(int=person.int ^ SERVICE_ACTIVITY_KEYS)
 
 
 @dataclass(frozen=True)
@@ -133,6 +133,9 @@ class Vault:
         self.cache_size = cache_size
         self.refresh_seconds = refresh_seconds
         self._keys: OrderedDict[UUID, DataKey | None] = OrderedDict()  # None: shredded
+        # Live keys by their sealed header (version and key id): what opening a value asks,
+        # without building a UUID or taking the lock. Emptied at every shred it hears of.
+        self._opening: dict[bytes, DataKey] = {}
         self._lock = threading.Lock()
         self._refreshed_at = time.monotonic()
         self._shreds_seen_since = time.time() - SHRED_CLOCK_SLACK
@@ -210,17 +213,23 @@ class Vault:
         return self.open_all([sealed])[0]
 
     def open_all(self, values: Sequence[Sealed]) -> list[bytes | None]:
-        """Several values (an event's sealed fields), each person's key looked up once."""
-        keys: dict[bytes, DataKey | None] = {}
+        """Several values (an event's sealed fields): a live key is found by the value's
+        header alone; others (not loaded, or shredded) are looked up as `open` does."""
+        self.refresh()
+        opening = self._opening
         opened: list[bytes | None] = []
         for sealed in values:
             blob = sealed.blob
-            if blob[:1] != SEALED_V1:
-                raise ValueError("Not a sealed value of a known version")
             header = blob[:17]
-            if header not in keys:
-                keys[header] = self._key(UUID(bytes=blob[1:17]), create=False)
-            key = keys[header]
+            key = opening.get(header)
+            if key is None:
+                if blob[:1] != SEALED_V1:
+                    raise ValueError("Not a sealed value of a known version")
+                key = self._key(UUID(bytes=blob[1:17]), create=False)
+                if key is not None:
+                    if len(opening) >= self.cache_size:
+                        opening.clear()
+                    opening[header] = key
             opened.append(None if key is None else key.aead.decrypt(blob[17:29], blob[29:], header))
         return opened
 
@@ -337,6 +346,7 @@ class Vault:
                     (time.time(), *chunk),
                 ).rowcount
         if shredded:
+            self._opening.clear()
             log.warning("shredded again %d data keys of erased people the store held", shredded)
         self.shredded_again = shredded
         return shredded
@@ -379,6 +389,7 @@ class Vault:
             self._tell(news)
 
     def _tell(self, shredded: set[UUID]) -> None:
+        self._opening.clear()
         for listener in self.on_shred:
             listener(shredded)
 

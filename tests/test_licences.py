@@ -3,6 +3,7 @@ issuing department, use records, and the holder's list of who read their data.""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import time
@@ -372,3 +373,22 @@ def test_a_compact_statement_the_city_did_not_make_is_refused_online(
     ):
         assert verdict(city, forged) is Reason.UNKNOWN_KEY
     assert verdict(city, statement(nonce())) is Reason.VALID
+
+
+def test_every_compact_showing_of_a_type_says_its_name_now(
+    city: City, people: CitizenFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A licence keeps the name its type had at issuance; a showing says the catalogue's
+    name now, so a rename does not tell old licences from new ones."""
+    founder, licence = business(city, people)
+
+    def renamed(type_code: str, issued_as: str) -> str:
+        return "营业执照（副本）"
+
+    monkeypatch.setattr(city.licences, "type_name", renamed)
+    payload = city.licences.present(founder.principal, licence.id, FIELDS).payload
+    assert cbor.decode(base45.decode(payload[4:]))[2] == "营业执照（副本）" != licence.type_name
+    assert city.reads.licences.verify(HOTEL, payload, WHY_SHOWN).reason is Reason.UNKNOWN_KEY
+    reads = dataclasses.replace(city.reads.licences, type_name=renamed)
+    assert reads.verify(HOTEL, payload, WHY_SHOWN).ok
+    assert city.catalogue.licence_name("NO_SUCH_TYPE", "旧名") == "旧名"

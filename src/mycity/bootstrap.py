@@ -229,6 +229,7 @@ def build(
         LicenceUses(read_models.rows("licence_uses")),
         lambda: trust,
         nonces,
+        catalogue.licence_name,
         clock.now,
         clock.today,
     )
@@ -237,6 +238,7 @@ def build(
         keys.licence_signing,
         keys.wallet_signing,
         nonces,
+        catalogue.licence_name,
         licence_reads.flagged,
         lambda position: read_models.wait(position, *STATUS_READ_MODELS, timeout=0),
         clock.today,

@@ -125,6 +125,12 @@ class Catalogue:
             raise UserError(ErrorCode.UNKNOWN_SERVICE_ITEM, f"No service item {code}", "itemCode")
         return self.items[code]
 
+    def licence_name(self, type_code: str, issued_as: str) -> str:
+        """A licence type's name as the catalogue says it now (a licence keeps the name it
+        was issued under: that one, if the type has left the catalogue)."""
+        spec = self.licences.get(type_code)
+        return issued_as if spec is None else spec.name
+
     def licence(self, type_code: str) -> LicenceSpec:
         if type_code not in self.licences:
             raise UserError(ErrorCode.UNKNOWN_LICENCE_TYPE, f"No licence type {type_code}")

@@ -48,6 +48,7 @@ class LicenceReads:
     uses: LicenceUses
     keys: Callable[[], Keys]  # the trust list
     nonces: PresentationNonces  # which licence a compact presentation shows
+    type_name: Callable[[str, str], str]  # a licence type's name now (as showings say it)
     clock: Callable[[], float]
     today: Callable[[], date]
 
@@ -119,7 +120,7 @@ class LicenceReads:
             if verdict.attested is not None:
                 licence_id = self.nonces.licence_of(verdict.nonce)
                 found = None if licence_id is None else self.files.find(licence_id)
-                ok = isinstance(found, Licence) and _states(found, verdict.attested)
+                ok = isinstance(found, Licence) and self._states(found, verdict.attested)
             elif verdict.licence is not None:
                 found = self.files.find(UUID(verdict.licence.holder))
                 ok = isinstance(found, Licence) and found.identifier == verdict.licence.licence_id
@@ -128,6 +129,18 @@ class LicenceReads:
         except ValueError:
             return None
         return found if ok and isinstance(found, Licence) else None
+
+    def _states(self, licence: Licence, attested: Attestation) -> bool:
+        """Whether a compact statement says what the licence its nonce names holds: its
+        department, type and type name, and each field shown (a department key alone
+        forges nothing)."""
+        fields = licence.fields or {}
+        name = self.type_name(licence.type_code, licence.type_name)
+        return (attested.issuer, attested.type_code, attested.type_name) == (
+            licence.issuer,
+            licence.identifier.split(".")[5],
+            name,
+        ) and all(fields.get(field) == value for field, value in attested.fields.items())
 
     def _holder(self, principal: Principal, holder: UUID | None) -> UUID:
         citizen_id = principal.citizen_id
@@ -139,17 +152,6 @@ class LicenceReads:
         if isinstance(enterprise, Enterprise) and enterprise.may(citizen_id, AgentScope.LICENCES):
             return holder
         raise Forbidden("Not your enterprise's licences", "holderId")
-
-
-def _states(licence: Licence, attested: Attestation) -> bool:
-    """Whether a compact statement says what the licence its nonce names holds: its
-    department, type and each field shown (a department key alone forges nothing)."""
-    fields = licence.fields or {}
-    return (attested.issuer, attested.type_code, attested.type_name) == (
-        licence.issuer,
-        licence.identifier.split(".")[5],
-        licence.type_name,
-    ) and all(fields.get(name) == value for name, value in attested.fields.items())
 
 
 def _refused(verdict: Verdict, reason: Reason) -> Verdict:

@@ -71,6 +71,9 @@ class Licences:
     rings: Mapping[str, SigningKeyRing]  # each department's licence keys
     wallet_ring: SigningKeyRing  # signs presentations
     nonces: PresentationNonces  # a compact presentation's nonce: the licence, for the city
+    # A type's name now: every compact showing of a type says the same, whatever the name
+    # its licence was issued under (a rename would tell old licences from new).
+    type_name: Callable[[str, str], str]
     flagged: Flagged
     caught_up: CaughtUp
     today: Callable[[], date]
@@ -178,7 +181,7 @@ class Licences:
             ring.private_key(),
             kid=ring.active_kid,
             type_code=licence.identifier.split(".")[5],
-            type_name=licence.type_name,
+            type_name=self.type_name(licence.type_code, licence.type_name),
             issuer=licence.issuer,
             fields={n: licence.fields[n] for n in chosen},
             issued_at=issued_at,

@@ -301,7 +301,7 @@ def build(
         licences=licences,
         uploads=uploads,
         lapses=Lapses(applications, application_reads.lists.lapsing),
-        retention=RetentionSweep(privacy, schedule.due),
+        retention=RetentionSweep(privacy, schedule.due, every_seconds=3600.0),
         health=health,
         city_codes=CityCodes(
             files,

@@ -1,7 +1,8 @@
 """Sweeps: work that time makes due, which no follower of the log would see.
 
 The runner asks each sweep after every pass; a sweep runs at most every `every_seconds`
-and does at most `batch` things each time (the rest wait for the next).
+and does at most `batch` things each time. One that did a whole batch may have left more
+due: it runs again at the runner's next pass, until a backlog is gone.
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ class Sweep:
         if time.monotonic() - self._swept_at < self.every_seconds:
             return 0
         self._swept_at = time.monotonic()
-        return self.sweep()
+        done = self.sweep()
+        if done >= self.batch:
+            self._swept_at = float("-inf")
+        return done
 
     def sweep(self) -> int:
         raise NotImplementedError

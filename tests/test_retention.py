@@ -30,7 +30,7 @@ from mycity.domain.retention import (
 from mycity.domain.scan import Scan
 from mycity.usecases.privacy import Erasure
 from tests.helpers import OFFICER, WHY, CitizenFactory, Person
-from tests.services import CAB, PSB, documents, residence_permit, settle
+from tests.services import AMR, CAB, PSB, documents, establish, residence_permit, settle
 
 SHIPPED = json.loads(
     (
@@ -307,3 +307,31 @@ def test_the_statutory_records_never_go_before_their_day_even_when_asked(
     city.clock.stopped_at = datetime.combine(add_years(_today(), 3), time(12), UTC)
     assert not city.privacy.erase_statutory_records(person.id)  # one day to go
     assert next(iter(city.files.events.get(person.id))).name == "早删"
+
+
+def test_an_agent_who_withdrew_an_enterprises_application_keeps_their_key_for_its_period(
+    city: City, people: CitizenFactory
+) -> None:
+    """The withdrawal's reason is the agent's, sealed under the agent's key: the
+    enterprise's record keeps it for ten years, whenever the agent closes their account."""
+    founder = people.register("法人代表", verified=True)
+    establishment, enterprise, _ = establish(city, founder)
+    city.applications.complete(AMR, establishment.id)  # his own record, ended today
+    settle(city)
+    application_id = city.applications.submit(
+        founder.principal,
+        "AMR-002",
+        {f: "食品经营场所平面图说明" for f in city.catalogue.item("AMR-002").form},
+        documents(city, founder, "AMR-002"),
+        enterprise_id=enterprise.id,
+    ).application.id
+    city.applications.withdraw(founder.principal, application_id, "材料需要补充后再申请")
+    erasure = _erase(city, people, founder)
+    [record] = [k for k in erasure.kept if k.record.reference == str(application_id)]
+    assert record.record.ends == _today()
+    assert erasure.statutory_erased_on == add_years(_today(), 10) + DAY
+    settle(city)
+    [reason] = [
+        e for e in city.files.events.get(application_id) if isinstance(e, Application.Withdrawn)
+    ]
+    assert reason.reason == "材料需要补充后再申请"  # kept: the statutory key did not go

@@ -68,7 +68,7 @@ class RetentionSchedule(RowProjection):
     @apply.register
     def _(self, event: Application.Submitted, row: Row | None) -> Row | None:
         if event.applicant_kind != CITIZEN or event.parts:
-            return None  # an enterprise's; or a bundle, whose parts are the records
+            return None  # an enterprise's (but see Withdrawn); a bundle: its parts are
         return _record(
             RecordKind.APPLICATION,
             event.originator_id,
@@ -80,13 +80,19 @@ class RetentionSchedule(RowProjection):
     @apply.register
     def _(
         self,
-        event: Application.Rejected
-        | Application.Completed
-        | Application.Withdrawn
-        | Application.AcceptanceLapsed,
+        event: Application.Rejected | Application.Completed | Application.AcceptanceLapsed,
         row: Row | None,
     ) -> Row | None:
         return row and _ended(row, _day(event))
+
+    @apply.register
+    def _(self, event: Application.Withdrawn, row: Row | None) -> Row | None:
+        """The reason is the withdrawer's, sealed under their key: an agent withdrawing an
+        enterprise's application makes it a record of theirs too (kept as an application
+        is), so their key outlives it."""
+        if row is None:
+            row = _record(RecordKind.APPLICATION, event.originator_id, event.by)
+        return _ended(row, _day(event))
 
     @apply.register
     def _(self, event: Licence.Issued, row: Row | None) -> Row | None:

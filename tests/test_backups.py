@@ -16,8 +16,8 @@ from mycity.domain.citizen import Citizen
 from mycity.domain.personal import Retention
 from mycity.settings import Settings
 from mycity.store import backups
+from mycity.store.seals import key_id
 from mycity.store.shred_ledger import ShredLedger
-from mycity.store.vault import key_id
 from tests.helpers import OFFICER, WHY, CitizenFactory
 from tests.services import past_retention, settle
 

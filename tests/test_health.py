@@ -17,7 +17,7 @@ from mycity.domain.code_holder import DEFAULT_COLOUR, CardKind, CodeHolder, Colo
 from mycity.domain.errors import ErrorCode, UserError
 from mycity.domain.personal import Retention
 from mycity.identity.principal import Principal, Role
-from mycity.store.vault import key_id
+from mycity.store.seals import key_id
 from mycity.usecases.health import HealthFeeds, read_csv, read_json
 from tests.domain_helpers import fact, given, refused, then
 from tests.helpers import OFFICER, CitizenFactory, Person, resident_id

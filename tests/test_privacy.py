@@ -20,7 +20,8 @@ from mycity.domain.retention import add_years
 from mycity.identity.tokens import TokenPair
 from mycity.settings import Settings
 from mycity.store.sealing import _with_state
-from mycity.store.vault import DataKeyMissing, Nonces, Sealed, key_id
+from mycity.store.seals import Nonces, Sealed, key_id
+from mycity.store.vault import DataKeyMissing
 from mycity.verifier.city_code import Purpose
 from tests.helpers import ADMIN, OFFICER, WHY, CitizenFactory, Person, resident_id
 from tests.services import CAB, GATE, PSB, documents, past_retention, settle

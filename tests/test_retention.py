@@ -12,7 +12,7 @@ from uuid import UUID
 
 import pytest
 
-from mycity.bootstrap import City
+from mycity.bootstrap import City, build
 from mycity.data import load_retention
 from mycity.domain.application import Application
 from mycity.domain.citizen import Citizen
@@ -28,6 +28,8 @@ from mycity.domain.retention import (
     parse_retention,
 )
 from mycity.domain.scan import Scan
+from mycity.settings import Settings
+from mycity.store.seals import key_id
 from mycity.usecases.privacy import Erasure
 from tests.helpers import OFFICER, WHY, CitizenFactory, Person
 from tests.services import AMR, CAB, PSB, documents, establish, residence_permit, settle
@@ -335,3 +337,25 @@ def test_an_agent_who_withdrew_an_enterprises_application_keeps_their_key_for_it
         e for e in city.files.events.get(application_id) if isinstance(e, Application.Withdrawn)
     ]
     assert reason.reason == "材料需要补充后再申请"  # kept: the statutory key did not go
+
+
+def test_people_erased_before_retention_classes_lose_their_service_key_at_start(
+    settings: Settings,
+) -> None:
+    """Such an erasure shredded the person's own key alone: every city opening the store
+    shreds their service-activity key too, once."""
+    city = build(settings)
+    try:
+        person = CitizenFactory(city).register("旧注销")
+        service = key_id(person.id, Retention.SERVICE_ACTIVITY)
+        city.files.vault.shred(person.id)  # as an erasure did before
+        assert not city.files.vault.is_shredded(service)
+    finally:
+        city.close()
+    again = build(settings)
+    try:
+        assert again.files.vault.is_shredded(service)
+        assert again.files.vault.shred_with_their_people() == 0  # once
+        assert again.files.vault.is_shredded(person.id)
+    finally:
+        again.close()

@@ -18,7 +18,7 @@ from mycity.domain.errors import ErrorCode, UserError
 from mycity.domain.personal import Retention
 from mycity.domain.scan import Scan
 from mycity.identity.principal import Principal, Role
-from mycity.store.vault import key_id
+from mycity.store.seals import key_id
 from mycity.usecases.scans import MAX_BATCH, OfflineScan, Outcome
 from mycity.verifier.city_code import Purpose
 from tests.helpers import OFFICER, CitizenFactory, Person

@@ -23,7 +23,7 @@ from mycity.domain.enterprise import Enterprise
 from mycity.domain.licence import Licence
 from mycity.domain.personal import personal_of
 from mycity.domain.register import Register, register_id
-from mycity.store.vault import Sealed, key_id
+from mycity.store.seals import Sealed, key_id
 from tests.helpers import OFFICER, WHY, CitizenFactory, Person
 from tests.services import (
     AMR,

@@ -351,6 +351,7 @@ def build(
         for part in (vault, tokens, clients, phone_codes, tree, checkpoints):
             part.create_tables()
         vault.shred_again(vault.ledger.subjects())  # a store restored, or copied back by hand
+        vault.shred_with_their_people()  # people erased before there were retention classes
         read_models.setup()
         for process in city.processes:
             process.setup()

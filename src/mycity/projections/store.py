@@ -22,8 +22,9 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
 
 from mycity.domain.personal import Retention
+from mycity.store.seals import Sealed, key_id
 from mycity.store.sql import Cursor, Database
-from mycity.store.vault import Sealed, Vault, key_id
+from mycity.store.vault import Vault
 
 Row = dict[str, Any]
 V = TypeVar("V")

@@ -35,8 +35,9 @@ from mycity.domain.errors import ErrorCode, UserError
 from mycity.domain.personal import Retention, personal_of
 from mycity.store.group_commit import GroupCommit
 from mycity.store.sealing import ByUuidAsPairs, SealedAsText, SealingMapper
+from mycity.store.seals import key_id
 from mycity.store.sql import Database
-from mycity.store.vault import Vault, key_id
+from mycity.store.vault import Vault
 
 T = TypeVar("T")
 A = TypeVar("A", bound=Aggregate)

@@ -26,7 +26,8 @@ from eventsourcing.persistence import Mapper, Notification, StoredEvent, Transco
 from eventsourcing.utils import resolve_topic
 
 from mycity.domain.personal import Personal, Retention, personal_of
-from mycity.store.vault import Sealed, Vault, key_id
+from mycity.store.seals import Sealed, key_id
+from mycity.store.vault import Vault
 
 SEALED_FIELDS = "_sealed"  # where an event's personal fields are kept, sealed together
 

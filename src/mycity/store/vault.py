@@ -17,105 +17,33 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import os
 import secrets
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from uuid import UUID
 
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from mycity.domain.errors import ErrorCode, UserError
 from mycity.domain.personal import Retention
+from mycity.store.seals import (
+    NONCES,
+    SEALED_V1,
+    DataKey,
+    Sealed,
+    StreamSealer,
+    data_key,
+    key_id,
+)
 from mycity.store.shred_ledger import ShredLedger
 from mycity.store.sql import Database
 
 log = logging.getLogger(__name__)
 
-SEALED_V1 = b"\x01"
 WRAP_CONTEXT = b"mycity-data-key/1"
 SHRED_CLOCK_SLACK = 60.0  # seconds: how far apart servers' clocks may be
-SERVICE_ACTIVITY_KEYS = UUID("6d796369-7479-4000-8000-736572766963").int
-
-
-def key_id(person: UUID, retention: Retention) -> UUID:
-    """The key a person's fields of this retention class are sealed under: their statutory
-    records under the one named by their own id (as was every field sealed before there
-    were classes), their service activity under one named from it by a fixed XOR (a
-    bijection, so no two people share one; ids are keyed hashes, so none is another's;
-    asked for every sealed event and row, so it must cost nothing)."""
-    if retention is Retention.STATUTORY_RECORD:
-        return person
-    return UUID(int=person.int ^ SERVICE_ACTIVITY_KEYS)
-
-
-@dataclass(frozen=True)
-class Sealed:
-    """A value sealed under its person's data key: version, person, nonce, ciphertext."""
-
-    blob: bytes
-
-    @property
-    def subject(self) -> UUID:
-        return UUID(bytes=self.blob[1:17])
-
-
-class Nonces:
-    """AES-GCM nonces, unique for every seal of this process: a random 8-byte prefix and a
-    4-byte count, the prefix drawn again before the count wraps and in a forked child.
-
-    One `os.urandom` per seal cost more than the encryption itself (a system call of some
-    13 µs here): a rebuild seals several columns of every row."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._fresh()
-        os.register_at_fork(after_in_child=self._fresh)
-
-    def _fresh(self) -> None:
-        self._prefix = secrets.token_bytes(8)
-        self._count = 0
-
-    def next(self) -> bytes:
-        with self._lock:
-            if self._count == 0xFFFFFFFF:
-                self._fresh()
-            self._count += 1
-            return self._prefix + self._count.to_bytes(4, "big")
-
-
-NONCES = Nonces()  # one per process: every vault's seals draw from it
-
-
-@dataclass(frozen=True)
-class DataKey:
-    """A person's data key, unwrapped: the AEAD seals values, the secret seals streams."""
-
-    secret: bytes
-    aead: AESGCM
-
-
-class StreamSealer:
-    """A long value (a document) sealed as it streams in, in constant memory: `head`, then
-    `update` of each chunk, then `finalize` make the same format `Vault.seal` makes of the
-    whole (version, person, nonce, ciphertext, tag), which `Vault.open` opens."""
-
-    def __init__(self, subject: UUID, key: DataKey) -> None:
-        header = SEALED_V1 + subject.bytes
-        nonce = NONCES.next()
-        self.head = header + nonce
-        self._encryptor = Cipher(algorithms.AES(key.secret), modes.GCM(nonce)).encryptor()
-        self._encryptor.authenticate_additional_data(header)
-
-    def update(self, chunk: bytes) -> bytes:
-        return self._encryptor.update(chunk)
-
-    def finalize(self) -> bytes:
-        return self._encryptor.finalize() + self._encryptor.tag
 
 
 class DataKeyMissing(RuntimeError):
@@ -267,7 +195,7 @@ class Vault:
             self._remember(self._select(wanted))
 
     def _remember(self, found: dict[UUID, bytes | None]) -> dict[UUID, DataKey | None]:
-        keys = {s: None if w is None else _data_key(self._unwrap(s, w)) for s, w in found.items()}
+        keys = {s: None if w is None else data_key(self._unwrap(s, w)) for s, w in found.items()}
         with self._lock:
             for subject, key in keys.items():
                 self._keys[subject] = key
@@ -351,6 +279,38 @@ class Vault:
         self.shredded_again = shredded
         return shredded
 
+    def shred_with_their_people(self) -> int:
+        """Shred the service-activity key of everyone whose own key is shredded, in one
+        statement per 500: erasures made before there were retention classes shredded a
+        person's own key alone (in this scheme it goes last). A person's own id is a
+        version-8 UUID (`identity.subjects`); a service key's never is."""
+        with self.db.read() as cur:
+            rows = cur.execute(f"SELECT subject FROM {self.table} WHERE wrapped IS NULL").fetchall()
+        shredded = {UUID(r["subject"]) for r in rows}
+        service = Retention.SERVICE_ACTIVITY
+        missing = sorted(str(key_id(s, service)) for s in shredded if s.version == 8)
+        missing = [m for m in missing if UUID(m) not in shredded]
+        now = time.time()
+        with self.db.transaction() as cur:
+            for i in range(0, len(missing), 500):
+                chunk = missing[i : i + 500]
+                marks = ", ".join("(?, NULL, ?, ?, ?)" for _ in chunk)
+                cur.execute(
+                    f"INSERT INTO {self.table} (subject, wrapped, master, created_at, "
+                    f"shredded_at) VALUES {marks} ON CONFLICT (subject) DO UPDATE SET "
+                    "wrapped = NULL, shredded_at = excluded.shredded_at",
+                    [v for s in chunk for v in (s, self.master_id, now, now)],
+                )
+        if missing:
+            self._opening.clear()
+            with self._lock:
+                for subject in missing:
+                    self._keys[UUID(subject)] = None
+            log.warning(
+                "shredded the service-activity keys of %d people erased before", len(missing)
+            )
+        return len(missing)
+
     def can_seal(self, subject: UUID) -> bool:
         """Whether this person's values can be sealed now: a key is theirs (given now if
         they had none), not shredded. Asked before a command joins a group commit, where
@@ -399,10 +359,6 @@ class Vault:
         """A blind index of a personal value: equal values give equal tokens, and a token
         cannot be read back without the master key (searching sealed names, exactly)."""
         return "#" + hmac.new(self._index_key, text.encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def _data_key(secret: bytes) -> DataKey:
-    return DataKey(secret, AESGCM(secret))
 
 
 def _bytes(value: object) -> bytes | None:

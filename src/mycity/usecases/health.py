@@ -40,7 +40,7 @@ from mycity.identity.principal import Principal
 from mycity.identity.subjects import SubjectIds
 from mycity.policy import health as policy
 from mycity.store.files import CityFiles
-from mycity.store.vault import key_id
+from mycity.store.seals import key_id
 
 Format = Literal["csv", "json"]
 COLUMNS = ("id_number", "colour", "reason", "valid_until")

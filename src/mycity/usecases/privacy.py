@@ -33,7 +33,7 @@ from mycity.identity.tokens import Tokens
 from mycity.policy import privacy as policy
 from mycity.policy.base import require_citizen
 from mycity.store.files import CityFiles
-from mycity.store.vault import key_id
+from mycity.store.seals import key_id
 
 SWEEPER = "retention"  # who erases statutory records whose periods ended
 CLOSED_ACCOUNT = "申请人已注销账号 (the applicant closed their account)"

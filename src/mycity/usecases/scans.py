@@ -46,8 +46,8 @@ from mycity.integrations.qr import render_png
 from mycity.policy import scans as policy
 from mycity.policy.base import Grant, require_citizen
 from mycity.store.files import CityFiles
+from mycity.store.seals import key_id
 from mycity.store.sql import Database
-from mycity.store.vault import key_id
 from mycity.usecases.health import HealthFeeds
 from mycity.verifier.city_code import (
     CodeKeys,

@@ -23,7 +23,8 @@ from mycity.integrations.uploads import Incoming, UploadStore
 from mycity.policy.base import require_citizen
 from mycity.settings import UploadSettings
 from mycity.store.files import CityFiles
-from mycity.store.vault import Sealed, StreamSealer, Vault
+from mycity.store.seals import Sealed, StreamSealer
+from mycity.store.vault import Vault
 
 MAX_BYTES = 10 * 1024 * 1024
 DAY = 24 * 3600.0

@@ -14,7 +14,6 @@ shown. docs/licences.md §9 specifies it.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -31,16 +30,13 @@ from mycity.verifier.licence_codec import (
     string,
     verifies,
 )
+from mycity.verifier.licence_credential import MAX_FIELDS, check_bytes, check_field
+from mycity.verifier.licence_id import TYPE_CODE
 from mycity.verifier.licence_trust import Keys, Reason, key_for
 
 COMPACT_TYPE = "mycity-licence/2"
 COMPACT_PREFIX = "LC2:"
 NONCE_SIZE = 32
-MAX_FIELDS = 64
-MAX_VALUE = 1024
-TYPE_CODE = re.compile(r"[0-9A-Z]{18}[0-9]{3}")
-FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
-ANY_TEXT = re.compile(r"(?s:.*)")
 
 
 @dataclass(frozen=True)
@@ -64,15 +60,12 @@ class Attestation:
         if not (isinstance(self.fields, dict) and len(self.fields) <= MAX_FIELDS):
             raise ValueError(f"at most {MAX_FIELDS} fields")
         for name, value in self.fields.items():
-            string(name, FIELD_NAME)
-            string(value, ANY_TEXT, MAX_VALUE)
+            check_field(name, value)
         if not integer(self.issued_at) <= integer(self.expires_at):
             raise ValueError("a presentation expires after it is issued")
-        if not (isinstance(self.nonce, bytes) and len(self.nonce) == NONCE_SIZE):
-            raise ValueError(f"the nonce is {NONCE_SIZE} bytes")
+        check_bytes(self.nonce, NONCE_SIZE)
         string(self.kid, KID)
-        if not (isinstance(self.signature, bytes) and len(self.signature) == SIGNATURE_SIZE):
-            raise ValueError(f"the signature is {SIGNATURE_SIZE} bytes")
+        check_bytes(self.signature, SIGNATURE_SIZE)
 
     def signed_bytes(self) -> bytes:
         """The deterministic CBOR of elements 0-8, what the department signs."""

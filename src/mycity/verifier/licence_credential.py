@@ -33,9 +33,9 @@ from mycity.verifier.licence_status import MAX_SIZE
 CREDENTIAL_TYPE = "mycity-licence/1"
 SALT_SIZE = 16
 DIGEST_SIZE = 32
-_MAX_FIELDS = 64
+MAX_FIELDS = 64
 _MAX_VALUE = 1024
-_FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
+FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
 _HOLDER = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _ANY_TEXT = re.compile(r"(?s:.*)")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -103,10 +103,10 @@ class Credential:
             raise ValueError("valid_from is a date; valid_until None or a date no earlier")
         if integer(self.status_index) >= MAX_SIZE:
             raise ValueError("the status index is outside the largest status list")
-        if not (isinstance(self.digests, Mapping) and len(self.digests) <= _MAX_FIELDS):
-            raise ValueError(f"a licence has at most {_MAX_FIELDS} fields")
+        if not (isinstance(self.digests, Mapping) and len(self.digests) <= MAX_FIELDS):
+            raise ValueError(f"a licence has at most {MAX_FIELDS} fields")
         for name, digest in self.digests.items():
-            string(name, _FIELD_NAME)
+            string(name, FIELD_NAME)
             check_bytes(digest, DIGEST_SIZE)
         check_bytes(self.signature, SIGNATURE_SIZE)
 
@@ -180,7 +180,7 @@ def read_credential(value: object) -> Credential:
         _read_date(document["valid_from"]),
         None if until is None else _read_date(until),
         integer(document["status_index"]),
-        {string(name, _FIELD_NAME): from_b64url(digests[name]) for name in digests},
+        {string(name, FIELD_NAME): from_b64url(digests[name]) for name in digests},
         string(document["kid"], KID),
         from_b64url(document["sig"]),
     )
@@ -210,6 +210,12 @@ def _is_date_from(value: object, start: date) -> bool:
 
 
 def _check_field(name: object, value: object, salt: object) -> None:
-    string(name, _FIELD_NAME)
-    string(value, _ANY_TEXT, _MAX_VALUE)
+    check_field(name, value)
     check_bytes(salt, SALT_SIZE)
+
+
+def check_field(name: object, value: object) -> None:
+    """ValueError unless `name` is a field's name and `value` a field's value (§4), in
+    either presentation format."""
+    string(name, FIELD_NAME)
+    string(value, _ANY_TEXT, _MAX_VALUE)

@@ -19,7 +19,7 @@ ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 SERIAL_DIGITS = 10
 VERSION_DIGITS = 3
 _MODULUS = len(ALPHABET)  # M = 36; the hybrid system also works modulo M + 1 = 37
-_TYPE_CODE = re.compile(r"[0-9A-Z]{18}[0-9]{3}")
+TYPE_CODE = re.compile(r"[0-9A-Z]{18}[0-9]{3}")
 _ISSUER_CODE = re.compile(r"[0-9A-Z]{18}")
 _BODY = re.compile(r"[0-9A-Z]*")
 _IDENTIFIER = re.compile(
@@ -55,7 +55,7 @@ class LicenceIdentifier:
     version: int
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.type_code, str) and _TYPE_CODE.fullmatch(self.type_code)):
+        if not (isinstance(self.type_code, str) and TYPE_CODE.fullmatch(self.type_code)):
             raise ValueError("a type code is an 18-character credit code and 3 digits")
         if not (isinstance(self.issuer_code, str) and _ISSUER_CODE.fullmatch(self.issuer_code)):
             raise ValueError("an issuer code is an 18-character unified social credit code")

@@ -14,8 +14,9 @@ from mycity.domain.enterprise import Enterprise
 from mycity.domain.licence import Licence
 from mycity.identity.principal import Principal, Role
 from mycity.usecases.applications import Applications
+from mycity.usecases.privacy import Erasure
 from mycity.verifier.city_code import Purpose
-from tests.helpers import Person
+from tests.helpers import CitizenFactory, Person
 
 PDF = b"%PDF-1.7 a scanned document"
 
@@ -46,6 +47,13 @@ def documents(city: City, person: Person, item: str) -> dict[str, str]:
         for m in city.catalogue.item(item).materials
         if not m.satisfied_by_licence
     }
+
+
+def close_account(city: City, people: CitizenFactory, person: Person) -> Erasure:
+    """The person erases their own data with a fresh code, the retention schedule caught
+    up first (the receipt is read from it)."""
+    settle(city)
+    return city.privacy.erase_own(person.principal, people.code_for(person.phone))
 
 
 def past_retention(city: City, person: Person) -> None:

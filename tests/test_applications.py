@@ -142,15 +142,20 @@ def test_correction_requested_then_resubmitted_then_rejected(
     assert city.applications.get(application_id).status == Status.REJECTED
 
 
-def marry(city: City, bride: Person, groom: Person) -> UUID:
-    """结婚登记, both applicants confirming, approved and issued."""
-    application_id = city.applications.submit(
+def propose(city: City, bride: Person, groom: Person) -> UUID:
+    """结婚登记 submitted by the bride, waiting for the groom to confirm."""
+    return city.applications.submit(
         bride.principal,
         "CAB-001",
         {f: "一" for f in city.catalogue.item("CAB-001").form},
         documents(city, bride, "CAB-001"),
         co_applicant_id_number=groom.id_number,
     ).application.id
+
+
+def marry(city: City, bride: Person, groom: Person) -> UUID:
+    """结婚登记, both applicants confirming, approved and issued."""
+    application_id = propose(city, bride, groom)
     city.applications.confirm(groom.principal, application_id)
     city.applications.accept(CAB, application_id)
     city.applications.approve(CAB, application_id)

@@ -24,7 +24,7 @@ from mycity.store.seals import Nonces, Sealed, key_id
 from mycity.store.vault import DataKeyMissing
 from mycity.verifier.city_code import Purpose
 from tests.helpers import ADMIN, OFFICER, WHY, CitizenFactory, Person, resident_id
-from tests.services import CAB, GATE, PSB, documents, past_retention, settle
+from tests.services import CAB, GATE, PSB, close_account, documents, past_retention, settle
 
 
 def _states(city: City, table: str) -> list[dict[str, Any]]:
@@ -50,11 +50,6 @@ def _service(person: Person) -> UUID:
 
 def _events_table(city: City) -> str:
     return str(city.files.recorder.events_table_name)  # type: ignore[attr-defined]
-
-
-def _erase(city: City, people: CitizenFactory, person: Person) -> int:
-    settle(city)  # the retention schedule, read for the receipt
-    return city.privacy.erase_own(person.principal, people.code_for(person.phone))
 
 
 def test_personal_fields_are_sealed_in_the_events_beneath_the_at_rest_encryption(
@@ -108,7 +103,7 @@ def test_an_event_stored_with_each_field_sealed_on_its_own_still_opens_and_is_er
     assert [as_stored[f]["_type_"] for f in fields] == ["sealed"] * 3
     opened = mapper.to_domain_event(stored)
     assert (opened.id_number, opened.name, opened.phone) == (person.id_number, "旧名", person.phone)
-    _erase(city, people, person)
+    close_account(city, people, person)
     kept = mapper.to_domain_event(stored)
     assert (kept.id_number, kept.name) == (person.id_number, "旧名")
     past_retention(city, person)
@@ -143,7 +138,7 @@ def test_erasure_erases_service_activity_at_once_and_statutory_records_when_thei
     city.citizens.change_contact(person.principal, None, None, "人民路1号")
     city.read_models.catch_up()
     closed_on = datetime.now(UTC).date()
-    _erase(city, people, person)
+    close_account(city, people, person)
     city.read_models.catch_up()
 
     events = list(city.files.events.get(person.id))
@@ -201,7 +196,7 @@ def test_erasure_frees_the_phone_ends_every_session_and_takes_no_more_commands(
 ) -> None:
     person = people.register("退")
     session: TokenPair = city.tokens.issue(person.principal)
-    _erase(city, people, person)
+    close_account(city, people, person)
     with pytest.raises(UserError):
         city.tokens.verify(session.access_token)
     with pytest.raises(UserError):
@@ -210,7 +205,7 @@ def test_erasure_frees_the_phone_ends_every_session_and_takes_no_more_commands(
         city.citizens.change_contact(person.principal, None, None, "新址")
     assert refused.value.code is ErrorCode.FILE_ERASED
     with pytest.raises(UserError) as again:
-        _erase(city, people, person)
+        close_account(city, people, person)
     assert again.value.code is ErrorCode.FILE_ERASED
     newcomer, _ = city.citizens.open_file(resident_id(), "新人", person.phone)  # free again
     assert newcomer.person.phone == person.phone
@@ -247,11 +242,11 @@ def test_a_legal_hold_keeps_a_file_from_erasure_until_lifted(
     assert forbidden.value.code is ErrorCode.FORBIDDEN
     city.privacy.place_legal_hold(OFFICER, person.id, "(2026)湘0702刑初118号")
     with pytest.raises(UserError) as held:
-        _erase(city, people, person)
+        close_account(city, people, person)
     assert held.value.code is ErrorCode.LEGAL_HOLD and "湘0702" in held.value.message
     assert not city.files.vault.is_shredded(_service(person))
     city.privacy.lift_legal_hold(ADMIN, person.id, "case closed, 2026-11-30")
-    _erase(city, people, person)
+    close_account(city, people, person)
     assert city.files.vault.is_shredded(_service(person))
     assert not city.files.vault.is_shredded(person.id)  # the statutory records are kept
 
@@ -285,7 +280,7 @@ def test_another_process_stops_reading_an_erased_person_within_its_refresh(
         other.files.vault.refresh_seconds = 0.0  # read the shreds at every use
         other_file = other.files.repository.get(person.id, deepcopy_from_cache=False)
         assert other_file.name == "远"  # its key is cached there now
-        _erase(city, people, person)
+        close_account(city, people, person)
         registered = next(iter(other.files.events.get(person.id)))
         assert (registered.phone, registered.name) == (None, "远")
     finally:
@@ -323,7 +318,7 @@ def test_a_scans_place_and_colour_are_sealed_under_the_citizens_service_activity
     assert _sealed_under(stored) == {_service(person)}
     [scan] = city.files.events.get(answer.scan_id)
     assert (scan.place, scan.colour) == ("武陵阁站 3号闸机", "GREEN")
-    _erase(city, people, person)
+    close_account(city, people, person)
     [scan] = city.files.events.get(answer.scan_id)
     assert (scan.place, scan.colour) == (None, None)
     city.read_models.rebuild("scan_log")  # from the log alone, after the erasure
@@ -356,7 +351,7 @@ def test_an_approval_for_someone_erased_since_issues_nothing_and_stops_no_other_
     city.applications.confirm(groom.principal, marriage)
     city.applications.accept(CAB, marriage)
     for person in (gone, groom):  # the applicant of one, the co-applicant of the other
-        _erase(city, people, person)
+        close_account(city, people, person)
     city.applications.approve(PSB, permit)
     city.applications.approve(CAB, marriage)
     later = accepted(next_one)

@@ -30,9 +30,18 @@ from mycity.domain.retention import (
 from mycity.domain.scan import Scan
 from mycity.settings import Settings
 from mycity.store.seals import key_id
-from mycity.usecases.privacy import Erasure
-from tests.helpers import OFFICER, WHY, CitizenFactory, Person
-from tests.services import AMR, CAB, PSB, documents, establish, residence_permit, settle
+from tests.helpers import OFFICER, WHY, CitizenFactory
+from tests.services import (
+    AMR,
+    CAB,
+    PSB,
+    close_account,
+    documents,
+    establish,
+    residence_permit,
+    settle,
+)
+from tests.test_applications import marry, propose
 
 SHIPPED = json.loads(
     (
@@ -40,11 +49,6 @@ SHIPPED = json.loads(
         / "retention/retention.json"
     ).read_text(encoding="utf-8")
 )
-
-
-def _erase(city: City, people: CitizenFactory, person: Person) -> Erasure:
-    settle(city)  # the retention schedule, read for the receipt
-    return city.privacy.erase_own(person.principal, people.code_for(person.phone))
 
 
 def _on(city: City, day: date) -> int:
@@ -142,7 +146,7 @@ def test_the_receipt_says_what_went_and_each_record_kept_until_when_under_which_
     person = people.register("档案", verified=True)
     permit = residence_permit(city, person)  # approved: the application is still open
     closed_on = _today()
-    erasure = _erase(city, people, person)
+    erasure = close_account(city, people, person)
 
     assert erasure.erased_now == [Retention.SERVICE_ACTIVITY]
     receipt = {k.record.kind: k for k in erasure.kept}
@@ -195,7 +199,7 @@ def test_an_application_that_ended_keeps_the_records_ten_years_from_its_end(
         documents(city, person, "PSB-002"),
     ).application.id
     city.applications.reject(PSB, application_id, "材料不全")
-    erasure = _erase(city, people, person)
+    erasure = close_account(city, people, person)
     day = add_years(_today(), 10) + DAY
     assert erasure.statutory_erased_on == day
     assert _on(city, day - timedelta(days=1)) == 0
@@ -207,7 +211,7 @@ def test_a_legal_hold_keeps_the_statutory_records_past_their_period_until_lifted
     city: City, people: CitizenFactory
 ) -> None:
     person = people.register("诉讼")
-    _erase(city, people, person)
+    close_account(city, people, person)
     city.privacy.place_legal_hold(OFFICER, person.id, "(2029)湘0702民初7号")  # after closing
     day = add_years(_today(), 3) + DAY
     assert _on(city, day) == 0
@@ -222,19 +226,9 @@ def test_a_legal_hold_keeps_the_statutory_records_past_their_period_until_lifted
 
 def test_a_marriage_registration_is_kept_for_good(city: City, people: CitizenFactory) -> None:
     bride, groom = people.register("新娘", verified=True), people.register("新郎", verified=True)
-    marriage = city.applications.submit(
-        bride.principal,
-        "CAB-001",
-        {f: "一" for f in city.catalogue.item("CAB-001").form},
-        documents(city, bride, "CAB-001"),
-        co_applicant_id_number=groom.id_number,
-    ).application.id
-    city.applications.confirm(groom.principal, marriage)
-    city.applications.accept(CAB, marriage)
-    city.applications.approve(CAB, marriage)
-    settle(city)
+    marriage = marry(city, bride, groom)
     city.applications.complete(CAB, marriage)
-    erasure = _erase(city, people, groom)  # the co-applicant closes his account
+    erasure = close_account(city, people, groom)  # the co-applicant closes his account
     [application] = [k for k in erasure.kept if k.record.kind is RecordKind.APPLICATION]
     assert (application.rule.name, application.rule.years) == ("CAB-001", None)
     assert application.erased_on is None and erasure.statutory_erased_on is None
@@ -260,7 +254,7 @@ def test_scans_and_check_ins_go_at_once_and_a_licence_held_stays_valid_but_is_no
 
     scan_id = city.scans.scan(GATE, code, Purpose.TRANSIT, "武陵阁站 3号闸机").scan_id
     assert scan_id is not None
-    _erase(city, people, person)
+    close_account(city, people, person)
     settle(city)
     [scan] = city.files.events.get(scan_id)
     assert isinstance(scan, Scan.Recorded) and (scan.place, scan.colour) == (None, None)
@@ -284,14 +278,8 @@ def test_closing_an_account_withdraws_what_waits_for_the_person_alone_so_it_ends
         people.register("待确认", verified=True),
         people.register("未确认", verified=True),
     )
-    waiting = city.applications.submit(
-        bride.principal,
-        "CAB-001",
-        {f: "一" for f in city.catalogue.item("CAB-001").form},
-        documents(city, bride, "CAB-001"),
-        co_applicant_id_number=groom.id_number,
-    ).application.id
-    erasure = _erase(city, people, groom)  # he never confirmed: nobody else could move it
+    waiting = propose(city, bride, groom)
+    erasure = close_account(city, people, groom)  # he never confirmed: nobody else could move it
     assert city.applications.get(waiting).status == "WITHDRAWN"
     [kept] = [k for k in erasure.kept if k.record.kind is RecordKind.APPLICATION]
     assert kept.record.ends == _today() and kept.erased_on is None  # CAB-001: for good
@@ -304,7 +292,7 @@ def test_the_statutory_records_never_go_before_their_day_even_when_asked(
     city: City, people: CitizenFactory
 ) -> None:
     person = people.register("早删")
-    _erase(city, people, person)
+    close_account(city, people, person)
     settle(city)
     city.clock.stopped_at = datetime.combine(add_years(_today(), 3), time(12), UTC)
     assert not city.privacy.erase_statutory_records(person.id)  # one day to go
@@ -328,7 +316,7 @@ def test_an_agent_who_withdrew_an_enterprises_application_keeps_their_key_for_it
         enterprise_id=enterprise.id,
     ).application.id
     city.applications.withdraw(founder.principal, application_id, "材料需要补充后再申请")
-    erasure = _erase(city, people, founder)
+    erasure = close_account(city, people, founder)
     [record] = [k for k in erasure.kept if k.record.reference == str(application_id)]
     assert record.record.ends == _today()
     assert erasure.statutory_erased_on == add_years(_today(), 10) + DAY

@@ -37,18 +37,21 @@ SHOWN = {"name": FIELDS["name"], "credit_code": FIELDS["credit_code"]}
 NOW = ISSUED_AT + 100
 
 
+# A statement's elements 1-8, in their order.
+STATEMENT: dict[str, Any] = {
+    "type_code": TYPE_CODE,
+    "type_name": "营业执照",
+    "issuer": "AMR",
+    "fields": SHOWN,
+    "issued_at": ISSUED_AT,
+    "expires_at": ISSUED_AT + 300,
+    "nonce": NONCE,
+    "kid": "amr-2026",
+}
+
+
 def present(key: Ed25519PrivateKey = LICENCE_KEY, **changes: Any) -> str:
-    content: dict[str, Any] = {
-        "kid": "amr-2026",
-        "type_code": TYPE_CODE,
-        "type_name": "营业执照",
-        "issuer": "AMR",
-        "fields": SHOWN,
-        "issued_at": ISSUED_AT,
-        "expires_at": ISSUED_AT + 300,
-        "nonce": NONCE,
-    }
-    return make_compact_presentation(key, **(content | changes))
+    return make_compact_presentation(key, **(STATEMENT | changes))
 
 
 def verify(text: str, now: float = NOW, **options: Any) -> Any:
@@ -60,19 +63,9 @@ def signed(elements: list[Any], key: Ed25519PrivateKey = LICENCE_KEY) -> str:
     return COMPACT_PREFIX + base45.encode(cbor.encode([*elements, key.sign(cbor.encode(elements))]))
 
 
-def elements(**changes: Any) -> list[Any]:
-    content = {
-        "typ": COMPACT_TYPE,
-        "type_code": TYPE_CODE,
-        "type_name": "营业执照",
-        "issuer": "AMR",
-        "fields": SHOWN,
-        "issued_at": ISSUED_AT,
-        "expires_at": ISSUED_AT + 300,
-        "nonce": NONCE,
-        "kid": "amr-2026",
-    } | changes
-    return list(content.values())
+def elements(typ: str = COMPACT_TYPE, **changes: Any) -> list[Any]:
+    """Elements 0-8 of a statement, in order."""
+    return [typ, *(STATEMENT | changes).values()]
 
 
 def test_a_compact_presentation_verifies_and_vouches_for_the_status_itself() -> None:

@@ -285,7 +285,9 @@ class Vault:
         person's own key alone (in this scheme it goes last). A person's own id is a
         version-8 UUID (`identity.subjects`); a service key's never is."""
         with self.db.read() as cur:
-            rows = cur.execute(f"SELECT subject FROM {self.table} WHERE wrapped IS NULL").fetchall()
+            rows = cur.execute(  # by the shredded_at index: every shredded row has one
+                f"SELECT subject FROM {self.table} WHERE shredded_at IS NOT NULL"
+            ).fetchall()
         shredded = {UUID(r["subject"]) for r in rows}
         service = Retention.SERVICE_ACTIVITY
         missing = sorted(str(key_id(s, service)) for s in shredded if s.version == 8)

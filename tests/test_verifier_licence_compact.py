@@ -299,3 +299,15 @@ def test_the_documents_compact_example_still_holds() -> None:
 def test_cbor_matches_rfc_8949(value: Any, hex_: str) -> None:
     assert cbor.encode(value).hex() == hex_
     assert cbor.decode(bytes.fromhex(hex_)) == value
+
+
+@pytest.mark.parametrize(
+    ("type_name", "ok"), [("营" * 64, True), ("营" * 65, False), ("", False), ("营\n业", False)]
+)
+def test_a_type_name_is_a_line_of_1_to_64_code_points(type_name: str, ok: bool) -> None:
+    assert (verify(signed(elements(type_name=type_name))).reason is Reason.VALID) is ok
+
+
+@pytest.mark.parametrize(("size", "ok"), [(31, False), (32, True), (33, False)])
+def test_a_nonce_is_exactly_32_bytes(size: int, ok: bool) -> None:
+    assert (verify(signed(elements(nonce=b"n" * size))).reason is Reason.VALID) is ok

@@ -120,11 +120,11 @@ class Served:
 
 
 @contextmanager
-def serving(settings: Settings) -> Iterator[Served]:
-    """The real ASGI app of a city built from these settings, served by uvicorn on a free
-    port until the block ends; the server thread is joined."""
+def serving(settings: Settings, port: int | None = None) -> Iterator[Served]:
+    """The real ASGI app of a city built from these settings, served by uvicorn on the port
+    (a free one if none) until the block ends; the server thread is joined."""
     live = build(settings)
-    port = free_port()
+    port = port or free_port()
     app = create_app(city=live)
     # As `mycity serve` serves it (its limits among them), less chatty.
     config = uvicorn.Config(app, **(options("127.0.0.1", port) | {"log_level": "warning"}))

@@ -6,12 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime, time
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from mycity.bootstrap import City
+from mycity.data import load_fares
 from mycity.domain.application import Application
 from mycity.domain.enterprise import Enterprise
+from mycity.domain.fare import Fare, fare_day_id
 from mycity.domain.licence import Licence
+from mycity.domain.payment import Payment
 from mycity.identity.principal import Principal, Role
 from mycity.usecases.applications import Applications
 from mycity.usecases.privacy import Erasure
@@ -145,3 +148,51 @@ def scanned(city: City, person: Person) -> None:
     """The person's city code scanned at a transit gate: a row of the scan log."""
     payload = city.city_codes.issue(person.principal).payload
     assert city.scans.scan(GATE, payload, Purpose.TRANSIT, "武陵阁站 3号闸机").ok
+
+
+PAYEE = "merchant:shop-book"
+
+
+def paid(
+    city: City, payer: UUID, amount: int, settled_at: str, refund: int = 0, description: str = "书"
+) -> Payment:
+    """A payment at a shop that the provider said succeeded (and, if asked, a refund of
+    part of it), recorded as the use cases record them, with no provider needed."""
+    payment = Payment(  # type: ignore[call-arg]
+        id=uuid4(),
+        kind="TILL",
+        payer=payer,
+        payee=PAYEE,
+        payee_name="书店",
+        amount_fen=amount,
+        description=description,
+        place="till",
+        paying_for="",
+        request="r",
+        requested_by="shop-book",
+        requested_at=settled_at,
+    )
+    payment.succeeded("ch_x", settled_at)
+    if refund:
+        refund_id = uuid4()
+        payment.request_refund(refund_id, refund, "", "q", "shop-book", settled_at)
+        payment.refunded(refund_id, "re_x", settled_at)
+    city.files.commit(payment)
+    return payment
+
+
+def paid_and_rode(city: City, person: Person) -> None:
+    """A shop's payment, partly refunded, and a day's bus ride on credit: a row in every read
+    model of payments and fares once the `payees` process and the runner have run."""
+    paid(city, person.id, 1200, "2026-12-06T04:00:00Z", refund=200, description=person.name)
+    operator = load_fares().operators["CDBUS"]
+    fare = Fare(  # type: ignore[call-arg]
+        id=fare_day_id(person.id, operator.code, "2026-12-06"),
+        rider=person.id,
+        operator=operator.code,
+        day="2026-12-06",
+    )
+    gate = next(iter(operator.gates.values()))
+    fare.tap(operator, gate, "2026-12-06T04:10:00+00:00", deferred=True)
+    city.files.commit(fare)
+    settle(city)

@@ -36,6 +36,9 @@ def test_demo_then_status_rebuild_and_provisioning(env: dict[str, str], tmp_path
         "scan_log",
         "agent_invitations",
         "retention",
+        "payment_list",
+        "settlement",
+        "fare_days",
     }
     assert all(line[-1] == "0" for line in lines)  # no lag
 

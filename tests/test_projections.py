@@ -16,7 +16,7 @@ from mycity.projections.directory import Directory
 from mycity.projections.read_models import PROJECTIONS, ReadModels, RebuildRunning
 from tests.counting import EventCount
 from tests.helpers import OFFICER, WHY, CitizenFactory, join_all, killed_after
-from tests.services import licensed, scanned
+from tests.services import licensed, paid_and_rode, scanned
 
 
 def _all_rows(city: City, name: str) -> list[dict[str, Any]]:
@@ -47,6 +47,7 @@ def _history(city: City, people: CitizenFactory, n: int = 6) -> list[Any]:
     city.reads.citizens.profile(OFFICER, persons[4].id, WHY)  # a read, recorded
     licensed(city, persons[0])  # an application, a licence, its use and a rating
     scanned(city, persons[1])  # a scan of a city code
+    paid_and_rode(city, persons[2])  # a payment, a refund, a ride on credit
     return persons
 
 
@@ -249,6 +250,7 @@ def test_projection_rows_hold_no_full_identifiers(city: City, people: CitizenFac
     )
     licensed(city, person)
     scanned(city, person)
+    paid_and_rode(city, person)
     city.reads.citizens.profile(OFFICER, person.id, WHY)
     city.read_models.catch_up()
     for projection in PROJECTIONS:

@@ -29,6 +29,8 @@ from mycity.domain.errors import UserError as DomainUserError
 from mycity.graphql import graphiql
 from mycity.graphql.view import CityGraphQL
 from mycity.http_limits import UPLOADS, SizeLimits
+from mycity.http_notifications import PATH as NOTIFICATIONS
+from mycity.http_notifications import notification_endpoint
 from mycity.http_uploads import upload_endpoint
 from mycity.pages import home
 from mycity.settings import Settings
@@ -172,6 +174,7 @@ def create_app(settings: Settings | None = None, city: City | None = None) -> St
             Route("/licences/keys", licence_keys),
             Route("/licences/status/{issuer}", status_list),
             Route(UPLOADS, upload_endpoint(city), methods=["POST"]),
+            Route(NOTIFICATIONS, notification_endpoint(city), methods=["POST"]),
             *([Mount(f"/{graphiql.ASSETS}", assets)] if city.settings.dev_mode else []),
         ],
         lifespan=lifespan,

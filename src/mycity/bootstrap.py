@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mycity.bootstrap_payments import build_payments, fees
 from mycity.clock import Clock
 from mycity.data import load_calendar, load_catalogue, load_retention
 from mycity.domain.catalogue import Catalogue
@@ -56,6 +57,7 @@ from mycity.reads.directory import DirectoryReads
 from mycity.reads.door import Door
 from mycity.reads.enterprises import EnterpriseReads
 from mycity.reads.licences import LicenceReads
+from mycity.reads.payments import PaymentReads
 from mycity.reads.scans import ScanReads
 from mycity.settings import Settings
 from mycity.store.checkpoints import Checkpoints
@@ -70,16 +72,22 @@ from mycity.usecases.audit import Audit
 from mycity.usecases.citizens import Citizens
 from mycity.usecases.city_code import CityCodes
 from mycity.usecases.enterprises import Enterprises
+from mycity.usecases.fare_billing import FareBilling
 from mycity.usecases.health import HealthFeeds
 from mycity.usecases.lapses import Lapses
 from mycity.usecases.licence_issuance import Issuer
 from mycity.usecases.licences import STATUS_READ_MODELS, Licences
 from mycity.usecases.materials import Materials
+from mycity.usecases.payment_notices import PaymentNotices
+from mycity.usecases.payment_sweep import PaymentSweep
+from mycity.usecases.payments import Payments
 from mycity.usecases.privacy import Privacy
+from mycity.usecases.reconciliation import Reconciliation
 from mycity.usecases.retention import RetentionSweep
 from mycity.usecases.scans import Scans
-from mycity.usecases.seams import NoCreditYet, PaidAtCounter
+from mycity.usecases.seams import NoCreditYet
 from mycity.usecases.sessions import Sessions
+from mycity.usecases.transit import Transit
 from mycity.usecases.uploads import Uploads
 from mycity.verifier.licence_trust import load_keys
 
@@ -99,6 +107,7 @@ class Reads:
     applications: ApplicationReads
     licences: LicenceReads
     scans: ScanReads
+    payments: PaymentReads
 
 
 @dataclass
@@ -129,6 +138,12 @@ class City:
     health: HealthFeeds
     city_codes: CityCodes
     scans: Scans
+    payments: Payments
+    payment_notices: PaymentNotices | None
+    payment_sweep: PaymentSweep
+    reconciliation: Reconciliation
+    transit: Transit
+    fare_billing: FareBilling
     tree: MerkleTree
     read_models: ReadModels
     reads: Reads
@@ -157,6 +172,8 @@ class City:
             ("checkpoints", self.audit.sign_if_due),
             ("lapses", self.lapses.sweep_if_due),
             ("retention", self.retention.sweep_if_due),
+            ("payments", self.payment_sweep.sweep_if_due),
+            ("fares", self.fare_billing.sweep_if_due),
         ]
         return Runner(self.read_models.wake, followers, start=self.read_models.upgrade)
 
@@ -259,7 +276,7 @@ def build(
         load_calendar(),
         Materials(uploads, licence_reads.held),
         NoCreditYet(),
-        PaidAtCounter(),
+        fees(settings, files),
         clock.today,
     )
     application_reads = ApplicationReads(
@@ -270,12 +287,15 @@ def build(
         clock.today,
     )
     health = HealthFeeds(files, ids, clock.now)
+    scans = Scans(files, db, door, clients, health, keys.code_signing, keys.code_subject, clock.now)
+    paying = build_payments(settings, files, db, ids, scans, door, read_models, clock)
     issuer = Issuer(catalogue, ids, keys.licence_signing, settings.services.division, clock.today)
     # The processes that follow the log and write events; the capabilities add theirs here.
     processes: list[Process] = [
         Erasures(privacy.forget, privacy.forget_records),
         Issuance(issuer),
         Bundles(),
+        *paying.processes,
     ]
     citizen_profiles = CitizenProfiles(read_models.rows("citizen_profile"))
     city = City(
@@ -311,9 +331,13 @@ def build(
             clock.now,
             settings.services.code_seconds,
         ),
-        scans=Scans(
-            files, db, door, clients, health, keys.code_signing, keys.code_subject, clock.now
-        ),
+        scans=scans,
+        payments=paying.payments,
+        payment_notices=paying.notices,
+        payment_sweep=paying.sweep,
+        reconciliation=paying.reconciliation,
+        transit=paying.transit,
+        fare_billing=paying.fare_billing,
         tree=tree,
         read_models=read_models,
         reads=Reads(
@@ -336,6 +360,7 @@ def build(
             applications=application_reads,
             licences=licence_reads,
             scans=ScanReads(door, files, ScanLogs(read_models.rows("scan_log"))),
+            payments=paying.reads,
         ),
         processes=[ProcessRunner(files, process) for process in processes],
     )
@@ -350,6 +375,8 @@ def build(
     if setup:
         for part in (vault, tokens, clients, phone_codes, tree, checkpoints):
             part.create_tables()
+        if paying.notices is not None:
+            paying.notices.create_tables()
         vault.shred_again(vault.ledger.subjects())  # a store restored, or copied back by hand
         vault.shred_with_their_people()  # people erased before there were retention classes
         read_models.setup()

@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 
 from mycity.bootstrap import City
+from mycity.data import department_codes, load_fares
 from mycity.domain.citizen import Citizen
 from mycity.domain.errors import ErrorCode, UserError
 from mycity.domain.identifiers import (
@@ -19,6 +20,7 @@ from mycity.domain.identifiers import (
     resident_id_check_character,
 )
 from mycity.identity.principal import Principal, Role
+from mycity.integrations.provider_process import open_accounts
 from mycity.integrations.realname import PopulationRegister
 from mycity.private import write_private
 
@@ -125,6 +127,8 @@ CLIENTS = [
     ("merchant-wuling-01", Role.MERCHANT, "武陵阁超市", None),
     ("venue-hotel-01", Role.VENUE, "常德华天大酒店", None),
     ("gate-metro-wuling-01", Role.TRANSIT_GATE, "常德公交 武陵阁站闸机", None),
+    ("gate-brt-wulingge", Role.TRANSIT_GATE, "常德快速公交 武陵阁站", None),
+    ("gate-brt-liuyehu", Role.TRANSIT_GATE, "常德快速公交 柳叶湖站", None),
     ("hospital-first-01", Role.HOSPITAL, "常德市第一人民医院", None),
     ("library-city-01", Role.LIBRARY, "常德市图书馆", None),
     ("feed-health", Role.AUTHORITY_FEED, "常德市卫生健康委员会", "HEALTH"),
@@ -240,3 +244,24 @@ def _instructions(logins: dict[str, dict[str, str]], url: str) -> str:
         )
     lines.append("\n(These logins are kept in the data directory, demo-logins.json.)")
     return "\n".join(lines)
+
+
+DEMO_BALANCE_FEN = 100_000  # each demo payer's money at the local provider: 1,000 yuan
+
+
+def open_demo_accounts(city: City) -> None:
+    """The demo's accounts at the local payment provider: each citizen and enterprise a
+    funded payer, each merchant and department a payee (kept if they exist)."""
+    files = [city.ids.citizen(c.id_number) for c in CITIZENS]
+    files += [city.ids.enterprise(code) for code, *_ in ENTERPRISES]
+    merchants = [f"merchant:{c}" for c, role, *_ in CLIENTS if role is Role.MERCHANT]
+    departments = [f"dept:{code}" for code in department_codes()]
+    operators = [operator.payee for operator in load_fares().operators.values()]
+    settings = city.settings.payments
+    open_accounts(
+        settings.provider,
+        settings.api_key,
+        [city.ids.payer(f) for f in files],
+        [*merchants, *departments, *operators],
+        DEMO_BALANCE_FEN,
+    )

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mycity.integrations.webhooks import parse_public_key
 from mycity.verifier.cosignature import parse_cosigner_key
 
 
@@ -147,6 +148,45 @@ def _origin(env: Mapping[str, str]) -> str:
 
 
 @dataclass(frozen=True)
+class PaymentSettings:
+    """The payment provider (docs/payments.md): none configured, no payments are taken and
+    an application's fee is paid at the counter."""
+
+    provider: str = ""  # its address, http:// or https://
+    api_key: str = ""  # the city's bearer key at the provider
+    webhook_keys: tuple[str, ...] = ()  # the provider's `whpk_` keys its notifications verify by
+    ceiling_fen: int = 5_000_000  # the most one payment may be
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.provider)
+
+
+def _payments(env: Mapping[str, str]) -> PaymentSettings:
+    provider = (env.get("MYCITY_PAYMENT_PROVIDER") or "").rstrip("/")
+    ceiling = _count(env, "MYCITY_PAYMENT_CEILING_FEN", PaymentSettings.ceiling_fen)
+    if not provider:
+        return PaymentSettings(ceiling_fen=ceiling)
+    if not provider.startswith(("http://", "https://")):
+        raise SettingsError("MYCITY_PAYMENT_PROVIDER is the provider's http:// or https:// address")
+    key_file = env.get("MYCITY_PAYMENT_PROVIDER_KEY_FILE")
+    api_key = Path(key_file).read_text().strip() if key_file else ""
+    api_key = env.get("MYCITY_PAYMENT_PROVIDER_KEY") or api_key
+    keys = tuple((env.get("MYCITY_PAYMENT_WEBHOOK_KEY") or "").split())
+    if not api_key or not keys:
+        raise SettingsError(
+            "MYCITY_PAYMENT_PROVIDER needs MYCITY_PAYMENT_PROVIDER_KEY (or _KEY_FILE) and "
+            "MYCITY_PAYMENT_WEBHOOK_KEY (`mycity provider api-key` and `key` print them)"
+        )
+    for key in keys:
+        try:
+            parse_public_key(key)
+        except ValueError as e:
+            raise SettingsError(f"MYCITY_PAYMENT_WEBHOOK_KEY: {e}") from None
+    return PaymentSettings(provider, api_key, keys, ceiling)
+
+
+@dataclass(frozen=True)
 class ServiceSettings:
     """Where the city is: its administrative division (in the credit codes it assigns)
     and its time zone (which day it is, for due dates and licence validity)."""
@@ -170,6 +210,7 @@ class Settings:
     read_models: ReadModelSettings = field(default_factory=ReadModelSettings)
     audit: AuditSettings = field(default_factory=AuditSettings)
     services: ServiceSettings = field(default_factory=ServiceSettings)
+    payments: PaymentSettings = field(default_factory=PaymentSettings)
 
     @property
     def is_postgres(self) -> bool:
@@ -223,6 +264,7 @@ class Settings:
                 division=_division(env),
                 code_seconds=_code_seconds(env),
             ),
+            payments=_payments(env),
         )
 
 

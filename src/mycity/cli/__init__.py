@@ -1,5 +1,5 @@
 """The `mycity` command: serve, demo data, read models, schema, credentials, keys, SMS, audit,
-licences, city codes, health, backups, witnesses.
+licences, city codes, health, backups, witnesses, the local payment provider, payments.
 
 A mistake gets one line on stderr that says what is wrong and what to do, and exit code 2
 for bad input (1 when the store or something else is not there); never a traceback, unless
@@ -17,6 +17,8 @@ from mycity.cli.commands import (
     health,
     keys,
     licences,
+    payments,
+    provider,
     read_models,
     serving,
     sms,
@@ -35,6 +37,8 @@ for module in (
     health,
     backups,
     witness,
+    provider,
+    payments,
 ):
     module.register(cli)
 

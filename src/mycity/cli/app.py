@@ -107,3 +107,5 @@ def main_options(
         handlers=[StderrHandler()],
         force=True,
     )
+    # httpx logs each request at INFO: the payment provider's traffic, not the city's news
+    logging.getLogger("httpx").setLevel(logging.DEBUG if verbose else logging.WARNING)

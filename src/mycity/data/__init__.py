@@ -1,5 +1,5 @@
-"""The city's reference data shipped with the package: the service catalogue, the calendar
-and the retention periods.
+"""The city's reference data shipped with the package: the service catalogue, the calendar,
+the retention periods and the transit fares.
 
 Both are read once and checked whole; a file that does not parse stops the city at start,
 naming the file, rather than surfacing as a wrong answer to an applicant later.
@@ -14,6 +14,7 @@ from typing import Any
 
 from mycity.domain.calendar import CalendarError, WorkCalendar, parse_calendar
 from mycity.domain.catalogue import Catalogue, CatalogueError, parse_catalogue
+from mycity.domain.fares import FareError, FareRules, parse_fares
 from mycity.domain.retention import RetentionError, RetentionRules, parse_retention
 
 
@@ -53,6 +54,12 @@ def load_retention() -> RetentionRules:
             for code, item in catalogue.items.items()
         }
     )
+
+
+@cache
+def load_fares() -> FareRules:
+    """The shipped transit fares (data/fares/<operator>.json); see mycity.domain.fares."""
+    return parse_fares(_documents("fares", FareError))
 
 
 def department_codes() -> tuple[str, ...]:

@@ -28,6 +28,8 @@ OPEN = frozenset(
     }
 )
 
+FEE_PAYABLE = (Status.SUBMITTED, Status.ACCEPTED, Status.APPROVED)  # its fee may be paid
+
 
 class Grade(StrEnum):
     """好差评: the five grades of the national rating of government services."""

@@ -4,6 +4,7 @@ scan logs (the citizen's, a partner's own, the health authority's contact trace)
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from datetime import datetime
 from enum import Enum
 from typing import Annotated
@@ -19,6 +20,7 @@ from mycity.identity.principal import Role
 from mycity.projections.scan_log import ScanRow
 from mycity.reads.scans import Contact, VenueScan
 from mycity.usecases.scans import ItemResult, OfflineScan, Outcome, ScanAnswer
+from mycity.usecases.transit import FareAnswer
 from mycity.verifier.city_code import Purpose
 
 ScanOutcome = strawberry.enum(Outcome, name="ScanOutcome")
@@ -49,10 +51,33 @@ class ScanCityCodeInput:
     place: str = strawberry.field(description="Where: the gate, desk or till, 1-64 chars.")
 
 
+@strawberry.type(description="A ride a gate's tap ended, and its charge: no rider.")
+class FareCharge:
+    ride: int = strawberry.field(description="The ride's number this day.")
+    fare_fen: int
+    charged_fen: int = strawberry.field(description="After the daily cap.")
+    status: str = strawberry.field(
+        description="PAID, PENDING or FAILED at the gate; DEFERRED to the day's bill; CAPPED."
+    )
+    payment_id: relay.GlobalID | None
+
+    @classmethod
+    def of(cls, fare: FareAnswer) -> FareCharge:
+        payment = relay.GlobalID("Payment", str(fare.payment)) if fare.payment else None
+        return cls(
+            ride=fare.ride,
+            fare_fen=fare.fare_fen,
+            charged_fen=fare.charged_fen,
+            status=fare.status,
+            payment_id=payment,
+        )
+
+
 @strawberry.type
 class ScanCityCodePayload:
-    """What the partner's role may learn, and nothing else: a gate `allowed`, a hospital
-    or a library the card's number, a shop or a venue the colour."""
+    """What the partner's role may learn, and nothing else: a gate `allowed` (and the fares
+    its tap charged), a hospital or a library the card's number, a shop or a venue the
+    colour."""
 
     valid: bool = False
     outcome: ScanOutcome | None = None  # type: ignore[valid-type]
@@ -61,12 +86,14 @@ class ScanCityCodePayload:
     colour: Colour | None = None
     card: CardKind | None = None
     card_number: str | None = None
+    fares: list[FareCharge] = strawberry.field(default_factory=list)
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
     @classmethod
-    def of(cls, answer: ScanAnswer) -> ScanCityCodePayload:
+    def of(cls, answer: ScanAnswer, fares: Sequence[FareAnswer] = ()) -> ScanCityCodePayload:
         told = answer.told
         return cls(
+            fares=[FareCharge.of(f) for f in fares],
             valid=answer.ok,
             outcome=answer.outcome,
             scan_id=str(answer.scan_id) if answer.scan_id else None,
@@ -258,12 +285,12 @@ class ScanMutations:
     @strawberry.mutation(description="A partner scans a citizen's code; recorded on their file.")
     @reports_user_errors(ScanCityCodePayload)
     async def scan_city_code(self, info: Info, input: ScanCityCodeInput) -> ScanCityCodePayload:
+        city, principal = info.context.city, info.context.require()
+        if input.purpose.purpose is Purpose.TRANSIT:  # a gate's tap: its fare too
+            answer, fares = await blocking(city.transit.tap, principal, input.payload, input.place)
+            return ScanCityCodePayload.of(answer, fares)
         answer = await blocking(
-            info.context.city.scans.scan,
-            info.context.require(),
-            input.payload,
-            input.purpose.purpose,
-            input.place,
+            city.scans.scan, principal, input.payload, input.purpose.purpose, input.place
         )
         return ScanCityCodePayload.of(answer)
 

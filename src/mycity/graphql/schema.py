@@ -22,6 +22,7 @@ from mycity.graphql.enterprises import EnterpriseMutations, EnterpriseQueries
 from mycity.graphql.health import HealthMutations
 from mycity.graphql.licences import LicenceMutations, LicenceQueries
 from mycity.graphql.limits import CityRequest, CitySchema
+from mycity.graphql.payments import PaymentMutations, PaymentQueries, PaymentSubscriptions
 from mycity.graphql.privacy import PrivacyMutations
 from mycity.graphql.scans import ScanMutations, ScanQueries
 from mycity.graphql.sessions import SessionMutations
@@ -40,6 +41,7 @@ Query = merge_types(
         LicenceQueries,
         CityCodeQueries,
         ScanQueries,
+        PaymentQueries,
     ),
 )
 Mutation = merge_types(
@@ -55,10 +57,12 @@ Mutation = merge_types(
         LicenceMutations,
         HealthMutations,
         ScanMutations,
+        PaymentMutations,
     ),
 )
 Subscription = merge_types(
-    "Subscription", (CitizenSubscriptions, ApplicationSubscriptions, CityCodeSubscriptions)
+    "Subscription",
+    (CitizenSubscriptions, ApplicationSubscriptions, CityCodeSubscriptions, PaymentSubscriptions),
 )
 
 schema = CitySchema(

@@ -6,6 +6,7 @@ event store itself; without the key, an id cannot be traced back to the number.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 from uuid import UUID
@@ -33,3 +34,9 @@ class SubjectIds:
 
     def phone(self, phone: str) -> UUID:
         return self.uuid("phone", phone)
+
+    def payer(self, file_id: UUID) -> str:
+        """How a payment provider knows a payer: `p:` and 26 base32 characters, a pseudonym
+        only the city can tie to the file (and, once it is erased, nobody)."""
+        digest = self.digest("payer", str(file_id))[:16]
+        return "p:" + base64.b32encode(digest).decode().rstrip("=").lower()

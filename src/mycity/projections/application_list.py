@@ -16,7 +16,7 @@ from typing import Any
 from uuid import UUID
 
 from mycity.domain.application import Application
-from mycity.domain.application_status import Grade, Status
+from mycity.domain.application_status import FEE_PAYABLE, Grade, Status
 from mycity.projections.fold import RowProjection, touched
 from mycity.projections.keysets import cursor, keyset, newest_first
 from mycity.projections.store import LiveRows, Row, TableSpec, ViewsById
@@ -254,6 +254,14 @@ class ApplicationLists(ViewsById[ApplicationRow]):
         where = f"(applicant IN ({marks}) OR co_applicant IN ({marks}))"
         found = newest_first(self.rows, where, [*ids, *ids], "submitted_at", first, after)
         return [ApplicationRow.of(row) for row in found]
+
+    def with_fees(self, applicant: UUID, limit: int) -> list[ApplicationRow]:
+        """The applicant's open applications that take a fee (paid or not), oldest first."""
+        return self._select(
+            "WHERE applicant = ? AND fee_fen > 0 AND status IN (?, ?, ?) "
+            "ORDER BY submitted_at, id LIMIT ?",
+            [str(applicant), *(s.value for s in FEE_PAYABLE), limit],
+        )
 
     def queue(self, department: str, first: int, after: str | None) -> list[ApplicationRow]:
         """The department's open applications by due date; those not yet accepted (no due

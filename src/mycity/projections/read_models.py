@@ -15,14 +15,17 @@ from mycity.projections.citizen_profile import CitizenProfile
 from mycity.projections.data_access import DataAccess
 from mycity.projections.directory import Directory
 from mycity.projections.enterprise_profile import EnterpriseProfile
+from mycity.projections.fare_days import FareDays
 from mycity.projections.fold import KeyedFold
 from mycity.projections.generations import Generations
 from mycity.projections.licence_uses import LicenceUseList
 from mycity.projections.pages import read_pages
+from mycity.projections.payment_list import PaymentList
 from mycity.projections.positions import Positions
 from mycity.projections.ratings import Ratings
 from mycity.projections.retention import RetentionSchedule
 from mycity.projections.scan_log import ScanLog
+from mycity.projections.settlement import Settlement
 from mycity.projections.store import LiveRows, ReadModelStore, Row
 from mycity.projections.subject_history import SubjectHistory
 from mycity.projections.wallet import Wallet
@@ -47,6 +50,9 @@ PROJECTIONS: tuple[type[KeyedFold], ...] = (
     ScanLog,
     AgentInvitations,
     RetentionSchedule,
+    PaymentList,
+    Settlement,
+    FareDays,
 )
 
 

@@ -25,6 +25,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 from uuid import UUID, uuid4
 
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from mycity.domain.code_holder import CodeHolder, holder_of_subject
@@ -142,7 +143,7 @@ class ReadRecorder(Protocol):
     """The read door (`reads.door.Door`), as a scan uses it: a partner's read of a citizen's
     data whose own event is its record."""
 
-    def enter_recorded(self, rule: Callable[[], Grant], *records: Scan) -> Grant: ...
+    def enter_recorded(self, rule: Callable[[], Grant], *records: Aggregate) -> Grant: ...
 
 
 @dataclass
@@ -164,8 +165,16 @@ class Scans:
     # -- online ---------------------------------------------------------------------------
 
     def scan(
-        self, actor: Principal | None, payload: str, purpose: Purpose, place: str
+        self,
+        actor: Principal | None,
+        payload: str,
+        purpose: Purpose,
+        place: str,
+        together: Callable[[UUID, policy.Told], Sequence[Aggregate]] | None = None,
     ) -> ScanAnswer:
+        """Check and record a scan. `together` makes, from the citizen's file id and what
+        the partner is told, what the scan starts (a payment, a fare), recorded in the
+        scan's transaction: both, or neither."""
         who = policy.scanner(actor, purpose)
         read = self._read(who, payload, purpose, parse_place(place), self.clock())
         if isinstance(read, ScanAnswer):
@@ -175,8 +184,10 @@ class Scans:
         checked = self._checked(read, holder, online=True)
         if isinstance(checked, ScanAnswer):
             return checked
+        assert holder is not None
+        started = together(holder.citizen, checked.told) if together else ()
         try:
-            self.door.enter_recorded(lambda: _grant(checked.told), checked.scan())
+            self.door.enter_recorded(lambda: _grant(checked.told), checked.scan(), *started)
         except IntegrityError:
             return ScanAnswer(Outcome.ALREADY_USED)
         return ScanAnswer(Outcome.VALID, checked.told, checked.id)

@@ -1,9 +1,10 @@
-"""What applications will ask capabilities that come later, each behind a small interface.
+"""What applications and transit ask other capabilities, each behind a small interface.
 
 Credit (信用分) will say whose tier allows accepting an application with a material
-missing (容缺受理); until it exists nobody's does. Payments will say whether an
-application's fee is paid; until they exist a fee is paid at the counter, so an officer
-completing the application is taken to have received it.
+missing (容缺受理); until it exists nobody's does. Payments say whether an application's
+fee is paid (`usecases/fees.py`); where no payment provider is set a fee is paid at the
+counter, so an officer completing the application is taken to have received it. Credit
+will also say who may ride now and pay later (先乘后付); until it does, nobody may.
 """
 
 from __future__ import annotations
@@ -20,6 +21,17 @@ class CreditTiers(Protocol):
 
 class Fees(Protocol):
     def is_paid(self, application_id: UUID, fee_fen: int) -> bool: ...
+
+
+class PayLater(Protocol):
+    def may_ride_now_pay_later(self, rider: UUID) -> bool:
+        """Whether this rider's fares go on the day's bill instead of being paid at the gate."""
+        ...
+
+
+class PayAtTheGate:
+    def may_ride_now_pay_later(self, rider: UUID) -> bool:
+        return False
 
 
 class NoCreditYet:

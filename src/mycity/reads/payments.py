@@ -1,0 +1,144 @@
+"""Reads of payments, through the door: the payer's own list, one payment for the payer or
+its payee (what was bought shown to the payer only; a payee's read of it is recorded with
+its purpose), and a merchant's settlement of a day (no payer in it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from mycity.domain.fee import Fee, fee_id
+from mycity.domain.payee_day import PayeeDay
+from mycity.domain.payment import Payment, PaymentStatus
+from mycity.domain.reconciliation import StatementDay, statement_day_id
+from mycity.identity.principal import Principal
+from mycity.policy import payments as policy
+from mycity.policy.base import require_citizen
+from mycity.projections.application_list import ApplicationLists
+from mycity.projections.fare_days import FareDayList
+from mycity.projections.payment_list import PaymentRow, Payments
+from mycity.projections.settlement import DaySettlement, Settlements
+from mycity.reads.door import Door
+from mycity.store.files import CityFiles
+
+PAYMENT_READ = "payment"
+MAX_BILLS = 100  # of each kind: a citizen owes far fewer
+
+
+def payee_party(payee: str) -> UUID:
+    """Whom a payee's books are kept on behalf of, for its till's live feed."""
+    return uuid5(NAMESPACE_URL, f"mycity:payee:{payee}")
+
+
+@dataclass(frozen=True)
+class Bill:
+    """What a citizen owes: an application's fee not yet paid, or a day's fares on credit
+    not yet paid."""
+
+    kind: str  # FEE, FARE
+    amount_fen: int
+    status: str  # UNPAID (nothing asked yet), PENDING, FAILED, OVERDUE
+    application: UUID | None = None
+    operator: str = ""
+    day: str = ""
+    payment: UUID | None = None
+
+
+@dataclass(frozen=True)
+class PaymentReads:
+    door: Door
+    files: CityFiles
+    payments: Payments
+    settlements: Settlements
+    applications: ApplicationLists
+    fare_days: FareDayList
+    read_models = ("payment_list", "settlement", "application_list", "fare_days")
+
+    def mine(
+        self, principal: Principal, kinds: list[str], first: int, after: str | None
+    ) -> list[PaymentRow]:
+        """The citizen's own payments, newest first: their own data, in full."""
+        return self.payments.of_payer(require_citizen(principal), kinds, first, after)
+
+    def bills(self, principal: Principal) -> list[Bill]:
+        """The citizen's own bills: fees of open applications not paid, and days of fares
+        ridden on credit whose bill is not paid."""
+        citizen = require_citizen(principal)
+        found = [
+            bill
+            for row in self.applications.with_fees(citizen, MAX_BILLS)
+            if (bill := self._fee_bill(row.id, row.fee_fen)) is not None
+        ]
+        for day in self.fare_days.of_rider(citizen, MAX_BILLS):
+            if day.deferred_fen == 0:
+                continue
+            status = self._status(day.bill)
+            if day.overdue:
+                status = "OVERDUE"
+            if status != "PAID":
+                found.append(
+                    Bill("FARE", day.deferred_fen, status, None, day.operator, day.day, day.bill)
+                )
+        return found
+
+    def _fee_bill(self, application: UUID, fee_fen: int) -> Bill | None:
+        fee = self.files.find(fee_id(application))
+        payment = fee.payment if isinstance(fee, Fee) else None
+        status = self._status(payment)
+        return (
+            None if status == "PAID" else Bill("FEE", fee_fen, status, application, "", "", payment)
+        )
+
+    def _status(self, payment: UUID | None) -> str:
+        if payment is None:
+            return "UNPAID"
+        found = self.files.read(Payment, payment)
+        if found.status is PaymentStatus.SUCCEEDED:
+            return "PAID" if found.refunded_fen == 0 else "UNPAID"
+        return found.status.value
+
+    def get(self, principal: Principal, payment_id: UUID, purpose: str | None) -> Payment:
+        """One payment as its file holds it now; what was bought is None for anyone but
+        the payer."""
+        payment = self.files.read(Payment, payment_id, "paymentId")
+        shows = principal.citizen_id == payment.payer
+        grant = self.door.enter(
+            principal,
+            PAYMENT_READ,
+            [payment.payer],
+            lambda: policy.read_payment(principal, payment),
+            fields=sorted(policy.PAYMENT_FIELDS) if shows else [],
+            purpose=purpose,
+        )
+        if grant.full:
+            return payment
+        shown = self.files.get(Payment, payment_id, "paymentId")  # a copy to blank
+        shown.description = shown.place = None
+        return shown
+
+    def settlement(self, principal: Principal, day: str) -> DaySettlement:
+        """A merchant's own day, and whether the day was found clean against the
+        provider's statement (None: not reconciled yet)."""
+        found = self.settlements.of(policy.merchant_payee(policy.merchant(principal)), day)
+        statement = self.files.find(statement_day_id(day))
+        if not isinstance(statement, StatementDay):
+            return found
+        return replace(found, reconciled=statement.clean)
+
+    def till(self, principal: Principal) -> UUID:
+        """The party a merchant's till listens as (`paymentsReceived`)."""
+        return payee_party(policy.merchant_payee(policy.merchant(principal)))
+
+    def parties(self, file_id: UUID) -> list[UUID]:
+        """Whose behalf a file is kept on, if it is a payee's book: the payee's."""
+        found = self.files.find(file_id)
+        return [payee_party(found.payee)] if isinstance(found, PayeeDay) else []
+
+    def received(self, principal: Principal, book: UUID, version: int) -> PayeeDay.Received | None:
+        """What the merchant's book recorded at that version, if it was a payment received:
+        the payment's id (its order number) and amount, no payer."""
+        payee = policy.merchant_payee(policy.merchant(principal))
+        if self.files.read(PayeeDay, book).payee != payee:
+            return None
+        found = list(self.files.events.get(book, gt=version - 1, lte=version))
+        return found[0] if found and isinstance(found[0], PayeeDay.Received) else None

@@ -1,0 +1,109 @@
+"""The local payment provider as its own process, for the tests that pay through it; and a
+city configured to pay there."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import httpx
+
+from mycity.bootstrap import City, build
+from mycity.identity.principal import Principal, Role
+from mycity.integrations.provider import Provider
+from mycity.settings import PaymentSettings, Settings
+from tests.conftest import free_port
+
+SHOP = Principal("shop-test", Role.MERCHANT, None, "测试商店")
+OTHER_SHOP = Principal("shop-other", Role.MERCHANT, None, "别的商店")
+SHOP_ACCOUNT = "merchant:shop-test"
+OTHER_SHOP_ACCOUNT = "merchant:shop-other"
+
+
+@dataclass(frozen=True)
+class LocalProvider:
+    url: str
+    api_key: str
+    public_key: str
+    directory: Path
+
+    @property
+    def client(self) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.url, headers={"authorization": f"Bearer {self.api_key}"}, timeout=10
+        )
+
+    def open(self, account: str, kind: str, deposit: int = 0) -> None:
+        with self.client as client:
+            client.post("/v1/accounts", json={"id": account, "kind": kind}).raise_for_status()
+            if deposit:
+                client.post(
+                    f"/v1/accounts/{account}/deposits",
+                    json={"amount_fen": deposit},
+                    headers={"idempotency-key": f"deposit-{time.monotonic_ns()}"},
+                ).raise_for_status()
+
+    def balance(self, account: str) -> int:
+        with self.client as client:
+            answer = client.get(f"/v1/accounts/{account}")
+            answer.raise_for_status()
+            return int(answer.json()["balance_fen"])
+
+    def settings(self, settings: Settings, ceiling: int = 5_000_000) -> Settings:
+        """The city's settings, paying here."""
+        payments = PaymentSettings(self.url, self.api_key, (self.public_key,), ceiling)
+        return replace(settings, payments=payments)
+
+
+@contextmanager
+def provider_process(
+    directory: Path,
+    *,
+    notify: str | None = None,
+    settle_after: float = 0.0,
+    retry_scale: float = 0.001,
+) -> Iterator[LocalProvider]:
+    """`mycity provider serve` on a free port until the block ends; stopped, never left."""
+    keys = Provider(directory)  # its keys, made before it starts, as `provider key` would
+    port = free_port()
+    args = [
+        sys.executable, "-m", "mycity", "provider", "serve", "--dir", str(directory),
+        "--port", str(port), "--retry-scale", str(retry_scale),
+        "--settle-after", str(settle_after),
+        *(["--notify", notify] if notify else []),
+    ]  # fmt: skip
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if httpx.get(f"{url}/webhook-key", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("the provider did not start")
+            time.sleep(0.05)
+        yield LocalProvider(url, keys.api_key, keys.public_key, directory)
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def paying_city(settings: Settings, provider: LocalProvider) -> Iterator[City]:
+    city = build(provider.settings(settings))
+    try:
+        yield city
+    finally:
+        city.close()

@@ -1,0 +1,274 @@
+"""Paying through the local provider, a process of its own over HTTP: at the till by the
+city code, fees, refunds; idempotency under retries and races; who may do what."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from uuid import UUID
+
+import httpx
+import pytest
+
+from mycity.bootstrap import City
+from mycity.domain.errors import ErrorCode, UserError
+from mycity.domain.fee import Fee, fee_id
+from mycity.domain.payment import Payment, PaymentStatus
+from mycity.identity.principal import Principal, Role
+from mycity.settings import Settings
+from mycity.verifier.city_code import Purpose
+from tests.domain_helpers import refused
+from tests.helpers import CitizenFactory, Person, join_all
+from tests.payments_helpers import (
+    OTHER_SHOP,
+    OTHER_SHOP_ACCOUNT,
+    SHOP,
+    SHOP_ACCOUNT,
+    LocalProvider,
+    paying_city,
+    provider_process,
+)
+from tests.services import PSB, documents, settle
+
+VENUE = Principal("venue-test", Role.VENUE, None, "测试场馆")
+
+
+@pytest.fixture
+def provider(tmp_path: Path) -> Iterator[LocalProvider]:
+    with provider_process(tmp_path / "provider") as found:
+        found.open(SHOP_ACCOUNT, "payee")
+        found.open(OTHER_SHOP_ACCOUNT, "payee")
+        found.open("dept:PSB", "payee")
+        yield found
+
+
+@pytest.fixture
+def paying(settings: Settings, provider: LocalProvider) -> Iterator[City]:
+    with paying_city(settings, provider) as city:
+        yield city
+
+
+@pytest.fixture
+def folks(paying: City) -> CitizenFactory:
+    return CitizenFactory(paying)
+
+
+def funded(city: City, provider: LocalProvider, people: CitizenFactory, fen: int) -> Person:
+    person = people.register("付款人", verified=True)
+    provider.open(city.ids.payer(person.id), "payer", fen)
+    return person
+
+
+def code(city: City, person: Person) -> str:
+    return city.city_codes.issue(person.principal).payload
+
+
+def test_a_shop_charges_by_the_code_and_the_money_moves_once(
+    paying: City, provider: LocalProvider, folks: CitizenFactory
+) -> None:
+    payer = funded(paying, provider, folks, 10_000)
+    payload = code(paying, payer)
+    payment, _ = paying.payments.charge_by_code(SHOP, payload, 1250, "order-0001", "两斤茶叶")
+    assert payment.status is PaymentStatus.SUCCEEDED and payment.amount_fen == 1250
+    assert provider.balance(paying.ids.payer(payer.id)) == 8750
+    assert provider.balance(SHOP_ACCOUNT) == 1250
+    again, _ = paying.payments.charge_by_code(SHOP, payload, 1250, "order-0001", "两斤茶叶")
+    assert again.id == payment.id and again.status is PaymentStatus.SUCCEEDED
+    assert provider.balance(SHOP_ACCOUNT) == 1250  # the same request: the same payment
+    with refused(ErrorCode.IDEMPOTENCY_KEY_REUSED, "idempotencyKey"):
+        paying.payments.charge_by_code(SHOP, payload, 1300, "order-0001", "两斤茶叶")
+    with refused(ErrorCode.ALREADY_USED, "payload"):  # a new key cannot spend the code again
+        paying.payments.charge_by_code(SHOP, payload, 1250, "order-0002", "两斤茶叶")
+    assert provider.balance(SHOP_ACCOUNT) == 1250
+
+
+def test_twenty_requests_with_one_key_make_one_charge(
+    paying: City, provider: LocalProvider, folks: CitizenFactory
+) -> None:
+    payer = funded(paying, provider, folks, 10_000)
+    payload = code(paying, payer)
+    answers: list[object] = []
+
+    def charge() -> None:
+        try:
+            answers.append(
+                paying.payments.charge_by_code(SHOP, payload, 500, "same-key-1", "面包")[0].id
+            )
+        except UserError as e:
+            answers.append(e.code)
+
+    threads = [threading.Thread(target=charge) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    assert join_all(threads)
+    assert provider.balance(SHOP_ACCOUNT) == 500
+    assert provider.balance(paying.ids.payer(payer.id)) == 9_500
+    ids = {a for a in answers if isinstance(a, UUID)}
+    assert len(ids) == 1
+    assert set(answers) - ids <= {ErrorCode.IDEMPOTENCY_IN_PROGRESS}
+
+
+def test_a_payer_without_the_money_is_refused_and_nothing_moves(
+    paying: City, provider: LocalProvider, folks: CitizenFactory
+) -> None:
+    payer = funded(paying, provider, folks, 100)
+    payment, _ = paying.payments.charge_by_code(SHOP, code(paying, payer), 101, "order-poor", "书")
+    assert payment.status is PaymentStatus.FAILED and payment.failure == "insufficient_funds"
+    assert provider.balance(paying.ids.payer(payer.id)) == 100
+    exact, _ = paying.payments.charge_by_code(SHOP, code(paying, payer), 100, "order-rich", "书")
+    assert exact.status is PaymentStatus.SUCCEEDED  # the whole balance, to the fen
+    assert provider.balance(paying.ids.payer(payer.id)) == 0
+
+
+def test_the_ceiling_is_kept_at_its_bound(
+    settings: Settings, provider: LocalProvider, tmp_path: Path
+) -> None:
+    with paying_city(settings, provider) as city:
+        people = CitizenFactory(city)
+        payer = funded(city, provider, people, 10_000_000)
+        with refused(ErrorCode.INVALID_AMOUNT, "amountFen"):
+            city.payments.charge_by_code(SHOP, code(city, payer), 5_000_001, "big-order", "车")
+        paid, _ = city.payments.charge_by_code(
+            SHOP, code(city, payer), 5_000_000, "big-order", "车"
+        )
+        assert paid.status is PaymentStatus.SUCCEEDED
+
+
+def test_only_a_merchant_charges_and_only_a_payment_code(
+    paying: City, provider: LocalProvider, folks: CitizenFactory
+) -> None:
+    payer = funded(paying, provider, folks, 1000)
+    with refused(ErrorCode.FORBIDDEN):
+        paying.payments.charge_by_code(VENUE, code(paying, payer), 100, "order-venue", "房费")
+    with refused(ErrorCode.FORBIDDEN):
+        paying.payments.charge_by_code(payer.principal, code(paying, payer), 100, "order-self", "x")
+    with refused(ErrorCode.CODE_INVALID, "payload"):
+        paying.payments.charge_by_code(SHOP, "MC1:forged", 100, "order-forged", "x")
+    assert provider.balance(SHOP_ACCOUNT) == 0
+
+
+def test_refunds_never_exceed_the_payment_even_racing(
+    paying: City, provider: LocalProvider, folks: CitizenFactory
+) -> None:
+    payer = funded(paying, provider, folks, 10_000)
+    payment, _ = paying.payments.charge_by_code(SHOP, code(paying, payer), 1000, "order-r1", "鞋")
+    refunded, _ = paying.payments.refund(SHOP, payment.id, 300, "refund-0001", "尺码不合")
+    assert refunded.refunded_fen == 300
+    with refused(ErrorCode.REFUND_EXCEEDS_PAYMENT, "amountFen"):
+        paying.payments.refund(SHOP, payment.id, 701, "refund-0002", "")
+    outcomes: list[object] = []
+
+    def refund(n: int) -> None:
+        try:
+            outcomes.append(paying.payments.refund(SHOP, payment.id, 200, f"race-{n:04d}", "")[0])
+        except UserError as e:
+            outcomes.append(e.code)
+
+    threads = [threading.Thread(target=refund, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    assert join_all(threads)
+    made = sum(isinstance(o, Payment) for o in outcomes)
+    assert 1 <= made <= 3  # at most three of six fit in the 700 left
+    assert {o for o in outcomes if isinstance(o, ErrorCode)} <= {
+        ErrorCode.REFUND_EXCEEDS_PAYMENT,
+        ErrorCode.CONCURRENT_CHANGE,
+    }
+    final = paying.files.read(Payment, payment.id)
+    assert final.refunded_fen == 300 + 200 * made <= 1000
+    assert provider.balance(paying.ids.payer(payer.id)) == 9_000 + final.refunded_fen
+    assert provider.balance(SHOP_ACCOUNT) == 1000 - final.refunded_fen
+
+
+def test_only_the_payee_refunds(
+    paying: City, provider: LocalProvider, folks: CitizenFactory
+) -> None:
+    payer = funded(paying, provider, folks, 1000)
+    payment, _ = paying.payments.charge_by_code(SHOP, code(paying, payer), 500, "order-own", "米")
+    for wrong in (OTHER_SHOP, payer.principal, PSB):
+        with refused(ErrorCode.FORBIDDEN):
+            paying.payments.refund(wrong, payment.id, 100, "refund-wrong", "")
+    assert paying.files.read(Payment, payment.id).refunded_fen == 0
+
+
+def test_a_fee_is_paid_once_and_the_application_completes(
+    paying: City, provider: LocalProvider, folks: CitizenFactory
+) -> None:
+    applicant = funded(paying, provider, folks, 5000)
+    application = paying.applications.submit(
+        applicant.principal,
+        "PSB-005",
+        {"household_address": "常德市武陵区朗州路9号"},
+        documents(paying, applicant, "PSB-005"),
+    ).application
+    paying.applications.accept(PSB, application.id)
+    paying.applications.approve(PSB, application.id)
+    with refused(ErrorCode.FEE_NOT_PAID):
+        paying.applications.complete(PSB, application.id)
+    someone = funded(paying, provider, folks, 5000)
+    with refused(ErrorCode.FORBIDDEN):
+        paying.payments.pay_fee(someone.principal, application.id, "fee-other-1")
+    payment, _ = paying.payments.pay_fee(applicant.principal, application.id, "fee-key-01")
+    assert payment.status is PaymentStatus.SUCCEEDED and payment.amount_fen == 800
+    assert provider.balance("dept:PSB") == 800
+    with refused(ErrorCode.ALREADY_PAID):
+        paying.payments.pay_fee(applicant.principal, application.id, "fee-key-02")
+    paying.applications.complete(PSB, application.id)
+    assert provider.balance("dept:PSB") == 800
+
+
+def test_a_withdrawn_applications_paid_fee_comes_back_in_full(
+    paying: City, provider: LocalProvider, folks: CitizenFactory
+) -> None:
+    applicant = funded(paying, provider, folks, 5000)
+    application = paying.applications.submit(
+        applicant.principal,
+        "PSB-005",
+        {"household_address": "常德市武陵区朗州路9号"},
+        documents(paying, applicant, "PSB-005"),
+    ).application
+    paying.payments.pay_fee(applicant.principal, application.id, "fee-back-01")
+    paying.applications.withdraw(applicant.principal, application.id, "不需要了")
+    settle(paying)  # the fee refunds process reserves the refund
+    paying.payment_sweep.sweep()  # the sweep asks the provider for it
+    assert provider.balance(paying.ids.payer(applicant.id)) == 5000
+    assert provider.balance("dept:PSB") == 0
+    fee = paying.files.read(Fee, fee_id(application.id))
+    assert paying.files.read(Payment, fee.payment).refunded_fen == 800
+
+
+def test_payments_off_says_so(city: City, people: CitizenFactory) -> None:
+    payer = people.register("无支付")
+    with refused(ErrorCode.SERVICE_UNAVAILABLE):
+        city.payments.charge_by_code(SHOP, code(city, payer), 100, "order-off1", "x")
+
+
+def test_the_provider_out_of_reach_leaves_the_payment_pending_and_the_sweep_settles_it(
+    settings: Settings, tmp_path: Path
+) -> None:
+    with provider_process(tmp_path / "p2") as provider:
+        provider.open(SHOP_ACCOUNT, "payee")
+        with paying_city(settings, provider) as city:
+            people = CitizenFactory(city)
+            payer = funded(city, provider, people, 1000)
+            payload = code(city, payer)
+    # the provider has stopped; the city goes on without it
+    with paying_city(settings, provider) as city:
+        payment, _ = city.payments.charge_by_code(SHOP, payload, 100, "order-down", "x")
+        assert payment.status is PaymentStatus.PENDING
+        with provider_process(tmp_path / "p2") as again:
+            city.payments.provider.client.base_url = httpx.URL(again.url)  # type: ignore[union-attr]
+            settled, _ = city.payments.charge_again(payment.id)
+            assert settled.status is PaymentStatus.SUCCEEDED
+            assert again.balance(SHOP_ACCOUNT) == 100
+
+
+def test_a_scan_for_payment_alone_still_spends_the_code(
+    paying: City, provider: LocalProvider, folks: CitizenFactory
+) -> None:
+    payer = funded(paying, provider, folks, 1000)
+    payload = code(paying, payer)
+    assert paying.scans.scan(SHOP, payload, Purpose.PAYMENT, "till").ok
+    with refused(ErrorCode.ALREADY_USED):
+        paying.payments.charge_by_code(SHOP, payload, 100, "order-late", "x")

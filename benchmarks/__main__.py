@@ -37,6 +37,11 @@ REGISTRY: dict[str, tuple[str, str]] = {
         "mycity over HTTP (2 workers, wrk): throughput, latency at half load and at 1 "
         "connection of a read and a write, vs a strawberry hello-world, under uvloop and asyncio",
     ),
+    "payments": (
+        "benchmarks.payments",
+        "chargeByCode over HTTP (2 workers, wrk) through the local provider's own process, vs "
+        "the write request in the same run; the payee side's lag behind the payer's",
+    ),
     "peer": (
         "benchmarks.peer",
         "mycity's me beside PostGraphile v4 (from npm) and a minimal Starlette route, the same "

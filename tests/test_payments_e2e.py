@@ -112,6 +112,19 @@ def test_a_shop_is_paid_by_code_told_at_its_till_and_settles_its_day(
         "description": "两斤茶叶",
         "status": "SUCCEEDED",
     }
+    today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    by_day = (
+        "query($s: Date, $u: Date) { myPayments(since: $s, until: $u) { edges { node { id } } } }"
+    )
+    for since, until, count in (
+        (today, today, 1),  # the day itself, both ends included
+        (today + dt.timedelta(days=1), None, 0),
+        (None, today - dt.timedelta(days=1), 0),
+    ):
+        days = {"s": since and since.isoformat(), "u": until and until.isoformat()}
+        assert len(api.run(by_day, days, citizen)["myPayments"]["edges"]) == count
+    backwards = {"s": today.isoformat(), "u": (today - dt.timedelta(days=1)).isoformat()}
+    assert api.errors(by_day, backwards, citizen)[0]["extensions"]["code"] == "INVALID_ARGUMENT"
     stranger = api.log_in_citizen(people.register("旁人").phone)["accessToken"]
     others = api.errors(PAYMENT, {"id": payment["id"]}, stranger)
     assert others[0]["extensions"]["code"] == "FORBIDDEN"
@@ -123,14 +136,13 @@ def test_a_shop_is_paid_by_code_told_at_its_till_and_settles_its_day(
     refused = api.run(REFUND, {"i": too_much}, shop)["refundPayment"]
     assert refused["userErrors"] == [{"code": "REFUND_EXCEEDS_PAYMENT", "field": "amountFen"}]
 
-    today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
     settlement = wait_for(
         lambda: (
             (
                 found := api.run(
                     "query($d: Date!) { merchantSettlement(date: $d) { payments receivedFen "
                     "refunds refundedFen netFen } }",
-                    {"d": today},
+                    {"d": today.isoformat()},
                     shop,
                 )["merchantSettlement"]
             )["refunds"]

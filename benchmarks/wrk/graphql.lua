@@ -6,14 +6,16 @@
 -- counted with thread:get (wrk copies tables between states). It prints lines
 -- "BENCH <key> <value>" that benchmarks/loadgen.py parses.
 --
---   BENCH_QUERY      hello | me | write | verify | scan | peer_mycity | peer_me
+--   BENCH_QUERY      hello | me | write | verify | scan | charge | peer_mycity | peer_me
 --   BENCH_TOKENS     a file of access tokens, one a line; each request picks one at random
 --   BENCH_PAYLOADS   verify: a file of presentations, one a line, each sent once: thread j
 --                    of N takes lines j, j+N, ... in turn; a thread that runs out counts it
 --                    (`exhausted`) and stops. scan: a file of city codes, one a line, sent
 --                    round robin (thread j of N starts at line j + 1 and steps by N, wrapping
 --                    round): a non-payment scan may repeat. For both, an answer without
---                    `"valid": true` is counted as `not_valid`.
+--                    `"valid": true` is counted as `not_valid`. charge: payment codes, each
+--                    sent once as verify's presentations are, with an idempotency key of its
+--                    own; an answer without `"status": "SUCCEEDED"` is counted as `not_valid`.
 --   BENCH_TAG        makes this run's addresses differ from earlier runs' (write)
 --   BENCH_THREADS    the -t given to wrk
 --   BENCH_START_MS   t0, the first slot, this long after wrk starts: every thread connected
@@ -57,10 +59,15 @@ local QUERIES = {
   scan = "mutation($p: String!) { scanCityCode(input: {payload: $p, purpose: TRANSIT, "
     .. [[place: \"武陵阁站 3号闸机\"}) ]]
     .. "{ valid outcome allowed colour card cardNumber scanId userErrors { code } } }",
+  charge = "mutation($p: String!, $k: String!) { chargeByCode(input: {payload: $p, "
+    .. [[amountFen: 100, idempotencyKey: $k, description: \"压测商品\"}) ]]
+    .. "{ payment { id status amountFen } userErrors { code } } }",
 }
 local name = os.getenv("BENCH_QUERY")
 local query = QUERIES[name] or error("BENCH_QUERY must be one of the QUERIES above")
-local supplied = name == "verify" or name == "scan" -- requests that carry a payload
+local supplied = name == "verify" or name == "scan" or name == "charge" -- carry a payload
+local once = name == "verify" or name == "charge" -- each payload sent once
+local success = name == "charge" and '"status"%s*:%s*"SUCCEEDED"' or '"valid"%s*:%s*true'
 local tag = os.getenv("BENCH_TAG") or ""
 local nthreads = tonumber(os.getenv("BENCH_THREADS") or "1")
 local start_ms = tonumber(os.getenv("BENCH_START_MS") or "200")
@@ -101,7 +108,7 @@ function init(_)
     local n = 0
     for line in io.lines(supply) do
       if line ~= "" then
-        if name == "scan" or n % nthreads == id then payloads[#payloads + 1] = line end
+        if not once or n % nthreads == id then payloads[#payloads + 1] = line end
         n = n + 1
       end
     end
@@ -137,6 +144,11 @@ local function body()
   end
   if name == "scan" then
     return string.format('{"query": "%s", "variables": {"p": "%s"}}', query, city_code())
+  end
+  if name == "charge" then
+    local payload = presentation()
+    local key = string.format("bench-%s-%d-%d", tag, id, counter)
+    return string.format('{"query": "%s", "variables": {"p": "%s", "k": "%s"}}', query, payload, key)
   end
   if name ~= "write" then
     return string.format('{"query": "%s"}', query)
@@ -176,7 +188,7 @@ function response(status, _, text)
     graphql_errors = graphql_errors + 1
   elseif text:find('"userErrors"%s*:%s*%[%s*{') then
     user_errors = user_errors + 1
-  elseif supplied and not text:find('"valid"%s*:%s*true') then
+  elseif supplied and not text:find(success) then
     not_valid = not_valid + 1
   else
     bad = false

@@ -6,10 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncGenerator
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import strawberry
 from strawberry import relay
 
+from mycity.domain.errors import ErrorCode
+from mycity.domain.errors import UserError as DomainUserError
 from mycity.domain.payee_day import PayeeDay
 from mycity.domain.payment import Payment as PaymentFile
 from mycity.domain.payment import PaymentKind, PaymentStatus
@@ -73,6 +76,22 @@ class Payment:
             requested_at=row.requested_at,
             settled_at=row.settled_at,
         )
+
+
+def _span(since: dt.date | None, until: dt.date | None, zone: ZoneInfo) -> tuple[str, str] | None:
+    """The days [since, until] as moments in UTC, as payments record them."""
+    if since is None and until is None:
+        return None
+    first = since or dt.date(1970, 1, 1)
+    last = until or dt.date(9998, 12, 31)
+    if first > last:
+        raise DomainUserError(ErrorCode.INVALID_ARGUMENT, "since is after until", "since")
+
+    def moment(day: dt.date) -> str:
+        start = dt.datetime.combine(day, dt.time(), zone).astimezone(dt.UTC)
+        return start.isoformat(timespec="seconds")
+
+    return moment(first), moment(last + dt.timedelta(days=1))
 
 
 def _application(paying_for: str) -> relay.GlobalID | None:
@@ -177,19 +196,26 @@ class PaymentPayload:
 
 @strawberry.type
 class PaymentQueries:
-    @strawberry.field(description="The caller's payments and bills, newest first.")
+    @strawberry.field(
+        description="The caller's payments, newest first; of these kinds, requested from "
+        "the day `since` to the day `until` (both included, the city's days), if given."
+    )
     async def my_payments(
         self,
         info: Info,
         kinds: list[PaymentKindType] | None = None,  # type: ignore[valid-type]
+        since: dt.date | None = None,
+        until: dt.date | None = None,
         first: int = 20,
         after: str | None = None,
     ) -> Connection[Payment]:
         context = info.context
+        zone = ZoneInfo(context.city.settings.services.timezone)
         found = await context.read(
             context.city.reads.payments.mine,
             context.require(),
             [PaymentKind(k).value for k in kinds or ()],
+            _span(since, until, zone),
             check_first(first),
             keyset(after),
         )

@@ -152,13 +152,18 @@ class Payments:
         self.rows = rows
 
     def of_payer(
-        self, payer: UUID, kinds: list[str], first: int, after: str | None
-    ) -> list[PaymentRow]:
-        """The payer's payments of these kinds (all, if none), newest first."""
+        self, payer: UUID, kinds: list[str], span: tuple[str, str] | None, first: int,
+        after: str | None,
+    ) -> list[PaymentRow]:  # fmt: skip
+        """The payer's payments of these kinds (all, if none), requested in the span
+        [since, until) of ISO moments in UTC if one is given, newest first."""
         where, params = "payer = ?", [str(payer)]
         if kinds:
             where += f" AND kind IN ({', '.join('?' * len(kinds))})"
             params += kinds
+        if span:
+            where += " AND requested_at >= ? AND requested_at < ?"
+            params += list(span)
         found = newest_first(self.rows, where, params, "requested_at", first, after)
         return [PaymentRow.of(row) for row in found]
 

@@ -55,10 +55,15 @@ class PaymentReads:
     read_models = ("payment_list", "settlement", "application_list", "fare_days")
 
     def mine(
-        self, principal: Principal, kinds: list[str], first: int, after: str | None
+        self,
+        principal: Principal,
+        kinds: list[str],
+        span: tuple[str, str] | None,
+        first: int,
+        after: str | None,
     ) -> list[PaymentRow]:
         """The citizen's own payments, newest first: their own data, in full."""
-        return self.payments.of_payer(require_citizen(principal), kinds, first, after)
+        return self.payments.of_payer(require_citizen(principal), kinds, span, first, after)
 
     def bills(self, principal: Principal) -> list[Bill]:
         """The citizen's own bills: fees of open applications not paid, and days of fares

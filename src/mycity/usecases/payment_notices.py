@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from mycity.domain.payment import Payment, reference_id
+from mycity.domain.payment import Payment, PaymentStatus, reference_id
 from mycity.integrations.payments import Settlement
 from mycity.integrations.webhooks import NotificationRefused, Refusal, verify
 from mycity.store.sql import Database
@@ -82,22 +82,24 @@ class PaymentNotices:
         return found is not None
 
     def _record(self, kind: str, settlement: Settlement) -> None:
+        """Record what the notification says, unless the payment (or the refund) already
+        has its outcome: the provider's answer usually comes first."""
         files = self.payments.files
-        if kind in CHARGE_TYPES:
-            payment = reference_id(settlement.reference)
-            if payment is None or not files.exists(payment):
-                log.warning("payment notification for no payment of this city: %s", settlement.id)
-                return
-            self.payments.settle(payment, settlement)
-            return
-        payment, refund = (
-            reference_id(settlement.charge_reference),
-            reference_id(settlement.reference),
+        charge = kind in CHARGE_TYPES
+        payment = reference_id(settlement.reference if charge else settlement.charge_reference)
+        found = (
+            None if payment is None or not files.exists(payment) else files.read(Payment, payment)
         )
-        if payment is None or refund is None or not files.exists(payment):
-            log.warning("refund notification for no payment of this city: %s", settlement.id)
+        if found is None or payment is None:
+            log.warning("payment notification for no payment of this city: %s", settlement.id)
             return
-        if refund in files.read(Payment, payment).refunds:
+        if charge:
+            if found.status is PaymentStatus.PENDING:
+                self.payments.settle(payment, settlement)
+            return
+        refund = reference_id(settlement.reference)
+        state = found.refunds.get(refund) if refund else None
+        if refund is not None and state is not None and state["status"] == PaymentStatus.PENDING:
             self.payments.record_refund(payment, refund, settlement)
 
 

@@ -96,8 +96,6 @@ class Payments:
         provider = self._provider()
         pid = payment_id(merchant.subject, key)
         request = fingerprint(kind="TILL", code=payload, amount=amount, text=text, place=where)
-        if self.files.exists(pid):
-            return self._again(pid, request, provider)
 
         def payment(citizen: UUID, told: object) -> list[Payment]:
             return [
@@ -107,9 +105,11 @@ class Payments:
                 )
             ]  # fmt: skip
 
+        # The same key again collides in the store (the payment's id, and with the same code
+        # the scan's): only then is the payment asked for, not before every charge.
         answer = self.scans.scan(merchant, payload, Purpose.PAYMENT, where, payment)
         if not answer.ok:
-            if self.files.exists(pid):  # the same key, raced by another request
+            if self.files.exists(pid):  # the same key: the same request, or another
                 return self._again(pid, request, provider)
             refusal = _CODE_REFUSALS.get(answer.outcome, ErrorCode.CODE_INVALID)
             raise UserError(refusal, f"The payment code was refused: {answer.outcome}", "payload")

@@ -2,8 +2,8 @@
 with Ed25519 (`v1a`), fresh within five minutes, and each id accepted once.
 
 A notification only tells the city what it could ask: it is recorded as the provider's
-answer would be (twice is once), so an id is remembered after it is recorded; a delivery
-that fails before then is retried by the provider and recorded then. Ids are kept ten
+answer would be (twice is once). Its id is remembered as it is taken, and let go again if
+recording it fails, so the provider's retry is not taken for a replay. Ids are kept ten
 minutes, longer than a signature stays fresh: an older replay is refused as stale.
 """
 
@@ -25,6 +25,7 @@ from mycity.usecases.payments import Payments
 log = logging.getLogger(__name__)
 
 KEPT_S = 600  # how long an accepted id is remembered
+PRUNE_EVERY_S = 60  # ids older than KEPT_S are let go this often
 CHARGE_TYPES = frozenset({"charge.succeeded", "charge.failed"})
 REFUND_TYPES = frozenset({"refund.succeeded", "refund.failed"})
 
@@ -38,12 +39,15 @@ class PaymentNotices:
 
     def __post_init__(self) -> None:
         self.table = self.db.table("payment_notifications")
+        self._pruned_at = float("-inf")
 
     def create_tables(self) -> None:
         self.db.create_tables(
             [
                 f"CREATE TABLE IF NOT EXISTS {self.table} ("
-                "webhook_id TEXT PRIMARY KEY, received_at DOUBLE PRECISION NOT NULL)"
+                "webhook_id TEXT PRIMARY KEY, received_at DOUBLE PRECISION NOT NULL)",
+                f"CREATE INDEX IF NOT EXISTS payment_notifications_received "
+                f"ON {self.table} (received_at)",
             ]
         )
 
@@ -54,9 +58,9 @@ class PaymentNotices:
         now = self.clock()
         try:
             verified = verify(self.keys, lowered, body, now)
-            if self._seen(verified.message_id):
-                raise NotificationRefused(Refusal.REPLAYED)
             kind, settlement = _parse(body)
+            if not self._remember(verified.message_id, now):
+                raise NotificationRefused(Refusal.REPLAYED)
         except NotificationRefused as e:
             log.warning(
                 "payment notification refused: %s (webhook-id %r)",
@@ -64,22 +68,38 @@ class PaymentNotices:
                 lowered.get("webhook-id", "")[:64],
             )
             raise
-        self._record(kind, settlement)
+        try:
+            self._record(kind, settlement)
+        except BaseException:  # not recorded: its retry must not be taken for a replay
+            self._forget(verified.message_id)
+            raise
+
+    def _remember(self, message_id: str, now: float) -> bool:
+        """Keep the id; False if it was kept already (and is not older than KEPT_S)."""
         with self.db.transaction() as cur:
-            cur.execute(f"DELETE FROM {self.table} WHERE received_at < ?", [now - KEPT_S])
+            if now - self._pruned_at > PRUNE_EVERY_S:
+                cur.execute(f"DELETE FROM {self.table} WHERE received_at < ?", [now - KEPT_S])
+                self._pruned_at = now
             cur.execute(
                 f"INSERT INTO {self.table} (webhook_id, received_at) VALUES (?, ?) "
                 "ON CONFLICT (webhook_id) DO NOTHING",
-                [verified.message_id, now],
+                [message_id, now],
             )
-
-    def _seen(self, message_id: str) -> bool:
-        with self.db.read() as cur:
-            found = cur.execute(
-                f"SELECT 1 FROM {self.table} WHERE webhook_id = ? AND received_at >= ?",
-                [message_id, self.clock() - KEPT_S],
+            if cur.rowcount == 1:
+                return True
+            kept = cur.execute(
+                f"SELECT received_at FROM {self.table} WHERE webhook_id = ?", [message_id]
             ).fetchone()
-        return found is not None
+            if kept["received_at"] >= now - KEPT_S:
+                return False
+            cur.execute(  # kept longer than promised, not yet pruned: a new delivery
+                f"UPDATE {self.table} SET received_at = ? WHERE webhook_id = ?", [now, message_id]
+            )
+            return True
+
+    def _forget(self, message_id: str) -> None:
+        with self.db.transaction() as cur:
+            cur.execute(f"DELETE FROM {self.table} WHERE webhook_id = ?", [message_id])
 
     def _record(self, kind: str, settlement: Settlement) -> None:
         """Record what the notification says, unless the payment (or the refund) already

@@ -218,6 +218,26 @@ def test_a_fee_is_paid_once_and_the_application_completes(
     assert provider.balance("dept:PSB") == 800
 
 
+def test_an_officer_of_the_department_refunds_a_fee_and_no_other_officer_does(
+    paying: City, provider: LocalProvider, folks: CitizenFactory
+) -> None:
+    applicant = funded(paying, provider, folks, 5000)
+    application = paying.applications.submit(
+        applicant.principal,
+        "PSB-005",
+        {"household_address": "常德市武陵区朗州路9号"},
+        documents(paying, applicant, "PSB-005"),
+    ).application
+    payment, _ = paying.payments.pay_fee(applicant.principal, application.id, "fee-refund-1")
+    other = Principal("officer-amr", Role.OFFICER, "AMR", "别的部门")
+    with refused(ErrorCode.FORBIDDEN):
+        paying.payments.refund(other, payment.id, 800, "fee-refund-2", "退费")
+    refunded, _ = paying.payments.refund(PSB, payment.id, 800, "fee-refund-3", "多收了")
+    assert refunded.refunded_fen == 800
+    assert provider.balance(paying.ids.payer(applicant.id)) == 5000
+    assert not paying.applications.fees.is_paid(application.id, 800)  # given back: unpaid
+
+
 def test_a_withdrawn_applications_paid_fee_comes_back_in_full(
     paying: City, provider: LocalProvider, folks: CitizenFactory
 ) -> None:

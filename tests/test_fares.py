@@ -106,13 +106,13 @@ def test_riding_now_paying_later_puts_the_day_on_one_bill_charged_at_night(
     assert tap(paying, BUS, person) == [(200, 200, "DEFERRED")]
     assert provider.balance("transit:CDBUS") == 0
     settle(paying)
-    [bill] = paying.reads.payments.bills(person.principal)
+    [bill] = paying.reads.payments.bills(person.principal, None)
     assert (bill.kind, bill.amount_fen, bill.status) == ("FARE", 400, "UNPAID")
     paying.clock.ahead = timedelta(days=1)
     assert paying.fare_billing.sweep() == 1
     assert provider.balance("transit:CDBUS") == 400
     settle(paying)
-    assert paying.reads.payments.bills(person.principal) == []
+    assert paying.reads.payments.bills(person.principal, None) == []
     assert paying.fare_billing.sweep() == 0  # nothing twice
 
 
@@ -123,7 +123,7 @@ def test_an_unpaid_bill_is_tried_each_night_and_falls_overdue_after_its_days(
     person = rider(paying, provider, fen=100)  # less than the day's fares
     tap(paying, BUS, person)
     settle(paying)
-    day = paying.reads.payments.bills(person.principal)[0].day
+    day = paying.reads.payments.bills(person.principal, None)[0].day
     fare_id = fare_day_id(person.id, "CDBUS", day)
     for night in range(1, DUE_DAYS + 1):  # each night until the due day: a new bill
         paying.clock.ahead = timedelta(days=night)
@@ -135,7 +135,7 @@ def test_an_unpaid_bill_is_tried_each_night_and_falls_overdue_after_its_days(
     overdue = paying.files.read(Fare, fare_id)
     assert overdue.overdue and len(overdue.bills) == DUE_DAYS
     settle(paying)
-    [bill] = paying.reads.payments.bills(person.principal)
+    [bill] = paying.reads.payments.bills(person.principal, None)
     assert bill.status == "OVERDUE"
 
 

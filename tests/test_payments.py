@@ -6,12 +6,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
 
 from mycity.bootstrap import City
+from mycity.domain.application import Application
 from mycity.domain.errors import ErrorCode, UserError
 from mycity.domain.fee import Fee, fee_id
 from mycity.domain.payment import Payment, PaymentStatus
@@ -292,3 +293,36 @@ def test_a_scan_for_payment_alone_still_spends_the_code(
     assert paying.scans.scan(SHOP, payload, Purpose.PAYMENT, "till").ok
     with refused(ErrorCode.ALREADY_USED):
         paying.payments.charge_by_code(SHOP, payload, 100, "order-late", "x")
+
+
+def test_an_enterprises_fee_is_paid_and_read_by_its_agents_for_payments(
+    paying: City, provider: LocalProvider, folks: CitizenFactory
+) -> None:
+    representative = folks.register("法人", verified=True)
+    enterprise = folks.enterprise(representative)
+    payer_agent, other_agent = folks.register("出纳"), folks.register("办事")
+    folks.agent(enterprise, representative, payer_agent, ["PAYMENTS"])
+    folks.agent(enterprise, representative, other_agent, ["APPLICATIONS"])
+    provider.open(paying.ids.payer(enterprise), "payer", 5000)
+    application = Application(  # type: ignore[call-arg]  # an enterprise's item with a fee
+        id=uuid4(), item="PSB-005", department="PSB", applicant=enterprise,
+        applicant_kind="ENTERPRISE", co_applicant=None, by=representative.id,
+        form={}, materials={}, fee_fen=1500, bundle=None, parts=[],
+    )  # fmt: skip
+    paying.files.commit(application)
+    with refused(ErrorCode.FORBIDDEN):
+        paying.payments.pay_fee(other_agent.principal, application.id, "firm-fee-01")
+    payment, _ = paying.payments.pay_fee(payer_agent.principal, application.id, "firm-fee-02")
+    assert payment.status is PaymentStatus.SUCCEEDED and payment.payer == enterprise
+    assert provider.balance(paying.ids.payer(enterprise)) == 3500
+    settle(paying)
+    reads = paying.reads.payments
+    for reader in (representative, payer_agent):
+        [row] = reads.mine(reader.principal, enterprise, [], None, 10, None)
+        assert row.id == payment.id and row.description == "PSB-005"
+        assert reads.get(reader.principal, payment.id, None).description == "PSB-005"
+    with refused(ErrorCode.FORBIDDEN, "enterpriseId"):
+        reads.mine(other_agent.principal, enterprise, [], None, 10, None)
+    with refused(ErrorCode.FORBIDDEN):
+        reads.get(other_agent.principal, payment.id, None)
+    assert reads.mine(payer_agent.principal, None, [], None, 10, None) == []  # not theirs

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncGenerator
 from typing import Annotated
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import strawberry
@@ -92,6 +93,10 @@ def _span(since: dt.date | None, until: dt.date | None, zone: ZoneInfo) -> tuple
         return start.isoformat(timespec="seconds")
 
     return moment(first), moment(last + dt.timedelta(days=1))
+
+
+def _enterprise(gid: relay.GlobalID | None) -> UUID | None:
+    return None if gid is None else parse_id(gid, "Enterprise", "enterpriseId")
 
 
 def _application(paying_for: str) -> relay.GlobalID | None:
@@ -197,12 +202,14 @@ class PaymentPayload:
 @strawberry.type
 class PaymentQueries:
     @strawberry.field(
-        description="The caller's payments, newest first; of these kinds, requested from "
-        "the day `since` to the day `until` (both included, the city's days), if given."
+        description="The caller's payments (or an enterprise's they act for in payments), "
+        "newest first; of these kinds, requested from the day `since` to the day `until` "
+        "(both included, the city's days), if given."
     )
     async def my_payments(
         self,
         info: Info,
+        enterprise_id: relay.GlobalID | None = None,
         kinds: list[PaymentKindType] | None = None,  # type: ignore[valid-type]
         since: dt.date | None = None,
         until: dt.date | None = None,
@@ -214,6 +221,7 @@ class PaymentQueries:
         found = await context.read(
             context.city.reads.payments.mine,
             context.require(),
+            _enterprise(enterprise_id),
             [PaymentKind(k).value for k in kinds or ()],
             _span(since, until, zone),
             check_first(first),
@@ -221,10 +229,15 @@ class PaymentQueries:
         )
         return keyed_page([(r.cursor, Payment.of_row(r)) for r in found], first, after)
 
-    @strawberry.field(description="What the caller owes: fees unpaid, fares on credit unpaid.")
-    async def my_bills(self, info: Info) -> list[Bill]:
+    @strawberry.field(
+        description="What the caller (or an enterprise they act for in payments) owes: fees "
+        "unpaid, fares on credit unpaid."
+    )
+    async def my_bills(self, info: Info, enterprise_id: relay.GlobalID | None = None) -> list[Bill]:
         context = info.context
-        found = await context.read(context.city.reads.payments.bills, context.require())
+        found = await context.read(
+            context.city.reads.payments.bills, context.require(), _enterprise(enterprise_id)
+        )
         return [Bill.of(b) for b in found]
 
     @strawberry.field(description="One payment: its payer, or its payee with a purpose.")

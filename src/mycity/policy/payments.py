@@ -60,11 +60,31 @@ def refunder(principal: Principal | None, payment: Payment) -> str:
     raise Forbidden("Only the payee refunds a payment")
 
 
-def read_payment(principal: Principal | None, payment: Payment) -> Grant:
-    """The payer reads their payment in full; the payee (a merchant, or an officer of the
-    department a fee went to) reads it without what was bought; nobody else."""
+def payer(principal: Principal | None, enterprise: Enterprise | None) -> UUID:
+    """Whose payments the caller reads: their own, or an enterprise's they act for in
+    payments (its legal representative, or an agent with the PAYMENTS scope)."""
+    by = require_citizen(principal)
+    if enterprise is None:
+        return by
+    if enterprise.may(by, AgentScope.PAYMENTS):
+        return enterprise.id
+    raise Forbidden("Not an agent of this enterprise for payments", "enterpriseId")
+
+
+def read_payment(
+    principal: Principal | None, payment: Payment, payer_enterprise: Enterprise | None
+) -> Grant:
+    """The payer reads their payment in full (an enterprise's, its agents for payments);
+    the payee (a merchant, or an officer of the department a fee went to) reads it without
+    what was bought; nobody else."""
     who = require(principal)
     if who.citizen_id is not None and who.citizen_id == payment.payer:
+        return Grant(PAYMENT_FIELDS)
+    if (
+        who.citizen_id is not None
+        and payer_enterprise is not None
+        and payer_enterprise.may(who.citizen_id, AgentScope.PAYMENTS)
+    ):
         return Grant(PAYMENT_FIELDS)
     if who.role is Role.MERCHANT and payment.payee == merchant_payee(who):
         return Grant()

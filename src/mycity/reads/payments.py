@@ -7,13 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from mycity.domain.enterprise import Enterprise
+from mycity.domain.errors import Forbidden
 from mycity.domain.fee import Fee, fee_id
 from mycity.domain.payee_day import PayeeDay
 from mycity.domain.payment import Payment, PaymentStatus
 from mycity.domain.reconciliation import StatementDay, statement_day_id
-from mycity.identity.principal import Principal
+from mycity.identity.principal import Principal, Role
 from mycity.policy import payments as policy
-from mycity.policy.base import require_citizen
 from mycity.projections.application_list import ApplicationLists
 from mycity.projections.fare_days import FareDayList
 from mycity.projections.payment_list import PaymentRow, Payments
@@ -57,24 +58,28 @@ class PaymentReads:
     def mine(
         self,
         principal: Principal,
+        enterprise_id: UUID | None,
         kinds: list[str],
         span: tuple[str, str] | None,
         first: int,
         after: str | None,
     ) -> list[PaymentRow]:
-        """The citizen's own payments, newest first: their own data, in full."""
-        return self.payments.of_payer(require_citizen(principal), kinds, span, first, after)
+        """The citizen's own payments, or an enterprise's they act for in payments, newest
+        first, in full."""
+        payer = self._payer(principal, enterprise_id)
+        return self.payments.of_payer(payer, kinds, span, first, after)
 
-    def bills(self, principal: Principal) -> list[Bill]:
-        """The citizen's own bills: fees of open applications not paid, and days of fares
-        ridden on credit whose bill is not paid."""
-        citizen = require_citizen(principal)
+    def bills(self, principal: Principal, enterprise_id: UUID | None) -> list[Bill]:
+        """The citizen's own bills (or an enterprise's they act for in payments): fees of
+        open applications not paid, and days of fares ridden on credit whose bill is not
+        paid."""
+        payer = self._payer(principal, enterprise_id)
         found = [
             bill
-            for row in self.applications.with_fees(citizen, MAX_BILLS)
+            for row in self.applications.with_fees(payer, MAX_BILLS)
             if (bill := self._fee_bill(row.id, row.fee_fen)) is not None
         ]
-        for day in self.fare_days.of_rider(citizen, MAX_BILLS):
+        for day in self.fare_days.of_rider(payer, MAX_BILLS):
             if day.deferred_fen == 0:
                 continue
             status = self._status(day.bill)
@@ -106,13 +111,14 @@ class PaymentReads:
         """One payment as its file holds it now; what was bought is None for anyone but
         the payer."""
         payment = self.files.read(Payment, payment_id, "paymentId")
-        shows = principal.citizen_id == payment.payer
+        enterprise = self.files.find(payment.payer)
+        firm = enterprise if isinstance(enterprise, Enterprise) else None
         grant = self.door.enter(
             principal,
             PAYMENT_READ,
             [payment.payer],
-            lambda: policy.read_payment(principal, payment),
-            fields=sorted(policy.PAYMENT_FIELDS) if shows else [],
+            lambda: policy.read_payment(principal, payment, firm),
+            fields=sorted(policy.PAYMENT_FIELDS) if principal.role is Role.CITIZEN else [],
             purpose=purpose,
         )
         if grant.full:
@@ -129,6 +135,12 @@ class PaymentReads:
         if not isinstance(statement, StatementDay):
             return found
         return replace(found, reconciled=statement.clean)
+
+    def _payer(self, principal: Principal, enterprise_id: UUID | None) -> UUID:
+        found = None if enterprise_id is None else self.files.find(enterprise_id)
+        if enterprise_id is not None and not isinstance(found, Enterprise):
+            raise Forbidden("Not an agent of this enterprise for payments", "enterpriseId")
+        return policy.payer(principal, found if isinstance(found, Enterprise) else None)
 
     def till(self, principal: Principal) -> UUID:
         """The party a merchant's till listens as (`paymentsReceived`)."""

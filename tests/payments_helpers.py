@@ -3,8 +3,6 @@ city configured to pay there."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,7 +13,7 @@ import httpx
 
 from mycity.bootstrap import City, build
 from mycity.identity.principal import Principal, Role
-from mycity.integrations.provider import Provider
+from mycity.integrations.provider_process import local_provider
 from mycity.settings import PaymentSettings, Settings
 from tests.conftest import free_port
 
@@ -69,35 +67,12 @@ def provider_process(
     retry_scale: float = 0.001,
 ) -> Iterator[LocalProvider]:
     """`mycity provider serve` on a free port until the block ends; stopped, never left."""
-    keys = Provider(directory)  # its keys, made before it starts, as `provider key` would
     port = free_port()
-    args = [
-        sys.executable, "-m", "mycity", "provider", "serve", "--dir", str(directory),
-        "--port", str(port), "--retry-scale", str(retry_scale),
-        "--settle-after", str(settle_after),
-        *(["--notify", notify] if notify else []),
-    ]  # fmt: skip
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"{url}/webhook-key", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("the provider did not start")
-            time.sleep(0.05)
+    with local_provider(
+        directory, port, notify, settle_after=settle_after, retry_scale=retry_scale, quiet=True
+    ) as keys:
+        url = f"http://127.0.0.1:{port}"
         yield LocalProvider(url, keys.api_key, keys.public_key, directory)
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @contextmanager

@@ -65,6 +65,16 @@ def code(city: City, person: Person) -> str:
     return city.city_codes.issue(person.principal).payload
 
 
+def household_register(city: City, applicant: Person) -> Application:
+    """An application for PSB-005 (户口簿补领), whose fee is 800 fen."""
+    return city.applications.submit(
+        applicant.principal,
+        "PSB-005",
+        {"household_address": "常德市武陵区朗州路9号"},
+        documents(city, applicant, "PSB-005"),
+    ).application
+
+
 def test_a_shop_charges_by_the_code_and_the_money_moves_once(
     paying: City, provider: LocalProvider, folks: CitizenFactory
 ) -> None:
@@ -197,12 +207,7 @@ def test_a_fee_is_paid_once_and_the_application_completes(
     paying: City, provider: LocalProvider, folks: CitizenFactory
 ) -> None:
     applicant = funded(paying, provider, folks, 5000)
-    application = paying.applications.submit(
-        applicant.principal,
-        "PSB-005",
-        {"household_address": "常德市武陵区朗州路9号"},
-        documents(paying, applicant, "PSB-005"),
-    ).application
+    application = household_register(paying, applicant)
     paying.applications.accept(PSB, application.id)
     paying.applications.approve(PSB, application.id)
     with refused(ErrorCode.FEE_NOT_PAID):
@@ -223,12 +228,7 @@ def test_an_officer_of_the_department_refunds_a_fee_and_no_other_officer_does(
     paying: City, provider: LocalProvider, folks: CitizenFactory
 ) -> None:
     applicant = funded(paying, provider, folks, 5000)
-    application = paying.applications.submit(
-        applicant.principal,
-        "PSB-005",
-        {"household_address": "常德市武陵区朗州路9号"},
-        documents(paying, applicant, "PSB-005"),
-    ).application
+    application = household_register(paying, applicant)
     payment, _ = paying.payments.pay_fee(applicant.principal, application.id, "fee-refund-1")
     other = Principal("officer-amr", Role.OFFICER, "AMR", "别的部门")
     with refused(ErrorCode.FORBIDDEN):
@@ -243,12 +243,7 @@ def test_a_withdrawn_applications_paid_fee_comes_back_in_full(
     paying: City, provider: LocalProvider, folks: CitizenFactory
 ) -> None:
     applicant = funded(paying, provider, folks, 5000)
-    application = paying.applications.submit(
-        applicant.principal,
-        "PSB-005",
-        {"household_address": "常德市武陵区朗州路9号"},
-        documents(paying, applicant, "PSB-005"),
-    ).application
+    application = household_register(paying, applicant)
     paying.payments.pay_fee(applicant.principal, application.id, "fee-back-01")
     paying.applications.withdraw(applicant.principal, application.id, "不需要了")
     settle(paying)  # the fee refunds process reserves the refund

@@ -28,16 +28,27 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child
 
 
 @contextlib.contextmanager
-def local_provider(directory: Path, port: int, notify: str) -> Iterator[Provider]:
-    """`mycity provider serve` on the port until the block ends; its keys, read from its
-    directory (made there first, as `mycity provider key` would)."""
+def local_provider(
+    directory: Path,
+    port: int,
+    notify: str | None,
+    *,
+    settle_after: float = 0.0,
+    retry_scale: float = 1.0,
+    quiet: bool = False,
+) -> Iterator[Provider]:
+    """`mycity provider serve` on the port until the block ends (its options as the command
+    takes them); its keys, read from its directory (made there first, as `mycity provider
+    key` would)."""
     keys = Provider(directory)
     args = [
         sys.executable, "-m", "mycity", "provider", "serve", "--dir", str(directory),
-        "--port", str(port), "--notify", notify,
+        "--port", str(port), "--settle-after", str(settle_after),
+        "--retry-scale", str(retry_scale), *(["--notify", notify] if notify else []),
     ]  # fmt: skip
     preexec = _die_with_parent if sys.platform.startswith("linux") else None
-    process = subprocess.Popen(args, preexec_fn=preexec)  # noqa: S603
+    output = subprocess.DEVNULL if quiet else None
+    process = subprocess.Popen(args, preexec_fn=preexec, stdout=output, stderr=output)  # noqa: S603
     try:
         _wait_until_serving(f"http://127.0.0.1:{port}", process)
         yield keys

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import socket
 import threading
 import time
 import uuid
@@ -31,7 +30,13 @@ from mycity.graphql.context import STORE_THREAD_NAME
 from mycity.identity.keys import KeyStore
 from mycity.server import options
 from mycity.settings import PhoneCodeSettings, ReadModelSettings, Settings
-from tests.helpers import Api, CitizenFactory
+from tests.helpers import Api, CitizenFactory, free_port
+from tests.payments_helpers import (
+    PAYEES,
+    LocalProvider,
+    paying_city,
+    provider_process,
+)
 
 POSTGRES_URL = os.environ.get(
     "MYCITY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -107,12 +112,6 @@ def people(city: City) -> CitizenFactory:
     return CitizenFactory(city)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass(frozen=True)
 class Served:
     url: str
@@ -162,6 +161,23 @@ def server(served: Served) -> str:
 def api(server: str, city: City) -> Api:
     """A real GraphQL client against the served app."""
     return Api(server, city.settings.sms_outbox)
+
+
+@pytest.fixture
+def provider(tmp_path: Path) -> Iterator[LocalProvider]:
+    """The local payment provider, its own process, with the payees' accounts the tests
+    charge for (shops, a department, the transit operators)."""
+    with provider_process(tmp_path / "provider") as found:
+        for account in PAYEES:
+            found.open(account, "payee")
+        yield found
+
+
+@pytest.fixture
+def paying(settings: Settings, provider: LocalProvider) -> Iterator[City]:
+    """A city that pays through the provider."""
+    with paying_city(settings, provider) as city:
+        yield city
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import itertools
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -123,6 +124,12 @@ def citizen_id_by_phone(city: City, mobile: str) -> UUID | None:
     """The file that holds this phone, as logging in with it would find it."""
     principal = city.sessions.principal_for_phone(mobile)
     return principal and principal.citizen_id
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def join_all(threads: list[threading.Thread], timeout: float = 30) -> bool:

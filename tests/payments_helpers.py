@@ -15,12 +15,13 @@ from mycity.bootstrap import City, build
 from mycity.identity.principal import Principal, Role
 from mycity.integrations.provider_process import local_provider
 from mycity.settings import PaymentSettings, Settings
-from tests.conftest import free_port
+from tests.helpers import CitizenFactory, Person, free_port
 
 SHOP = Principal("shop-test", Role.MERCHANT, None, "测试商店")
 OTHER_SHOP = Principal("shop-other", Role.MERCHANT, None, "别的商店")
 SHOP_ACCOUNT = "merchant:shop-test"
 OTHER_SHOP_ACCOUNT = "merchant:shop-other"
+PAYEES = (SHOP_ACCOUNT, OTHER_SHOP_ACCOUNT, "dept:PSB", "transit:CDBUS", "transit:CDBRT")
 
 
 @dataclass(frozen=True)
@@ -82,3 +83,12 @@ def paying_city(settings: Settings, provider: LocalProvider) -> Iterator[City]:
         yield city
     finally:
         city.close()
+
+
+def funded(
+    people: CitizenFactory, provider: LocalProvider, fen: int, name: str = "付款人"
+) -> Person:
+    """A verified citizen with `fen` in their account at the provider."""
+    person = people.register(name, verified=True)
+    provider.open(people.city.ids.payer(person.id), "payer", fen)
+    return person

@@ -4,9 +4,7 @@ by distance at the gate, the daily cap, a ride left open, and riding now to pay 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -17,9 +15,8 @@ from mycity.data import load_fares
 from mycity.domain.fare import DUE_DAYS, Fare, fare_day_id
 from mycity.domain.fares import FareError, Gate, parse_fares
 from mycity.identity.principal import Principal, Role
-from mycity.settings import Settings
 from tests.helpers import CitizenFactory, Person
-from tests.payments_helpers import LocalProvider, paying_city, provider_process
+from tests.payments_helpers import LocalProvider, funded
 from tests.services import HEALTH_FEED, settle
 
 BUS = Principal("gate-metro-wuling-01", Role.TRANSIT_GATE, None, "常德公交 武陵阁站闸机")
@@ -34,24 +31,8 @@ class RideNowPayLater:
         return True
 
 
-@pytest.fixture
-def provider(tmp_path: Path) -> Iterator[LocalProvider]:
-    with provider_process(tmp_path / "provider") as found:
-        found.open("transit:CDBUS", "payee")
-        found.open("transit:CDBRT", "payee")
-        yield found
-
-
-@pytest.fixture
-def paying(settings: Settings, provider: LocalProvider) -> Iterator[City]:
-    with paying_city(settings, provider) as city:
-        yield city
-
-
 def rider(city: City, provider: LocalProvider, fen: int = 10_000) -> Person:
-    person = CitizenFactory(city).register("乘客", verified=True)
-    provider.open(city.ids.payer(person.id), "payer", fen)
-    return person
+    return funded(CitizenFactory(city), provider, fen, "乘客")
 
 
 def tap(city: City, gate: Principal, person: Person) -> list[Any]:

@@ -4,7 +4,6 @@ city code, fees, refunds; idempotency under retries and races; who may do what."
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from uuid import UUID, uuid4
 
@@ -23,10 +22,10 @@ from tests.domain_helpers import refused
 from tests.helpers import CitizenFactory, Person, join_all
 from tests.payments_helpers import (
     OTHER_SHOP,
-    OTHER_SHOP_ACCOUNT,
     SHOP,
     SHOP_ACCOUNT,
     LocalProvider,
+    funded,
     paying_city,
     provider_process,
 )
@@ -36,29 +35,8 @@ VENUE = Principal("venue-test", Role.VENUE, None, "测试场馆")
 
 
 @pytest.fixture
-def provider(tmp_path: Path) -> Iterator[LocalProvider]:
-    with provider_process(tmp_path / "provider") as found:
-        found.open(SHOP_ACCOUNT, "payee")
-        found.open(OTHER_SHOP_ACCOUNT, "payee")
-        found.open("dept:PSB", "payee")
-        yield found
-
-
-@pytest.fixture
-def paying(settings: Settings, provider: LocalProvider) -> Iterator[City]:
-    with paying_city(settings, provider) as city:
-        yield city
-
-
-@pytest.fixture
 def folks(paying: City) -> CitizenFactory:
     return CitizenFactory(paying)
-
-
-def funded(city: City, provider: LocalProvider, people: CitizenFactory, fen: int) -> Person:
-    person = people.register("付款人", verified=True)
-    provider.open(city.ids.payer(person.id), "payer", fen)
-    return person
 
 
 def code(city: City, person: Person) -> str:
@@ -78,7 +56,7 @@ def household_register(city: City, applicant: Person) -> Application:
 def test_a_shop_charges_by_the_code_and_the_money_moves_once(
     paying: City, provider: LocalProvider, folks: CitizenFactory
 ) -> None:
-    payer = funded(paying, provider, folks, 10_000)
+    payer = funded(folks, provider, 10_000)
     payload = code(paying, payer)
     payment, _ = paying.payments.charge_by_code(SHOP, payload, 1250, "order-0001", "两斤茶叶")
     assert payment.status is PaymentStatus.SUCCEEDED and payment.amount_fen == 1250
@@ -97,7 +75,7 @@ def test_a_shop_charges_by_the_code_and_the_money_moves_once(
 def test_twenty_requests_with_one_key_make_one_charge(
     paying: City, provider: LocalProvider, folks: CitizenFactory
 ) -> None:
-    payer = funded(paying, provider, folks, 10_000)
+    payer = funded(folks, provider, 10_000)
     payload = code(paying, payer)
     answers: list[object] = []
 
@@ -123,7 +101,7 @@ def test_twenty_requests_with_one_key_make_one_charge(
 def test_a_payer_without_the_money_is_refused_and_nothing_moves(
     paying: City, provider: LocalProvider, folks: CitizenFactory
 ) -> None:
-    payer = funded(paying, provider, folks, 100)
+    payer = funded(folks, provider, 100)
     payment, _ = paying.payments.charge_by_code(SHOP, code(paying, payer), 101, "order-poor", "书")
     assert payment.status is PaymentStatus.FAILED and payment.failure == "insufficient_funds"
     assert provider.balance(paying.ids.payer(payer.id)) == 100
@@ -137,7 +115,7 @@ def test_the_ceiling_is_kept_at_its_bound(
 ) -> None:
     with paying_city(settings, provider) as city:
         people = CitizenFactory(city)
-        payer = funded(city, provider, people, 10_000_000)
+        payer = funded(people, provider, 10_000_000)
         with refused(ErrorCode.INVALID_AMOUNT, "amountFen"):
             city.payments.charge_by_code(SHOP, code(city, payer), 5_000_001, "big-order", "车")
         paid, _ = city.payments.charge_by_code(
@@ -149,7 +127,7 @@ def test_the_ceiling_is_kept_at_its_bound(
 def test_only_a_merchant_charges_and_only_a_payment_code(
     paying: City, provider: LocalProvider, folks: CitizenFactory
 ) -> None:
-    payer = funded(paying, provider, folks, 1000)
+    payer = funded(folks, provider, 1000)
     with refused(ErrorCode.FORBIDDEN):
         paying.payments.charge_by_code(VENUE, code(paying, payer), 100, "order-venue", "房费")
     with refused(ErrorCode.FORBIDDEN):
@@ -162,7 +140,7 @@ def test_only_a_merchant_charges_and_only_a_payment_code(
 def test_refunds_never_exceed_the_payment_even_racing(
     paying: City, provider: LocalProvider, folks: CitizenFactory
 ) -> None:
-    payer = funded(paying, provider, folks, 10_000)
+    payer = funded(folks, provider, 10_000)
     payment, _ = paying.payments.charge_by_code(SHOP, code(paying, payer), 1000, "order-r1", "鞋")
     refunded, _ = paying.payments.refund(SHOP, payment.id, 300, "refund-0001", "尺码不合")
     assert refunded.refunded_fen == 300
@@ -195,7 +173,7 @@ def test_refunds_never_exceed_the_payment_even_racing(
 def test_only_the_payee_refunds(
     paying: City, provider: LocalProvider, folks: CitizenFactory
 ) -> None:
-    payer = funded(paying, provider, folks, 1000)
+    payer = funded(folks, provider, 1000)
     payment, _ = paying.payments.charge_by_code(SHOP, code(paying, payer), 500, "order-own", "米")
     for wrong in (OTHER_SHOP, payer.principal, PSB):
         with refused(ErrorCode.FORBIDDEN):
@@ -206,13 +184,13 @@ def test_only_the_payee_refunds(
 def test_a_fee_is_paid_once_and_the_application_completes(
     paying: City, provider: LocalProvider, folks: CitizenFactory
 ) -> None:
-    applicant = funded(paying, provider, folks, 5000)
+    applicant = funded(folks, provider, 5000)
     application = household_register(paying, applicant)
     paying.applications.accept(PSB, application.id)
     paying.applications.approve(PSB, application.id)
     with refused(ErrorCode.FEE_NOT_PAID):
         paying.applications.complete(PSB, application.id)
-    someone = funded(paying, provider, folks, 5000)
+    someone = funded(folks, provider, 5000)
     with refused(ErrorCode.FORBIDDEN):
         paying.payments.pay_fee(someone.principal, application.id, "fee-other-1")
     payment, _ = paying.payments.pay_fee(applicant.principal, application.id, "fee-key-01")
@@ -227,7 +205,7 @@ def test_a_fee_is_paid_once_and_the_application_completes(
 def test_an_officer_of_the_department_refunds_a_fee_and_no_other_officer_does(
     paying: City, provider: LocalProvider, folks: CitizenFactory
 ) -> None:
-    applicant = funded(paying, provider, folks, 5000)
+    applicant = funded(folks, provider, 5000)
     application = household_register(paying, applicant)
     payment, _ = paying.payments.pay_fee(applicant.principal, application.id, "fee-refund-1")
     other = Principal("officer-amr", Role.OFFICER, "AMR", "别的部门")
@@ -242,7 +220,7 @@ def test_an_officer_of_the_department_refunds_a_fee_and_no_other_officer_does(
 def test_a_withdrawn_applications_paid_fee_comes_back_in_full(
     paying: City, provider: LocalProvider, folks: CitizenFactory
 ) -> None:
-    applicant = funded(paying, provider, folks, 5000)
+    applicant = funded(folks, provider, 5000)
     application = household_register(paying, applicant)
     paying.payments.pay_fee(applicant.principal, application.id, "fee-back-01")
     paying.applications.withdraw(applicant.principal, application.id, "不需要了")
@@ -267,7 +245,7 @@ def test_the_provider_out_of_reach_leaves_the_payment_pending_and_the_sweep_sett
         provider.open(SHOP_ACCOUNT, "payee")
         with paying_city(settings, provider) as city:
             people = CitizenFactory(city)
-            payer = funded(city, provider, people, 1000)
+            payer = funded(people, provider, 1000)
             payload = code(city, payer)
     # the provider has stopped; the city goes on without it
     with paying_city(settings, provider) as city:
@@ -283,7 +261,7 @@ def test_the_provider_out_of_reach_leaves_the_payment_pending_and_the_sweep_sett
 def test_a_scan_for_payment_alone_still_spends_the_code(
     paying: City, provider: LocalProvider, folks: CitizenFactory
 ) -> None:
-    payer = funded(paying, provider, folks, 1000)
+    payer = funded(folks, provider, 1000)
     payload = code(paying, payer)
     assert paying.scans.scan(SHOP, payload, Purpose.PAYMENT, "till").ok
     with refused(ErrorCode.ALREADY_USED):

@@ -4,7 +4,6 @@ statement is edited by hand; the command's lines, summary and exit codes."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -15,30 +14,13 @@ from mycity.bootstrap import City
 from mycity.cli import cli
 from mycity.domain.errors import ErrorCode, UserError
 from mycity.identity.principal import Principal, Role
-from mycity.settings import Settings
 from mycity.usecases.reconciliation import Kind
 from tests.helpers import CitizenFactory
 from tests.payments_helpers import (
     SHOP,
-    SHOP_ACCOUNT,
     LocalProvider,
-    paying_city,
-    provider_process,
 )
 from tests.services import settle
-
-
-@pytest.fixture
-def provider(tmp_path: Path) -> Iterator[LocalProvider]:
-    with provider_process(tmp_path / "provider") as found:
-        found.open(SHOP_ACCOUNT, "payee")
-        yield found
-
-
-@pytest.fixture
-def paying(settings: Settings, provider: LocalProvider) -> Iterator[City]:
-    with paying_city(settings, provider) as city:
-        yield city
 
 
 def today() -> dt.date:

@@ -6,16 +6,20 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
 from mycity.bootstrap import City
 from mycity.domain.application import Application
+from mycity.domain.enterprise import Enterprise
 from mycity.domain.errors import ErrorCode, UserError
 from mycity.domain.fee import Fee, fee_id
 from mycity.domain.payment import Payment, PaymentStatus
+from mycity.domain.till import enterprise_payee
 from mycity.identity.principal import Principal, Role
+from mycity.processes.payees import city_day
 from mycity.settings import Settings
 from mycity.verifier.city_code import Purpose
 from tests.domain_helpers import refused
@@ -299,3 +303,41 @@ def test_an_enterprises_fee_is_paid_and_read_by_its_agents_for_payments(
     with refused(ErrorCode.FORBIDDEN):
         reads.get(other_agent.principal, payment.id, None)
     assert reads.mine(payer_agent.principal, None, [], None, 10, None) == []  # not theirs
+
+
+def test_a_till_registered_for_an_enterprise_is_paid_into_its_account_and_settled_for_its_agents(
+    paying: City, provider: LocalProvider, folks: CitizenFactory
+) -> None:
+    representative = folks.register("老板", verified=True)
+    enterprise_id = folks.enterprise(representative)
+    cashier, stranger = folks.register("会计"), folks.register("路人")
+    folks.agent(enterprise_id, representative, cashier, ["PAYMENTS"])
+    enterprise = paying.files.read(Enterprise, enterprise_id)
+    account = enterprise_payee(enterprise.credit_code)
+    provider.open(account, "payee")
+    paying.clients.add(SHOP.subject, Role.MERCHANT, SHOP.name)
+    paying.clients.add("venue-x", Role.VENUE, "场馆")
+    with refused(ErrorCode.NOT_FOUND, "clientId"):
+        paying.tills.register("venue-x", enterprise.credit_code)  # not a merchant
+    with refused(ErrorCode.NOT_FOUND, "creditCode"):
+        paying.tills.register(SHOP.subject, "91430702MA4L0C8P0X")  # no such enterprise
+    paying.tills.register(SHOP.subject, enterprise.credit_code)
+    with refused(ErrorCode.ALREADY_REGISTERED, "clientId"):
+        paying.tills.register(SHOP.subject, enterprise.credit_code)
+    payer = funded(folks, provider, 10_000)
+    payment, _ = paying.payments.charge_by_code(SHOP, code(paying, payer), 700, "till-ent-1", "菜")
+    assert payment.payee == account and payment.payee_name == enterprise.name
+    assert provider.balance(account) == 700 and provider.balance(SHOP_ACCOUNT) == 0
+    with refused(ErrorCode.FORBIDDEN):
+        paying.payments.refund(OTHER_SHOP, payment.id, 100, "till-ent-r1", "")
+    paying.payments.refund(SHOP, payment.id, 100, "till-ent-r2", "")
+    settle(paying)
+    settled = paying.files.read(Payment, payment.id).settled_at
+    today = city_day(settled, ZoneInfo(paying.settings.services.timezone))
+    reads = paying.reads.payments
+    day = reads.settlement(SHOP, today, None)
+    assert (day.payments, day.received_fen, day.refunded_fen) == (1, 700, 100)
+    for reader in (representative, cashier):
+        assert reads.settlement(reader.principal, today, enterprise_id) == day
+    with refused(ErrorCode.FORBIDDEN, "enterpriseId"):
+        reads.settlement(stranger.principal, today, enterprise_id)

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from mycity.bootstrap import City
 from mycity.cli import cli
+from mycity.domain.enterprise import Enterprise
 from mycity.domain.errors import ErrorCode, UserError
 from mycity.identity.principal import Principal, Role
 from mycity.usecases.reconciliation import Kind
@@ -123,3 +124,29 @@ def test_the_command_reports_a_line_each_and_exits_1_when_any_differ(
     assert lines[-1].endswith("1 differ")
     wrong = runner.invoke(cli, ["payments", "reconcile", "--date", "06/12/2026"], env=environment)
     assert wrong.exit_code == 2 and "YYYY-MM-DD" in wrong.output
+
+
+def test_the_till_command_registers_once_and_says_what_is_wrong_in_a_line(
+    paying: City, provider: LocalProvider, env: dict[str, str]
+) -> None:
+    people = CitizenFactory(paying)
+    owner = people.register("店主", verified=True)
+    code = paying.files.read(Enterprise, people.enterprise(owner)).credit_code
+    paying.clients.add("till-cli", Role.MERCHANT, "收银台")
+    environment = env | {
+        "MYCITY_PAYMENT_PROVIDER": provider.url,
+        "MYCITY_PAYMENT_PROVIDER_KEY": provider.api_key,
+        "MYCITY_PAYMENT_WEBHOOK_KEY": provider.public_key,
+    }
+    runner = CliRunner()
+    done = runner.invoke(
+        cli, ["payments", "till", "till-cli", "--enterprise", code], env=environment
+    )
+    assert done.exit_code == 0, done.output
+    assert done.stdout.strip().endswith(f"paid into merchant:{code}")
+    again = runner.invoke(
+        cli, ["payments", "till", "till-cli", "--enterprise", code], env=environment
+    )
+    assert again.exit_code == 2
+    assert again.output.strip().splitlines()[-1].endswith("till-cli is registered already")
+    assert "Traceback" not in again.output

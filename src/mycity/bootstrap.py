@@ -87,6 +87,7 @@ from mycity.usecases.retention import RetentionSweep
 from mycity.usecases.scans import Scans
 from mycity.usecases.seams import NoCreditYet
 from mycity.usecases.sessions import Sessions
+from mycity.usecases.tills import Tills
 from mycity.usecases.transit import Transit
 from mycity.usecases.uploads import Uploads
 from mycity.verifier.licence_trust import load_keys
@@ -142,6 +143,7 @@ class City:
     payment_notices: PaymentNotices | None
     payment_sweep: PaymentSweep
     reconciliation: Reconciliation
+    tills: Tills
     transit: Transit
     fare_billing: FareBilling
     tree: MerkleTree
@@ -288,7 +290,7 @@ def build(
     )
     health = HealthFeeds(files, ids, clock.now)
     scans = Scans(files, db, door, clients, health, keys.code_signing, keys.code_subject, clock.now)
-    paying = build_payments(settings, files, db, ids, scans, door, read_models, clock)
+    paying = build_payments(settings, files, db, ids, scans, clients, door, read_models, clock)
     issuer = Issuer(catalogue, ids, keys.licence_signing, settings.services.division, clock.today)
     # The processes that follow the log and write events; the capabilities add theirs here.
     processes: list[Process] = [
@@ -336,6 +338,7 @@ def build(
         payment_notices=paying.notices,
         payment_sweep=paying.sweep,
         reconciliation=paying.reconciliation,
+        tills=paying.tills,
         transit=paying.transit,
         fare_billing=paying.fare_billing,
         tree=tree,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from mycity.clock import Clock
 from mycity.data import load_fares
+from mycity.identity.credentials import Clients
 from mycity.identity.subjects import SubjectIds
 from mycity.integrations.payments import HttpProvider
 from mycity.integrations.webhooks import parse_public_key
@@ -32,6 +33,7 @@ from mycity.usecases.payments import Payments
 from mycity.usecases.reconciliation import Reconciliation
 from mycity.usecases.scans import Scans
 from mycity.usecases.seams import Fees, PaidAtCounter, PayAtTheGate
+from mycity.usecases.tills import Tills
 from mycity.usecases.transit import Transit
 
 
@@ -41,6 +43,7 @@ class PaymentParts:
     notices: PaymentNotices | None
     sweep: PaymentSweep
     reconciliation: Reconciliation
+    tills: Tills
     transit: Transit
     fare_billing: FareBilling
     reads: PaymentReads
@@ -57,13 +60,15 @@ def build_payments(
     db: Database,
     ids: SubjectIds,
     scans: Scans,
+    clients: Clients,
     door: Door,
     read_models: ReadModels,
     clock: Clock,
 ) -> PaymentParts:
     config = settings.payments
     provider = HttpProvider(config.provider, config.api_key) if config.enabled else None
-    payments = Payments(files, provider, ids, scans, config.ceiling_fen, clock.now)
+    tills = Tills(files, clients, ids)
+    payments = Payments(files, provider, ids, scans, tills, config.ceiling_fen, clock.now)
     listed = PaymentList(read_models.rows("payment_list"))
     settlements = Settlements(read_models.rows("settlement"))
     fare_days = FareDayList(read_models.rows("fare_days"))
@@ -77,6 +82,7 @@ def build_payments(
         notices=notices,
         sweep=PaymentSweep(payments=payments, owed=listed.owed_an_answer, clock=clock.now),
         reconciliation=Reconciliation(files, provider, settlements.books_of),
+        tills=tills,
         transit=Transit(files, scans, payments, fares, pay_later, zone, clock.now),
         fare_billing=FareBilling(
             payments=payments,
@@ -93,6 +99,7 @@ def build_payments(
             settlements,
             ApplicationLists(read_models.rows("application_list")),
             fare_days,
+            tills.payee_of,
         ),
         processes=[Payees(settings.services.timezone), FeeRefunds()],
     )

@@ -19,6 +19,7 @@ from mycity.domain.identifiers import (
     organisation_code_check_character,
     resident_id_check_character,
 )
+from mycity.domain.till import enterprise_payee, till_id
 from mycity.identity.principal import Principal, Role
 from mycity.integrations.provider_process import open_accounts
 from mycity.integrations.realname import PopulationRegister
@@ -249,12 +250,19 @@ def _instructions(logins: dict[str, dict[str, str]], url: str) -> str:
 DEMO_BALANCE_FEN = 100_000  # each demo payer's money at the local provider: 1,000 yuan
 
 
+TILLS = [("merchant-wuling-01", ENTERPRISES[0][0])]  # the shop is the restaurant's till
+
+
 def open_demo_accounts(city: City) -> None:
     """The demo's accounts at the local payment provider: each citizen and enterprise a
-    funded payer, each merchant and department a payee (kept if they exist)."""
+    funded payer, each till's enterprise, each department and operator a payee (kept if
+    they exist); the shop's till registered for its enterprise."""
+    for client_id, code in TILLS:
+        if not city.files.exists(till_id(client_id)):
+            city.tills.register(client_id, code)
     files = [city.ids.citizen(c.id_number) for c in CITIZENS]
     files += [city.ids.enterprise(code) for code, *_ in ENTERPRISES]
-    merchants = [f"merchant:{c}" for c, role, *_ in CLIENTS if role is Role.MERCHANT]
+    merchants = [enterprise_payee(code) for _, code in TILLS]
     departments = [f"dept:{code}" for code in department_codes()]
     operators = [operator.payee for operator in load_fares().operators.values()]
     settings = city.settings.payments

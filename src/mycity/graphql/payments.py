@@ -253,11 +253,19 @@ class PaymentQueries:
         )
         return Payment.of(found)
 
-    @strawberry.field(description="A merchant's own settlement of one day (the city's day).")
-    async def merchant_settlement(self, info: Info, date: dt.date) -> MerchantSettlement:
+    @strawberry.field(
+        description="A merchant's settlement of one day (the city's day): its till's own, or "
+        "with enterpriseId, an enterprise's for its agents for payments."
+    )
+    async def merchant_settlement(
+        self, info: Info, date: dt.date, enterprise_id: relay.GlobalID | None = None
+    ) -> MerchantSettlement:
         context = info.context
         day = await context.read(
-            context.city.reads.payments.settlement, context.require(), date.isoformat()
+            context.city.reads.payments.settlement,
+            context.require(),
+            date.isoformat(),
+            _enterprise(enterprise_id),
         )
         return MerchantSettlement.of(day)
 

@@ -14,17 +14,11 @@ from mycity.identity.principal import Principal, Role
 from mycity.policy.base import Grant, require, require_citizen, require_role
 
 FEE_PAYEE = "dept:"
-MERCHANT_PAYEE = "merchant:"
 PAYMENT_FIELDS = frozenset({"description", "place"})
 
 
 def merchant(principal: Principal | None) -> Principal:
     return require_role(principal, Role.MERCHANT)
-
-
-def merchant_payee(who: Principal) -> str:
-    """The merchant's account at the provider."""
-    return MERCHANT_PAYEE + who.subject
 
 
 def department_payee(department: str) -> str:
@@ -44,11 +38,12 @@ def fee_payer(
     raise Forbidden("Only the applicant, or its agent for payments, pays this fee")
 
 
-def refunder(principal: Principal | None, payment: Payment) -> str:
-    """Whoever may refund the payment: the merchant it paid, or an officer of the department
-    whose fee it paid."""
+def refunder(principal: Principal | None, payment: Payment, account: str | None) -> str:
+    """Whoever may refund the payment: a till of the merchant it paid (`account`: the
+    account a merchant's charges are paid into), or an officer of the department whose fee
+    it paid."""
     who = require(principal)
-    if who.role is Role.MERCHANT and payment.payee == merchant_payee(who):
+    if who.role is Role.MERCHANT and payment.payee == account:
         return who.subject
     if (
         who.role is Role.OFFICER
@@ -58,6 +53,13 @@ def refunder(principal: Principal | None, payment: Payment) -> str:
     ):
         return who.subject
     raise Forbidden("Only the payee refunds a payment")
+
+
+def settles_for(principal: Principal | None, enterprise: Enterprise) -> None:
+    """An enterprise's settlement is read by its legal representative and its agents with
+    the PAYMENTS scope."""
+    if not enterprise.may(require_citizen(principal), AgentScope.PAYMENTS):
+        raise Forbidden("Not an agent of this enterprise for payments", "enterpriseId")
 
 
 def payer(principal: Principal | None, enterprise: Enterprise | None) -> UUID:
@@ -72,11 +74,14 @@ def payer(principal: Principal | None, enterprise: Enterprise | None) -> UUID:
 
 
 def read_payment(
-    principal: Principal | None, payment: Payment, payer_enterprise: Enterprise | None
+    principal: Principal | None,
+    payment: Payment,
+    payer_enterprise: Enterprise | None,
+    account: str | None,
 ) -> Grant:
     """The payer reads their payment in full (an enterprise's, its agents for payments);
-    the payee (a merchant, or an officer of the department a fee went to) reads it without
-    what was bought; nobody else."""
+    the payee (a till of the merchant paid: `account`, or an officer of the department a fee
+    went to) reads it without what was bought; nobody else."""
     who = require(principal)
     if who.citizen_id is not None and who.citizen_id == payment.payer:
         return Grant(PAYMENT_FIELDS)
@@ -86,7 +91,7 @@ def read_payment(
         and payer_enterprise.may(who.citizen_id, AgentScope.PAYMENTS)
     ):
         return Grant(PAYMENT_FIELDS)
-    if who.role is Role.MERCHANT and payment.payee == merchant_payee(who):
+    if who.role is Role.MERCHANT and payment.payee == account:
         return Grant()
     if (
         who.role is Role.OFFICER

@@ -4,6 +4,7 @@ its purpose), and a merchant's settlement of a day (no payer in it)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -13,6 +14,7 @@ from mycity.domain.fee import Fee, fee_id
 from mycity.domain.payee_day import PayeeDay
 from mycity.domain.payment import Payment, PaymentStatus
 from mycity.domain.reconciliation import StatementDay, statement_day_id
+from mycity.domain.till import Payee, enterprise_payee
 from mycity.identity.principal import Principal, Role
 from mycity.policy import payments as policy
 from mycity.projections.application_list import ApplicationLists
@@ -53,6 +55,7 @@ class PaymentReads:
     settlements: Settlements
     applications: ApplicationLists
     fare_days: FareDayList
+    tills: Callable[[Principal], Payee]  # the account a merchant's till is paid into
     read_models = ("payment_list", "settlement", "application_list", "fare_days")
 
     def mine(
@@ -117,7 +120,7 @@ class PaymentReads:
             principal,
             PAYMENT_READ,
             [payment.payer],
-            lambda: policy.read_payment(principal, payment, firm),
+            lambda: policy.read_payment(principal, payment, firm, self._account(principal)),
             fields=sorted(policy.PAYMENT_FIELDS) if principal.role is Role.CITIZEN else [],
             purpose=purpose,
         )
@@ -127,14 +130,29 @@ class PaymentReads:
         shown.description = shown.place = None
         return shown
 
-    def settlement(self, principal: Principal, day: str) -> DaySettlement:
-        """A merchant's own day, and whether the day was found clean against the
-        provider's statement (None: not reconciled yet)."""
-        found = self.settlements.of(policy.merchant_payee(policy.merchant(principal)), day)
+    def settlement(
+        self, principal: Principal, day: str, enterprise_id: UUID | None
+    ) -> DaySettlement:
+        """A merchant's day (its enterprise's, for a till registered for one; for an
+        enterprise's agents for payments, by its id), and whether the day was found clean
+        against the provider's statement (None: not reconciled yet)."""
+        if enterprise_id is None:
+            account = self.tills(policy.merchant(principal)).account
+        else:
+            enterprise = self.files.find(enterprise_id)
+            if not isinstance(enterprise, Enterprise):
+                raise Forbidden("Not an agent of this enterprise for payments", "enterpriseId")
+            policy.settles_for(principal, enterprise)
+            account = enterprise_payee(enterprise.credit_code)
+        found = self.settlements.of(account, day)
         statement = self.files.find(statement_day_id(day))
         if not isinstance(statement, StatementDay):
             return found
         return replace(found, reconciled=statement.clean)
+
+    def _account(self, principal: Principal) -> str | None:
+        """The account a merchant's charges are paid into; None for anyone else."""
+        return self.tills(principal).account if principal.role is Role.MERCHANT else None
 
     def _payer(self, principal: Principal, enterprise_id: UUID | None) -> UUID:
         found = None if enterprise_id is None else self.files.find(enterprise_id)
@@ -144,7 +162,7 @@ class PaymentReads:
 
     def till(self, principal: Principal) -> UUID:
         """The party a merchant's till listens as (`paymentsReceived`)."""
-        return payee_party(policy.merchant_payee(policy.merchant(principal)))
+        return payee_party(self.tills(policy.merchant(principal)).account)
 
     def parties(self, file_id: UUID) -> list[UUID]:
         """Whose behalf a file is kept on, if it is a payee's book: the payee's."""
@@ -154,7 +172,7 @@ class PaymentReads:
     def received(self, principal: Principal, book: UUID, version: int) -> PayeeDay.Received | None:
         """What the merchant's book recorded at that version, if it was a payment received:
         the payment's id (its order number) and amount, no payer."""
-        payee = policy.merchant_payee(policy.merchant(principal))
+        payee = self.tills(policy.merchant(principal)).account
         if self.files.read(PayeeDay, book).payee != payee:
             return None
         found = list(self.files.events.get(book, gt=version - 1, lte=version))

@@ -33,7 +33,7 @@ from mycity.domain.payment import (
     refund_id,
 )
 from mycity.domain.scan import parse_place
-from mycity.identity.principal import Principal
+from mycity.identity.principal import Principal, Role
 from mycity.identity.subjects import SubjectIds
 from mycity.integrations.payments import (
     PaymentProvider,
@@ -44,6 +44,7 @@ from mycity.integrations.payments import (
 from mycity.policy import payments as policy
 from mycity.store.files import CityFiles
 from mycity.usecases.scans import Outcome, Scans
+from mycity.usecases.tills import Tills
 from mycity.verifier.city_code import Purpose
 
 MAX_DESCRIPTION = 128
@@ -71,6 +72,7 @@ class Payments:
     provider: PaymentProvider | None
     ids: SubjectIds
     scans: Scans
+    tills: Tills
     ceiling_fen: int
     clock: Callable[[], float]
 
@@ -96,12 +98,13 @@ class Payments:
         provider = self._provider()
         pid = payment_id(merchant.subject, key)
         request = fingerprint(kind="TILL", code=payload, amount=amount, text=text, place=where)
+        payee = self.tills.payee_of(merchant)
 
         def payment(citizen: UUID, told: object) -> list[Payment]:
             return [
                 self.new(
-                    pid, PaymentKind.TILL, citizen, policy.merchant_payee(merchant),
-                    merchant.name, amount, text, where, "", request, merchant.subject,
+                    pid, PaymentKind.TILL, citizen, payee.account,
+                    payee.name, amount, text, where, "", request, merchant.subject,
                 )
             ]  # fmt: skip
 
@@ -181,7 +184,10 @@ class Payments:
         provider = self._provider()
         request = fingerprint(kind="REFUND", amount=amount, reason=why)
         found = self.files.get(Payment, payment, "paymentId")
-        by = policy.refunder(actor, found)
+        account = (
+            self.tills.payee_of(actor).account if actor and actor.role is Role.MERCHANT else None
+        )
+        by = policy.refunder(actor, found, account)
         rid = refund_id(payment, by, key)
 
         def reserve(p: Payment) -> None:

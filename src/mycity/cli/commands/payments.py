@@ -1,4 +1,5 @@
-"""`mycity payments`: reconciling a day with the provider's statement (对账)."""
+"""`mycity payments`: merchants' tills, and reconciling a day with the provider's statement
+(对账)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from mycity.cli.city import open_city
 from mycity.domain.errors import UserError
 from mycity.integrations.payments import ProviderRefused, ProviderUnreachable
 
-group = typer.Typer(help="Payments: reconciling a day with the provider.", no_args_is_help=True)
+group = typer.Typer(
+    help="Payments: merchants' tills, reconciling a day with the provider.", no_args_is_help=True
+)
 
 
 def _day(text: str) -> dt.date:
@@ -61,6 +64,25 @@ def reconcile(
     typer.echo(report.summary)
     if report.differences:
         raise typer.Exit(1)
+
+
+@group.command("till")
+def till(
+    client_id: Annotated[str, typer.Argument(metavar="CLIENT_ID", help="A merchant client.")],
+    enterprise: Annotated[
+        str, typer.Option("--enterprise", metavar="CREDIT_CODE", help="Whose till it is.")
+    ],
+) -> None:
+    """Register a merchant's till for an enterprise: its charges are paid into the
+    enterprise's account, and settled with the enterprise's other tills."""
+    city = open_city()
+    try:
+        registered = city.tills.register(client_id, enterprise)
+    except UserError as e:
+        raise Failure(f"{e.field or 'till'}: {e.message}") from None
+    finally:
+        city.close()
+    typer.echo(f"{client_id}: a till of {registered.name}, paid into {registered.payee}")
 
 
 def register(cli: typer.Typer) -> None:

@@ -341,3 +341,29 @@ def test_a_till_registered_for_an_enterprise_is_paid_into_its_account_and_settle
         assert reads.settlement(reader.principal, today, enterprise_id) == day
     with refused(ErrorCode.FORBIDDEN, "enterpriseId"):
         reads.settlement(stranger.principal, today, enterprise_id)
+
+
+def test_the_payee_reads_a_payment_with_a_purpose_recorded_and_without_what_was_bought(
+    paying: City, provider: LocalProvider, folks: CitizenFactory
+) -> None:
+    applicant = funded(folks, provider, 5000)
+    fee, _ = paying.payments.pay_fee(
+        applicant.principal, household_register(paying, applicant).id, "fee-read-01"
+    )
+    shopper = funded(folks, provider, 5000)
+    bought, _ = paying.payments.charge_by_code(SHOP, code(paying, shopper), 300, "read-0001", "药")
+    reads = paying.reads.payments
+    with refused(ErrorCode.PURPOSE_REQUIRED, "purpose"):
+        reads.get(PSB, fee.id, None)
+    seen = reads.get(PSB, fee.id, "核对户口簿补领的缴费")
+    assert seen.amount_fen == 800 and seen.description is None
+    assert reads.get(SHOP, bought.id, "核对一笔退货").description is None
+    assert reads.get(shopper.principal, bought.id, None).description == "药"
+    other = Principal("officer-amr", Role.OFFICER, "AMR", "别的部门")
+    for wrong, payment in ((other, fee), (OTHER_SHOP, bought), (applicant.principal, bought)):
+        with refused(ErrorCode.FORBIDDEN):
+            reads.get(wrong, payment.id, "看看")
+    settle(paying)
+    found = paying.reads.access.of_person(applicant.principal, applicant.id, 10, None)
+    readers = [r.reader_name for r in found]
+    assert PSB.name in readers  # the officer's read, in the payer's list of who read their data

@@ -48,7 +48,7 @@ def test_a_clean_day_then_every_kind_of_difference(paying: City, provider: Local
     clean = paying.reconciliation.reconcile(today())
     assert clean.differences == [] and clean.lines == 4 and clean.recorded == 3
     shop = Principal("shop-test", Role.MERCHANT, None, "测试商店")
-    assert paying.reads.payments.settlement(shop, today().isoformat()).reconciled is True
+    assert paying.reads.payments.settlement(shop, today().isoformat(), None).reconciled is True
 
     header, first, second, third, fourth = statement.splitlines()
     charge_row = next(r for r in (first, second, third, fourth) if ",1000,succeeded," in r)
@@ -76,7 +76,7 @@ def test_a_clean_day_then_every_kind_of_difference(paying: City, provider: Local
     missing = next(d for d in report.differences if d.kind is Kind.MISSING_FROM_STATEMENT)
     assert missing.city == "500 fen succeeded"
     assert report.summary.endswith("5 differ")
-    assert paying.reads.payments.settlement(shop, today().isoformat()).reconciled is False
+    assert paying.reads.payments.settlement(shop, today().isoformat(), None).reconciled is False
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,8 @@ import re
 import sqlite3
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -165,13 +167,17 @@ def test_a_refused_request_leaves_its_key_free(ledger: Ledger) -> None:
     assert balance(ledger, "p:later") == 5
 
 
-def test_a_key_whose_request_is_being_answered_is_in_progress(tmp_path: Path, clock: Clock) -> None:
-    """The clock is read as the key is claimed, then before the money moves: held there, the
-    first request is in progress for as long as the test likes."""
+@contextmanager
+def a_charge_held_after_its_claim(
+    tmp_path: Path, clock: Clock
+) -> Iterator[tuple[Ledger, str, list[Any]]]:
+    """A ledger, its key, and the answers of a first charge made by another thread, which
+    is held after it claimed the key and before the money moves until the block ends. The
+    clock is read as the key is claimed, then before the money moves: the second read holds."""
     reads, held, release = [0], threading.Event(), threading.Event()
 
     def holding() -> float:
-        if threading.current_thread().name == "first":
+        if threading.current_thread().name == "held":
             reads[0] += 1
             if reads[0] == 2:
                 held.set()
@@ -183,17 +189,22 @@ def test_a_key_whose_request_is_being_answered_is_in_progress(tmp_path: Path, cl
     opened(ledger, PAYEE, "payee")
     once, answers = key(), []
     first = threading.Thread(
-        target=lambda: answers.append(ledger.create_charge(once, charge_body())), name="first"
+        target=lambda: answers.append(ledger.create_charge(once, charge_body())), name="held"
     )
     first.start()
     try:
         assert held.wait(10)
-        in_progress = (409, {"error": "idempotency_in_progress"})
-        assert ledger.create_charge(once, charge_body()) == in_progress
-        assert ledger.create_charge(once, charge_body(7))[1]["error"] == "idempotency_key_reused"
+        yield ledger, once, answers
     finally:
         release.set()
         assert join_all([first])
+
+
+def test_a_key_whose_request_is_being_answered_is_in_progress(tmp_path: Path, clock: Clock) -> None:
+    with a_charge_held_after_its_claim(tmp_path, clock) as (ledger, once, answers):
+        in_progress = (409, {"error": "idempotency_in_progress"})
+        assert ledger.create_charge(once, charge_body()) == in_progress
+        assert ledger.create_charge(once, charge_body(7))[1]["error"] == "idempotency_key_reused"
     assert answers[0][0] == 200
     assert ledger.create_charge(once, charge_body()) == answers[0]
     assert balance(ledger, PAYER) == 10_000 - 1250
@@ -202,31 +213,9 @@ def test_a_key_whose_request_is_being_answered_is_in_progress(tmp_path: Path, cl
 def test_a_claim_older_than_any_request_is_taken_over_and_the_money_moves_once(
     tmp_path: Path, clock: Clock
 ) -> None:
-    reads, held, release = [0], threading.Event(), threading.Event()
-
-    def holding() -> float:
-        if threading.current_thread().name == "stuck":
-            reads[0] += 1
-            if reads[0] == 2:
-                held.set()
-                release.wait(10)
-        return clock()
-
-    ledger = Ledger(tmp_path / "provider", holding)
-    opened(ledger, PAYER, "payer", 10_000)
-    opened(ledger, PAYEE, "payee")
-    once, answers = key(), []
-    stuck = threading.Thread(
-        target=lambda: answers.append(ledger.create_charge(once, charge_body())), name="stuck"
-    )
-    stuck.start()
-    try:
-        assert held.wait(10)
+    with a_charge_held_after_its_claim(tmp_path, clock) as (ledger, once, answers):
         clock.now += CLAIM_TIMEOUT_S
         taken_over = ledger.create_charge(once, charge_body())
-    finally:
-        release.set()
-        assert join_all([stuck])
     assert taken_over[0] == 200
     assert answers == [(409, {"error": "idempotency_in_progress"})]  # its work undone
     assert ledger.create_charge(once, charge_body()) == taken_over

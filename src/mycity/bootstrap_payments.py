@@ -100,6 +100,7 @@ def build_payments(
             ApplicationLists(read_models.rows("application_list")),
             fare_days,
             tills.payee_of,
+            tills.account_of,
         ),
         processes=[Payees(settings.services.timezone), FeeRefunds()],
     )

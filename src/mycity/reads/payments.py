@@ -55,7 +55,8 @@ class PaymentReads:
     settlements: Settlements
     applications: ApplicationLists
     fare_days: FareDayList
-    tills: Callable[[Principal], Payee]  # the account a merchant's till is paid into
+    tills: Callable[[Principal], Payee]  # where a merchant's till is paid
+    account_of: Callable[[Principal], str | None]  # that account; None for a non-merchant
     read_models = ("payment_list", "settlement", "application_list", "fare_days")
 
     def mine(
@@ -120,7 +121,7 @@ class PaymentReads:
             principal,
             PAYMENT_READ,
             [payment.payer],
-            lambda: policy.read_payment(principal, payment, firm, self._account(principal)),
+            lambda: policy.read_payment(principal, payment, firm, self.account_of(principal)),
             fields=sorted(policy.PAYMENT_FIELDS) if principal.role is Role.CITIZEN else [],
             purpose=purpose,
         )
@@ -149,10 +150,6 @@ class PaymentReads:
         if not isinstance(statement, StatementDay):
             return found
         return replace(found, reconciled=statement.clean)
-
-    def _account(self, principal: Principal) -> str | None:
-        """The account a merchant's charges are paid into; None for anyone else."""
-        return self.tills(principal).account if principal.role is Role.MERCHANT else None
 
     def _payer(self, principal: Principal, enterprise_id: UUID | None) -> UUID:
         found = None if enterprise_id is None else self.files.find(enterprise_id)

@@ -33,7 +33,7 @@ from mycity.domain.payment import (
     refund_id,
 )
 from mycity.domain.scan import parse_place
-from mycity.identity.principal import Principal, Role
+from mycity.identity.principal import Principal
 from mycity.identity.subjects import SubjectIds
 from mycity.integrations.payments import (
     PaymentProvider,
@@ -184,10 +184,7 @@ class Payments:
         provider = self._provider()
         request = fingerprint(kind="REFUND", amount=amount, reason=why)
         found = self.files.get(Payment, payment, "paymentId")
-        account = (
-            self.tills.payee_of(actor).account if actor and actor.role is Role.MERCHANT else None
-        )
-        by = policy.refunder(actor, found, account)
+        by = policy.refunder(actor, found, self.tills.account_of(actor))
         rid = refund_id(payment, by, key)
 
         def reserve(p: Payment) -> None:

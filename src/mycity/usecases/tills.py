@@ -67,3 +67,9 @@ class Tills:
             return self._registered[client]
         self._unregistered[client] = time.monotonic()
         return Payee(f"merchant:{client}", merchant.name)
+
+    def account_of(self, principal: Principal | None) -> str | None:
+        """The account a merchant's charges are paid into; None for any other caller."""
+        if principal is None or principal.role is not Role.MERCHANT:
+            return None
+        return self.payee_of(principal).account

@@ -3,6 +3,7 @@ provider says so, twice is once, refunds never beyond what was paid; and money i
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -10,9 +11,12 @@ import pytest
 from hypothesis import given as given_input
 from hypothesis import strategies as st
 
+from mycity.data import load_fares
 from mycity.domain.errors import ErrorCode
+from mycity.domain.fare import OPEN_RIDE_HOURS, Fare
 from mycity.domain.money import CEILING_FEN, KEY_MAX, KEY_MIN, amount_fen, idempotency_key
 from mycity.domain.payment import Payment, PaymentStatus, payment_id, refund_id
+from mycity.usecases.payments import description_text
 from tests.domain_helpers import fact, given, refused, then
 
 PAYER = uuid4()
@@ -170,3 +174,32 @@ def test_idempotency_keys_at_their_bounds(key: str, ok: bool) -> None:
     else:
         with refused(ErrorCode.INVALID_IDEMPOTENCY_KEY, "idempotencyKey"):
             idempotency_key(key)
+
+
+@pytest.mark.parametrize(("length", "ok"), [(0, False), (1, True), (128, True), (129, False)])
+def test_a_description_is_1_to_128_characters(length: int, ok: bool) -> None:
+    if ok:
+        assert description_text("茶" * length) == "茶" * length
+    else:
+        with refused(ErrorCode.INVALID_ARGUMENT, "description"):
+            description_text("茶" * length)
+
+
+BRT = load_fares().operators["CDBRT"]
+IN, OUT = BRT.gates["gate-brt-wulingge"], BRT.gates["gate-brt-liuyehu"]
+
+
+@pytest.mark.parametrize(
+    ("later", "fares"),
+    [
+        (timedelta(hours=OPEN_RIDE_HOURS), [300]),  # still the same ride: out, 7.5 km
+        (timedelta(hours=OPEN_RIDE_HOURS, seconds=1), [400]),  # ended at the highest fare
+    ],
+)
+def test_a_ride_stays_open_for_its_hours_exactly(later: timedelta, fares: list[int]) -> None:
+    rider, start = uuid4(), datetime(2026, 12, 6, 1, 0, tzinfo=UTC)
+    fare = given(Fare, fact(Fare.Opened, rider=rider, operator="CDBRT", day="2026-12-06"))
+    assert fare.tap(BRT, IN, start.isoformat(), deferred=False) == []
+    ended = fare.tap(BRT, OUT, (start + later).isoformat(), deferred=False)
+    assert [ride.fare_fen for ride in ended] == fares
+    assert bool(fare.open_gate) is (fares == [400])  # a new ride begun where it was late

@@ -11,6 +11,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from mycity.integrations.webhooks import (
+    MAX_SIGNATURE_HEADER,
     TOLERANCE_S,
     NotificationRefused,
     Refusal,
@@ -120,3 +121,18 @@ def test_the_worked_example_in_the_docs_is_what_the_code_signs() -> None:
     at = int(headers["webhook-timestamp"])
     assert sign(key, headers["webhook-id"], at, body) == headers
     assert verify([parse_public_key(public)], headers, body, at).message_id == "msg_example_1"
+
+
+@pytest.mark.parametrize(
+    ("length", "passes"), [(MAX_SIGNATURE_HEADER, True), (MAX_SIGNATURE_HEADER + 1, False)]
+)
+def test_the_signature_header_is_at_most_its_length(length: int, passes: bool) -> None:
+    """A good signature among others (keys rotating) in a header of exactly that length."""
+    good = sign(KEY, "msg_1", AT, BODY)["webhook-signature"]
+    filler = "v1a," + "A" * (length - len(good) - len(" v1a,"))
+    headers = sign(KEY, "msg_1", AT, BODY) | {"webhook-signature": f"{filler} {good}"}
+    assert len(headers["webhook-signature"]) == length
+    if passes:
+        assert verify(PUBLIC, headers, BODY, AT).message_id == "msg_1"
+    else:
+        assert refusal(headers) is Refusal.MALFORMED

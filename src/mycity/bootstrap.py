@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from mycity.bootstrap_payments import build_payments, fees
 from mycity.clock import Clock
@@ -109,6 +110,12 @@ class Reads:
     licences: LicenceReads
     scans: ScanReads
     payments: PaymentReads
+
+    def parties(self, file_id: UUID) -> list[UUID]:
+        """Whose behalf a file is kept on, for their live changes: an application's
+        applicants, a payee's book's payee (the file looked up once for both)."""
+        found = self.door.files.find(file_id)
+        return [*self.applications.parties(found), *self.payments.parties(found)]
 
 
 @dataclass

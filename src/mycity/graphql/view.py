@@ -69,10 +69,7 @@ class CityGraphQL(GraphQL[Context, None]):
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         )
         self.city = city
-        applications, payments = city.reads.applications, city.reads.payments
-        self.feed = FileFeed(
-            city.files, lambda file_id: [*applications.parties(file_id), *payments.parties(file_id)]
-        )
+        self.feed = FileFeed(city.files, city.reads.parties)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

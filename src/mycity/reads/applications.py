@@ -10,6 +10,8 @@ from datetime import date
 from typing import ClassVar
 from uuid import UUID
 
+from eventsourcing.domain import Aggregate
+
 from mycity.domain.application import Application
 from mycity.domain.enterprise import AgentScope, Enterprise
 from mycity.domain.errors import Forbidden
@@ -87,10 +89,10 @@ class ApplicationReads:
         )
         return dict(application.form) if application.form is not None else None
 
-    def parties(self, file_id: UUID) -> list[UUID]:
+    @staticmethod
+    def parties(found: Aggregate | None) -> list[UUID]:
         """Whose behalf a file is kept on, if it is an application: its applicants (for the
         applicants' live changes; ids only)."""
-        found = self.files.find(file_id)
         if not isinstance(found, Application):
             return []
         return [p for p in (found.applicant, found.co_applicant) if p is not None]

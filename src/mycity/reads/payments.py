@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from eventsourcing.domain import Aggregate
+
 from mycity.domain.enterprise import Enterprise
 from mycity.domain.errors import Forbidden
 from mycity.domain.fee import Fee, fee_id
@@ -161,9 +163,9 @@ class PaymentReads:
         """The party a merchant's till listens as (`paymentsReceived`)."""
         return payee_party(self.tills(policy.merchant(principal)).account)
 
-    def parties(self, file_id: UUID) -> list[UUID]:
+    @staticmethod
+    def parties(found: Aggregate | None) -> list[UUID]:
         """Whose behalf a file is kept on, if it is a payee's book: the payee's."""
-        found = self.files.find(file_id)
         return [payee_party(found.payee)] if isinstance(found, PayeeDay) else []
 
     def received(self, principal: Principal, book: UUID, version: int) -> PayeeDay.Received | None:

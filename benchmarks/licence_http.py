@@ -158,8 +158,61 @@ def open_loop_slots(rate: float, connections: int, seconds: int) -> int:
 # -- the runs -------------------------------------------------------------------------------
 
 
-class VerifyBench(Bench):
+class SuppliedBench(Bench):
+    """http's runs and checks, with a fresh file of payloads (each sent once) before each
+    run of the supplied query: enough for the run, judged by the rate seen so far."""
+
+    supplied_query: str  # the request whose payloads are supplied
+    supplied_what: str  # what they are, for the notes
+    guess_rps: float  # the warm-up's rate, before anything is measured
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.warmup_rps: float | None = None
+
+    def supply(self, count: int, seconds: int) -> Path:
+        """A file of `count` fresh payloads for a run of `seconds`."""
+        raise NotImplementedError
+
+    def wrk(self, query: str, kind: str, attempt: Callable[..., Run], **options: Any) -> Run:
+        if query == self.supplied_query:
+            attempt = self.supplied(kind, attempt)
+        return super().wrk(query, kind, attempt, **options)
+
+    def supplied(self, kind: str, attempt: Callable[..., Run]) -> Callable[..., Run]:
+        def run(url: str, query: str, **options: Any) -> Run:
+            count = self.needed(kind, options)
+            note(f"[{self.loop}] {query} {kind}: making {count:,} {self.supplied_what}")
+            payloads = self.supply(count, options["seconds"])
+            done = attempt(url, query, payloads=payloads, **options)
+            if done.exhausted:
+                raise RuntimeError(
+                    f"{query} {kind}: {done.exhausted} requests found no payload left "
+                    f"({count:,} made for {done.responses:,} answers)"
+                )
+            if kind == "warmup":
+                self.warmup_rps = done.rps
+            return done
+
+        return run
+
+    def needed(self, kind: str, options: dict[str, Any]) -> int:
+        """Payloads enough for the run: at least one per request it can send."""
+        seconds, connections = int(options["seconds"]), int(options["connections"])
+        if "rate" in options:  # every slot, and the margin of a thread's odd one out
+            slots = open_loop_slots(options["rate"], connections, seconds)
+            return math.ceil(slots * 1.02) + 2 * connections
+        figure = self.report.figures.get(f"{self.loop}.{self.supplied_query}_rps")
+        rate = figure.value if figure else self.warmup_rps
+        if kind == "warmup" or rate is None:
+            rate = self.guess_rps
+        return math.ceil(rate * SUPPLY_MARGIN * seconds) + 2 * connections + 100
+
+
+class VerifyBench(SuppliedBench):
     """http's runs and checks, with a fresh supply of presentations before each verify run."""
+
+    supplied_query, supplied_what, guess_rps = "verify", "presentations", WARMUP_GUESS_RPS
 
     def __init__(
         self,
@@ -171,42 +224,10 @@ class VerifyBench(Bench):
         supply: Supply,
     ) -> None:
         super().__init__(report, loop, urls, tokens, attempts)
-        self.supply = supply
-        self.warmup_rps: float | None = None
+        self.presentations = supply
 
-    def wrk(self, query: str, kind: str, attempt: Callable[..., Run], **options: Any) -> Run:
-        if query == "verify":
-            attempt = self.supplied(kind, attempt)
-        return super().wrk(query, kind, attempt, **options)
-
-    def supplied(self, kind: str, attempt: Callable[..., Run]) -> Callable[..., Run]:
-        def run(url: str, query: str, **options: Any) -> Run:
-            count = self.needed(kind, options)
-            note(f"[{self.loop}] verify {kind}: making {count:,} presentations")
-            payloads = self.supply.write(count, options["seconds"])
-            done = attempt(url, query, payloads=payloads, **options)
-            if done.exhausted:
-                raise RuntimeError(
-                    f"verify {kind}: {done.exhausted} requests found no presentation left "
-                    f"({count:,} made for {done.responses:,} answers)"
-                )
-            if kind == "warmup":
-                self.warmup_rps = done.rps
-            return done
-
-        return run
-
-    def needed(self, kind: str, options: dict[str, Any]) -> int:
-        """Presentations enough for the run: at least one per request it can send."""
-        seconds, connections = int(options["seconds"]), int(options["connections"])
-        if "rate" in options:  # every slot, and the margin of a thread's odd one out
-            slots = open_loop_slots(options["rate"], connections, seconds)
-            return math.ceil(slots * 1.02) + 2 * connections
-        figure = self.report.figures.get(f"{self.loop}.verify_rps")
-        rate = figure.value if figure else self.warmup_rps
-        if kind == "warmup" or rate is None:
-            rate = WARMUP_GUESS_RPS
-        return math.ceil(rate * SUPPLY_MARGIN * seconds) + 2 * connections + 100
+    def supply(self, count: int, seconds: int) -> Path:
+        return self.presentations.write(count, seconds)
 
     def all(self, size: Sizes) -> None:  # type: ignore[override]
         """hello's runs, then verify's: throughput, half of it, one connection."""

@@ -28,7 +28,6 @@ benchmarks/http.py, whose servers, wrk runs and checks this reuses):
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -45,7 +44,6 @@ from benchmarks.citizens import register_pool
 from benchmarks.common import Report, note
 from benchmarks.http import (
     CONNECTIONS,
-    Bench,
     city_environment,
     git_commit,
     http_setup,
@@ -53,7 +51,7 @@ from benchmarks.http import (
     run_loops,
     serve_both,
 )
-from benchmarks.licence_http import open_loop_slots
+from benchmarks.licence_http import SuppliedBench
 from benchmarks.loadgen import Run, closed_loop, require_wrk
 from benchmarks.servers import free_port
 from mycity.bootstrap import City, build
@@ -70,7 +68,6 @@ PAYEE_LAG_P99_TARGET_MS = 1000  # the payee's side behind the payer's, at most
 SHOP = "shop-bench"
 BALANCE_FEN = 1_000_000_000  # each payer's: never runs out
 WARMUP_GUESS_RPS = 600  # the warm-up's supply, before anything is measured
-SUPPLY_MARGIN = 2.0  # closed loop: codes for this many times the rate seen
 
 
 @dataclass(frozen=True)
@@ -106,9 +103,11 @@ class Codes:
         return self.path
 
 
-class ChargeBench(Bench):
+class ChargeBench(SuppliedBench):
     """http's runs and checks, `write` as the baseline, with fresh codes before each charge
     run and each request's own tokens."""
+
+    supplied_query, supplied_what, guess_rps = "charge", "payment codes", WARMUP_GUESS_RPS
 
     def __init__(
         self, report: Report, loop: str, urls: dict[str, str], tokens: dict[str, Path],
@@ -117,37 +116,13 @@ class ChargeBench(Bench):
         super().__init__(report, loop, urls, tokens["write"], attempts)
         self.token_files, self.codes = tokens, codes
         self.hello_rps = f"{loop}.write_rps"  # the baseline of the ratios
-        self.warmup_rps: float | None = None
+
+    def supply(self, count: int, seconds: int) -> Path:
+        return self.codes.write(count)
 
     def wrk(self, query: str, kind: str, attempt: Callable[..., Run], **options: Any) -> Run:
         self.tokens = self.token_files[query]
-        if query == "charge":
-            attempt = self.supplied(kind, attempt)
         return super().wrk(query, kind, attempt, **options)
-
-    def supplied(self, kind: str, attempt: Callable[..., Run]) -> Callable[..., Run]:
-        def run(url: str, query: str, **options: Any) -> Run:
-            count = self.needed(kind, options)
-            note(f"[{self.loop}] charge {kind}: issuing {count:,} payment codes")
-            done = attempt(url, query, payloads=self.codes.write(count), **options)
-            if done.exhausted:
-                raise RuntimeError(f"charge {kind}: {done.exhausted} requests found no code left")
-            if kind == "warmup":
-                self.warmup_rps = done.rps
-            return done
-
-        return run
-
-    def needed(self, kind: str, options: dict[str, Any]) -> int:
-        seconds, connections = int(options["seconds"]), int(options["connections"])
-        if "rate" in options:
-            slots = open_loop_slots(options["rate"], connections, seconds)
-            return math.ceil(slots * 1.02) + 2 * connections
-        figure = self.report.figures.get(f"{self.loop}.charge_rps")
-        rate = figure.value if figure else self.warmup_rps
-        if kind == "warmup" or rate is None:
-            rate = WARMUP_GUESS_RPS
-        return math.ceil(rate * SUPPLY_MARGIN * seconds) + 2 * connections + 100
 
     def all(self, size: Sizes) -> None:  # type: ignore[override]
         runs: dict[str, dict[str, Run]] = {}

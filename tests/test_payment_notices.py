@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from mycity.bootstrap import City
 from mycity.domain.payment import Payment, PaymentStatus
+from mycity.http_notifications import MAX_BODY
 from mycity.integrations.provider import Provider
 from mycity.integrations.webhooks import TOLERANCE_S, NotificationRefused, Refusal, sign
 from mycity.settings import ReadModelSettings, Settings
@@ -157,3 +158,7 @@ def test_the_endpoint_answers_as_the_docs_say(
         stale = sign(key, "msg_endpoint_3", now - TOLERANCE_S - 5, body)
         assert httpx.post(url, content=body, headers=stale).json() == {"error": "stale"}
         assert httpx.post(url, content=body).status_code == 400
+        largest = httpx.post(url, content=b" " * MAX_BODY, headers=good)  # read, then judged
+        assert (largest.status_code, largest.json()) == (401, {"error": "forged"})
+        too_large = httpx.post(url, content=b" " * (MAX_BODY + 1), headers=good)
+        assert too_large.status_code == 413

@@ -16,6 +16,7 @@ from mycity.domain.errors import ErrorCode
 from mycity.domain.fare import OPEN_RIDE_HOURS, Fare
 from mycity.domain.money import CEILING_FEN, KEY_MAX, KEY_MIN, amount_fen, idempotency_key
 from mycity.domain.payment import Payment, PaymentStatus, payment_id, refund_id
+from mycity.domain.personal import personal_of
 from mycity.usecases.payments import description_text
 from tests.domain_helpers import fact, given, refused, then
 
@@ -203,3 +204,9 @@ def test_a_ride_stays_open_for_its_hours_exactly(later: timedelta, fares: list[i
     ended = fare.tap(BRT, OUT, (start + later).isoformat(), deferred=False)
     assert [ride.fare_fen for ride in ended] == fares
     assert bool(fare.open_gate) is (fares == [400])  # a new ride begun where it was late
+
+
+def test_a_snapshot_seals_what_the_events_seal() -> None:
+    """A file's snapshot holds its attributes: those its events seal are sealed there too."""
+    assert set(personal_of(Payment).fields) == {"description", "place"}  # type: ignore[union-attr]
+    assert set(personal_of(Fare).fields) == {"open_station"}  # type: ignore[union-attr]

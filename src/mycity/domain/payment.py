@@ -64,7 +64,9 @@ class Refund(TypedDict):
     failure: str
 
 
-@personal(subject="payer", retention=Retention.SERVICE_ACTIVITY, description=Kind.TEXT)
+@personal(
+    subject="payer", retention=Retention.SERVICE_ACTIVITY, description=Kind.TEXT, place=Kind.TEXT
+)
 class Payment(Aggregate):
     id: UUID
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from mycity.bootstrap_credit import build_credit, credit_standing
 from mycity.bootstrap_payments import build_payments, fees
 from mycity.clock import Clock
 from mycity.data import load_calendar, load_catalogue, load_retention
@@ -54,6 +56,7 @@ from mycity.reads.access import AccessReads
 from mycity.reads.applications import ApplicationReads
 from mycity.reads.audit import AuditReads
 from mycity.reads.citizens import CitizenReads
+from mycity.reads.credit import CreditReads
 from mycity.reads.directory import DirectoryReads
 from mycity.reads.door import Door
 from mycity.reads.enterprises import EnterpriseReads
@@ -72,6 +75,7 @@ from mycity.usecases.applications import Applications
 from mycity.usecases.audit import Audit
 from mycity.usecases.citizens import Citizens
 from mycity.usecases.city_code import CityCodes
+from mycity.usecases.credit import Credits
 from mycity.usecases.enterprises import Enterprises
 from mycity.usecases.fare_billing import FareBilling
 from mycity.usecases.health import HealthFeeds
@@ -83,10 +87,10 @@ from mycity.usecases.payment_notices import PaymentNotices
 from mycity.usecases.payment_sweep import PaymentSweep
 from mycity.usecases.payments import Payments
 from mycity.usecases.privacy import Privacy
+from mycity.usecases.publication_sweep import PublicationSweep
 from mycity.usecases.reconciliation import Reconciliation
 from mycity.usecases.retention import RetentionSweep
 from mycity.usecases.scans import Scans
-from mycity.usecases.seams import NoCreditYet
 from mycity.usecases.sessions import Sessions
 from mycity.usecases.tills import Tills
 from mycity.usecases.transit import Transit
@@ -110,6 +114,7 @@ class Reads:
     licences: LicenceReads
     scans: ScanReads
     payments: PaymentReads
+    credit: CreditReads
 
     def parties(self, file_id: UUID) -> list[UUID]:
         """Whose behalf a file is kept on, for their live changes: an application's
@@ -153,6 +158,8 @@ class City:
     tills: Tills
     transit: Transit
     fare_billing: FareBilling
+    credits: Credits
+    publication: PublicationSweep
     tree: MerkleTree
     read_models: ReadModels
     reads: Reads
@@ -183,6 +190,7 @@ class City:
             ("retention", self.retention.sweep_if_due),
             ("payments", self.payment_sweep.sweep_if_due),
             ("fares", self.fare_billing.sweep_if_due),
+            ("publication", self.publication.sweep_if_due),
         ]
         return Runner(self.read_models.wake, followers, start=self.read_models.upgrade)
 
@@ -233,7 +241,7 @@ def build(
     door = Door(files)
     tree = MerkleTree(files, db, page_size=settings.read_models.page_size)
     checkpoints = Checkpoints(db)
-    clock = Clock(settings.services.timezone)
+    clock = Clock(settings.services.timezone, timedelta(days=settings.services.clock_ahead_days))
     schedule = Retention(read_models.rows("retention"))
 
     privacy = Privacy(
@@ -271,6 +279,7 @@ def build(
         clock.now,
     )
     trust = load_keys(licences.trust_list())
+    standing = credit_standing(files)
     uploads = Uploads(
         LocalUploads(settings.data_dir / "uploads"),
         vault,
@@ -284,7 +293,7 @@ def build(
         catalogue,
         load_calendar(),
         Materials(uploads, licence_reads.held),
-        NoCreditYet(),
+        standing,
         fees(settings, files),
         clock.today,
     )
@@ -296,8 +305,13 @@ def build(
         clock.today,
     )
     health = HealthFeeds(files, ids, clock.now)
-    scans = Scans(files, db, door, clients, health, keys.code_signing, keys.code_subject, clock.now)
-    paying = build_payments(settings, files, db, ids, scans, clients, door, read_models, clock)
+    scans = Scans(
+        files, db, door, clients, health, keys.code_signing, keys.code_subject, clock.now, standing
+    )
+    paying = build_payments(
+        settings, files, db, ids, scans, clients, door, read_models, clock, standing
+    )
+    credit = build_credit(files, ids, uploads, door, read_models, clock)
     issuer = Issuer(catalogue, ids, keys.licence_signing, settings.services.division, clock.today)
     # The processes that follow the log and write events; the capabilities add theirs here.
     processes: list[Process] = [
@@ -305,6 +319,7 @@ def build(
         Issuance(issuer),
         Bundles(),
         *paying.processes,
+        *credit.processes,
     ]
     citizen_profiles = CitizenProfiles(read_models.rows("citizen_profile"))
     city = City(
@@ -348,6 +363,8 @@ def build(
         tills=paying.tills,
         transit=paying.transit,
         fare_billing=paying.fare_billing,
+        credits=credit.credits,
+        publication=credit.sweep,
         tree=tree,
         read_models=read_models,
         reads=Reads(
@@ -371,6 +388,7 @@ def build(
             licences=licence_reads,
             scans=ScanReads(door, files, ScanLogs(read_models.rows("scan_log"))),
             payments=paying.reads,
+            credit=credit.reads,
         ),
         processes=[ProcessRunner(files, process) for process in processes],
     )

@@ -32,7 +32,7 @@ from mycity.usecases.payment_sweep import PaymentSweep
 from mycity.usecases.payments import Payments
 from mycity.usecases.reconciliation import Reconciliation
 from mycity.usecases.scans import Scans
-from mycity.usecases.seams import Fees, PaidAtCounter, PayAtTheGate
+from mycity.usecases.seams import Fees, PaidAtCounter, PayLater
 from mycity.usecases.tills import Tills
 from mycity.usecases.transit import Transit
 
@@ -64,6 +64,7 @@ def build_payments(
     door: Door,
     read_models: ReadModels,
     clock: Clock,
+    pay_later: PayLater,
 ) -> PaymentParts:
     config = settings.payments
     provider = HttpProvider(config.provider, config.api_key) if config.enabled else None
@@ -72,7 +73,7 @@ def build_payments(
     listed = PaymentList(read_models.rows("payment_list"))
     settlements = Settlements(read_models.rows("settlement"))
     fare_days = FareDayList(read_models.rows("fare_days"))
-    fares, pay_later, zone = load_fares(), PayAtTheGate(), settings.services.timezone
+    fares, zone = load_fares(), settings.services.timezone
     notices = None
     if config.enabled:
         keys = [parse_public_key(k) for k in config.webhook_keys]

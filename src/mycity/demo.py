@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from uuid import UUID
 
 from mycity.bootstrap import City
 from mycity.data import department_codes, load_fares
 from mycity.domain.citizen import Citizen
+from mycity.domain.enterprise import Enterprise
 from mycity.domain.errors import ErrorCode, UserError
 from mycity.domain.identifiers import (
     CREDIT_CODE_ALPHABET,
@@ -134,7 +136,28 @@ CLIENTS = [
     ("library-city-01", Role.LIBRARY, "常德市图书馆", None),
     ("feed-health", Role.AUTHORITY_FEED, "常德市卫生健康委员会", "HEALTH"),
     ("feed-library", Role.AUTHORITY_FEED, "常德市图书馆 读者证系统", "LIBRARY"),
+    ("feed-amr", Role.AUTHORITY_FEED, "常德市市场监督管理局 信用监管", "AMR"),
 ]
+
+# A business established through the real flow (AMR-001), so that it holds its business
+# licence (published on the public list) and has a food business application (AMR-002) waiting
+# for acceptance with one non-key material missing: whether it is accepted (容缺受理) is its
+# credit's to say. Named a 守合同重信用 enterprise by the market authority first, so that one
+# penalty leaves it good and a second makes it normal (docs/credit.md walks through it).
+TEA_HOUSE = {
+    "enterprise_name": "常德桃花源茶业有限公司",
+    "enterprise_type": "有限责任公司",
+    "registered_capital": "50万元",
+    "business_scope": "茶叶销售；茶饮服务",
+    "address": "常德市武陵区朗州路88号",
+}
+TEA_HOUSE_FOUNDER = "陈静"
+TEA_HOUSE_FOOD = {
+    "business_premises": "常德市武陵区朗州路88号一楼",
+    "business_type": "餐饮服务经营者",
+    "business_items": "热食类食品制售；自制饮品制售",
+}
+CONTRACT_ABIDING = ("CONTRACT_ABIDING", "常市监守信〔2026〕8号", 40)
 
 
 def load_demo(city: City, url: str = "http://127.0.0.1:8000/graphql") -> str:
@@ -173,6 +196,7 @@ def load_demo(city: City, url: str = "http://127.0.0.1:8000/graphql") -> str:
             city.enterprises.accept_invitation(invited, enterprise.id)
 
     _link_cards(city)
+    _establish_tea_house(city, by_name[TEA_HOUSE_FOUNDER])
 
     logins_file = city.settings.data_dir / "demo-logins.json"
     logins = json.loads(logins_file.read_text()) if logins_file.exists() else {}
@@ -207,6 +231,56 @@ def _link_cards(city: City) -> None:
             continue
         city.health.link_card(health, person.id_number, "E_HEALTH", person.e_health_card)
         city.health.link_card(library, person.id_number, "LIBRARY", person.library_card)
+
+
+def _establish_tea_house(city: City, founder_id: UUID) -> None:
+    """The tea house registered and licensed, rewarded, and applying for its food licence;
+    each step taken only if it was not (a run stopped half-way is finished by the next)."""
+    city.read_models.catch_up()
+    founder = Principal.of_citizen(founder_id, TEA_HOUSE_FOUNDER)
+    rows = city.read_models.rows
+    found = rows("enterprise_profile").select("WHERE name = ?", [TEA_HOUSE["enterprise_name"]])
+    if not found:
+        market = _client("officer-amr-01")
+        established = city.applications.submit(
+            founder, "AMR-001", TEA_HOUSE, _documents(city, founder, "AMR-001")
+        ).application.id
+        city.applications.accept(market, established)
+        city.applications.approve(market, established)
+        _follow(city)  # the issuance process: the enterprise, its licence, its publication
+        found = rows("enterprise_profile").select("WHERE name = ?", [TEA_HOUSE["enterprise_name"]])
+    enterprise = city.files.read(Enterprise, UUID(found[0]["id"]))
+    reason, decision, points = CONTRACT_ABIDING
+    city.credits.record_change(  # sent again, it changes nothing
+        _client("feed-amr"), None, enterprise.credit_code, points, reason, decision, None
+    )
+    if rows("application_list").select(
+        "WHERE applicant = ? AND item = 'AMR-002'", [str(enterprise.id)]
+    ):
+        return
+    materials = _documents(city, founder, "AMR-002")
+    del materials["food_safety_manager"]  # the non-key material, owed if accepted 容缺
+    city.applications.submit(
+        founder, "AMR-002", TEA_HOUSE_FOOD, materials, enterprise_id=enterprise.id
+    )
+
+
+def _documents(city: City, person: Principal, item: str) -> dict[str, str]:
+    """A scanned PDF for each material of the item that no licence satisfies."""
+    return {
+        m.code: "document:" + city.uploads.put(person, DEMO_PDF + m.code.encode()).digest
+        for m in city.catalogue.item(item).materials
+        if not m.satisfied_by_licence
+    }
+
+
+def _follow(city: City) -> None:
+    for _ in range(5):
+        if not city.runner().run_once():
+            return
+
+
+DEMO_PDF = b"%PDF-1.7 a scanned document of the demo"
 
 
 def _instructions(logins: dict[str, dict[str, str]], url: str) -> str:

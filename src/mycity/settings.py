@@ -194,6 +194,9 @@ class ServiceSettings:
     division: str = "430700"  # 常德市
     timezone: str = "Asia/Shanghai"
     code_seconds: int = 60  # how long a city code lives
+    # The demo's and a rehearsal's switch: the city's clock this many days ahead (a penalty
+    # that becomes repairable, a publication that ends); 0 in service.
+    clock_ahead_days: int = 0
 
 
 @dataclass(frozen=True)
@@ -263,6 +266,7 @@ class Settings:
             services=ServiceSettings(
                 division=_division(env),
                 code_seconds=_code_seconds(env),
+                clock_ahead_days=_clock_ahead(env),
             ),
             payments=_payments(env),
         )
@@ -275,6 +279,20 @@ def _division(env: Mapping[str, str]) -> str:
             "MYCITY_DIVISION is a 6-digit administrative division code (GB/T 2260), e.g. 430700"
         )
     return division
+
+
+MAX_CLOCK_AHEAD_DAYS = 3650
+
+
+def _clock_ahead(env: Mapping[str, str]) -> int:
+    days = _count(env, "MYCITY_CLOCK_AHEAD_DAYS", 0, zero=True)
+    if days > MAX_CLOCK_AHEAD_DAYS:
+        raise SettingsError(f"MYCITY_CLOCK_AHEAD_DAYS is at most {MAX_CLOCK_AHEAD_DAYS}")
+    if days and (env.get("MYCITY_DATABASE_URL") or "").startswith("postgres"):
+        raise SettingsError(
+            "MYCITY_CLOCK_AHEAD_DAYS is for the demo and rehearsals on the embedded store: unset it"
+        )
+    return days
 
 
 def _code_seconds(env: Mapping[str, str]) -> int:

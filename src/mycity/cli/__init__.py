@@ -14,6 +14,7 @@ from mycity.cli.commands import (
     backups,
     clients,
     codes,
+    credit,
     health,
     keys,
     licences,
@@ -39,6 +40,7 @@ for module in (
     witness,
     provider,
     payments,
+    credit,
 ):
     module.register(cli)
 

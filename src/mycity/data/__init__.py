@@ -1,5 +1,5 @@
 """The city's reference data shipped with the package: the service catalogue, the calendar,
-the retention periods and the transit fares.
+the retention periods, the transit fares and the credit rules.
 
 Both are read once and checked whole; a file that does not parse stops the city at start,
 naming the file, rather than surfacing as a wrong answer to an applicant later.
@@ -14,6 +14,7 @@ from typing import Any
 
 from mycity.domain.calendar import CalendarError, WorkCalendar, parse_calendar
 from mycity.domain.catalogue import Catalogue, CatalogueError, parse_catalogue
+from mycity.domain.credit_rules import CreditRules, CreditRulesError, parse_credit_rules
 from mycity.domain.fares import FareError, FareRules, parse_fares
 from mycity.domain.retention import RetentionError, RetentionRules, parse_retention
 
@@ -65,3 +66,13 @@ def load_fares() -> FareRules:
 def department_codes() -> tuple[str, ...]:
     """Every department's code, sorted: each that issues licences signs with a ring of its own."""
     return tuple(sorted(load_catalogue().departments))
+
+
+CREDIT_RULES = "rules.json"
+
+
+@cache
+def load_credit_rules() -> CreditRules:
+    """The shipped credit rules (data/credit/rules.json); see mycity.domain.credit_rules."""
+    document = _documents("credit", CreditRulesError)[CREDIT_RULES]
+    return parse_credit_rules(CREDIT_RULES, document)

@@ -1,4 +1,5 @@
-"""Reading a catalogue file's entries, each refusal naming the file, the entry and the field."""
+"""Reading a data file's entries (the catalogue's, the credit rules'), each refusal naming
+the file, the entry and the field."""
 
 from __future__ import annotations
 
@@ -17,11 +18,12 @@ class CatalogueError(ValueError):
 class Reader:
     """Reads the values of one entry, naming the file and the entry in every refusal."""
 
-    def __init__(self, where: str) -> None:
+    def __init__(self, where: str, error: type[ValueError] = CatalogueError) -> None:
         self.where = where
+        self.error = error
 
     def fail(self, field: str, problem: str) -> NoReturn:
-        raise CatalogueError(f"{self.where}: {field}: {problem}")
+        raise self.error(f"{self.where}: {field}: {problem}")
 
     def entry(
         self, field: str, value: Any, required: tuple[str, ...], optional: Mapping[str, Any]

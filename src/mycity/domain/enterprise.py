@@ -25,6 +25,7 @@ class AgentScope(StrEnum):
     APPLICATIONS = "APPLICATIONS"  # apply for services in its name
     LICENCES = "LICENCES"  # hold and show its licences
     PAYMENTS = "PAYMENTS"  # pay and refund in its name
+    CREDIT = "CREDIT"  # see its credit and apply for its repair
 
 
 MAX_INVITATIONS = 100  # waiting at once for one enterprise's answers

@@ -89,6 +89,14 @@ class ErrorCode(StrEnum):
     ALREADY_PAID = "ALREADY_PAID"
     ALREADY_USED = "ALREADY_USED"  # a single-use code spent before
     NO_FEE = "NO_FEE"
+    INVALID_DELTA = "INVALID_DELTA"  # a credit change of 0, or beyond the score's range
+    INVALID_DATE = "INVALID_DATE"
+    DECISION_NUMBER_REUSED = "DECISION_NUMBER_REUSED"  # the same number, another decision
+    NOT_PUBLISHED = "NOT_PUBLISHED"  # a public record no longer published
+    NOT_REPAIRABLE = "NOT_REPAIRABLE"  # a licensing decision: nothing to repair
+    REPAIR_TOO_EARLY = "REPAIR_TOO_EARLY"  # before the penalty's minimum publication period
+    REPAIR_PENDING = "REPAIR_PENDING"  # an application for its repair awaits a decision
+    NO_REPAIR_PENDING = "NO_REPAIR_PENDING"
 
 
 class UserError(Exception):

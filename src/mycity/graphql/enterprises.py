@@ -12,6 +12,7 @@ from strawberry import relay
 
 from mycity.domain.enterprise import AgentScope
 from mycity.graphql.context import PURPOSE, Info, blocking
+from mycity.graphql.credit import Credit
 from mycity.graphql.errors import UserError, parse_id, reports_user_errors
 from mycity.graphql.pagination import Connection, Edge, list_page
 from mycity.graphql.shapes import shaped
@@ -121,6 +122,17 @@ class Enterprise(relay.Node):
             )
             for i in found
         ]
+
+    @strawberry.field(
+        description="Its city credit: for its legal representative and agents with the "
+        "CREDIT scope, and for officers and auditors (with the purpose it was read with)."
+    )
+    async def credit(self, info: Info) -> Credit:
+        context = info.context
+        view = await context.read(
+            context.city.reads.credit.read, context.require(), self.view.id, self.purpose
+        )
+        return Credit.of(view)
 
 
 @strawberry.type

@@ -76,8 +76,8 @@ class FareCharge:
 @strawberry.type
 class ScanCityCodePayload:
     """What the partner's role may learn, and nothing else: a gate `allowed` (and the fares
-    its tap charged), a hospital or a library the card's number, a shop or a venue the
-    colour."""
+    its tap charged), a hospital or a library the card's number (a library also whether it
+    lends without a deposit), a shop or a venue the colour."""
 
     valid: bool = False
     outcome: ScanOutcome | None = None  # type: ignore[valid-type]
@@ -86,6 +86,9 @@ class ScanCityCodePayload:
     colour: Colour | None = None
     card: CardKind | None = None
     card_number: str | None = None
+    deposit_free: bool | None = strawberry.field(
+        default=None, description="A library: whether it lends without a deposit (credit)."
+    )
     fares: list[FareCharge] = strawberry.field(default_factory=list)
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
@@ -101,6 +104,7 @@ class ScanCityCodePayload:
             colour=told.colour,
             card=told.card,
             card_number=told.card_number,
+            deposit_free=told.deposit_free,
         )
 
 

@@ -17,6 +17,7 @@ from mycity.graphql.applications import (
 from mycity.graphql.audit import AuditMutations, AuditQueries
 from mycity.graphql.citizens import CitizenMutations, CitizenQueries, CitizenSubscriptions
 from mycity.graphql.city_code import CityCodeQueries, CityCodeSubscriptions
+from mycity.graphql.credit import CreditMutations, CreditQueries
 from mycity.graphql.directory import DirectoryQueries
 from mycity.graphql.enterprises import EnterpriseMutations, EnterpriseQueries
 from mycity.graphql.health import HealthMutations
@@ -42,6 +43,7 @@ Query = merge_types(
         CityCodeQueries,
         ScanQueries,
         PaymentQueries,
+        CreditQueries,
     ),
 )
 Mutation = merge_types(
@@ -58,6 +60,7 @@ Mutation = merge_types(
         HealthMutations,
         ScanMutations,
         PaymentMutations,
+        CreditMutations,
     ),
 )
 Subscription = merge_types(

@@ -2,8 +2,8 @@
 
 A partner's role decides the purposes it may scan for and the one thing it learns: a
 transit gate whether to open, a hospital the e-health card number, a library the library
-card number, a shop or a venue the colour. Nothing else leaves the server, so a partner
-cannot collect more than its counter needs.
+card number and whether it lends without a deposit, a shop or a venue the colour. Nothing
+else leaves the server, so a partner cannot collect more than its counter needs.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ class Told:
     colour: Colour | None = None  # a shop, a venue
     card: CardKind | None = None  # a hospital, a library: which card
     card_number: str | None = None  # ... and its number, if one is linked
+    deposit_free: bool | None = None  # a library: whether it lends without a deposit
 
     @property
     def shown(self) -> list[str]:
@@ -47,6 +48,7 @@ class Told:
         names: list[tuple[str, object]] = [("allowed", self.allowed), ("colour", self.colour)]
         if self.card is not None:
             names.append((f"{self.card.value.lower()}_card", self.card_number))
+        names.append(("deposit_free", self.deposit_free))
         return [name for name, value in names if value is not None]
 
 
@@ -68,11 +70,16 @@ def scanner(principal: Principal | None, purpose: Purpose) -> Principal:
     return who
 
 
-def told(role: Role, colour: Colour, cards: Mapping[CardKind, str]) -> Told:
+def told(
+    role: Role, colour: Colour, cards: Mapping[CardKind, str], deposit_free: bool | None
+) -> Told:
+    """A library is also told whether its citizen borrows without a deposit (their credit
+    tier's benefit), and nothing of the score itself."""
     if role is Role.TRANSIT_GATE:
         return Told(allowed=colour in GATE_OPENS_FOR)
     if card := ROLE_CARD.get(role):
-        return Told(card=card, card_number=cards.get(card))
+        free = deposit_free if role is Role.LIBRARY else None
+        return Told(card=card, card_number=cards.get(card), deposit_free=free)
     return Told(colour=colour)
 
 

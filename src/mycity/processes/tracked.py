@@ -27,7 +27,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.utils import get_topic
 
-from mycity.projections.pages import read_pages
+from mycity.projections.pages import DecodeOnce, read_pages
 from mycity.store.files import CityFiles
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,7 @@ class Reply:
 
     def __init__(self, files: CityFiles, tracking: Tracking, start: int) -> None:
         self.files = files
+        self.position = 0  # the position in the log of the event being answered
         self.processing: ProcessingEvent[UUID] = ProcessingEvent(tracking)
         self.processing.saved_kwargs["tracked_from"] = start  # see store/recorders.py
 
@@ -71,6 +72,11 @@ class Process:
     def policy(self, event: Any, reply: Reply) -> None:
         """Answer one event; register an implementation per event class."""
 
+    def follows(self) -> tuple[str, ...]:
+        """The topics it reads: those it registers, or fewer if its configuration wants
+        fewer (the credit rules name only some of the events the process could score)."""
+        return self.topics
+
 
 class ProcessRunner:
     """Feeds one process from the log, a page per transaction."""
@@ -90,7 +96,7 @@ class ProcessRunner:
         self.idle_stretch = idle_stretch
         self._scanned = 0  # how far the log is known to hold nothing more for it
         self._tracked: int | None = None  # its recorded position, as this runner knows it
-        self.topics = frozenset(process.topics)
+        self.topics = frozenset(process.follows())
 
     @property
     def name(self) -> str:
@@ -117,7 +123,7 @@ class ProcessRunner:
         """Answer the page's events of the process's topics after `start`, up to `last`."""
         if start != self.followed():
             raise IntegrityError(f"{self.name} is not at position {start}")
-        if not self._take(page.events(self.topics, start), last):
+        if not self._take(page.positioned(self.topics, start), last):
             raise IntegrityError(f"{self.name} was advanced by another runner")
 
     def run_once(self) -> int:
@@ -130,15 +136,16 @@ class ProcessRunner:
         if start >= head:
             return 0
         with read_pages(
-            self.files, start, head, topics=self.process.topics, page_size=self.page_size
+            self.files, start, head, topics=tuple(self.topics), raw=True, page_size=self.page_size
         ) as pages:
             for page in pages:
-                if not self._take(page.items, page.last):
+                events = DecodeOnce(self.files.mapper, page.items).positioned(self.topics)
+                if not self._take(events, page.last):
                     break
-                answered += len(page.items)
+                answered += len(events)
         return answered
 
-    def _take(self, events: list[Any], last: int) -> bool:
+    def _take(self, events: list[tuple[int, Any]], last: int) -> bool:
         """Answer these events and record the position `last`; False if another runner
         had answered them already.
 
@@ -157,11 +164,12 @@ class ProcessRunner:
         self._tracked = self._scanned = last
         return True
 
-    def _answer(self, events: list[Any], last: int, start: int) -> bool:
+    def _answer(self, events: list[tuple[int, Any]], last: int, start: int) -> bool:
         """Answer a page and save it; False if another runner had already."""
         for _ in range(self.tries):
             reply = Reply(self.files, Tracking(self.name, last), start)
-            for event in events:
+            for position, event in events:
+                reply.position = position
                 self.process.policy(event, reply)
             try:
                 self.files.record(reply.processing)

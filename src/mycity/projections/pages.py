@@ -109,7 +109,11 @@ class DecodeOnce:
 
     def events(self, topics: frozenset[str], after: int = 0) -> list[Any]:
         """The page's events of these topics after a position, decoded."""
+        return [event for _, event in self.positioned(topics, after)]
+
+    def positioned(self, topics: frozenset[str], after: int = 0) -> list[tuple[int, Any]]:
+        """The same, each with its position in the log (what a process cites as evidence)."""
         wanted = [r for r in self.records if r.id > after and r.topic in topics]
         if wanted:
             self.prefetch(wanted)
-        return [self.to_domain_event(r) for r in wanted]
+        return [(r.id, self.to_domain_event(r)) for r in wanted]

@@ -22,6 +22,7 @@ from mycity.projections.licence_uses import LicenceUseList
 from mycity.projections.pages import read_pages
 from mycity.projections.payment_list import PaymentList
 from mycity.projections.positions import Positions
+from mycity.projections.public_records import PublicRecords
 from mycity.projections.ratings import Ratings
 from mycity.projections.retention import RetentionSchedule
 from mycity.projections.scan_log import ScanLog
@@ -53,6 +54,7 @@ PROJECTIONS: tuple[type[KeyedFold], ...] = (
     PaymentList,
     Settlement,
     FareDays,
+    PublicRecords,
 )
 
 

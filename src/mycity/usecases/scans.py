@@ -42,7 +42,7 @@ from mycity.domain.scan import (
 )
 from mycity.identity.credentials import Clients
 from mycity.identity.keys import SigningKeyRing
-from mycity.identity.principal import Principal
+from mycity.identity.principal import Principal, Role
 from mycity.integrations.qr import render_png
 from mycity.policy import scans as policy
 from mycity.policy.base import Grant, require_citizen
@@ -50,6 +50,7 @@ from mycity.store.files import CityFiles
 from mycity.store.seals import key_id
 from mycity.store.sql import Database
 from mycity.usecases.health import HealthFeeds
+from mycity.usecases.seams import LibraryDeposits
 from mycity.verifier.city_code import (
     CodeKeys,
     CodeVerdict,
@@ -156,6 +157,7 @@ class Scans:
     ring: SigningKeyRing  # code-signing: city codes and place codes
     subject_key: bytes  # code-subject
     clock: Callable[[], float]
+    deposits: LibraryDeposits  # credit: whom a library lends to without a deposit
     skew: float = 30
 
     @functools.cached_property
@@ -217,7 +219,10 @@ class Scans:
             return ScanAnswer(Outcome.UNKNOWN_CITIZEN)
         who, verdict = read.who, read.verdict
         moment = datetime.fromtimestamp(read.at, UTC)
-        told = policy.told(who.role, holder.colour(moment), holder.linked)
+        deposit_free = (
+            self.deposits.deposit_free(holder.citizen) if who.role is Role.LIBRARY else None
+        )
+        told = policy.told(who.role, holder.colour(moment), holder.linked, deposit_free)
         assert verdict.code_id is not None and verdict.colour is not None
         if read.purpose is Purpose.PAYMENT:
             scan_id = payment_scan_id(verdict.code_id)

@@ -1,10 +1,10 @@
 """What applications and transit ask other capabilities, each behind a small interface.
 
-Credit (信用分) will say whose tier allows accepting an application with a material
-missing (容缺受理); until it exists nobody's does. Payments say whether an application's
-fee is paid (`usecases/fees.py`); where no payment provider is set a fee is paid at the
-counter, so an officer completing the application is taken to have received it. Credit
-will also say who may ride now and pay later (先乘后付); until it does, nobody may.
+Credit (信用分, `usecases/credit_standing.py`) says whose tier allows accepting an
+application with a material missing (容缺受理), who may ride now and pay later (先乘后付),
+and whom a library lends to without a deposit. Payments say whether an application's fee is
+paid (`usecases/fees.py`); where no payment provider is set a fee is paid at the counter, so
+an officer completing the application is taken to have received it.
 """
 
 from __future__ import annotations
@@ -29,14 +29,10 @@ class PayLater(Protocol):
         ...
 
 
-class PayAtTheGate:
-    def may_ride_now_pay_later(self, rider: UUID) -> bool:
-        return False
-
-
-class NoCreditYet:
-    def allows_shortfall(self, subject: UUID) -> bool:
-        return False
+class LibraryDeposits(Protocol):
+    def deposit_free(self, citizen: UUID) -> bool:
+        """Whether a library lends to this citizen without a deposit (免押金借阅)."""
+        ...
 
 
 class PaidAtCounter:

@@ -95,8 +95,8 @@ def establish(
 
 
 class CreditOf:
-    """A credit tier that allows 容缺受理 to these applicants only (citizens or enterprises);
-    the city's own, NoCreditYet, allows nobody."""
+    """A credit tier that allows 容缺受理 to these applicants only (citizens or enterprises),
+    or to nobody; the city's own (credit's tiers) allows every good or excellent one."""
 
     def __init__(self, subjects: Iterable[UUID]) -> None:
         self.subjects = frozenset(subjects)

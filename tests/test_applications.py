@@ -230,7 +230,7 @@ def accepted_short(city: City, people: CitizenFactory) -> tuple[Person, UUID]:
 def test_a_shortfall_is_refused_without_credit(city: City, people: CitizenFactory) -> None:
     _, application_id = accepted_short(city, people)
     with pytest.raises(UserError) as refused:
-        city.applications.accept(AMR, application_id)
+        with_credit(city).accept(AMR, application_id)
     assert refused.value.code is ErrorCode.SHORTFALL_NOT_ALLOWED
 
 

@@ -172,7 +172,7 @@ def test_a_non_key_document_may_be_missing_only_on_the_applicants_own_credit(
     city: City, people: CitizenFactory, parent: Person
 ) -> None:
     application_id = short_establishment(city, parent)
-    for applications in (city.applications, with_credit(city, people.register("旁人").id)):
+    for applications in (with_credit(city), with_credit(city, people.register("旁人").id)):
         with refused(ErrorCode.SHORTFALL_NOT_ALLOWED):
             applications.accept(AMR, application_id)
     assert city.applications.get(application_id).status == Status.SUBMITTED
@@ -264,7 +264,7 @@ def test_a_non_key_licence_owed_is_supplied_once_held(
     birth_certificate(city, parent)
     application_id = registration(city, parent)
     with refused(ErrorCode.SHORTFALL_NOT_ALLOWED):
-        city.applications.accept(PSB, application_id)
+        with_credit(city).accept(PSB, application_id)
     with_credit(city, parent.id).accept(PSB, application_id)
     assert city.applications.get(application_id).missing == "marriage_certificate"
     supply = city.applications.resubmit
@@ -317,6 +317,7 @@ def test_over_http_a_shortfall_is_refused_then_accepted_on_credit_and_supplied(
     short = {"itemCode": "AMR-001", "form": form, "materials": [document(c) for c in keys]}
     application = api.run(SUBMIT, {"i": short}, wang)["submitApplication"]["application"]
 
+    live.applications = with_credit(live)  # a credit that trusts nobody
     refused_step = api.run(STEP % "acceptApplication", {"id": application["id"]}, officer)
     assert refused_step["acceptApplication"]["userErrors"] == [{"code": "SHORTFALL_NOT_ALLOWED"}]
     live.applications = with_credit(live, live.ids.citizen(CITIZENS[0].id_number))

@@ -149,28 +149,35 @@ class ProcessRunner:
         """Answer these events and record the position `last`; False if another runner
         had answered them already.
 
-        A stretch of the log with nothing for this process is skipped without a write (the
-        log's ids become visible in order, so nothing can appear in it later); its position
-        is recorded only once the stretch is `idle_stretch` long, to bound the re-reading
-        after a restart."""
+        A stretch of the log with nothing for this process, or only events it answers with
+        nothing, is skipped without a write (the log's ids become visible in order, so
+        nothing can appear in it later); its position is recorded only once the stretch is
+        `idle_stretch` long, to bound the re-reading after a restart."""
         tracked = self._tracked or 0
-        if not events and last - tracked < self.idle_stretch:
+        answered = self._answer(events, last, tracked)
+        if answered is None:  # nothing to record, and not yet far enough to record it
             self._scanned = last
             return True
-        if not self._answer(events, last, tracked):
+        if not answered:
             log.info("%s was advanced by another runner", self.name)
             self._tracked = None  # read again next time
             return False
         self._tracked = self._scanned = last
         return True
 
-    def _answer(self, events: list[tuple[int, Any]], last: int, start: int) -> bool:
-        """Answer a page and save it; False if another runner had already."""
+    def _answer(self, events: list[tuple[int, Any]], last: int, start: int) -> bool | None:
+        """Answer a page and save it; False if another runner had already. A page whose
+        answer is no event is not saved (None) until its stretch is `idle_stretch` long:
+        answered again after a restart, it answers nothing again (a policy is deterministic),
+        so a process that wants an event only now and then (credit's rules, a fee's refund)
+        costs no write for each one it passes over."""
         for _ in range(self.tries):
             reply = Reply(self.files, Tracking(self.name, last), start)
             for position, event in events:
                 reply.position = position
                 self.process.policy(event, reply)
+            if not reply.processing.events and last - start < self.idle_stretch:
+                return None
             try:
                 self.files.record(reply.processing)
                 return True

@@ -6,6 +6,7 @@ published; the publication sweep at its exact day; time travel; erasure."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID, uuid4
 
@@ -15,7 +16,7 @@ from mycity.bootstrap import City
 from mycity.data import load_credit_rules, load_fares
 from mycity.domain.credit import Credit, Severity, credit_id
 from mycity.domain.credit_rules import parse_credit_rules
-from mycity.domain.errors import ErrorCode
+from mycity.domain.errors import ErrorCode, UserError
 from mycity.domain.fare import Fare, fare_day_id
 from mycity.domain.licence import Licence
 from mycity.domain.public_record import RecordKind
@@ -24,7 +25,7 @@ from mycity.processes.credit import Scoring
 from mycity.processes.tracked import ProcessRunner
 from mycity.usecases.credit import PenaltyDecision
 from tests.domain_helpers import refused
-from tests.helpers import CitizenFactory, Person, killed_after
+from tests.helpers import CitizenFactory, Person, join_all, killed_after
 from tests.services import PSB, close_account, establish, residence_permit, settle
 
 MARKET = Principal("feed-amr", Role.AUTHORITY_FEED, "AMR", "市场监管局")
@@ -283,3 +284,28 @@ def test_a_citizens_credit_is_gone_with_their_erasure(city: City, people: Citize
     assert (
         city.reads.credit.history(city.reads.credit.read(AUDITOR, person.id, WHY), 10, None) == []
     )
+
+
+def test_feeds_writing_at_once_to_one_score_lose_nothing_and_double_nothing(
+    city: City, people: CitizenFactory
+) -> None:
+    """Each write lands, or is told CONCURRENT_CHANGE and lands when the feed sends it again
+    (its decision's number makes a second sending count once)."""
+    person = people.register("并发")
+
+    def send(number: str) -> None:
+        change = (MARKET, person.id_number, None, 7, "R_UP", number, None)
+        for _ in range(10):
+            try:
+                city.credits.record_change(*change)
+                return
+            except UserError as e:
+                if e.code is not ErrorCode.CONCURRENT_CHANGE:
+                    raise
+
+    threads = [threading.Thread(target=send, args=(f"并发{i}号",)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    assert join_all(threads)
+    assert score(city, person.id) == 600 + 8 * 7
+    assert sorted(c.score for c in history(city, person.id)) == [607 + 7 * i for i in range(8)]

@@ -140,7 +140,7 @@ def test_a_key_licence_another_item_has_not_issued_yet_is_refused_at_acceptance(
     city.applications.approve(HEALTH, health)
     settle(city)
     with refused(ErrorCode.SHORTFALL_NOT_ALLOWED):  # the certificate is there; no marriage
-        city.applications.accept(PSB, psb)
+        with_credit(city).accept(PSB, psb)
     trusted.accept(PSB, psb)
     assert city.applications.get(psb).missing == "marriage_certificate"
 

@@ -15,7 +15,7 @@ import pytest
 from mycity.bootstrap import City
 from mycity.data import load_credit_rules, load_fares
 from mycity.domain.credit import Credit, Severity, credit_id
-from mycity.domain.credit_rules import parse_credit_rules
+from mycity.domain.credit_rules import RULE_EVENTS, parse_credit_rules
 from mycity.domain.errors import ErrorCode, UserError
 from mycity.domain.fare import Fare, fare_day_id
 from mycity.domain.licence import Licence
@@ -110,7 +110,7 @@ def test_the_process_reads_only_the_events_its_rules_name() -> None:
     }
     scoring = Scoring(parse_credit_rules("rules.json", document), "Asia/Shanghai")
     assert scoring.follows() == ("mycity.domain.fare:Fare.Overdue",)
-    assert len(Scoring(load_credit_rules(), "Asia/Shanghai").follows()) == 4
+    assert len(Scoring(load_credit_rules(), "Asia/Shanghai").follows()) == len(RULE_EVENTS)
 
 
 def test_a_crash_mid_way_loses_no_change_and_doubles_none(
@@ -309,3 +309,26 @@ def test_feeds_writing_at_once_to_one_score_lose_nothing_and_double_nothing(
     assert join_all(threads)
     assert score(city, person.id) == 600 + 8 * 7
     assert sorted(c.score for c in history(city, person.id)) == [607 + 7 * i for i in range(8)]
+
+
+def test_a_repair_gives_back_what_the_penalty_took_no_more(
+    city: City, people: CitizenFactory
+) -> None:
+    _, enterprise, _ = establish(city, people.register("清零", verified=True))
+    code = enterprise.credit_code
+    city.credits.record_change(MARKET, None, code, -590, "R_DOWN", "降到10", Severity.SERIOUS)
+    city.credits.record_penalty(MARKET, decision(code, city.clock.today(), Severity.MINOR))
+    assert score(city, enterprise.id) == 5  # a minor penalty: 5 points
+    city.credits.record_change(MARKET, None, code, -10, "R_DOWN", "再降", Severity.MINOR)
+    assert score(city, enterprise.id) == 0
+    second, _ = city.credits.record_penalty(
+        MARKET, decision(code, city.clock.today() - timedelta(days=1), Severity.MINOR)
+    )
+    assert score(city, enterprise.id) == 0  # it took nothing: the score was at 0
+    founder = Principal.of_citizen(enterprise.legal_representative_id, "清零")
+    repair, _ = city.credits.apply_for_repair(
+        founder, second, "已整改完毕，承诺依法诚信经营。" * 2, []
+    )
+    amr = Principal("officer-amr", Role.OFFICER, "AMR", "officer")
+    city.credits.decide_repair(amr, second, repair, True, "整改到位")
+    assert score(city, enterprise.id) == 0

@@ -291,6 +291,18 @@ def test_the_shipped_rules_parse() -> None:
             "RESTRICTED",
         ),
         (
+            lambda d: d["benefits"].update(PAY_LATER_TRANSIT=["GOOD"]),
+            "rules.json: benefits.PAY_LATER_TRANSIT: GOOD has it, so EXCELLENT must too",
+        ),
+        (
+            lambda d: d["benefits"].update(PAY_LATER_TRANSIT=list(Tier)),
+            "rules.json: benefits.PAY_LATER_TRANSIT: a restricted subject loses every benefit",
+        ),
+        (
+            lambda d: d["rules"][1].update(event=["Fare.Overdue"]),
+            "rules.json: rule 2: event: expected one of",
+        ),
+        (
             lambda d: d["penalties"]["SERIOUS"].update(ends_after_months=6),
             "rules.json: penalties.SERIOUS.ends_after_months: expected at least 12",
         ),

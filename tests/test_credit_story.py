@@ -34,6 +34,8 @@ APPLY = """mutation($i: ApplyForCreditRepairInput!) { applyForCreditRepair(input
     repairId userErrors { code field message } } }"""
 DECIDE = """mutation($i: DecideCreditRepairInput!) { decideCreditRepair(input: $i) {
     decided userErrors { code message } } }"""
+PENDING = """{ pendingCreditRepairs { edges { node {
+    id penalty { id number } commitment } } } }"""
 COMMITMENT = "本企业已按要求完成整改，承诺今后严格遵守食品安全法律法规，诚信经营。"
 
 
@@ -134,6 +136,12 @@ def test_the_credit_story_on_the_demo(
     live.clock.ahead = timedelta(days=92)  # as MYCITY_CLOCK_AHEAD_DAYS=92 would
     applied = api.run(APPLY, repair, token=founder)["applyForCreditRepair"]
     assert applied["userErrors"] == [] and applied["repairId"]
+    [pending] = api.run(PENDING, token=officer)["pendingCreditRepairs"]["edges"]
+    assert pending["node"] == {
+        "id": applied["repairId"],
+        "penalty": {"id": target["id"], "number": "常市监罚〔2026〕101号"},
+        "commitment": COMMITMENT,
+    }
     decision = {
         "i": {
             "penaltyId": target["id"],

@@ -52,6 +52,7 @@ RULE_EVENTS: Mapping[str, frozenset[str]] = {
     "Fare.Overdue": frozenset(),
     "Licence.Revoked": frozenset(),
     "Licence.Suspended": frozenset(),
+    "Licence.Reinstated": frozenset(),
 }
 
 
@@ -159,9 +160,14 @@ def _benefits(at: Reader, value: Any) -> Mapping[Benefit, frozenset[Tier]]:
     for benefit in Benefit:
         field = f"benefits.{benefit.value}"
         tiers = at.array(field, found[benefit.value])
-        benefits[benefit] = frozenset(
-            Tier(at.choice(f"{field}[{i}]", t, Tier)) for i, t in enumerate(tiers)
-        )
+        granted = [Tier(at.choice(f"{field}[{i}]", t, Tier)) for i, t in enumerate(tiers)]
+        if Tier.RESTRICTED in granted:
+            at.fail(field, "a restricted subject loses every benefit: not RESTRICTED")
+        for tier in granted:  # what a tier unlocks, every higher tier unlocks too
+            higher = list(Tier)[: list(Tier).index(tier)]
+            if missing := [t.value for t in higher if t not in granted]:
+                at.fail(field, f"{tier.value} has it, so {', '.join(missing)} must too")
+        benefits[benefit] = frozenset(granted)
     return benefits
 
 
@@ -191,7 +197,7 @@ def _rule(at: Reader, value: Any) -> Rule:
     entry = at.entry("", value, ("code", "event", "delta", "reason"), {"when": {}, "cap": None})
     code = at.text("code", entry["code"], CODE)
     name = entry["event"]
-    if name not in RULE_EVENTS:
+    if not isinstance(name, str) or name not in RULE_EVENTS:
         at.fail("event", f"expected one of {', '.join(sorted(RULE_EVENTS))}")
     when = entry["when"]
     if not isinstance(when, dict):

@@ -36,7 +36,7 @@ PublicRecordKind = strawberry.enum(RecordKind, name="PublicRecordKind")
 @strawberry.type(description="What a change to a score rests on.")
 class CreditEvidence:
     position: int | None = strawberry.field(
-        description="An event of this log, by its position (provable with `inclusionProof`)."
+        description="An event of this log, by its position (provable with `auditInclusionProof`)."
     )
     decision: str | None = strawberry.field(description="An outside decision, by its number.")
 
@@ -140,6 +140,26 @@ class PublicCreditRecord:
         )
 
 
+@strawberry.type(description="An enterprise's application to repair a penalty (信用修复).")
+class CreditRepair:
+    id: relay.GlobalID = strawberry.field(description="`repairId` of `decideCreditRepair`.")
+    penalty: PublicCreditRecord
+    commitment: str
+    materials: list[str] = strawberry.field(description="Uploads, `document:<sha256>`.")
+    applied_at: dt.datetime
+
+    @classmethod
+    def of(cls, view: PublicRecordView) -> CreditRepair:
+        assert view.repair_pending is not None and view.repair_applied_at is not None
+        return cls(
+            id=relay.GlobalID("CreditRepair", str(view.repair_pending)),
+            penalty=PublicCreditRecord.of(view),
+            commitment=view.repair_commitment,
+            materials=list(view.repair_materials),
+            applied_at=view.repair_applied_at,
+        )
+
+
 @strawberry.type
 class CreditQueries:
     @strawberry.field(description="The caller's own credit.")
@@ -166,6 +186,22 @@ class CreditQueries:
             context.city.reads.credit.named, context.require(), id_number, credit_code, purpose, at
         )
         return Credit.of(view)
+
+    @strawberry.field(
+        description="Officers: their authority's penalties whose repair awaits a decision, "
+        "oldest application first."
+    )
+    async def pending_credit_repairs(
+        self, info: Info, first: int = 20, after: str | None = None
+    ) -> Connection[CreditRepair]:
+        context = info.context
+        found = await context.read(
+            context.city.reads.credit.repairs_pending,
+            context.require(),
+            check_first(first) + 1,
+            keyset(after),
+        )
+        return keyed_page([(r.repair_cursor, CreditRepair.of(r)) for r in found], first, after)
 
     @strawberry.field(
         description="The public list of enterprises' licensing and penalty decisions while "

@@ -15,7 +15,7 @@ from uuid import UUID
 from mycity.domain.enterprise import AgentScope, Enterprise
 from mycity.domain.errors import Forbidden
 from mycity.identity.principal import Principal, Role
-from mycity.policy.applications import officer_of
+from mycity.policy.applications import department_of, officer_of
 from mycity.policy.base import Grant, require, require_citizen, require_role
 from mycity.policy.enterprises import require_scope
 
@@ -34,6 +34,11 @@ def authority_feed(principal: Principal | None) -> str:
 def repair_officer(principal: Principal | None, authority: str) -> str:
     """Only an officer of the deciding authority decides a repair of its penalty."""
     return officer_of(principal, authority)
+
+
+def decides_repairs(principal: Principal | None) -> str:
+    """The authority whose pending repairs an officer lists: their own department's."""
+    return department_of(principal)
 
 
 def acts_for_credit(principal: Principal | None, enterprise: Enterprise) -> UUID:

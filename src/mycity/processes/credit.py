@@ -56,7 +56,9 @@ class Scoring(Process):
         self._score("Fare.Overdue", event, reply, rider)
 
     @policy.register
-    def _(self, event: Licence.Suspended | Licence.Revoked, reply: Reply) -> None:
+    def _(
+        self, event: Licence.Suspended | Licence.Reinstated | Licence.Revoked, reply: Reply
+    ) -> None:
         name = f"Licence.{type(event).__name__}"
         holder = lambda: reply.get(Licence, event.originator_id).holder  # noqa: E731
         self._score(name, event, reply, holder)
@@ -95,6 +97,7 @@ _EVENTS: dict[str, type] = {
     "Payment.Succeeded": Payment.Succeeded,
     "Fare.Overdue": Fare.Overdue,
     "Licence.Suspended": Licence.Suspended,
+    "Licence.Reinstated": Licence.Reinstated,
     "Licence.Revoked": Licence.Revoked,
 }
 

@@ -5,14 +5,14 @@ site: nothing in it is anyone's personal data (a citizen's penalties are never h
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID
 
 from mycity.domain.public_record import PublicRecord, RecordKind
 from mycity.projections.fold import RowProjection, touched
-from mycity.projections.keysets import newest_first
+from mycity.projections.keysets import keyset, newest_first
 from mycity.projections.store import LiveRows, Row, TableSpec, ViewsById
 
 
@@ -41,6 +41,9 @@ class PublicRecords(RowProjection):
             ("ended", "TEXT NOT NULL"),  # "" while published; else an Ending
             ("ended_on", "TEXT NOT NULL"),
             ("repair_pending", "TEXT NOT NULL"),  # the repair awaiting a decision, or ""
+            ("repair_commitment", "TEXT NOT NULL"),  # ... the enterprise's commitment
+            ("repair_materials", "TEXT NOT NULL"),  # ... and its evidence (uploads)
+            ("repair_applied_at", "TEXT NOT NULL"),
             ("updated_at", "TEXT NOT NULL"),
             ("version", "INTEGER NOT NULL"),
         ),
@@ -50,7 +53,9 @@ class PublicRecords(RowProjection):
             ("name", "decided"),
             ("ended", "published_until"),
             ("enterprise", "decided"),
+            ("authority", "repair_applied_at"),
         ),
+        json_columns=frozenset({"repair_materials"}),
     )
 
     @singledispatchmethod
@@ -79,17 +84,34 @@ class PublicRecords(RowProjection):
             "ended": "",
             "ended_on": "",
             "repair_pending": "",
+            "repair_commitment": "",
+            "repair_materials": [],
+            "repair_applied_at": "",
             "updated_at": event.timestamp.isoformat(),
             "version": event.originator_version,
         }
 
     @apply.register
     def _(self, event: PublicRecord.RepairApplied, row: Row | None) -> Row | None:
-        return row and touched(row, event, repair_pending=str(event.repair))
+        return row and touched(
+            row,
+            event,
+            repair_pending=str(event.repair),
+            repair_commitment=event.commitment,
+            repair_materials=list(event.materials),
+            repair_applied_at=event.timestamp.isoformat(),
+        )
 
     @apply.register
     def _(self, event: PublicRecord.RepairDecided, row: Row | None) -> Row | None:
-        return row and touched(row, event, repair_pending="")
+        return row and touched(
+            row,
+            event,
+            repair_pending="",
+            repair_commitment="",
+            repair_materials=[],
+            repair_applied_at="",
+        )
 
     @apply.register
     def _(self, event: PublicRecord.PublicationEnded, row: Row | None) -> Row | None:
@@ -116,10 +138,18 @@ class PublicRecordView:
     published_until: date
     ended: str
     repair_pending: UUID | None
+    repair_commitment: str
+    repair_materials: tuple[str, ...]
+    repair_applied_at: datetime | None
 
     @property
     def cursor(self) -> str:
         return f"{self.decided.isoformat()}|{self.id}"
+
+    @property
+    def repair_cursor(self) -> str:
+        applied = self.repair_applied_at.isoformat() if self.repair_applied_at else ""
+        return f"{applied}|{self.id}"
 
     @classmethod
     def of(cls, row: Row) -> PublicRecordView:
@@ -144,6 +174,13 @@ class PublicRecordView:
             published_until=date.fromisoformat(row["published_until"]),
             ended=row["ended"],
             repair_pending=UUID(row["repair_pending"]) if row["repair_pending"] else None,
+            repair_commitment=row["repair_commitment"],
+            repair_materials=tuple(row["repair_materials"]),
+            repair_applied_at=(
+                datetime.fromisoformat(row["repair_applied_at"])
+                if row["repair_applied_at"]
+                else None
+            ),
         )
 
 
@@ -173,6 +210,19 @@ class PublicRecordList(ViewsById[PublicRecordView]):
             where += " AND substr(name, 1, ?) = ?"
             params.extend([len(search), search])
         rows = newest_first(self.rows, where, params, "decided", first, after)
+        return [PublicRecordView.of(row) for row in rows]
+
+    def repairs_pending(
+        self, authority: str, first: int, after: str | None
+    ) -> list[PublicRecordView]:
+        """The authority's penalties whose repair awaits its decision, oldest application
+        first (after the cursor `"applied_at|id"`)."""
+        where, params = "WHERE authority = ? AND repair_pending <> ''", list[Any]([authority])
+        found = keyset(after, 2)
+        if found is not None:
+            where += " AND (repair_applied_at > ? OR (repair_applied_at = ? AND id > ?))"
+            params += [found[0], found[0], found[1]]
+        rows = self.rows.select(f"{where} ORDER BY repair_applied_at, id LIMIT ?", [*params, first])
         return [PublicRecordView.of(row) for row in rows]
 
     def expiring(self, today: date, limit: int) -> list[UUID]:

@@ -25,13 +25,15 @@ from mycity.projections.fold import RawProjection
 from mycity.projections.store import LiveRows, Row, TableSpec
 from mycity.store.sql import Cursor
 
-ON_BEHALF_OF = ("applicant", "holder", "citizen")  # how a creation event names its owner
+# How a creation event names its owner: a payment its payer, a day's fares its rider, a
+# credit file its subject.
+ON_BEHALF_OF = ("applicant", "holder", "citizen", "payer", "rider", "subject")
 KNOWN_OWNERS = 50_000  # streams whose owner each process remembers (about 8 MB)
 
 
 class SubjectHistory(RawProjection):
     name = "subject_history"
-    version = 2  # 2: the file each event belongs to
+    version = 3  # 2: the file each event belongs to; 3: payments', fares' and credit's owners
     spec = TableSpec(
         columns=(
             ("position", "BIGINT"),

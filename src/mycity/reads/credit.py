@@ -8,6 +8,7 @@ sealed under their key, so an erased citizen's history reads as nothing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +27,7 @@ from mycity.reads.door import Door
 from mycity.store.files import CityFiles
 
 CREDIT_READ = "credit"
+CREDIT_CODE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{18}")  # GB 32100's alphabet: a search by code
 
 
 @dataclass(frozen=True)
@@ -116,8 +118,16 @@ class CreditReads:
     ) -> list[PublicRecordView]:
         """The public list: no login, nothing personal in it."""
         search = (search or "").strip() or None
-        by_code = search is not None and len(search) == 18 and search.isalnum()
+        by_code = search is not None and CREDIT_CODE.fullmatch(search) is not None
         return self.records.published(search, kind, first, after, credit_code=by_code)
+
+    def repairs_pending(
+        self, principal: Principal, first: int, after: str | None
+    ) -> list[PublicRecordView]:
+        """An officer's authority's penalties whose repair awaits a decision (what the
+        enterprise committed to and its evidence: the enterprise's, public by law)."""
+        authority = policy.decides_repairs(principal)
+        return self.records.repairs_pending(authority, first, after)
 
     def record(self, record: UUID) -> PublicRecordView:
         """One record, as the public list shows it."""

@@ -36,7 +36,7 @@ MAX_TEXT = 500  # what a decision says of itself: its item, reason, basis, resul
 MAX_COMMITMENT = 2000
 MAX_MATERIALS = 10
 # What a decision sent again must repeat to be taken as the same one.
-SAME_DECISION = ("enterprise", "severity", "decided", "points")
+SAME_DECISION = ("enterprise", "severity", "decided")
 _NUMBER = re.compile(r"^[^\s|][^|]{0,63}$")
 
 
@@ -157,7 +157,7 @@ class Credits:
             authority=authority,
             decided=penalty.decided.isoformat(),
             severity=penalty.severity.value,
-            points=publication.points,
+            points=0,  # what it takes, once known: the score may stop it at 0
             repairable_from=publication.repairable_from(penalty.decided).isoformat(),
             published_until=publication.ends_on(penalty.decided).isoformat(),
             evidence=None,
@@ -173,13 +173,13 @@ class Credits:
                         "number",
                     )
                 return record_id, self.files.head()
-            record = PublicRecord(id=record_id, **published)  # type: ignore[call-arg, arg-type]
             credit = opened(
                 self.files.find(credit_id(enterprise.id)),
                 enterprise.id,
                 SubjectKind.ENTERPRISE,
                 self.rules.base,
             )
+            before = credit.score or 0
             credit.change(
                 -publication.points,
                 PENALTY_DECISION,
@@ -187,6 +187,8 @@ class Credits:
                 severity=penalty.severity.value,
                 decision=number,
             )
+            taken = before - (credit.score or 0)  # a repair gives back this, no more
+            record = PublicRecord(id=record_id, **published | {"points": taken})  # type: ignore[call-arg, arg-type]
             return record_id, self.files.commit(record, credit)
 
         return self.files.retrying(attempt)

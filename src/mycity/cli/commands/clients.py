@@ -57,7 +57,9 @@ def partner_add(
     name: Annotated[str, typer.Option()],
     department: Annotated[
         str | None,
-        typer.Option(help="Authority feeds only: the authority (HEALTH, HRSS, LIBRARY, TRANSIT)."),
+        typer.Option(
+            help="Authority feeds only: the authority (HEALTH, HRSS, LIBRARY, TRANSIT, AMR, …)."
+        ),
     ] = None,
 ) -> None:
     """Provision a partner client; prints its secret once."""

@@ -39,6 +39,7 @@ def test_demo_then_status_rebuild_and_provisioning(env: dict[str, str], tmp_path
         "payment_list",
         "settlement",
         "fare_days",
+        "public_records",
     }
     assert all(line[-1] == "0" for line in lines)  # no lag
 

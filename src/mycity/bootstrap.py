@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 from mycity.bootstrap_credit import build_credit, credit_standing
 from mycity.bootstrap_payments import build_payments, fees
+from mycity.bootstrap_reads import Reads, build_reads
 from mycity.clock import Clock
 from mycity.data import load_calendar, load_catalogue, load_retention
 from mycity.domain.catalogue import Catalogue
@@ -35,12 +35,7 @@ from mycity.processes.bundles import Bundles
 from mycity.processes.erasure import Erasures
 from mycity.processes.issuance import Issuance
 from mycity.processes.tracked import Process, ProcessRunner
-from mycity.projections.agent_invitations import Invitations
 from mycity.projections.application_list import ApplicationLists
-from mycity.projections.citizen_profile import CitizenProfiles
-from mycity.projections.data_access import DataAccesses
-from mycity.projections.directory import DirectoryEntries
-from mycity.projections.enterprise_profile import EnterpriseProfiles
 from mycity.projections.fanout import LogPass
 from mycity.projections.licence_uses import LicenceUses
 from mycity.projections.listener import Listener
@@ -49,20 +44,10 @@ from mycity.projections.ratings import RatingStatistics
 from mycity.projections.read_models import ReadModels
 from mycity.projections.retention import Retention
 from mycity.projections.runner import Runner
-from mycity.projections.scan_log import ScanLogs
-from mycity.projections.subject_history import SubjectHistories
 from mycity.projections.wallet import Wallets
-from mycity.reads.access import AccessReads
 from mycity.reads.applications import ApplicationReads
-from mycity.reads.audit import AuditReads
-from mycity.reads.citizens import CitizenReads
-from mycity.reads.credit import CreditReads
-from mycity.reads.directory import DirectoryReads
 from mycity.reads.door import Door
-from mycity.reads.enterprises import EnterpriseReads
 from mycity.reads.licences import LicenceReads
-from mycity.reads.payments import PaymentReads
-from mycity.reads.scans import ScanReads
 from mycity.settings import Settings
 from mycity.store.checkpoints import Checkpoints
 from mycity.store.environment import eventsourcing_env, schema_of
@@ -98,29 +83,6 @@ from mycity.usecases.uploads import Uploads
 from mycity.verifier.licence_trust import load_keys
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Reads:
-    """Every read of personal data, by capability, through `door`."""
-
-    door: Door
-    citizens: CitizenReads
-    enterprises: EnterpriseReads
-    directory: DirectoryReads
-    access: AccessReads
-    audit: AuditReads
-    applications: ApplicationReads
-    licences: LicenceReads
-    scans: ScanReads
-    payments: PaymentReads
-    credit: CreditReads
-
-    def parties(self, file_id: UUID) -> list[UUID]:
-        """Whose behalf a file is kept on, for their live changes: an application's
-        applicants, a payee's book's payee (the file looked up once for both)."""
-        found = self.door.files.find(file_id)
-        return [*self.applications.parties(found), *self.payments.parties(found)]
 
 
 @dataclass
@@ -321,7 +283,6 @@ def build(
         *paying.processes,
         *credit.processes,
     ]
-    citizen_profiles = CitizenProfiles(read_models.rows("citizen_profile"))
     city = City(
         settings=settings,
         keys=keys,
@@ -367,28 +328,8 @@ def build(
         publication=credit.sweep,
         tree=tree,
         read_models=read_models,
-        reads=Reads(
-            door=door,
-            citizens=CitizenReads(door, files, citizen_profiles),
-            enterprises=EnterpriseReads(
-                door,
-                EnterpriseProfiles(read_models.rows("enterprise_profile")),
-                citizen_profiles,
-                Invitations(read_models.rows("agent_invitations")),
-            ),
-            directory=DirectoryReads(door, DirectoryEntries(read_models.rows("directory"))),
-            access=AccessReads(door, DataAccesses(read_models.rows("data_access"))),
-            audit=AuditReads(
-                door,
-                files,
-                SubjectHistories(read_models.rows("subject_history")),
-                read_models,
-            ),
-            applications=application_reads,
-            licences=licence_reads,
-            scans=ScanReads(door, files, ScanLogs(read_models.rows("scan_log"))),
-            payments=paying.reads,
-            credit=credit.reads,
+        reads=build_reads(
+            door, files, read_models, application_reads, licence_reads, paying.reads, credit.reads
         ),
         processes=[ProcessRunner(files, process) for process in processes],
     )

@@ -306,6 +306,9 @@ def _instructions(logins: dict[str, dict[str, str]], url: str) -> str:
         ]
         lines.append(f"{person.name:<8} {person.phone:<12} {person.level:<20} {'; '.join(roles)}")
     lines += [
+        f"{TEA_HOUSE_FOUNDER} also founded {TEA_HOUSE['enterprise_name']} (through AMR-001): its "
+        "food licence waits for acceptance with a material missing; docs/credit.md walks its "
+        "credit through.",
         "",
         "Staff and partners log in with client credentials:",
         '  mutation { logInWithClientCredentials(input: {clientId: "...", clientSecret: "..."})',

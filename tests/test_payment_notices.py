@@ -22,6 +22,7 @@ from mycity.http_notifications import MAX_BODY
 from mycity.integrations.provider import Provider
 from mycity.integrations.webhooks import TOLERANCE_S, NotificationRefused, Refusal, sign
 from mycity.settings import ReadModelSettings, Settings
+from mycity.usecases.payment_notices import KEPT_S
 from tests.conftest import serving
 from tests.helpers import CitizenFactory, Person
 from tests.payments_helpers import (
@@ -162,3 +163,14 @@ def test_the_endpoint_answers_as_the_docs_say(
         assert (largest.status_code, largest.json()) == (401, {"error": "forged"})
         too_large = httpx.post(url, content=b" " * (MAX_BODY + 1), headers=good)
         assert too_large.status_code == 413
+
+
+def test_an_id_is_remembered_for_exactly_its_600_seconds(paying: City) -> None:
+    """Longer than the timestamps' tolerance either way (2 × 300 s), so a replay is refused
+    as replayed or as stale, never taken."""
+    notices = paying.payment_notices
+    assert notices is not None and KEPT_S >= 2 * TOLERANCE_S
+    moment = paying.clock.now()
+    assert notices._remember("msg_kept", moment)
+    assert not notices._remember("msg_kept", moment + KEPT_S)
+    assert notices._remember("msg_kept", moment + KEPT_S + 0.001)

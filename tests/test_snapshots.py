@@ -19,11 +19,14 @@ from mycity.bootstrap import City, build
 from mycity.domain.application import Application
 from mycity.domain.citizen import Citizen
 from mycity.domain.code_holder import CodeHolder, code_holder_id
+from mycity.domain.credit import Severity, credit_id
 from mycity.domain.enterprise import Enterprise
 from mycity.domain.licence import Licence
 from mycity.domain.personal import personal_of
 from mycity.domain.register import Register, register_id
+from mycity.identity.principal import Principal, Role
 from mycity.store.seals import Sealed, key_id
+from mycity.usecases.credit import PenaltyDecision
 from tests.helpers import OFFICER, WHY, CitizenFactory, Person
 from tests.services import (
     AMR,
@@ -228,3 +231,34 @@ def test_files_with_nothing_personal_still_load_from_their_snapshots(
     finally:
         fresh.close()
     assert application.applicant == founder.id
+
+
+def test_credit_and_its_public_records_work_from_their_snapshots(
+    city: City, people: CitizenFactory, snapshot_often: None
+) -> None:
+    """A citizen's score sealed in the snapshot under their key; a penalty's record (public,
+    nothing sealed) repaired after its snapshot as before it."""
+    market = Principal("feed-amr", Role.AUTHORITY_FEED, "AMR", "市场监管局")
+    person = people.register("快照信用")
+    for i in range(4):  # opened and three changes: a snapshot at the third event
+        city.credits.record_change(market, person.id_number, None, 10, "R_UP", f"快照{i}", None)
+    state = stored_snapshot(city, credit_id(person.id))
+    assert state["state"]["score"] is None and "_sealed" in state["state"]
+    founder = people.register("快照法人", verified=True)
+    _, enterprise, _ = establish(city, founder)
+    decision = PenaltyDecision(
+        enterprise.credit_code, "快照罚1", "食品经营", "未公示", "《食品安全法》", "警告",
+        city.clock.today(), Severity.MINOR,
+    )  # fmt: skip
+    record, _ = city.credits.record_penalty(market, decision)
+    repair, _ = city.credits.apply_for_repair(founder.principal, record, "承" * 20, [])
+    officer = Principal("officer-amr", Role.OFFICER, "AMR", "赵")
+    city.credits.decide_repair(officer, record, repair, False, "材料不全")  # the 3rd event
+    assert stored_snapshot(city, record)["version"] == 3
+    fresh = build(city.settings)  # loads both files from their snapshots
+    try:
+        assert fresh.reads.credit.read(OFFICER, person.id, WHY).score == 640
+        again, _ = fresh.credits.apply_for_repair(founder.principal, record, "承" * 20, [])
+        assert again != repair
+    finally:
+        fresh.close()

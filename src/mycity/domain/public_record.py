@@ -137,7 +137,7 @@ class PublicRecord(Aggregate):
     def apply_for_repair(
         self, repair: UUID, applicant: UUID, commitment: str, materials: list[str], today: str
     ) -> None:
-        if self.kind is not RecordKind.PENALTY:
+        if self.kind != RecordKind.PENALTY:  # a snapshot holds the text
             raise UserError(ErrorCode.NOT_REPAIRABLE, "Only a penalty decision is repaired")
         if self.ended is not None:
             raise UserError(ErrorCode.NOT_PUBLISHED, "Its publication has already ended")

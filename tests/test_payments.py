@@ -4,6 +4,7 @@ city code, fees, refunds; idempotency under retries and races; who may do what."
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
@@ -16,9 +17,10 @@ from mycity.domain.application import Application
 from mycity.domain.enterprise import Enterprise
 from mycity.domain.errors import ErrorCode, UserError
 from mycity.domain.fee import Fee, fee_id
-from mycity.domain.payment import Payment, PaymentStatus
+from mycity.domain.payment import IN_FLIGHT_S, Payment, PaymentStatus
 from mycity.domain.till import enterprise_payee
 from mycity.identity.principal import Principal, Role
+from mycity.integrations.payments import HttpProvider
 from mycity.processes.payees import city_day
 from mycity.settings import Settings
 from mycity.verifier.city_code import Purpose
@@ -367,3 +369,26 @@ def test_the_payee_reads_a_payment_with_a_purpose_recorded_and_without_what_was_
     found = paying.reads.access.of_person(applicant.principal, applicant.id, 10, None)
     readers = [r.reader_name for r in found]
     assert PSB.name in readers  # the officer's read, in the payer's list of who read their data
+
+
+def test_a_key_whose_first_answer_was_lost_is_in_flight_30_seconds_then_asked_again(
+    paying: City, provider: LocalProvider, folks: CitizenFactory
+) -> None:
+    """The provider out of reach at the first request: the payment stays pending with no
+    charge. The same key is `IDEMPOTENCY_IN_PROGRESS` until 30 s after the request, and
+    from then on asks the provider again (by the payment's own key: once)."""
+    payer = funded(folks, provider, 10_000)
+    payload = code(paying, payer)
+    reachable = paying.payments.provider
+    paying.payments.provider = HttpProvider("http://127.0.0.1:9", "no-key", timeout=0.5)
+    lost, _ = paying.payments.charge_by_code(SHOP, payload, 700, "order-lost-1", "茶")
+    assert lost.status is PaymentStatus.PENDING and not lost.charge
+    paying.payments.provider = reachable
+    requested = datetime.fromisoformat(lost.requested_at).timestamp()
+    paying.clock.stopped_at = datetime.fromtimestamp(requested + IN_FLIGHT_S - 0.001, UTC)
+    with refused(ErrorCode.IDEMPOTENCY_IN_PROGRESS, "idempotencyKey"):
+        paying.payments.charge_by_code(SHOP, payload, 700, "order-lost-1", "茶")
+    paying.clock.stopped_at = datetime.fromtimestamp(requested + IN_FLIGHT_S, UTC)
+    again, _ = paying.payments.charge_by_code(SHOP, payload, 700, "order-lost-1", "茶")
+    assert (again.id, again.status) == (lost.id, PaymentStatus.SUCCEEDED)
+    assert provider.balance(SHOP_ACCOUNT) == 700

@@ -166,6 +166,14 @@ class Credit(Aggregate):
         self.used = used
 
 
+def score_of(found: object, base: int) -> int:
+    """A subject's score from its credit file as found: the base without one (or once its
+    person is erased)."""
+    if isinstance(found, Credit) and found.score is not None:
+        return found.score
+    return base
+
+
 def opened(found: object, subject: UUID, kind: SubjectKind, base: int) -> Credit:
     """The subject's credit file as found, or opened at the base."""
     if isinstance(found, Credit):

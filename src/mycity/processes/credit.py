@@ -15,7 +15,7 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from eventsourcing.utils import get_topic
+from eventsourcing.utils import resolve_topic
 
 from mycity.domain.citizen import Citizen
 from mycity.domain.credit import SEALED, Credit, SubjectKind, credit_id, opened
@@ -38,8 +38,8 @@ class Scoring(Process):
         self.zone = ZoneInfo(timezone)
 
     def follows(self) -> tuple[str, ...]:
-        wanted = {get_topic(_EVENTS[name]) for name in self.rules.events}
-        return tuple(t for t in self.topics if t in wanted)
+        """The topics of the events some rule names (a rule names `Class.Event`)."""
+        return tuple(t for t in self.topics if resolve_topic(t).__qualname__ in self.rules.events)
 
     @singledispatchmethod
     def policy(self, event: Any, reply: Reply) -> None:
@@ -48,23 +48,23 @@ class Scoring(Process):
     @policy.register
     def _(self, event: Payment.Succeeded, reply: Reply) -> None:
         payer = lambda: reply.get(Payment, event.originator_id).payer  # noqa: E731
-        self._score("Payment.Succeeded", event, reply, payer)
+        self._score(event, reply, payer)
 
     @policy.register
     def _(self, event: Fare.Overdue, reply: Reply) -> None:
         rider = lambda: reply.get(Fare, event.originator_id).rider  # noqa: E731
-        self._score("Fare.Overdue", event, reply, rider)
+        self._score(event, reply, rider)
 
     @policy.register
     def _(
         self, event: Licence.Suspended | Licence.Reinstated | Licence.Revoked, reply: Reply
     ) -> None:
-        name = f"Licence.{type(event).__name__}"
         holder = lambda: reply.get(Licence, event.originator_id).holder  # noqa: E731
-        self._score(name, event, reply, holder)
+        self._score(event, reply, holder)
 
-    def _score(self, name: str, event: Any, reply: Reply, subject_of: Any) -> None:
-        rules = [r for r in self.rules.for_event(name) if r.matches(event)]
+    def _score(self, event: Any, reply: Reply, subject_of: Any) -> None:
+        named = type(event).__qualname__  # as the rules name it: `Fare.Overdue`
+        rules = [r for r in self.rules.for_event(named) if r.matches(event)]
         if not rules:
             return
         subject: UUID = subject_of()
@@ -91,15 +91,6 @@ class Scoring(Process):
                 position=position,
             )
         )
-
-
-_EVENTS: dict[str, type] = {
-    "Payment.Succeeded": Payment.Succeeded,
-    "Fare.Overdue": Fare.Overdue,
-    "Licence.Suspended": Licence.Suspended,
-    "Licence.Reinstated": Licence.Reinstated,
-    "Licence.Revoked": Licence.Revoked,
-}
 
 
 def _kind(file: object) -> SubjectKind | None:

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import ClassVar
 from uuid import UUID
 
-from mycity.domain.credit import Benefit, Credit, Tier, credit_id
+from mycity.domain.credit import Benefit, Credit, Tier, credit_id, score_of
 from mycity.domain.credit_rules import CreditRules
 from mycity.domain.enterprise import Enterprise
 from mycity.domain.errors import ErrorCode, UserError
@@ -100,12 +100,21 @@ class CreditReads:
             fields=sorted(policy.CREDIT_FIELDS),
             purpose=purpose,
         )
+        score = self._score_now(subject) if at is None else self._score_at(subject, at)
+        return CreditView(subject, score, self.rules.tier(score), self.rules.unlocked(score), at)
+
+    def _score_now(self, subject: UUID) -> int:
+        """The credit file's score as it stands: no history read."""
+        return score_of(self.files.find(credit_id(subject)), self.rules.base)
+
+    def _score_at(self, subject: UUID, at: datetime) -> int:
+        """The score after its last change at or before `at`."""
         score = self.rules.base
         for change in self._changes(subject, newest_first=False):
-            if at is not None and change.at > at:
+            if change.at > at:
                 break
             score = change.score
-        return CreditView(subject, score, self.rules.tier(score), self.rules.unlocked(score), at)
+        return score
 
     def history(self, view: CreditView, first: int, before: int | None) -> list[CreditChange]:
         """Up to `first` changes, newest first, older than the version `before` (a credit

@@ -26,11 +26,11 @@ from mycity.identity.principal import Principal
 from mycity.identity.subjects import SubjectIds
 from mycity.policy import credit as policy
 from mycity.store.files import CityFiles
+from mycity.usecases.materials import DOCUMENT
 from mycity.usecases.uploads import Uploads
 
 PENALTY_DECISION = "PENALTY_DECISION"  # the reason code of a penalty decision's change
 CREDIT_REPAIRED = "CREDIT_REPAIRED"  # ... and of its points given back by a repair
-DOCUMENT = "document:"
 MAX_NUMBER = 64  # a decision's number
 MAX_TEXT = 500  # what a decision says of itself: its item, reason, basis, result
 MAX_COMMITMENT = 2000

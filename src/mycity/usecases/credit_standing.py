@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from mycity.domain.credit import Benefit, Credit, Tier, credit_id
+from mycity.domain.credit import Benefit, Tier, credit_id, score_of
 from mycity.domain.credit_rules import CreditRules
 from mycity.store.files import CityFiles
 
@@ -28,10 +28,7 @@ class CreditStanding:
     rules: CreditRules
 
     def score(self, subject: UUID) -> int:
-        found = self.files.find(credit_id(subject))
-        if isinstance(found, Credit) and found.score is not None:
-            return found.score
-        return self.rules.base
+        return score_of(self.files.find(credit_id(subject)), self.rules.base)
 
     def of(self, subject: UUID) -> Standing:
         score = self.score(subject)

@@ -1,7 +1,7 @@
 """The ASGI app: GraphQL over HTTP and WebSocket, health checks, the public keys, the log's
 latest checkpoint (for witnesses and auditors, as plain text), what licence verifiers
 fetch (the trust list and each issuer's signed status list), document uploads, a home page
-that lists them, and GraphiQL's scripts and styles in development."""
+that lists them, the app's pages (web.py), and GraphiQL's scripts and styles in development."""
 
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ from mycity.http_uploads import upload_endpoint
 from mycity.pages import home
 from mycity.settings import Settings
 from mycity.usecases.licences import STATUS_REFRESH_SECONDS
+from mycity.web import page_mounts
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +176,7 @@ def create_app(settings: Settings | None = None, city: City | None = None) -> St
             Route("/licences/status/{issuer}", status_list),
             Route(UPLOADS, upload_endpoint(city), methods=["POST"]),
             Route(NOTIFICATIONS, notification_endpoint(city), methods=["POST"]),
+            *page_mounts(),
             *([Mount(f"/{graphiql.ASSETS}", assets)] if city.settings.dev_mode else []),
         ],
         lifespan=lifespan,

@@ -198,6 +198,7 @@ def load_demo(city: City, url: str = "http://127.0.0.1:8000/graphql") -> str:
 
     _link_cards(city)
     _establish_tea_house(city, by_name[TEA_HOUSE_FOUNDER])
+    _grant_residence_permit(city, by_name[RESIDENT])
 
     logins_file = city.settings.data_dir / "demo-logins.json"
     logins = json.loads(logins_file.read_text()) if logins_file.exists() else {}
@@ -267,6 +268,28 @@ def _establish_tea_house(city: City, founder_id: UUID) -> None:
     )
 
 
+def _grant_residence_permit(city: City, resident_id: UUID) -> None:
+    """王芳's residence permit (PSB-002), applied for, accepted and approved: a licence a
+    citizen holds, to show in the app's wallet and verify at the hotel (docs/app.md)."""
+    rows = city.read_models.rows
+    if rows("application_list").select(
+        "WHERE applicant = ? AND item = 'PSB-002'", [str(resident_id)]
+    ):
+        return
+    resident = Principal.of_citizen(resident_id, RESIDENT)
+    police = _client("officer-psb-01")
+    application = city.applications.submit(
+        resident, "PSB-002", RESIDENCE, _documents(city, resident, "PSB-002")
+    ).application.id
+    city.applications.accept(police, application)
+    city.applications.approve(police, application)
+    _issued(city, application)
+
+
+RESIDENT = "王芳"
+RESIDENCE = {"address": "常德市武陵区朗州路9号", "resident_since": "2020-01-01"}
+
+
 def _documents(city: City, person: Principal, item: str) -> dict[str, str]:
     """A scanned PDF for each material of the item that no licence satisfies."""
     return {
@@ -276,18 +299,25 @@ def _documents(city: City, person: Principal, item: str) -> dict[str, str]:
     }
 
 
-def _registered(city: City, application_id: UUID, timeout: float = 30) -> UUID:
-    """The enterprise an approved AMR-001 registered, once the issuance process has run
-    (this runner's, or a server's beside it) and the read models show its licence."""
+def _registered(city: City, application_id: UUID) -> UUID:
+    """The enterprise an approved AMR-001 registered."""
+    _issued(city, application_id)
+    enterprise = city.applications.get(application_id).enterprise
+    assert enterprise is not None
+    return enterprise
+
+
+def _issued(city: City, application_id: UUID, timeout: float = 30) -> None:
+    """Wait until the issuance process has issued an approved application's licence (this
+    runner's, or a server's beside it) and the read models show it."""
     deadline = time.monotonic() + timeout
-    while (enterprise := city.applications.get(application_id).enterprise) is None:
+    while not city.applications.get(application_id).licences:
         if time.monotonic() > deadline:
-            raise RuntimeError("the issuance process never registered the tea house")
+            raise RuntimeError(f"the issuance process never issued {application_id}'s licence")
         city.runner().run_once()
         time.sleep(0.02)
     city.read_models.catch_up()
     city.read_models.wait(city.files.head(), timeout=timeout)
-    return enterprise
 
 
 DEMO_PDF = b"%PDF-1.7 a scanned document of the demo"

@@ -1,0 +1,89 @@
+// Applications (一网通办): the catalogue by department, a form made from the item's fields,
+// materials uploaded or taken from the wallet, each application's state and what it waits
+// for, and a rating once it is completed.
+import { $, el, say } from "../lib/dom.js";
+import { t, translate, when, yuan } from "../lib/i18n.js";
+
+const CATALOGUE = `query Catalogue { serviceItems { code department departmentName name applicants feeFen timeLimitDays form
+    materials { code name key satisfiedByLicence } }
+  myLicences(first: 50) { edges { node { id typeCode typeName status } } } }`;
+const MINE = `query MyApplications { myApplications(first: 20) { edges { node {
+    id item status submittedAt due missing feeFen grade serviceItem { name } } } } }`;
+const SUBMIT = `mutation Submit($input: SubmitApplicationInput!) { submitApplication(input: $input) {
+    applicationId userErrors { code message field } } }`;
+const RATE = `mutation Rate($applicationId: ID!, $grade: Grade!) { rateApplication(input: {applicationId: $applicationId, grade: $grade}) {
+    applicationId userErrors { code message field } } }`;
+
+export class ApplyScreen {
+  constructor(session) {
+    this.session = session;
+    this.items = [];
+    this.licences = [];
+  }
+
+  async open() {
+    const data = await this.session.api.run(CATALOGUE);
+    this.items = data.serviceItems.filter((i) => i.applicants === "CITIZEN");
+    this.licences = data.myLicences.edges.map((e) => e.node).filter((l) => l.status === "VALID");
+    const select = $("#apply-item");
+    select.replaceChildren(...this.items.map((i) => el("option", { value: i.code }, `${i.departmentName} · ${i.name} (${i.code})`)));
+    select.onchange = () => this.form();
+    $("#apply-form").onsubmit = (event) => this.submit(event);
+    this.form();
+    await this.mine();
+  }
+
+  form() {
+    const item = this.items.find((i) => i.code === $("#apply-item").value);
+    if (!item) return;
+    $("#apply-about").textContent = `${t("fee")} ${yuan(item.feeFen)} · ${item.timeLimitDays}d`;
+    const fields = item.form.map((name) => el("label", {}, name, el("input", { name: `form.${name}`, required: true })));
+    const materials = item.materials.map((m) => {
+      const held = this.licences.filter((l) => l.typeCode === m.satisfiedByLicence);
+      const input = held.length
+        ? el("select", { name: `licence.${m.code}` }, ...held.map((l) => el("option", { value: l.id }, l.typeName)))
+        : el("input", { type: "file", name: `document.${m.code}`, required: m.key, accept: "application/pdf,image/*" });
+      return el("label", {}, `${m.name}${m.key ? " *" : ""}`, input);
+    });
+    $("#apply-fields").replaceChildren(...fields, el("h3", { "data-i18n": "materials" }), ...materials);
+    translate($("#apply"));
+  }
+
+  async submit(event) {
+    event.preventDefault();
+    const status = $("#apply-status");
+    const data = new FormData(event.target);
+    const input = { itemCode: data.get("item"), form: [], materials: [] };
+    try {
+      for (const [key, value] of data) {
+        const [kind, name] = key.split(".");
+        if (kind === "form") input.form.push({ name, value });
+        if (kind === "licence") input.materials.push({ code: name, licence: value });
+        if (kind === "document" && value.size) input.materials.push({ code: name, document: await this.session.api.upload(value) });
+      }
+      const { submitApplication } = await this.session.api.run(SUBMIT, { input });
+      say(status, `${t("submitted")}: ${submitApplication.applicationId}`);
+      event.target.reset();
+      await this.mine();
+    } catch (error) {
+      say(status, error.message, "error");
+    }
+  }
+
+  async mine() {
+    const data = await this.session.api.run(MINE);
+    const rows = data.myApplications.edges.map(({ node: a }) =>
+      el("li", { dataset: { application: a.id, status: a.status } },
+        `${a.serviceItem.name} · ${a.status} · ${when(a.submittedAt)}`,
+        a.missing ? ` · ${t("waitingFor")}: ${a.missing}` : "",
+        a.status === "COMPLETED" && !a.grade
+          ? el("button", { type: "button", onclick: () => this.rate(a.id), "data-i18n": "rate" }) : null));
+    $("#apply-mine").replaceChildren(...rows);
+    translate($("#apply-mine"));
+  }
+
+  async rate(applicationId) {
+    await this.session.api.run(RATE, { applicationId, grade: "VERY_SATISFIED" }).catch((e) => say($("#apply-status"), e.message, "error"));
+    await this.mine();
+  }
+}

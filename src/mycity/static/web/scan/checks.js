@@ -1,0 +1,86 @@
+// What the scanner does with a text: verify it offline in the page with the city's
+// published keys (kept on the device, refreshed every five minutes when online), then, when
+// online, ask the city, which tells exactly what the partner's role may see. A city code
+// scanned offline waits in a queue, uploaded with `uploadOfflineScans` once back online.
+import { loadCodeKeys, loadLicenceKeys, verifyCode, verifyPresentation } from "../lib/verify.js";
+
+const KEY_SOURCES = { code: "/city-code/keys", licence: "/licences/keys" };
+const REFRESH_MS = 5 * 60 * 1000;
+const QUEUE = "mycity.scan.queue";
+const seenNonces = new Map(); // nonce -> expiry (ms): a presentation shown twice here is replayed
+
+export const PURPOSES = {
+  TRANSIT_GATE: ["TRANSIT"],
+  HOSPITAL: ["HEALTH", "IDENTITY"],
+  LIBRARY: ["IDENTITY"],
+  MERCHANT: ["PAYMENT", "HEALTH"],
+  VENUE: ["HEALTH", "IDENTITY"],
+};
+
+const SCAN = `mutation Scan($input: ScanCityCodeInput!) { scanCityCode(input: $input) {
+  valid outcome scanId allowed colour card cardNumber depositFree userErrors { code message field } } }`;
+const VERIFY = `mutation Verify($payload: String!, $purpose: String!) { verifyPresentation(input: {payload: $payload, purpose: $purpose}) {
+  valid reason licenceType { typeName issuer } licence { typeName issuer } fields { name value } userErrors { code message field } } }`;
+const CHARGE = `mutation Charge($input: ChargeByCodeInput!) { chargeByCode(input: $input) {
+  payment { id status amountFen } userErrors { code message field } } }`;
+const UPLOAD = `mutation Upload($scans: [OfflineScanInput!]!) { uploadOfflineScans(input: {scans: $scans}) {
+  recorded results { index duplicate scan { valid outcome } } userErrors { code message field } } }`;
+
+/** The city's keys, from the network when it answers, else as last kept on the device. */
+export async function keys(kind) {
+  const stored = JSON.parse(localStorage.getItem(`mycity.keys.${kind}`) ?? "null");
+  let jwks = stored?.jwks;
+  if (!stored || Date.now() - stored.at > REFRESH_MS) {
+    try {
+      const response = await fetch(KEY_SOURCES[kind], { credentials: "omit" });
+      if (response.ok) {
+        jwks = await response.json();
+        localStorage.setItem(`mycity.keys.${kind}`, JSON.stringify({ at: Date.now(), jwks }));
+      }
+    } catch {
+      // offline: the kept keys serve
+    }
+  }
+  if (!jwks) throw new Error("no keys yet: connect once to fetch the city's keys");
+  return kind === "code" ? loadCodeKeys(jwks) : loadLicenceKeys(jwks);
+}
+
+function seen(nonce) {
+  const now = Date.now();
+  for (const [kept, until] of seenNonces) if (until < now) seenNonces.delete(kept);
+  if (seenNonces.has(nonce)) return true;
+  seenNonces.set(nonce, now + 6 * 60 * 1000);
+  return false;
+}
+
+/** The offline verdict on a text, with its kind: "code" or "licence". */
+export async function offline(text) {
+  const now = Date.now() / 1000;
+  if (text.startsWith("MC1:")) return { kind: "code", ...(await verifyCode(text, await keys("code"), now)) };
+  return { kind: "licence", ...(await verifyPresentation(text, await keys("licence"), now, { seen })) };
+}
+
+export async function online(api, text, { purpose, place, why }) {
+  if (text.startsWith("MC1:")) return (await api.run(SCAN, { input: { payload: text, purpose, place } })).scanCityCode;
+  return (await api.run(VERIFY, { payload: text, purpose: why })).verifyPresentation;
+}
+
+export async function charge(api, text, amountFen, description, place, idempotencyKey) {
+  const input = { payload: text, amountFen, description, place, idempotencyKey };
+  return (await api.run(CHARGE, { input })).chargeByCode;
+}
+
+export const queued = () => JSON.parse(localStorage.getItem(QUEUE) ?? "[]");
+
+export function enqueue(text, purpose, place) {
+  localStorage.setItem(QUEUE, JSON.stringify([...queued(), { payload: text, purpose, place, scannedAt: new Date().toISOString() }]));
+}
+
+/** Upload the queue (500 at most at once, as the city takes); answers how many were recorded. */
+export async function uploadQueue(api) {
+  const scans = queued().slice(0, 500);
+  if (!scans.length) return 0;
+  const { uploadOfflineScans } = await api.run(UPLOAD, { scans });
+  localStorage.setItem(QUEUE, JSON.stringify(queued().slice(scans.length)));
+  return uploadOfflineScans.recorded;
+}

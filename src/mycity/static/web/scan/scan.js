@@ -3,7 +3,7 @@
 import { Api, idempotencyKey } from "../lib/api.js";
 import { $, el, say } from "../lib/dom.js";
 import { switchLanguage, t, translate } from "../lib/i18n.js";
-import { charge, enqueue, offline, online, PURPOSES, queued, uploadQueue } from "./checks.js";
+import { charge, enqueue, keys, offline, online, PURPOSES, queued, uploadQueue } from "./checks.js";
 import { decodeFile, watchCamera } from "./reader.js";
 
 let token = null;
@@ -24,6 +24,7 @@ $("#login-form").addEventListener("submit", async (event) => {
     token = data.logInWithClientCredentials.tokens.accessToken;
     event.target.reset(); // the secret is not kept, not even in the form
     partner = (await api.run(ME)).me;
+    await Promise.all([keys("code"), keys("licence")]); // kept on the device for offline checks
     started();
   } catch (error) {
     say($("#login-status"), error.message, "error");

@@ -1,0 +1,111 @@
+"""The partner's scanner: a code or a licence read from a screenshot, verified offline in
+the page, then online, each partner told only what its role may see; a till charges; a
+gate offline queues its scans and uploads them when back online."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Browser, Page
+
+from tests.app.conftest import Demo, scanner_for, screenshot
+
+
+def picture(page: Page, selector: str) -> dict[str, object]:
+    """A screenshot of a QR code on a page, as a file the scanner is given."""
+    return {
+        "name": "code.png",
+        "mimeType": "image/png",
+        "buffer": page.locator(selector).screenshot(),
+    }
+
+
+def results(scanner: Page) -> tuple[str, str]:
+    scanner.wait_for_selector("#offline-result:not([hidden])")
+    return (
+        scanner.get_attribute("#offline-result", "data-reason") or "",
+        scanner.inner_text("#offline-result"),
+    )
+
+
+def test_the_hotel_verifies_a_shown_licence_offline_and_online(
+    app: Page, browser: Browser, demo: Demo
+) -> None:
+    app.click("#tabs button[data-screen=wallet]")
+    app.wait_for_selector("body[data-ready=wallet]")
+    app.check("article.licence input[value=holder_name]")
+    app.click("article.licence button[type=submit]")
+    app.wait_for_selector("article.licence canvas.qr:not([hidden])")
+    screenshot(app, "wallet")
+    hotel = scanner_for(browser, demo, "venue-hotel-01")
+    hotel.set_input_files("#scan-image", picture(app, "article.licence canvas.qr"))
+    reason, shown = results(hotel)
+    assert reason == "valid" and "居住证" in shown and "王芳" in shown
+    assert "holder_id_number" not in shown and "address" not in shown  # only what was chosen
+    hotel.wait_for_selector("#online-result:not([hidden])")
+    assert hotel.get_attribute("#online-result", "data-reason") == "VALID"
+    assert "王芳" in hotel.inner_text("#online-result")
+    screenshot(hotel, "scanner-licence")
+    # The same code shown again to the same device is a replay, offline too.
+    hotel.set_input_files("#scan-image", picture(app, "article.licence canvas.qr"))
+    hotel.wait_for_selector("#offline-result[data-reason=replayed]")
+    hotel.context.close()
+    app.click("#tabs button[data-screen=wallet]")
+    app.wait_for_selector("#wallet-uses li")
+    assert "常德华天大酒店" in app.inner_text("#wallet-uses")
+
+
+def test_a_gate_offline_queues_the_scan_and_uploads_it_back_online(
+    app: Page, browser: Browser, demo: Demo
+) -> None:
+    gate = scanner_for(browser, demo, "gate-metro-wuling-01")
+    gate.context.set_offline(True)
+    gate.set_input_files("#scan-image", picture(app, "#code-qr"))
+    reason, shown = results(gate)
+    assert reason == "valid" and "green" in shown  # keys kept from when it was online
+    gate.wait_for_selector("#scan-status[data-kind=error]")
+    assert gate.inner_text("#queue-size") == "1"
+    gate.context.set_offline(False)
+    gate.click("#queue-upload")
+    gate.wait_for_function("() => document.querySelector('#queue-size').textContent === '0'")
+    assert gate.inner_text("#scan-status").endswith(": 1")  # recorded once
+    gate.context.close()
+    app.click("#tabs button[data-screen=me]")
+    app.wait_for_selector("body[data-ready=me]")
+    assert "武陵阁站闸机" in app.inner_text("#me-accesses")
+    screenshot(app, "who-read-my-data")
+
+
+def test_a_hospital_is_told_the_e_health_card_and_a_forged_code_is_refused(
+    app: Page, browser: Browser, demo: Demo
+) -> None:
+    hospital = scanner_for(browser, demo, "hospital-first-01")
+    hospital.set_input_files("#scan-image", picture(app, "#code-qr"))
+    assert results(hospital)[0] == "valid"
+    hospital.wait_for_selector("#online-result[data-reason=VALID]")
+    assert "EHC-4307-0000-1042" in hospital.inner_text("#online-result")
+    screenshot(hospital, "scanner-hospital")
+    payload = app.evaluate("() => document.querySelector('#code-qr').dataset.payload")
+    forged = payload[:-1] + ("0" if payload[-1] != "0" else "1")
+    hospital.fill("#scan-text textarea", forged)
+    hospital.click("#scan-text button")
+    hospital.wait_for_selector(
+        "#offline-result[data-reason=bad_signature], #offline-result[data-reason=malformed]"
+    )
+    hospital.context.close()
+
+
+def test_a_shop_charges_by_the_code_and_the_citizen_sees_the_payment(
+    app: Page, browser: Browser, demo: Demo
+) -> None:
+    shop = scanner_for(browser, demo, "merchant-wuling-01")
+    assert shop.is_visible("#charge")
+    shop.set_input_files("#scan-image", picture(app, "#code-qr"))
+    assert results(shop)[0] == "valid"
+    shop.fill("#charge input[name=amountFen]", "1234")
+    shop.click("#charge button")
+    shop.wait_for_selector("#scan-status[data-kind=info]")
+    assert shop.inner_text("#scan-status").startswith(("SUCCEEDED", "PENDING"))
+    assert "王芳" not in shop.content()  # a till is never told who paid
+    shop.context.close()
+    app.click("#tabs button[data-screen=money]")
+    app.wait_for_selector("#money-payments li")
+    assert "¥12.34" in app.inner_text("#money-payments")

@@ -6,7 +6,7 @@ import { t, translate, when, yuan } from "../lib/i18n.js";
 
 const CATALOGUE = `query Catalogue { serviceItems { code department departmentName name applicants feeFen timeLimitDays form
     materials { code name key satisfiedByLicence } }
-  myLicences(first: 50) { edges { node { id typeCode typeName status } } } }`;
+  myLicences(first: 50) { edges { node { identifier typeCode typeName status } } } }`;
 const MINE = `query MyApplications { myApplications(first: 20) { edges { node {
     id item status submittedAt due missing feeFen grade serviceItem { name } } } } }`;
 const SUBMIT = `mutation Submit($input: SubmitApplicationInput!) { submitApplication(input: $input) {
@@ -41,7 +41,7 @@ export class ApplyScreen {
     const materials = item.materials.map((m) => {
       const held = this.licences.filter((l) => l.typeCode === m.satisfiedByLicence);
       const input = held.length
-        ? el("select", { name: `licence.${m.code}` }, ...held.map((l) => el("option", { value: l.id }, l.typeName)))
+        ? el("select", { name: `licence.${m.code}` }, ...held.map((l) => el("option", { value: l.identifier }, l.typeName)))
         : el("input", { type: "file", name: `document.${m.code}`, required: m.key, accept: "application/pdf,image/*" });
       return el("label", {}, `${m.name}${m.key ? " *" : ""}`, input);
     });

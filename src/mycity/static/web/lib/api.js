@@ -65,7 +65,7 @@ export class Api {
     this.ws = null;
   }
 
-  /** Upload a document (POST /uploads); answers `document:<sha256>` for a material. */
+  /** Upload a document (POST /uploads); answers its SHA-256, which names it as a material. */
   async upload(file) {
     const token = await this.tokenSource();
     const response = await fetch("/uploads", {
@@ -74,7 +74,7 @@ export class Api {
     });
     const body = await response.json();
     if (!response.ok) throw new ApiError(body.code, body.message, body.field);
-    return `document:${body.sha256}`;
+    return body.sha256;
   }
 }
 

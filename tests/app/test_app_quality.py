@@ -97,7 +97,9 @@ def test_no_token_in_a_url_or_the_server_log_and_no_policy_broken(
     complaints: list[str] = []
     page.on("request", lambda request: urls.append(request.url))
     page.on("websocket", lambda socket: urls.append(socket.url))
-    page.on("console", lambda m: complaints.append(m.text) if "Content Security" in m.text else None)
+    page.on(
+        "console", lambda m: complaints.append(m.text) if "Content Security" in m.text else None
+    )
     page.goto("/app/")
     page.wait_for_selector("body[data-ready=code]")
     for screen in SCREENS:

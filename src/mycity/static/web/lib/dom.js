@@ -1,4 +1,4 @@
-// Building elements without HTML strings: text is always text (no innerHTML anywhere),
+// Building elements without HTML strings: text is always text (no string is parsed as HTML),
 // so nothing a server or a QR code says can become markup.
 export function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);

@@ -131,6 +131,8 @@ PUBLIC = [
     "/audit/key",
     "/healthz",
     "/readyz",
+    "/app/",
+    "/scan/",
 ]
 
 

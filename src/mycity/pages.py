@@ -18,6 +18,8 @@ DOCS = "The documentation is in the docs/ directory of mycity's repository."
 
 # (name in JSON, path, what it is)
 PATHS = (
+    ("app", "/app/", "The citizen's app (My City): log in, the city code, licences, services"),
+    ("scanner", "/scan/", "The partners' scanner: verify a code or a licence, offline and online"),
     ("graphql", "/graphql", "The GraphQL API: POST (queries also GET ?query=…), and WebSocket"),
     ("tokenKeys", "/.well-known/jwks.json", "The keys access tokens are signed with (JWKS)"),
     ("cityCodeKeys", "/city-code/keys", "The keys city codes are signed with"),

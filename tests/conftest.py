@@ -203,12 +203,18 @@ def no_thread_left_running() -> Iterator[None]:
     later test's clean-up); the process's pool of threads for store calls stays by design."""
     before = set(threading.enumerate())
     yield
+    fail_on_threads_left(before, (STORE_THREAD_NAME,))
+
+
+def fail_on_threads_left(before: set[threading.Thread], kept: tuple[str, ...]) -> None:
+    """Fail if a thread started since `before` is still alive after 5 s, unless its name
+    begins with one of `kept`."""
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
         left = [
             t
             for t in threading.enumerate()
-            if t not in before and t.is_alive() and not t.name.startswith(STORE_THREAD_NAME)
+            if t not in before and t.is_alive() and not t.name.startswith(kept)
         ]
         if not left:
             return

@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +22,9 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
+from mycity.graphql.context import STORE_THREAD_NAME
 from mycity.integrations.sms import OutboxSms
+from tests.conftest import fail_on_threads_left
 
 CHROMIUM = os.environ.get("MYCITY_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 PHONE = "13807360001"  # 王芳, who holds a residence permit in the demo
@@ -49,6 +52,15 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.fixture(autouse=True)
+def no_thread_left_running() -> Iterator[None]:
+    """As the suite's, but for the threads of Playwright's event loop (`asyncio_N`), which
+    serves the whole session."""
+    before = set(threading.enumerate())
+    yield
+    fail_on_threads_left(before, (STORE_THREAD_NAME, "asyncio_"))
 
 
 @pytest.fixture(scope="session")
@@ -154,6 +166,19 @@ def scanner_for(browser: Browser, demo: Demo, client_id: str) -> Page:
     page.click("#login-form button")
     page.wait_for_selector("body[data-ready=scan]")
     return page
+
+
+def shown_soon(page: Page, screen: str, selector: str, text: str) -> str:
+    """The screen's text at `selector` once it holds `text`: a list read from a read model
+    shows a fact within seconds, so the screen is opened again until it does."""
+    for _ in range(40):
+        page.click(f"#tabs button[data-screen={screen}]")
+        page.wait_for_selector(f"body[data-ready={screen}]")
+        found = page.inner_text(selector)
+        if text in found:
+            return found
+        page.wait_for_timeout(250)
+    raise AssertionError(f"{text!r} never shown in {selector}: {found!r}")
 
 
 def screenshot(page: Page, name: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser, Page
 
-from tests.app.conftest import Demo, scanner_for, screenshot
+from tests.app.conftest import Demo, scanner_for, screenshot, shown_soon
 
 
 def picture(page: Page, selector: str) -> dict[str, object]:
@@ -48,9 +48,7 @@ def test_the_hotel_verifies_a_shown_licence_offline_and_online(
     hotel.set_input_files("#scan-image", picture(app, "article.licence canvas.qr"))
     hotel.wait_for_selector("#offline-result[data-reason=replayed]")
     hotel.context.close()
-    app.click("#tabs button[data-screen=wallet]")
-    app.wait_for_selector("#wallet-uses li")
-    assert "常德华天大酒店" in app.inner_text("#wallet-uses")
+    shown_soon(app, "wallet", "#wallet-uses", "常德华天大酒店")
 
 
 def test_a_gate_offline_queues_the_scan_and_uploads_it_back_online(
@@ -68,9 +66,7 @@ def test_a_gate_offline_queues_the_scan_and_uploads_it_back_online(
     gate.wait_for_function("() => document.querySelector('#queue-size').textContent === '0'")
     assert gate.inner_text("#scan-status").endswith(": 1")  # recorded once
     gate.context.close()
-    app.click("#tabs button[data-screen=me]")
-    app.wait_for_selector("body[data-ready=me]")
-    assert "武陵阁站闸机" in app.inner_text("#me-accesses")
+    shown_soon(app, "me", "#me-accesses", "武陵阁站闸机")
     screenshot(app, "who-read-my-data")
 
 
@@ -106,6 +102,4 @@ def test_a_shop_charges_by_the_code_and_the_citizen_sees_the_payment(
     assert shop.inner_text("#scan-status").startswith(("SUCCEEDED", "PENDING"))
     assert "王芳" not in shop.content()  # a till is never told who paid
     shop.context.close()
-    app.click("#tabs button[data-screen=money]")
-    app.wait_for_selector("#money-payments li")
-    assert "¥12.34" in app.inner_text("#money-payments")
+    shown_soon(app, "money", "#money-payments", "¥12.34")

@@ -30,8 +30,7 @@ def test_apply_with_an_upload_then_pay_its_fee(app: Page) -> None:
     app.wait_for_selector(f"#money-bills li[data-bill='{applied}'] button")
     app.click(f"#money-bills li[data-bill='{applied}'] button")
     app.wait_for_selector("#money-status[data-kind=info]")
-    app.wait_for_selector("#money-payments li")
-    assert "¥8.00" in app.inner_text("#money-payments")
+    app.wait_for_selector("#money-payments li:has-text('¥8.00')")
     assert not app.query_selector(f"#money-bills li[data-bill='{applied}'] button")
 
 

@@ -9,10 +9,11 @@ const CATALOGUE = `query Catalogue { serviceItems { code department departmentNa
   myLicences(first: 50) { edges { node { identifier typeCode typeName status } } } }`;
 const MINE = `query MyApplications { myApplications(first: 20) { edges { node {
     id item status submittedAt due missing feeFen grade serviceItem { name } } } } }`;
+// The payload reads the application, so its answer waits for the read models that list it.
 const SUBMIT = `mutation Submit($input: SubmitApplicationInput!) { submitApplication(input: $input) {
-    applicationId userErrors { code message field } } }`;
+    applicationId application { id status } userErrors { code message field } } }`;
 const RATE = `mutation Rate($applicationId: ID!, $grade: Grade!) { rateApplication(input: {applicationId: $applicationId, grade: $grade}) {
-    applicationId userErrors { code message field } } }`;
+    applicationId application { id status } userErrors { code message field } } }`;
 
 export class ApplyScreen {
   constructor(session) {

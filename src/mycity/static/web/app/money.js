@@ -42,9 +42,14 @@ export class MoneyScreen {
     button.disabled = true;
     button.dataset.key ??= idempotencyKey(); // a retry of this tap charges once
     try {
-      await this.session.api.run(PAY, { applicationId: bill.applicationId, idempotencyKey: button.dataset.key });
+      const { payApplicationFee } = await this.session.api.run(PAY, { applicationId: bill.applicationId, idempotencyKey: button.dataset.key });
       say($("#money-status"), t("paid"));
-      await this.open();
+      // The history is a read model: ask again until it lists the payment (a few seconds at most).
+      for (let tries = 0; tries < 20; tries++) {
+        await this.open();
+        if ($(`#money-payments li[data-payment="${payApplicationFee.payment.id}"]`)) break;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
     } catch (error) {
       say($("#money-status"), error.message, "error");
       button.disabled = false;

@@ -324,8 +324,11 @@ DEMO_PDF = b"%PDF-1.7 a scanned document of the demo"
 
 
 def _instructions(logins: dict[str, dict[str, str]], url: str) -> str:
+    site = url.removesuffix("/graphql")
     lines = [
         f"Demo data loaded. GraphQL: {url}",
+        f"In a browser: the citizen's app at {site}/app/ (王芳: 13807360001, then the code "
+        f"from `mycity sms outbox`), the partners' scanner at {site}/scan/",
         "",
         "Citizens log in with their phone and a one-time code:",
         '  1. mutation { requestPhoneCode(input: {phone: "13807360001"}) { retryAfterSeconds } }',

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 from mycity.graphql.context import STORE_THREAD_NAME
 from mycity.integrations.sms import OutboxSms
@@ -108,19 +108,29 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
+def playwright() -> Iterator[Playwright]:
     if not Path(CHROMIUM).exists():
         problem = f"no Chromium at {CHROMIUM}: apt-get install chromium (or set MYCITY_CHROMIUM)"
         if os.environ.get("CI") == "true":
             pytest.fail(f"{problem} (CI=true requires the browser)")
         pytest.skip(problem)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"],
-        )
-        yield chromium
-        chromium.close()
+    with sync_playwright() as driver:
+        yield driver
+
+
+def launch(playwright: Playwright, *args: str) -> Browser:
+    """Debian's Chromium, headless, with a fake camera that needs no asking."""
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", *args],
+    )
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    chromium = launch(playwright)
+    yield chromium
+    chromium.close()
 
 
 @pytest.fixture(scope="session")

@@ -57,13 +57,13 @@ def _free_port() -> int:
 @pytest.fixture(autouse=True)
 def no_thread_left_running() -> Iterator[None]:
     """As the suite's, but for the threads of Playwright's event loop (`asyncio_N`), which
-    serves the whole session."""
+    serves all of these tests."""
     before = set(threading.enumerate())
     yield
     fail_on_threads_left(before, (STORE_THREAD_NAME, "asyncio_"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     """`mycity serve --demo` in a directory of its own, as a newcomer runs it."""
     data_dir = tmp_path_factory.mktemp("demo")
@@ -107,7 +107,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     if not Path(CHROMIUM).exists():
         problem = f"no Chromium at {CHROMIUM}: apt-get install chromium (or set MYCITY_CHROMIUM)"
@@ -126,17 +126,17 @@ def launch(playwright: Playwright, *args: str) -> Browser:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     chromium = launch(playwright)
     yield chromium
     chromium.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def citizen(browser: Browser, demo: Demo) -> Iterator[BrowserContext]:
-    """王芳 signed in to the app, phone-sized, once for the session (a refresh token works
-    once: every page of the session shares this one context and its storage)."""
+    """王芳 signed in to the app, phone-sized, once for these tests (a refresh token works
+    once: every page of these tests shares this one context and its storage)."""
     context = browser.new_context(viewport=PHONE_SIZE, base_url=demo.url)
     page = context.new_page()
     page.goto("/app/")

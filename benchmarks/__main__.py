@@ -52,6 +52,11 @@ REGISTRY: dict[str, tuple[str, str]] = {
         "a partner's verifyPresentation over HTTP (2 workers, wrk), each request a fresh "
         "presentation: throughput, latency at half load and at 1 connection, vs hello-world",
     ),
+    "app": (
+        "benchmarks.app",
+        "the citizen app in Debian's Chromium: first load (script and style KB, ready ms vs the "
+        "home page) and the code screen's redraw of each fresh code",
+    ),
     "scans": (
         "benchmarks.scans",
         "city-code scans: scanCityCode over HTTP (2 workers, wrk) vs hello-world, offline "

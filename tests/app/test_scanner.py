@@ -4,6 +4,7 @@ gate offline queues its scans and uploads them when back online."""
 
 from __future__ import annotations
 
+import httpx
 from playwright.sync_api import Browser, Page
 
 from tests.app.conftest import Demo, scanner_for, screenshot, shown_soon
@@ -103,3 +104,37 @@ def test_a_shop_charges_by_the_code_and_the_citizen_sees_the_payment(
     assert "王芳" not in shop.content()  # a till is never told who paid
     shop.context.close()
     shown_soon(app, "money", "#money-payments", "¥12.34")
+
+
+REFRESH = """mutation($t: String!) { refreshTokens(input: {refreshToken: $t}) {
+  tokens { accessToken refreshToken } userErrors { code } } }"""
+PRESENT_FULL = """mutation($id: ID!) { presentLicence(input: {licenceId: $id,
+  fields: ["holder_name"], format: FULL}) { payload userErrors { code message } } }"""
+
+
+def test_the_first_format_is_verified_offline_with_its_status_list(
+    app: Page, browser: Browser, demo: Demo
+) -> None:
+    """A presentation of the first format (made on request), verified in the page against
+    the issuer's signed status list, fetched and kept by the scanner."""
+    kept = app.evaluate("() => localStorage.getItem('mycity.refreshToken')")
+    graphql = f"{demo.url}/graphql"
+    tokens = httpx.post(graphql, json={"query": REFRESH, "variables": {"t": kept}}).json()
+    tokens = tokens["data"]["refreshTokens"]["tokens"]
+    app.evaluate("t => localStorage.setItem('mycity.refreshToken', t)", tokens["refreshToken"])
+    bearer = {"Authorization": f"Bearer {tokens['accessToken']}"}
+    mine = "{ myLicences { edges { node { id } } } }"
+    licences = httpx.post(graphql, json={"query": mine}, headers=bearer).json()["data"]
+    licence = licences["myLicences"]["edges"][0]["node"]["id"]
+    shown = httpx.post(
+        graphql, json={"query": PRESENT_FULL, "variables": {"id": licence}}, headers=bearer
+    ).json()["data"]["presentLicence"]["payload"]
+    assert shown.startswith("LC1:")
+    hotel = scanner_for(browser, demo, "venue-hotel-01")
+    hotel.fill("#scan-text textarea", shown)
+    hotel.click("#scan-text button")
+    reason, said = results(hotel)
+    assert reason == "valid" and "王芳" in said and "居住证" in said
+    assert hotel.evaluate("() => localStorage.getItem('mycity.status.PSB')")  # kept for offline
+    hotel.wait_for_selector("#online-result[data-reason=VALID]")
+    hotel.context.close()

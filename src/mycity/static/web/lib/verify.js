@@ -1,8 +1,12 @@
-// Offline verification in the page: the city code (docs/city-code.md §5) and the compact
-// licence presentation (docs/licences.md §9), with the reasons mycity.verifier gives,
-// checked in its order. Signatures through WebCrypto's Ed25519. A test runs these and
-// mycity.verifier on the same texts and demands the same verdicts.
+// Offline verification in the page: the city code (docs/city-code.md §5) and licence
+// presentations of both formats (docs/licences.md §7, §9; the first, with its status list,
+// in licence_full.js), with the reasons mycity.verifier gives, checked in its order.
+// Signatures through WebCrypto's Ed25519. A test runs these and mycity.verifier on the same
+// texts and demands the same verdicts.
 import { base45Decode, b64urlDecode, cborDecode, hex } from "./codec.js";
+import { verifyFull } from "./licence_full.js";
+
+export { readStatusList } from "./licence_full.js";
 
 const KID = /^[A-Za-z0-9._:-]{1,64}$/;
 const ISSUER = /^[A-Z][A-Z0-9-]{0,31}$/;
@@ -123,10 +127,10 @@ const matches = (s, pattern) => typeof s === "string" && pattern.test(s);
 const integer = (n) => typeof n === "bigint" && n <= MAX_INT;
 const bytesOf = (b, size) => b instanceof Uint8Array && b.length === size;
 
-/** verify_presentation for an `LC2:` text; `seen(nonceHex)` as the Python one's. An `LC1:`
- * text (the first format, made only on request) is left to the online check. */
-export async function verifyPresentation(text, keys, now, { seen = null, skew = SKEW } = {}) {
-  if (typeof text === "string" && text.startsWith("LC1:")) return { ok: false, reason: "online_only" };
+/** verify_presentation: `seen(nonceHex)` as the Python one's `seen`; `statusLists` (for
+ * the first format, `LC1:`) null or readStatusList's answers by issuer. */
+export async function verifyPresentation(text, keys, now, { seen = null, skew = SKEW, statusLists = null } = {}) {
+  if (!(typeof text === "string" && text.startsWith("LC2:"))) return verifyFull(text, keys, now, { statusLists, seen, skew });
   const statement = readCompact(text);
   if (!statement) return { ok: false, reason: "malformed" };
   const key = keys.get(statement.kid);

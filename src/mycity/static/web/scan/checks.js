@@ -2,7 +2,7 @@
 // published keys (kept on the device, refreshed every five minutes when online), then, when
 // online, ask the city, which tells exactly what the partner's role may see. A city code
 // scanned offline waits in a queue, uploaded with `uploadOfflineScans` once back online.
-import { loadCodeKeys, loadLicenceKeys, verifyCode, verifyPresentation } from "../lib/verify.js";
+import { loadCodeKeys, loadLicenceKeys, readStatusList, verifyCode, verifyPresentation } from "../lib/verify.js";
 
 const KEY_SOURCES = { code: "/city-code/keys", licence: "/licences/keys" };
 const REFRESH_MS = 5 * 60 * 1000;
@@ -53,11 +53,38 @@ function seen(nonce) {
   return false;
 }
 
-/** The offline verdict on a text, with its kind: "code" or "licence". */
+/** The issuer's status list as last fetched (kept on the device, fetched again when five
+ * minutes old), or null when there is none yet: its text, read afresh at each check. */
+async function statusText(issuer) {
+  const name = `mycity.status.${issuer}`;
+  const kept = JSON.parse(localStorage.getItem(name) ?? "null");
+  if (kept && Date.now() - kept.at <= REFRESH_MS) return kept.text;
+  try {
+    const response = await fetch(`/licences/status/${encodeURIComponent(issuer)}`, { credentials: "omit" });
+    if (response.ok) {
+      const text = await response.text();
+      localStorage.setItem(name, JSON.stringify({ at: Date.now(), text }));
+      return text;
+    }
+  } catch {
+    // offline: the kept list serves while it is fresh
+  }
+  return kept?.text ?? null;
+}
+
+/** The offline verdict on a text, with its kind: "code" or "licence". A presentation of the
+ * first format is checked against its issuer's status list too. */
 export async function offline(text) {
   const now = Date.now() / 1000;
   if (text.startsWith("MC1:")) return { kind: "code", ...(await verifyCode(text, await keys("code"), now)) };
-  return { kind: "licence", ...(await verifyPresentation(text, await keys("licence"), now, { seen })) };
+  const trusted = await keys("licence");
+  let statusLists = null;
+  if (text.startsWith("LC1:")) {
+    const { issuer } = await verifyPresentation(text, trusted, now); // whose list to read
+    const list = issuer ? await statusText(issuer) : null;
+    statusLists = list === null ? {} : { [issuer]: await readStatusList(list, trusted, now) };
+  }
+  return { kind: "licence", ...(await verifyPresentation(text, trusted, now, { seen, statusLists })) };
 }
 
 export async function online(api, text, { purpose, place, why }) {

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import httpx
 from playwright.sync_api import Page
 
-from tests.app.conftest import screenshot
+from tests.app.conftest import Demo, screenshot, shown_soon
 
 PDF = b"%PDF-1.7 a statement of the household register's loss"
 
@@ -57,3 +58,37 @@ def test_english_is_one_tap_away_and_kept(app: Page) -> None:
     finally:
         app.click("#language")
     assert app.inner_text("#code-title") == "一码通城"
+
+
+def officer(demo: Demo, step: str, application_id: str) -> None:
+    """The police's officer moves an application on, through the API."""
+    graphql = f"{demo.url}/graphql"
+    log_in = """mutation($id: String!, $secret: String!) { logInWithClientCredentials(input:
+      {clientId: $id, clientSecret: $secret}) { tokens { accessToken } } }"""
+    login = {"id": "officer-psb-01", "secret": demo.secret("officer-psb-01")}
+    answer = httpx.post(graphql, json={"query": log_in, "variables": login}).json()
+    token = answer["data"]["logInWithClientCredentials"]["tokens"]["accessToken"]
+    move = (
+        f"mutation($id: ID!) {{ {step}(input: {{applicationId: $id}}) "
+        "{ userErrors { code } } }"
+    )
+    done = httpx.post(
+        graphql,
+        json={"query": move, "variables": {"id": application_id}},
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
+    assert done["data"][step]["userErrors"] == [], done
+
+
+def test_a_completed_application_is_rated_with_the_grade_chosen(app: Page, demo: Demo) -> None:
+    """The application the first test submitted, completed by the police, then rated."""
+    shown_soon(app, "apply", "#apply-mine", "居民户口簿补领")
+    applied = app.get_attribute("#apply-mine li[data-application]", "data-application") or ""
+    for step in ("acceptApplication", "approveApplication", "completeApplication"):
+        officer(demo, step, applied)
+    shown_soon(app, "apply", f"#apply-mine li[data-application='{applied}']", "COMPLETED")
+    rating = f"#apply-mine li[data-application='{applied}'] form.rating"
+    app.select_option(f"{rating} select", "SATISFIED")
+    app.click(f"{rating} button")
+    row = shown_soon(app, "apply", f"#apply-mine li[data-application='{applied}']", "· 满意")
+    assert row.endswith("· 满意") and not app.query_selector(rating)

@@ -15,6 +15,8 @@ const SUBMIT = `mutation Submit($input: SubmitApplicationInput!) { submitApplica
 const RATE = `mutation Rate($applicationId: ID!, $grade: Grade!) { rateApplication(input: {applicationId: $applicationId, grade: $grade}) {
     applicationId application { id status } userErrors { code message field } } }`;
 
+const GRADES = ["VERY_SATISFIED", "SATISFIED", "BASICALLY_SATISFIED", "DISSATISFIED", "VERY_DISSATISFIED"];
+
 export class ApplyScreen {
   constructor(session) {
     this.session = session;
@@ -77,14 +79,22 @@ export class ApplyScreen {
       el("li", { dataset: { application: a.id, status: a.status } },
         `${a.serviceItem.name} · ${a.status} · ${when(a.submittedAt)}`,
         a.missing ? ` · ${t("waitingFor")}: ${a.missing}` : "",
-        a.status === "COMPLETED" && !a.grade
-          ? el("button", { type: "button", onclick: () => this.rate(a.id), "data-i18n": "rate" }) : null));
+        a.grade ? ` · ${t(a.grade)}` : null,
+        a.status === "COMPLETED" && !a.grade ? this.rating(a.id) : null));
     $("#apply-mine").replaceChildren(...rows);
     translate($("#apply-mine"));
   }
 
-  async rate(applicationId) {
-    await this.session.api.run(RATE, { applicationId, grade: "VERY_SATISFIED" }).catch((e) => say($("#apply-status"), e.message, "error"));
+  /** The five grades of 好差评, best first, and a button to send the one chosen. */
+  rating(applicationId) {
+    const grades = el("select", { name: "grade", "aria-label": t("rate") }, ...GRADES.map((g) => el("option", { value: g }, t(g))));
+    return el("form", { class: "rating", onsubmit: (event) => this.rate(event, applicationId, grades.value) },
+      grades, el("button", { type: "submit", "data-i18n": "rate" }));
+  }
+
+  async rate(event, applicationId, grade) {
+    event.preventDefault();
+    await this.session.api.run(RATE, { applicationId, grade }).catch((e) => say($("#apply-status"), e.message, "error"));
     await this.mine();
   }
 }

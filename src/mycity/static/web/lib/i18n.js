@@ -18,6 +18,7 @@ const WORDS = {
     place: "地点", scanPurpose: "用途", noCode: "图片中没有二维码", allowed: "放行", notAllowed: "不放行",
     SHORTFALL_ACCEPTANCE: "容缺受理", PAY_LATER_TRANSIT: "先乘后付", DEPOSIT_FREE_LIBRARY: "免押金借阅",
     EXCELLENT: "优秀", GOOD: "良好", NORMAL: "一般", RESTRICTED: "受限",
+    VERY_SATISFIED: "非常满意", SATISFIED: "满意", BASICALLY_SATISFIED: "基本满意", DISSATISFIED: "不满意", VERY_DISSATISFIED: "非常不满意",
   },
   en: {
     app: "My City", scanner: "Partner scanner", language: "中文", phone: "Phone", sendCode: "Send code",
@@ -40,7 +41,8 @@ const WORDS = {
     place: "Place", scanPurpose: "Purpose", noCode: "No QR code in the image", allowed: "Open", notAllowed: "Do not open",
     SHORTFALL_ACCEPTANCE: "Acceptance with a material owed", PAY_LATER_TRANSIT: "Ride now, pay later",
     DEPOSIT_FREE_LIBRARY: "Library without a deposit", EXCELLENT: "Excellent", GOOD: "Good", NORMAL: "Normal",
-    RESTRICTED: "Restricted",
+    RESTRICTED: "Restricted", VERY_SATISFIED: "Very satisfied", SATISFIED: "Satisfied",
+    BASICALLY_SATISFIED: "Basically satisfied", DISSATISFIED: "Dissatisfied", VERY_DISSATISFIED: "Very dissatisfied",
   },
 };
 

@@ -122,12 +122,24 @@ def test_the_pages_are_served_with_a_strict_policy(demo: Demo) -> None:
         assert answer.headers["x-content-type-options"] == "nosniff"
 
 
-def test_logging_out_ends_the_session(browser: Browser, demo: Demo) -> None:
+def test_logging_out_ends_the_session_and_leaves_nothing_on_screen(
+    browser: Browser, demo: Demo
+) -> None:
     page = log_in(browser, demo, "13807360002")
+    page.wait_for_function("() => document.querySelector('#code-qr').dataset.payload")
+    for screen in ("money", "me"):
+        page.click(f"#tabs button[data-screen={screen}]")
+        page.wait_for_selector(f"body[data-ready={screen}]")
+    assert page.inner_text("#credit-score") != "–"
     refresh = page.evaluate("() => localStorage.getItem('mycity.refreshToken')")
     page.click("#log-out")
     page.wait_for_selector("body[data-ready=login]")
     assert page.evaluate("() => localStorage.getItem('mycity.refreshToken')") is None
+    left = page.evaluate(
+        """() => [...document.querySelectorAll("[data-personal]")].map((e) => e.textContent)
+             .filter((text) => text !== "")"""
+    )
+    assert left == [] and page.get_attribute("#code-qr", "data-payload") is None
     again = httpx.post(
         f"{demo.url}/graphql",
         json={

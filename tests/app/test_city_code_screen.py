@@ -4,10 +4,12 @@ before each code expires, and honest about being offline."""
 from __future__ import annotations
 
 import io
+import json
+import re
 
 import zxingcpp
 from PIL import Image
-from playwright.sync_api import BrowserContext, Page
+from playwright.sync_api import BrowserContext, Page, WebSocketRoute
 
 from mycity.verifier.city_code import Card, Colour, read_code
 from tests.app.conftest import CODE_SECONDS, screenshot
@@ -57,3 +59,37 @@ def test_offline_the_code_stays_and_says_so(app: Page, citizen: BrowserContext) 
         assert app.evaluate(SHOWN)
     finally:
         citizen.set_offline(False)
+
+
+EXPIRED = {"message": "The access token has expired", "extensions": {"code": "TOKEN_EXPIRED"}}
+
+
+def test_when_the_city_ends_the_subscription_the_screen_subscribes_again(
+    citizen: BrowserContext,
+) -> None:
+    """A connection whose access token expires is ended by the city (an error, then
+    complete): the screen connects again, with a fresh token, and codes keep coming."""
+    page = citizen.new_page()
+    connections: list[WebSocketRoute] = []
+
+    def relay(socket: WebSocketRoute) -> None:
+        server = socket.connect_to_server()
+        connections.append(socket)
+
+        def to_page(message: str | bytes) -> None:
+            socket.send(message)
+            found = json.loads(message)
+            if len(connections) == 1 and found.get("type") == "next":
+                ending = {"id": found["id"], "type": "next", "payload": {"errors": [EXPIRED]}}
+                socket.send(json.dumps(ending))
+                socket.send(json.dumps({"id": found["id"], "type": "complete"}))
+
+        server.on_message(to_page)
+
+    page.route_web_socket(re.compile(r".*/graphql$"), relay)
+    page.goto("/app/")
+    page.wait_for_function(f"() => {SHOWN}")
+    first = page.evaluate(SHOWN)
+    page.wait_for_function(f"first => {SHOWN} !== first", arg=first, timeout=CODE_SECONDS * 1000)
+    assert len(connections) == 2  # the first one ended by the city, then a new one
+    page.close()

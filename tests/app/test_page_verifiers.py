@@ -5,6 +5,7 @@ boundary, malformed forms, and texts altered a character at a time."""
 from __future__ import annotations
 
 import gzip
+import json
 import random
 import re
 import struct
@@ -17,8 +18,8 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from mycity.verifier import base45
-from mycity.verifier.city_code import verify_code
-from mycity.verifier.licence import StatusList, read_status_list, verify_presentation
+from mycity.verifier.city_code import load_code_keys, verify_code
+from mycity.verifier.licence import StatusList, load_keys, read_status_list, verify_presentation
 from mycity.verifier.licence_codec import b64url, canonical
 from tests.app.conftest import Demo
 from tests.test_verifier_city_code import DOC as CODE_DOC
@@ -267,6 +268,9 @@ def status_vectors() -> Iterator[tuple[str, float]]:
     yield amr, 1767225000 - 30
     yield amr, 1767225000 - 31
     yield status_list_text(size=131_080, revoked=[131_079]), FULL_NOW
+    chance = random.Random(4)  # the largest list, hardly compressible: over 150 KB of text
+    many = chance.sample(range(2**24), 100_000)
+    yield status_list_text(size=2**24, revoked=many), FULL_NOW
     yield status_list_text(key=PSB_KEY, kid="psb-2026"), FULL_NOW  # AMR's list, PSB's key
     yield status_list_text(kid="wallet-2026", key=WALLET_KEY), FULL_NOW
     yield status_list_text(key=OTHER_KEY), FULL_NOW
@@ -292,8 +296,6 @@ def status_vectors() -> Iterator[tuple[str, float]]:
 
 
 def json_of(text: str) -> dict[str, Any]:
-    import json
-
     found: dict[str, Any] = json.loads(text)
     return found
 
@@ -388,6 +390,79 @@ def test_the_page_and_the_package_agree_on_full_presentations(page: Page) -> Non
         "too_long_lived", "not_yet_valid", "expired", "licence_not_yet_valid",
         "licence_expired", "status_unknown", "status_stale", "revoked", "suspended", "replayed",
     }  # fmt: skip
+
+
+def key_set_vectors() -> Iterator[tuple[str, str]]:
+    """Key lists as texts, for the city code's loader ("code") and the licences' ("licence")."""
+    code = json.dumps(CODE_JWKS)
+    yield "code", code
+    yield "code", code.replace('"withdrawn": [', '"withdrawn": null, "x": [')
+    yield "code", code.replace('"alg": "EdDSA"', '"alg": null')
+    yield "code", code.replace('"alg": "EdDSA", ', "")
+    yield "code", code.replace('"code_key": 1', '"code_key": 1.0')
+    yield "code", code.replace('"code_key": 1', '"code_key": 256')
+    yield "code", code.replace('"code_key": 1', '"code_key": true')
+    yield "code", code.replace('"use": "city-code"', '"use": "x", "use": "city-code"')
+    yield "code", code.replace('"keys": [', '"keys": [[], ')
+    yield "code", code.replace('"keys": [', '"keys": [{"use": "other"}, ')
+    yield "code", code.replace('"code_key": 0', '"code_key": 1')  # listed and withdrawn
+    yield "code", code.replace('"kid": "city-code-2025-12"', '"kid": "city-code-2026-01"')
+    licence = json.dumps(LICENCE_JWKS)
+    yield "licence", licence
+    yield (
+        "licence",
+        licence.replace('"use": "presentation"', '"use": "presentation", "issuer": null'),
+    )
+    yield (
+        "licence",
+        licence.replace('"use": "presentation"', '"use": "presentation", "issuer": "AMR"'),
+    )
+    yield "licence", licence.replace('"issuer": "AMR"', '"issuer": "amr"')
+    yield "licence", licence.replace('"kid": "psb-2026"', '"kid": "amr-2026"')
+    yield "licence", licence.replace('"keys": [', '"keys": [["x"], ')
+    yield "licence", licence.replace('"keys": [', '"keys": [{"use": "checkpoint", "kid": 1}, ')
+    yield "licence", licence.replace('"crv": "Ed25519"', '"crv": "Ed448"', 1)
+    yield "licence", licence.replace('"kty": "OKP"', '"kty": "OKP", "kty": "OKP"', 1)
+    yield "licence", "[]"
+
+
+def python_key_set(kind: str, text: str) -> str:
+    try:
+        if kind == "code":
+            found = load_code_keys(text)
+            return f"{sorted(k.kid for k in found.active.values())} {sorted(found.withdrawn)}"
+        return str(sorted(load_keys(text)))
+    except ValueError:
+        return "refused"
+
+
+PAGE_KEY_SETS = """async (vectors) => {
+  const v = await import("/lib/verify.js");
+  const listed = (kids) => `[${kids.map((x) => `'${x}'`).join(", ")}]`;
+  const found = [];
+  for (const [kind, text] of vectors) {
+    try {
+      if (kind === "code") {
+        const k = await v.loadCodeKeys(text);
+        const kids = [...k.active.values()].map((e) => e.kid).sort();
+        const withdrawn = [...k.withdrawn.keys()].sort((a, b) => a - b);
+        found.push(`${listed(kids)} [${withdrawn.join(", ")}]`);
+      } else {
+        found.push(listed([...(await v.loadLicenceKeys(text)).keys()].sort()));
+      }
+    } catch {
+      found.push("refused");
+    }
+  }
+  return found;
+}"""
+
+
+def test_the_page_and_the_package_load_the_same_key_lists(page: Page) -> None:
+    vectors = list(key_set_vectors())
+    expected = [python_key_set(kind, text) for kind, text in vectors]
+    assert page.evaluate(PAGE_KEY_SETS, vectors) == expected
+    assert "refused" in expected and expected.count("refused") < len(expected) - 3
 
 
 def test_the_page_and_the_package_agree_on_status_lists(page: Page) -> None:

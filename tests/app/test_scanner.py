@@ -4,8 +4,10 @@ gate offline queues its scans and uploads them when back online."""
 
 from __future__ import annotations
 
+import json
+
 import httpx
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, Route
 
 from tests.app.conftest import Demo, scanner_for, screenshot, shown_soon
 
@@ -17,6 +19,14 @@ def picture(page: Page, selector: str) -> dict[str, object]:
         "mimeType": "image/png",
         "buffer": page.locator(selector).screenshot(),
     }
+
+
+def fresh_code(app: Page) -> dict[str, object]:
+    """The next code the citizen's screen shows, as a picture: a payment code pays once."""
+    shown = "() => document.querySelector('#code-qr').dataset.payload"
+    now = app.evaluate(shown)
+    app.wait_for_function(f"now => ({shown})() !== now", arg=now)
+    return picture(app, "#code-qr")
 
 
 def results(scanner: Page) -> tuple[str, str]:
@@ -95,7 +105,7 @@ def test_a_shop_charges_by_the_code_and_the_citizen_sees_the_payment(
 ) -> None:
     shop = scanner_for(browser, demo, "merchant-wuling-01")
     assert shop.is_visible("#charge")
-    shop.set_input_files("#scan-image", picture(app, "#code-qr"))
+    shop.set_input_files("#scan-image", fresh_code(app))
     assert results(shop)[0] == "valid"
     shop.fill("#charge input[name=amountFen]", "1234")
     shop.click("#charge button")
@@ -138,3 +148,33 @@ def test_the_first_format_is_verified_offline_with_its_status_list(
     assert hotel.evaluate("() => localStorage.getItem('mycity.status.PSB')")  # kept for offline
     hotel.wait_for_selector("#online-result[data-reason=VALID]")
     hotel.context.close()
+
+
+def test_a_charge_whose_answer_was_lost_is_asked_again_and_charged_once(
+    app: Page, browser: Browser, demo: Demo
+) -> None:
+    shop = scanner_for(browser, demo, "merchant-wuling-01")
+    lost: list[str] = []
+
+    def lose_first_answer(route: Route) -> None:
+        if "chargeByCode" in (route.request.post_data or "") and not lost:
+            lost.append(route.fetch().text())  # the city charged; the till never hears it
+            route.abort()
+        else:
+            route.continue_()
+
+    shop.route("**/graphql", lose_first_answer)
+    shop.set_input_files("#scan-image", fresh_code(app))
+    assert results(shop)[0] == "valid"
+    shop.fill("#charge input[name=amountFen]", "4321")
+    shop.click("#charge button")
+    shop.wait_for_selector("#scan-status[data-kind=error]")
+    assert lost and '"status":"SUCCEEDED"' in lost[0].replace(" ", "")
+    shop.click("#charge button")  # the same code, the same key: the same payment
+    shop.wait_for_selector("#scan-status[data-kind=info]")
+    first = json.loads(lost[0])["data"]["chargeByCode"]["payment"]["id"]
+    assert shop.inner_text("#scan-status") == f"SUCCEEDED · {first}"
+    assert shop.is_disabled("#charge button")  # charged: the next code is scanned anew
+    shop.context.close()
+    listed = shown_soon(app, "money", "#money-payments", "¥43.21")
+    assert listed.count("¥43.21") == 1

@@ -10,7 +10,7 @@ import { WalletScreen } from "./wallet.js";
 
 const session = new Session();
 const screens = {
-  code: new CodeScreen(session),
+  code: new CodeScreen(session, () => signedInAs(false)),
   wallet: new WalletScreen(session),
   apply: new ApplyScreen(session),
   money: new MoneyScreen(session),
@@ -41,9 +41,14 @@ function signedInAs(signedIn) {
   $("#login").hidden = signedIn;
   $("#tabs").hidden = !signedIn;
   $("#log-out").hidden = !signedIn;
-  if (signedIn) return showScreen(shown ?? "code");
-  screens.code.close();
+  if (signedIn) {
+    $("#me-receipt").replaceChildren();
+    return showScreen(shown ?? "code");
+  }
+  screens.code.forget();
+  session.api.close();
   for (const section of document.querySelectorAll("section.screen")) section.hidden = true;
+  for (const list of document.querySelectorAll("[data-personal]")) list.replaceChildren(); // nobody's data left behind
   shown = null;
   ready("login");
 }
@@ -82,4 +87,5 @@ for (const tab of document.querySelectorAll("#tabs button")) tab.addEventListene
 
 if ("serviceWorker" in navigator) navigator.serviceWorker.register("sw.js").catch(() => {});
 translate();
+for (const button of document.querySelectorAll("button[data-wait]")) button.disabled = false;
 signedInAs(session.signedIn);

@@ -55,6 +55,16 @@ export class ApplyScreen {
   async submit(event) {
     event.preventDefault();
     const status = $("#apply-status");
+    const button = event.submitter;
+    if (button) button.disabled = true; // one tap, one application
+    try {
+      await this.send(event, status);
+    } finally {
+      if (button) button.disabled = false;
+    }
+  }
+
+  async send(event, status) {
     const data = new FormData(event.target);
     const input = { itemCode: data.get("item"), form: [], materials: [] };
     try {

@@ -9,19 +9,23 @@ import { readCode } from "../lib/verify.js";
 
 const REFRESHES = "subscription CityCode { cityCodeRefreshes { payload expiresAt refreshSeconds } }";
 
+const SIGNED_OUT = new Set(["UNAUTHENTICATED", "INVALID_TOKEN"]);
+
 export class CodeScreen {
-  constructor(session) {
+  constructor(session, signedOut) {
     this.session = session;
+    this.signedOut = signedOut;
     this.section = $("#code");
     this.canvas = $("#code-qr");
     this.timer = null;
     this.stop = null;
     this.current = null;
+    this.retries = 0;
   }
 
   open() {
-    this.stop ??= this.session.api.subscribe(REFRESHES, (data) => this.show(data.cityCodeRefreshes), () => this.lost());
     this.timer ??= setInterval(() => this.tick(), 1000);
+    this.stop ??= this.session.api.subscribe(REFRESHES, (data) => this.show(data.cityCodeRefreshes), (error) => this.ended(error));
   }
 
   close() {
@@ -31,8 +35,31 @@ export class CodeScreen {
     this.timer = null;
   }
 
+  /** The subscription ended (the connection's token expired, the network went): a new
+   * connection, with a fresh token, after a pause that grows to half a minute. */
+  ended(error) {
+    this.stop = null;
+    if (SIGNED_OUT.has(error?.code)) return this.signedOut();
+    this.session.api.close();
+    if (error) this.lost();
+    const pause = Math.min(30_000, 500 * 2 ** this.retries++);
+    setTimeout(() => this.timer && this.open(), pause);
+  }
+
+  /** Nobody's code on screen: after a logout, before the next citizen's first code. */
+  forget() {
+    this.close();
+    this.current = null;
+    this.canvas.getContext("2d").clearRect(0, 0, this.canvas.width, this.canvas.height);
+    delete this.canvas.dataset.payload;
+    $("#code-cards").replaceChildren();
+    $("#code-countdown").textContent = "–";
+    say($("#code-status"), "");
+  }
+
   show(code) {
     const received = performance.now();
+    this.retries = 0;
     const read = readCode(code.payload);
     drawQr(this.canvas, code.payload);
     this.section.dataset.colour = read?.colour ?? "green";

@@ -35,6 +35,7 @@ export class PrivacyScreen {
         el("ul", {}, ...receipt.kept.map((k) => el("li", {}, `${k.kind} · ${k.item ?? ""} · ${k.years} · ${k.erasedOn ?? "—"} · ${k.basis}`))));
       translate($("#me-receipt"));
       this.session.forget();
+      this.phone = null;
       this.signedOut(false);
     } catch (error) {
       say($("#me-status"), error.message, "error");

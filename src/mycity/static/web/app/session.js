@@ -4,6 +4,7 @@
 import { Api, ApiError } from "../lib/api.js";
 
 const KEPT = "mycity.refreshToken";
+const RETRY = "mycity.refreshRetryKey";
 const TOKENS = "accessToken refreshToken expiresIn";
 
 export class Session {
@@ -51,35 +52,44 @@ export class Session {
     return this.refreshing;
   }
 
+  /** One refresh at a time across the device's tabs (a refresh token works once: two tabs
+   * racing with it would end the session), each with the retry key kept beside the token,
+   * so that a refresh whose answer was lost is asked again, not taken for a theft. */
   async refresh() {
-    // One retry key per refresh: a retry after a lost answer gets the pair, not a logout.
-    const variables = { refreshToken: localStorage.getItem(KEPT), retryKey: crypto.randomUUID() };
-    const body = JSON.stringify({
-      query: `mutation Refresh($refreshToken: String!, $retryKey: String) { refreshTokens(input: {refreshToken: $refreshToken, retryKey: $retryKey}) { tokens { ${TOKENS} } userErrors { code message field } } }`,
-      variables,
+    const exclusive = navigator.locks ? (run) => navigator.locks.request("mycity.refresh", run) : (run) => run();
+    return exclusive(async () => {
+      if (this.access && Date.now() < this.expires - 60_000) return this.access; // refreshed meanwhile
+      const variables = { refreshToken: localStorage.getItem(KEPT), retryKey: localStorage.getItem(RETRY) };
+      if (!variables.refreshToken) throw new ApiError("UNAUTHENTICATED", "signed out");
+      const body = JSON.stringify({
+        query: `mutation Refresh($refreshToken: String!, $retryKey: String) { refreshTokens(input: {refreshToken: $refreshToken, retryKey: $retryKey}) { tokens { ${TOKENS} } userErrors { code message field } } }`,
+        variables,
+      });
+      const post = () => fetch("/graphql", { method: "POST", headers: { "Content-Type": "application/json" }, body, credentials: "omit" });
+      const response = await post().catch(post).catch(() => {
+        throw new ApiError("OFFLINE", "offline");
+      });
+      const answer = (await response.json()).data?.refreshTokens;
+      if (!answer?.tokens) {
+        this.forget();
+        throw new ApiError(answer?.userErrors?.[0]?.code ?? "UNAUTHENTICATED", answer?.userErrors?.[0]?.message ?? "signed out");
+      }
+      this.keep(answer.tokens);
+      return this.access;
     });
-    const post = () => fetch("/graphql", { method: "POST", headers: { "Content-Type": "application/json" }, body, credentials: "omit" });
-    const response = await post().catch(post).catch(() => {
-      throw new ApiError("OFFLINE", "offline");
-    });
-    const answer = (await response.json()).data?.refreshTokens;
-    if (!answer?.tokens) {
-      this.forget();
-      throw new ApiError(answer?.userErrors?.[0]?.code ?? "UNAUTHENTICATED", answer?.userErrors?.[0]?.message ?? "signed out");
-    }
-    this.keep(answer.tokens);
-    return this.access;
   }
 
   keep(tokens) {
     this.access = tokens.accessToken;
     this.expires = Date.now() + tokens.expiresIn * 1000;
     localStorage.setItem(KEPT, tokens.refreshToken);
+    localStorage.setItem(RETRY, crypto.randomUUID()); // for this token's refresh, and its retries
   }
 
   forget() {
     this.access = null;
     this.expires = 0;
     localStorage.removeItem(KEPT);
+    localStorage.removeItem(RETRY);
   }
 }

@@ -14,7 +14,8 @@ self.addEventListener("activate", (event) =>
 // Network first, so a new release shows at once; the cached shell when offline.
 self.addEventListener("fetch", (event) => {
   const url = new URL(event.request.url);
-  if (event.request.method !== "GET" || url.origin !== location.origin || !FILES.includes(url.pathname)) return;
+  // Only the shell's own files, never a URL with a query (whatever it carries stays out of the cache).
+  if (event.request.method !== "GET" || url.origin !== location.origin || url.search || !FILES.includes(url.pathname)) return;
   event.respondWith(
     fetch(event.request)
       .then((response) => {

@@ -40,9 +40,10 @@ export class Api {
     return body.data;
   }
 
-  /** Subscribe; `onNext(data)` for each result, `onError(error)` when it ends badly.
-   * Answers the function that ends the subscription. */
-  subscribe(query, onNext, onError) {
+  /** Subscribe; `onNext(data)` for each result, `onEnd(error or null)` once when it ends
+   * (an error, or the server completing it: when the connection's token expires). Answers
+   * the function that ends it. */
+  subscribe(query, onNext, onEnd) {
     if (!this.ws) {
       const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/graphql`;
       this.ws = globalThis.graphqlWs.createClient({
@@ -53,10 +54,16 @@ export class Api {
         connectionParams: async () => ({ authorization: `Bearer ${await this.tokenSource()}` }),
       });
     }
+    let ended = false;
+    const end = (error) => ended || ((ended = true), onEnd(error));
     return this.ws.subscribe({ query }, {
-      next: (result) => (result.errors?.length ? onError(new ApiError(result.errors[0].extensions?.code ?? "ERROR", result.errors[0].message)) : onNext(result.data)),
-      error: (error) => onError(error instanceof Error ? error : new ApiError("OFFLINE", "offline")),
-      complete: () => {},
+      next: (result) => {
+        const [error] = result.errors ?? [];
+        if (error) end(new ApiError(error.extensions?.code ?? "ERROR", error.message));
+        else onNext(result.data);
+      },
+      error: (error) => end(error instanceof Error ? error : new ApiError("OFFLINE", "offline")),
+      complete: () => end(null),
     });
   }
 

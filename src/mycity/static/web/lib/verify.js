@@ -4,6 +4,7 @@
 // Signatures through WebCrypto's Ed25519. A test runs these and mycity.verifier on the same
 // texts and demands the same verdicts.
 import { base45Decode, b64urlDecode, cborDecode, hex } from "./codec.js";
+import { parseJson } from "./json.js";
 import { verifyFull } from "./licence_full.js";
 
 export { readStatusList } from "./licence_full.js";
@@ -27,18 +28,26 @@ const importKey = (x) => crypto.subtle.importKey("raw", x, { name: "Ed25519" }, 
 const verifies = (key, signature, message) =>
   crypto.subtle.verify({ name: "Ed25519" }, key, signature, message);
 
+// The key lists are read as the Python loaders read them: strict JSON (no key twice, no
+// fraction), objects as Maps, a member's absence told from its null.
+const isObject = (value) => value instanceof Map;
+const jwksOf = (jwks) => (typeof jwks === "string" ? parseJson(jwks) : parseJson(JSON.stringify(jwks)));
+const byte = (value) => typeof value === "bigint" && value >= 0n && value <= 255n;
+
 function entryKidAndIndex(entry) {
-  if (!entry || typeof entry !== "object" || Array.isArray(entry)) throw new Error("a key or withdrawn entry is an object");
-  const { kid, code_key: index } = entry;
+  if (!isObject(entry)) throw new Error("a key or withdrawn entry is an object");
+  const kid = entry.get("kid"), index = entry.get("code_key");
   if (typeof kid !== "string" || !KID.test(kid)) throw new Error(`the kid ${kid} is not 1-64 of A-Z a-z 0-9 . _ : -`);
-  if (!Number.isInteger(index) || index < 0 || index > 255) throw new Error(`the key ${kid} has no code_key from 0 to 255`);
-  return [kid, index];
+  if (!byte(index)) throw new Error(`the key ${kid} has no code_key from 0 to 255`);
+  return [kid, Number(index)];
 }
 
-/** The city-code keys of `GET /city-code/keys` (§4); throws where load_code_keys does. */
+/** The city-code keys of `GET /city-code/keys` (§4), its text or its JSON; throws where
+ * load_code_keys raises. */
 export async function loadCodeKeys(jwks) {
-  const document = typeof jwks === "string" ? JSON.parse(jwks) : jwks;
-  const entries = document?.keys, withdrawnEntries = document?.withdrawn ?? [];
+  const document = jwksOf(jwks);
+  if (!isObject(document)) throw new Error("a JWKS is an object");
+  const entries = document.get("keys"), withdrawnEntries = document.has("withdrawn") ? document.get("withdrawn") : [];
   if (!Array.isArray(entries) || !Array.isArray(withdrawnEntries)) throw new Error('a JWKS\'s "keys" and "withdrawn" are lists');
   const withdrawn = new Map();
   for (const entry of withdrawnEntries) {
@@ -48,35 +57,36 @@ export async function loadCodeKeys(jwks) {
   }
   const active = new Map(), kids = new Set();
   for (const entry of entries) {
-    if (!entry || typeof entry !== "object") throw new Error("a JWKS key is an object");
-    if (entry.use !== "city-code") continue;
+    if (!isObject(entry)) throw new Error("a JWKS key is an object");
+    if (entry.get("use") !== "city-code") continue;
     const [kid, index] = entryKidAndIndex(entry);
-    if (entry.kty !== "OKP" || entry.crv !== "Ed25519" || (entry.alg ?? "EdDSA") !== "EdDSA") {
-      throw new Error(`the city-code key ${kid} is not an Ed25519 key for EdDSA`);
-    }
+    if (entry.get("kty") !== "OKP" || entry.get("crv") !== "Ed25519") throw new Error(`the city-code key ${kid} is not an Ed25519 key (OKP)`);
+    if ((entry.has("alg") ? entry.get("alg") : "EdDSA") !== "EdDSA") throw new Error(`the city-code key ${kid} is not for EdDSA`);
+    const publicKey = await importKey(b64urlDecode(entry.get("x"), 32));
     if (kids.has(kid) || active.has(index)) throw new Error(`the kid ${kid} or its index ${index} names two keys`);
     kids.add(kid);
     if ((withdrawn.get(index) ?? kid) !== kid) throw new Error(`the index ${index} is listed and withdrawn under two kids`);
-    const publicKey = await importKey(b64urlDecode(entry.x, 32));
     if (!withdrawn.has(index)) active.set(index, { kid, publicKey });
   }
   return { active, withdrawn };
 }
 
-/** The licence trust list of `GET /licences/keys` (§3); throws where load_keys does. */
+/** The licence trust list of `GET /licences/keys` (§3), its text or its JSON; throws where
+ * load_keys raises. */
 export async function loadLicenceKeys(jwks) {
-  const document = typeof jwks === "string" ? JSON.parse(jwks) : jwks;
-  if (!Array.isArray(document?.keys)) throw new Error('a JWKS is an object whose "keys" is a list');
+  const document = jwksOf(jwks);
+  const entries = isObject(document) ? document.get("keys") : undefined;
+  if (!Array.isArray(entries)) throw new Error('a JWKS is an object whose "keys" is a list');
   const keys = new Map();
-  for (const entry of document.keys) {
-    if (!entry || typeof entry !== "object" || Array.isArray(entry)) throw new Error("a JWKS key is an object");
-    const { use, kid, issuer } = entry;
+  for (const entry of entries) {
+    if (!isObject(entry)) throw new Error("a JWKS key is an object");
+    const use = entry.get("use"), kid = entry.get("kid"), issuer = entry.has("issuer") ? entry.get("issuer") : null;
     if (use !== "licence" && use !== "presentation") continue;
-    if (entry.kty !== "OKP" || entry.crv !== "Ed25519") throw new Error(`the ${use} key ${kid} is not an Ed25519 key (OKP)`);
+    if (entry.get("kty") !== "OKP" || entry.get("crv") !== "Ed25519") throw new Error(`the ${use} key ${kid} is not an Ed25519 key (OKP)`);
     if (typeof kid !== "string" || !KID.test(kid)) throw new Error(`the kid ${kid} is not 1-64 of A-Z a-z 0-9 . _ : -`);
     if (use === "licence" && !(typeof issuer === "string" && ISSUER.test(issuer))) throw new Error(`the licence key ${kid} names no department`);
-    if (use === "presentation" && issuer !== undefined && issuer !== null) throw new Error(`the presentation key ${kid} names an issuer`);
-    const publicKey = await importKey(b64urlDecode(entry.x, 32));
+    if (use === "presentation" && issuer !== null) throw new Error(`the presentation key ${kid} names an issuer`);
+    const publicKey = await importKey(b64urlDecode(entry.get("x"), 32));
     if (keys.has(kid)) throw new Error(`the kid ${kid} names two keys`);
     keys.set(kid, { kid, use, issuer: use === "licence" ? issuer : null, publicKey });
   }

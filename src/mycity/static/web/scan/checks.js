@@ -26,16 +26,18 @@ const CHARGE = `mutation Charge($input: ChargeByCodeInput!) { chargeByCode(input
 const UPLOAD = `mutation Upload($scans: [OfflineScanInput!]!) { uploadOfflineScans(input: {scans: $scans}) {
   recorded results { index duplicate scan { valid outcome } } userErrors { code message field } } }`;
 
-/** The city's keys, from the network when it answers, else as last kept on the device. */
+/** The city's keys, from the network when it answers, else as last kept on the device:
+ * kept as the text served, read strictly each time. */
 export async function keys(kind) {
-  const stored = JSON.parse(localStorage.getItem(`mycity.keys.${kind}`) ?? "null");
-  let jwks = stored?.jwks;
+  const name = `mycity.keys.${kind}`;
+  const stored = JSON.parse(localStorage.getItem(name) ?? "null");
+  let jwks = stored?.text;
   if (!stored || Date.now() - stored.at > REFRESH_MS) {
     try {
       const response = await fetch(KEY_SOURCES[kind], { credentials: "omit" });
       if (response.ok) {
-        jwks = await response.json();
-        localStorage.setItem(`mycity.keys.${kind}`, JSON.stringify({ at: Date.now(), jwks }));
+        jwks = await response.text();
+        keep(name, { at: Date.now(), text: jwks });
       }
     } catch {
       // offline: the kept keys serve
@@ -43,6 +45,15 @@ export async function keys(kind) {
   }
   if (!jwks) throw new Error("no keys yet: connect once to fetch the city's keys");
   return kind === "code" ? loadCodeKeys(jwks) : loadLicenceKeys(jwks);
+}
+
+/** Keep something on the device if there is room; what was fetched is used either way. */
+function keep(name, value) {
+  try {
+    localStorage.setItem(name, JSON.stringify(value));
+  } catch {
+    // over the quota: used now, fetched again next time
+  }
 }
 
 function seen(nonce) {
@@ -63,7 +74,7 @@ async function statusText(issuer) {
     const response = await fetch(`/licences/status/${encodeURIComponent(issuer)}`, { credentials: "omit" });
     if (response.ok) {
       const text = await response.text();
-      localStorage.setItem(name, JSON.stringify({ at: Date.now(), text }));
+      keep(name, { at: Date.now(), text });
       return text;
     }
   } catch {
@@ -97,17 +108,28 @@ export async function charge(api, text, amountFen, description, place, idempoten
   return (await api.run(CHARGE, { input })).chargeByCode;
 }
 
-export const queued = () => JSON.parse(localStorage.getItem(QUEUE) ?? "[]");
+// The queue is the partner's own: each entry names who scanned it, and only that partner's
+// entries are uploaded, one upload at a time, each removed once the city has answered it.
+const everything = () => JSON.parse(localStorage.getItem(QUEUE) ?? "[]");
+export const queued = (partner) => everything().filter((entry) => entry.partner === partner);
+let uploading = null;
 
-export function enqueue(text, purpose, place) {
-  localStorage.setItem(QUEUE, JSON.stringify([...queued(), { payload: text, purpose, place, scannedAt: new Date().toISOString() }]));
+export function enqueue(partner, text, purpose, place) {
+  const entry = { id: crypto.randomUUID(), partner, scan: { payload: text, purpose, place, scannedAt: new Date().toISOString() } };
+  localStorage.setItem(QUEUE, JSON.stringify([...everything(), entry])); // throws when the device is full
 }
 
-/** Upload the queue (500 at most at once, as the city takes); answers how many were recorded. */
-export async function uploadQueue(api) {
-  const scans = queued().slice(0, 500);
-  if (!scans.length) return 0;
-  const { uploadOfflineScans } = await api.run(UPLOAD, { scans });
-  localStorage.setItem(QUEUE, JSON.stringify(queued().slice(scans.length)));
-  return uploadOfflineScans.recorded;
+/** Upload the partner's queue, 500 at most at once (as the city takes them); answers how many
+ * were recorded and how many the city refused. Sent twice, a scan is recorded once. */
+export function uploadQueue(api, partner) {
+  uploading ??= (async () => {
+    const batch = queued(partner).slice(0, 500);
+    if (!batch.length) return { recorded: 0, refused: 0 };
+    const { uploadOfflineScans } = await api.run(UPLOAD, { scans: batch.map((entry) => entry.scan) });
+    const sent = new Set(batch.map((entry) => entry.id));
+    localStorage.setItem(QUEUE, JSON.stringify(everything().filter((entry) => !sent.has(entry.id))));
+    const refused = uploadOfflineScans.results.filter((r) => !r.duplicate && !r.scan.valid).length;
+    return { recorded: uploadOfflineScans.recorded, refused };
+  })().finally(() => (uploading = null));
+  return uploading;
 }

@@ -21,26 +21,21 @@ export async function decodeFile(file) {
   return decode(bitmap, bitmap.width, bitmap.height);
 }
 
-/** Watch the camera until a code is read; answers its text. `stop()` ends it. */
-export function watchCamera(video) {
-  let stopped = false;
-  const found = (async () => {
-    const stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
-    video.srcObject = stream;
+/** Watch the camera until a code is read; answers its text, and lets the camera go. */
+export async function watchCamera(video) {
+  const stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+  video.srcObject = stream;
+  try {
     await video.play();
-    try {
-      while (!stopped) {
-        if (video.videoWidth) {
-          const text = await decode(video, video.videoWidth, video.videoHeight);
-          if (text) return text;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 150));
+    for (;;) {
+      if (video.videoWidth) {
+        const text = await decode(video, video.videoWidth, video.videoHeight);
+        if (text) return text;
       }
-      return null;
-    } finally {
-      for (const track of stream.getTracks()) track.stop();
-      video.srcObject = null;
+      await new Promise((resolve) => setTimeout(resolve, 150));
     }
-  })();
-  return { found, stop: () => (stopped = true) };
+  } finally {
+    for (const track of stream.getTracks()) track.stop();
+    video.srcObject = null;
+  }
 }

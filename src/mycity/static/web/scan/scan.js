@@ -14,7 +14,7 @@ const api = new Api(async () => token);
 const LOG_IN = `mutation LogIn($clientId: String!, $clientSecret: String!) {
   logInWithClientCredentials(input: {clientId: $clientId, clientSecret: $clientSecret}) {
     tokens { accessToken } userErrors { code message field } } }`;
-const ME = "query Me { me { role name department } }";
+const ME = "query Me { me { subject role name department } }";
 
 $("#login-form").addEventListener("submit", async (event) => {
   event.preventDefault();
@@ -66,7 +66,7 @@ async function check(text) {
   }
   const setup = new FormData($("#scan-setup"));
   const asked = { purpose: setup.get("purpose"), place: setup.get("place"), why: setup.get("why") };
-  if (asked.purpose === "PAYMENT" && last.startsWith("MC1:")) return; // a payment code pays once: charged below, not scanned
+  if (asked.purpose === "PAYMENT" && last.startsWith("MC1:")) return toCharge(last); // a payment code pays once: charged, not scanned
   try {
     const answer = await online(api, last, asked);
     const valid = answer.valid;
@@ -76,8 +76,15 @@ async function check(text) {
       ...(answer.fields ?? []).map((f) => [f.name, f.value])]);
     $("#online-result").dataset.reason = answer.outcome ?? answer.reason;
   } catch (error) {
-    if (error.code === "OFFLINE" && last.startsWith("MC1:")) {
-      enqueue(last, asked.purpose, asked.place);
+    // Queued only when the device knows it is offline: a request that may have reached the
+    // city (an answer lost) is not sent again as an offline scan, which would count twice.
+    if (error.code === "OFFLINE" && !navigator.onLine && last.startsWith("MC1:")) {
+      try {
+        enqueue(partner.subject, last, asked.purpose, asked.place);
+      } catch {
+        say($("#scan-status"), t("deviceFull"), "error");
+        return;
+      }
       showQueue();
     }
     say($("#scan-status"), error.message, "error");
@@ -85,7 +92,16 @@ async function check(text) {
 }
 
 function showQueue() {
-  $("#queue-size").textContent = String(queued().length);
+  $("#queue-size").textContent = String(partner ? queued(partner.subject).length : 0);
+}
+
+/** The code the till will charge, with the one idempotency key its charge keeps until it is
+ * answered: a retry after a lost answer is the same charge, never a second one. */
+function toCharge(payload) {
+  const form = $("#charge");
+  form.dataset.payload = payload;
+  form.dataset.key = idempotencyKey();
+  form.querySelector("button").disabled = false;
 }
 
 $("#scan-image").addEventListener("change", async (event) => {
@@ -97,19 +113,19 @@ $("#scan-image").addEventListener("change", async (event) => {
   event.target.value = "";
 });
 
-let camera = null;
-$("#scan-camera").addEventListener("click", async () => {
-  camera?.stop();
+$("#scan-camera").addEventListener("click", async (event) => {
+  const button = event.target;
   const video = $("#scan-video");
+  button.disabled = true; // one camera at a time
   video.hidden = false;
-  camera = watchCamera(video);
   try {
-    const text = await camera.found;
+    const text = await watchCamera(video);
     if (text) await check(text);
   } catch (error) {
     say($("#scan-status"), error.message, "error");
   } finally {
     video.hidden = true;
+    button.disabled = false;
   }
 });
 
@@ -120,21 +136,29 @@ $("#scan-text").addEventListener("submit", (event) => {
 
 $("#charge").addEventListener("submit", async (event) => {
   event.preventDefault();
-  const amount = Number(new FormData(event.target).get("amountFen"));
+  const form = event.target;
+  const { payload, key } = form.dataset;
+  if (!payload) return;
+  const amount = Number(new FormData(form).get("amountFen"));
   const place = new FormData($("#scan-setup")).get("place");
+  const button = form.querySelector("button");
+  button.disabled = true;
   try {
-    const { payment } = await charge(api, last, amount, partner.name, place, idempotencyKey());
+    const { payment } = await charge(api, payload, amount, partner.name, place, key);
     say($("#scan-status"), `${payment.status} · ${payment.id}`);
+    delete form.dataset.payload; // charged: the next customer's code is scanned anew
+    delete form.dataset.key;
   } catch (error) {
     say($("#scan-status"), error.message, "error");
+    button.disabled = false; // the same code and key: a retry is the same charge
   }
 });
 
 async function drainQueue() {
-  if (!token || !queued().length) return;
+  if (!token || !queued(partner.subject).length) return;
   try {
-    const recorded = await uploadQueue(api);
-    say($("#scan-status"), `${t("upload")}: ${recorded}`);
+    const { recorded, refused } = await uploadQueue(api, partner.subject);
+    say($("#scan-status"), `${t("upload")}: ${recorded}${refused ? ` · ${t("refused")}: ${refused}` : ""}`);
   } catch (error) {
     say($("#scan-status"), error.message, "error");
   }
@@ -150,4 +174,5 @@ $("#log-out").addEventListener("click", () => {
 });
 $("#language").addEventListener("click", switchLanguage);
 translate();
+for (const button of document.querySelectorAll("button[data-wait]")) button.disabled = false;
 document.body.dataset.ready = "login";

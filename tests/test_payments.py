@@ -194,7 +194,7 @@ def test_a_fee_is_paid_once_and_the_application_completes(
     application = household_register(paying, applicant)
     paying.applications.accept(PSB, application.id)
     paying.applications.approve(PSB, application.id)
-    with refused(ErrorCode.FEE_NOT_PAID):
+    with refused(ErrorCode.FEE_UNPAID):
         paying.applications.complete(PSB, application.id)
     someone = funded(folks, provider, 5000)
     with refused(ErrorCode.FORBIDDEN):

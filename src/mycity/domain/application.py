@@ -336,7 +336,7 @@ class Application(Aggregate):
         """办结: after approval, once the fee is paid and any licence has been issued."""
         self._require(Status.APPROVED, "complete")
         if not fee_paid:
-            raise UserError(ErrorCode.FEE_NOT_PAID, f"The fee of {self.fee_fen} fen is unpaid")
+            raise UserError(ErrorCode.FEE_UNPAID, f"The fee of {self.fee_fen} fen is unpaid")
         if licensing and not self.issued:
             raise UserError(ErrorCode.ILLEGAL_TRANSITION, "The licence is not issued yet")
         self._completed(by=by)

@@ -7,12 +7,10 @@ import asyncio
 import base64
 import hashlib
 import re
-import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from html.parser import HTMLParser
-from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -20,9 +18,8 @@ import pytest
 
 from mycity.app import create_app
 from mycity.bootstrap import City, build
+from tests.copies import PACKAGE, listed_and_found, packaged
 
-ROOT = Path(__file__).parent.parent
-PACKAGE = ROOT / "src" / "mycity"
 COPIES = PACKAGE / "static" / "graphiql"
 ORIGIN = "http://city"
 
@@ -88,20 +85,10 @@ def test_graphiql_loads_only_the_copies_the_server_serves(city: City) -> None:
 
 
 def test_the_copies_are_package_data_and_as_the_readme_lists_them() -> None:
-    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
-        "package-data"
-    ]["mycity"]
-    packaged = {path for pattern in patterns for path in PACKAGE.glob(pattern) if path.is_file()}
     copies = {path for path in COPIES.rglob("*") if path.is_file() and path.name != "README.md"}
-    assert copies - packaged == set()
-    readme = (COPIES / "README.md").read_text()
-    listed = dict(re.findall(r"^\| `([^`]+)` \|.*\| `([0-9a-f]{64})` \|$", readme, re.M))
-    scripts_and_styles = {
-        path.relative_to(COPIES).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in copies
-        if path.suffix in (".js", ".css")
-    }
-    assert listed == scripts_and_styles
+    assert copies - packaged() == set()
+    listed, found = listed_and_found(COPIES, (".js", ".css"))
+    assert listed == found
     for line in (COPIES / "sources.txt").read_text().splitlines():
         copy = COPIES / line.split()[2]
         assert copy.is_file() and copy.with_name("LICENSE").is_file(), line

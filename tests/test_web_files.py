@@ -5,9 +5,7 @@ package data, exactly as their README lists them."""
 
 from __future__ import annotations
 
-import hashlib
 import re
-import tomllib
 from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
 
@@ -16,6 +14,7 @@ from graphql import parse, specified_rules, validate
 
 from mycity.graphql.limits import RULES
 from mycity.graphql.schema import schema
+from tests.copies import listed_and_found, packaged
 from tests.docs_markdown import ROOT
 
 WEB = ROOT / "src" / "mycity" / "static" / "web"
@@ -108,20 +107,9 @@ def test_the_service_worker_caches_every_file_the_app_loads() -> None:
 
 
 def test_the_copies_are_package_data_and_as_the_readme_lists_them() -> None:
-    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
-        "package-data"
-    ]["mycity"]
-    package = ROOT / "src" / "mycity"
-    packaged = {path for pattern in patterns for path in package.glob(pattern) if path.is_file()}
     served = {path for path in WEB.rglob("*") if path.is_file() and path.name != "README.md"}
-    assert served - packaged == set()
-    readme = (VENDOR / "README.md").read_text()
-    listed = dict(re.findall(r"^\| `([^`]+)` \|.*\| `([0-9a-f]{64})` \|$", readme, re.M))
-    scripts = {
-        path.relative_to(VENDOR).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in VENDOR.rglob("*")
-        if path.suffix in (".js", ".mjs")
-    }
-    assert listed == scripts
+    assert served - packaged() == set()
+    listed, found = listed_and_found(VENDOR, (".js", ".mjs"))
+    assert listed == found
     for line in (VENDOR / "sources.txt").read_text().splitlines():
         assert (VENDOR / line.split()[2]).is_file(), line

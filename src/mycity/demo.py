@@ -243,12 +243,7 @@ def _establish_tea_house(city: City, founder_id: UUID) -> None:
     rows = city.read_models.rows
     found = rows("enterprise_profile").select("WHERE name = ?", [TEA_HOUSE["enterprise_name"]])
     if not found:
-        market = _client("officer-amr-01")
-        established = city.applications.submit(
-            founder, "AMR-001", TEA_HOUSE, _documents(city, founder, "AMR-001")
-        ).application.id
-        city.applications.accept(market, established)
-        city.applications.approve(market, established)
+        established = _approved(city, founder, "AMR-001", TEA_HOUSE, "officer-amr-01")
         enterprise_id = _registered(city, established)
     else:
         enterprise_id = UUID(found[0]["id"])
@@ -277,13 +272,19 @@ def _grant_residence_permit(city: City, resident_id: UUID) -> None:
     ):
         return
     resident = Principal.of_citizen(resident_id, RESIDENT)
-    police = _client("officer-psb-01")
+    _issued(city, _approved(city, resident, "PSB-002", RESIDENCE, "officer-psb-01"))
+
+
+def _approved(
+    city: City, applicant: Principal, item: str, form: dict[str, str], officer: str
+) -> UUID:
+    """An application with every document, accepted and approved by the demo's officer."""
     application = city.applications.submit(
-        resident, "PSB-002", RESIDENCE, _documents(city, resident, "PSB-002")
+        applicant, item, form, _documents(city, applicant, item)
     ).application.id
-    city.applications.accept(police, application)
-    city.applications.approve(police, application)
-    _issued(city, application)
+    city.applications.accept(_client(officer), application)
+    city.applications.approve(_client(officer), application)
+    return application
 
 
 RESIDENT = "王芳"

@@ -133,22 +133,37 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     chromium.close()
 
 
+def log_in(context: BrowserContext, demo: Demo, phone: str) -> Page:
+    """A page of the app in this context, signed in by phone and the code texted to it."""
+    page = context.new_page()
+    page.goto("/app/")
+    page.wait_for_selector("body[data-ready=login]")
+    page.fill("#login-phone input[name=phone]", phone)
+    page.click("#login-phone button")
+    page.wait_for_selector("#login-status[data-kind=info]")
+    page.fill("#login-code input[name=code]", demo.sms_code(phone))
+    page.click("#login-code button")
+    page.wait_for_selector("body[data-ready=code]")
+    return page
+
+
 @pytest.fixture(scope="package")
 def citizen(browser: Browser, demo: Demo) -> Iterator[BrowserContext]:
     """王芳 signed in to the app, phone-sized, once for these tests (a refresh token works
     once: every page of these tests shares this one context and its storage)."""
     context = browser.new_context(viewport=PHONE_SIZE, base_url=demo.url)
-    page = context.new_page()
-    page.goto("/app/")
-    page.wait_for_selector("body[data-ready=login]")
-    page.fill("#login-phone input[name=phone]", PHONE)
-    page.click("#login-phone button")
-    page.wait_for_selector("#login-status[data-kind=info]")
-    page.fill("#login-code input[name=code]", demo.sms_code(PHONE))
-    page.click("#login-code button")
-    page.wait_for_selector("body[data-ready=code]")
-    page.close()
+    log_in(context, demo, PHONE).close()
     yield context
+    context.close()
+
+
+@pytest.fixture(scope="package")
+def origin(browser: Browser, demo: Demo) -> Iterator[Page]:
+    """A page of the city's origin, where WebCrypto is available and the modules load."""
+    context = browser.new_context(base_url=demo.url)
+    page = context.new_page()
+    page.goto("/scan/")
+    yield page
     context.close()
 
 

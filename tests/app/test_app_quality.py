@@ -11,7 +11,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page
 
-from tests.app.conftest import PHONE_SIZE, Demo, screenshot
+from tests.app.conftest import PHONE_SIZE, Demo, log_in, screenshot
 
 SCREENS = ("code", "wallet", "apply", "money", "me")
 LIMIT_BYTES = 200 * 1024  # the first load's JavaScript and CSS, compressed
@@ -22,17 +22,8 @@ def serious(page: Page) -> list[str]:
     return [f"{v['id']}: {v['help']}" for v in found if v["impact"] in ("serious", "critical")]
 
 
-def log_in(browser: Browser, demo: Demo, phone: str) -> Page:
-    page = browser.new_context(viewport=PHONE_SIZE, base_url=demo.url).new_page()
-    page.goto("/app/")
-    page.wait_for_selector("body[data-ready=login]")
-    page.fill("#login-phone input[name=phone]", phone)
-    page.click("#login-phone button")
-    page.wait_for_selector("#login-status[data-kind=info]")
-    page.fill("#login-code input[name=code]", demo.sms_code(phone))
-    page.click("#login-code button")
-    page.wait_for_selector("body[data-ready=code]")
-    return page
+def signed_in(browser: Browser, demo: Demo, phone: str) -> Page:
+    return log_in(browser.new_context(viewport=PHONE_SIZE, base_url=demo.url), demo, phone)
 
 
 @pytest.mark.parametrize("screen", SCREENS)
@@ -125,7 +116,7 @@ def test_the_pages_are_served_with_a_strict_policy(demo: Demo) -> None:
 def test_logging_out_ends_the_session_and_leaves_nothing_on_screen(
     browser: Browser, demo: Demo
 ) -> None:
-    page = log_in(browser, demo, "13807360002")
+    page = signed_in(browser, demo, "13807360002")
     page.wait_for_function("() => document.querySelector('#code-qr').dataset.payload")
     for screen in ("money", "me"):
         page.click(f"#tabs button[data-screen={screen}]")
@@ -154,7 +145,7 @@ def test_logging_out_ends_the_session_and_leaves_nothing_on_screen(
 
 def test_closing_the_account_gives_the_receipt_and_signs_out(browser: Browser, demo: Demo) -> None:
     phone = "13807360003"
-    page = log_in(browser, demo, phone)
+    page = signed_in(browser, demo, phone)
     page.click("#tabs button[data-screen=me]")
     page.wait_for_selector("body[data-ready=me]")
     page.click("#me-close-code")

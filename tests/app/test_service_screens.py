@@ -86,7 +86,7 @@ def test_a_completed_application_is_rated_with_the_grade_chosen(app: Page, demo:
     applied = app.get_attribute("#apply-mine li[data-application]", "data-application") or ""
     for step in ("acceptApplication", "approveApplication", "completeApplication"):
         officer(demo, step, applied)
-    shown_soon(app, "apply", f"#apply-mine li[data-application='{applied}']", "COMPLETED")
+    shown_soon(app, "apply", f"#apply-mine li[data-application='{applied}']", "已办结")
     rating = f"#apply-mine li[data-application='{applied}'] form.rating"
     app.select_option(f"{rating} select", "SATISFIED")
     app.click(f"{rating} button")

@@ -87,7 +87,7 @@ export class ApplyScreen {
     const data = await this.session.api.run(MINE);
     const rows = data.myApplications.edges.map(({ node: a }) =>
       el("li", { dataset: { application: a.id, status: a.status } },
-        `${a.serviceItem.name} · ${a.status} · ${when(a.submittedAt)}`,
+        `${a.serviceItem.name} · ${t(a.status)} · ${when(a.submittedAt)}`,
         a.missing ? ` · ${t("waitingFor")}: ${a.missing}` : "",
         a.grade ? ` · ${t(a.grade)}` : null,
         a.status === "COMPLETED" && !a.grade ? this.rating(a.id) : null));

@@ -21,7 +21,7 @@ export class MoneyScreen {
     const bills = data.myBills.filter((b) => !b.paymentId || b.status !== "PAID");
     $("#money-bills").replaceChildren(...(bills.length ? bills.map((b) => this.bill(b)) : [el("li", { "data-i18n": "none" })]));
     $("#money-payments").replaceChildren(...data.myPayments.edges.map(({ node: p }) =>
-      el("li", { dataset: { payment: p.id, status: p.status } }, `${when(p.requestedAt)} · ${p.payeeName} · ${yuan(p.amountFen)} · ${p.status}${p.description ? ` · ${p.description}` : ""}`)));
+      el("li", { dataset: { payment: p.id, status: p.status } }, `${when(p.requestedAt)} · ${p.payeeName} · ${yuan(p.amountFen)} · ${t(p.status)}${p.description ? ` · ${p.description}` : ""}`)));
     const credit = data.myCredit;
     $("#credit-score").textContent = credit.score;
     $("#credit-tier").dataset.i18n = credit.tier;
@@ -35,7 +35,7 @@ export class MoneyScreen {
     const pay = bill.kind === "FEE" && bill.applicationId
       ? el("button", { type: "button", "data-i18n": "pay", onclick: (event) => this.pay(event.target, bill) }) : null;
     return el("li", { dataset: { bill: bill.applicationId ?? bill.day ?? "" } },
-      `${bill.kind} · ${yuan(bill.amountFen)} · ${bill.status}${bill.operator ? ` · ${bill.operator} ${bill.day}` : ""} `, pay);
+      `${t(bill.kind)} · ${yuan(bill.amountFen)} · ${t(bill.status)}${bill.operator ? ` · ${bill.operator} ${bill.day}` : ""} `, pay);
   }
 
   async pay(button, bill) {

@@ -34,7 +34,7 @@ export class WalletScreen {
       el("button", { type: "submit", "data-i18n": "present" }));
     return el("article", { class: "card licence", dataset: { licence: licence.id } },
       el("h3", {}, licence.typeName),
-      el("p", {}, `${licence.issuer} · ${licence.status} · ${licence.validFrom} – ${licence.validUntil ?? "长期"}`),
+      el("p", {}, `${licence.issuer} · ${t(licence.status)} · ${licence.validFrom} – ${licence.validUntil ?? "长期"}`),
       form, canvas, status);
   }
 

@@ -18,6 +18,10 @@ const WORDS = {
     place: "地点", scanPurpose: "用途", noCode: "图片中没有二维码", allowed: "放行", notAllowed: "不放行",
     SHORTFALL_ACCEPTANCE: "容缺受理", PAY_LATER_TRANSIT: "先乘后付", DEPOSIT_FREE_LIBRARY: "免押金借阅",
     EXCELLENT: "优秀", GOOD: "良好", NORMAL: "一般", RESTRICTED: "受限",
+    AWAITING_CONFIRMATION: "待共同申请人确认", SUBMITTED: "已提交", CORRECTION_REQUESTED: "待补正", ACCEPTED: "已受理",
+    APPROVED: "已批准", REJECTED: "不予批准", COMPLETED: "已办结", WITHDRAWN: "已撤回", LAPSED: "已失效", IN_PROGRESS: "办理中",
+    VALID: "有效", SUSPENDED: "暂停", REVOKED: "已吊销", EXPIRED: "已过期", PENDING: "处理中", SUCCEEDED: "已支付",
+    FAILED: "失败", UNPAID: "待缴", OVERDUE: "逾期", FEE: "办事费用", TILL: "消费", FARE: "乘车",
     VERY_SATISFIED: "非常满意", SATISFIED: "满意", BASICALLY_SATISFIED: "基本满意", DISSATISFIED: "不满意", VERY_DISSATISFIED: "非常不满意",
   },
   en: {
@@ -41,7 +45,11 @@ const WORDS = {
     place: "Place", scanPurpose: "Purpose", noCode: "No QR code in the image", allowed: "Open", notAllowed: "Do not open",
     SHORTFALL_ACCEPTANCE: "Acceptance with a material owed", PAY_LATER_TRANSIT: "Ride now, pay later",
     DEPOSIT_FREE_LIBRARY: "Library without a deposit", EXCELLENT: "Excellent", GOOD: "Good", NORMAL: "Normal",
-    RESTRICTED: "Restricted", VERY_SATISFIED: "Very satisfied", SATISFIED: "Satisfied",
+    RESTRICTED: "Restricted", AWAITING_CONFIRMATION: "Awaiting the co-applicant", SUBMITTED: "Submitted",
+    CORRECTION_REQUESTED: "Correction requested", ACCEPTED: "Accepted", APPROVED: "Approved", REJECTED: "Rejected",
+    COMPLETED: "Completed", WITHDRAWN: "Withdrawn", LAPSED: "Lapsed", IN_PROGRESS: "In progress", VALID: "Valid",
+    SUSPENDED: "Suspended", REVOKED: "Revoked", EXPIRED: "Expired", PENDING: "Pending", SUCCEEDED: "Paid", FAILED: "Failed",
+    UNPAID: "Unpaid", OVERDUE: "Overdue", FEE: "Fee", TILL: "Shop", FARE: "Fare", VERY_SATISFIED: "Very satisfied", SATISFIED: "Satisfied",
     BASICALLY_SATISFIED: "Basically satisfied", DISSATISFIED: "Dissatisfied", VERY_DISSATISFIED: "Very dissatisfied",
   },
 };

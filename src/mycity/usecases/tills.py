@@ -4,6 +4,7 @@ registered for it (`mycity payments till`), else an account of the till's own.""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from eventsourcing.persistence import IntegrityError
@@ -24,6 +25,7 @@ class Tills:
     files: CityFiles
     clients: Clients
     ids: SubjectIds
+    monotonic: Callable[[], float] = time.monotonic  # when a till was found unregistered
     _registered: dict[str, Payee] = field(default_factory=dict)  # a till's never changes
     _unregistered: dict[str, float] = field(default_factory=dict)
 
@@ -59,13 +61,13 @@ class Tills:
         client = merchant.subject
         if client in self._registered:
             return self._registered[client]
-        if time.monotonic() - self._unregistered.get(client, float("-inf")) < UNREGISTERED_KEPT_S:
+        if self.monotonic() - self._unregistered.get(client, float("-inf")) < UNREGISTERED_KEPT_S:
             return Payee(f"merchant:{client}", merchant.name)
         till = self.files.find(till_id(client))
         if isinstance(till, Till):
             self._registered[client] = Payee(till.payee, till.name)
             return self._registered[client]
-        self._unregistered[client] = time.monotonic()
+        self._unregistered[client] = self.monotonic()
         return Payee(f"merchant:{client}", merchant.name)
 
     def account_of(self, principal: Principal | None) -> str | None:

@@ -15,6 +15,7 @@ from mycity.domain.credit import Severity
 from mycity.domain.fare import DUE_DAYS, Fare, fare_day_id
 from mycity.domain.fares import FareError, Gate, parse_fares
 from mycity.identity.principal import Principal, Role
+from mycity.reads import payments as payments_reads
 from tests.helpers import CitizenFactory, Person
 from tests.payments_helpers import LocalProvider, funded
 from tests.services import HEALTH_FEED, settle
@@ -100,6 +101,23 @@ def test_riding_now_paying_later_puts_the_day_on_one_bill_charged_at_night(
     settle(paying)
     assert paying.reads.payments.bills(person.principal, None) == []
     assert paying.fare_billing.sweep() == 0  # nothing twice
+
+
+def test_a_day_on_credit_stays_billed_behind_later_days_paid_at_the_gate(
+    paying: City, provider: LocalProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bills read the rider's days on credit only: days paid at the gate, however many
+    come after, never push an unpaid one out of the list (one day read here, not 100)."""
+    monkeypatch.setattr(payments_reads, "MAX_BILLS", 1)
+    person = rider(paying, provider, pay_later=True)
+    assert tap(paying, BUS, person) == [(200, 200, "DEFERRED")]
+    change = (person.id_number, None, -1, "R_DOWN", f"降{person.id}", Severity.MINOR)
+    paying.credits.record_change(MARKET, *change)  # 599: from now on paid at the gate
+    paying.clock.ahead = timedelta(days=1)
+    assert tap(paying, BUS, person) == [(200, 200, "PAID")]
+    paying.read_models.catch_up()  # and no night has billed the first day yet
+    [bill] = paying.reads.payments.bills(person.principal, None)
+    assert (bill.kind, bill.amount_fen, bill.status) == ("FARE", 200, "UNPAID")
 
 
 def test_an_unpaid_bill_is_tried_each_night_and_falls_overdue_after_its_days(

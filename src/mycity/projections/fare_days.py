@@ -114,10 +114,12 @@ class FareDayList:
     def __init__(self, rows: LiveRows) -> None:
         self.rows = rows
 
-    def of_rider(self, rider: UUID, first: int) -> list[FareDay]:
-        """The rider's days, the latest first."""
+    def on_credit(self, rider: UUID, first: int) -> list[FareDay]:
+        """The rider's days with fares on credit (what a bill may be owed for), the latest
+        first: the days paid at the gate never crowd them out."""
         found = self.rows.select(
-            "WHERE rider = ? ORDER BY day DESC, id DESC LIMIT ?", [str(rider), first]
+            "WHERE rider = ? AND deferred_fen > 0 ORDER BY day DESC, id DESC LIMIT ?",
+            [str(rider), first],
         )
         return [FareDay.of(row) for row in found]
 

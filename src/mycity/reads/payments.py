@@ -85,9 +85,7 @@ class PaymentReads:
             for row in self.applications.with_fees(payer, MAX_BILLS)
             if (bill := self._fee_bill(row.id, row.fee_fen)) is not None
         ]
-        for day in self.fare_days.of_rider(payer, MAX_BILLS):
-            if day.deferred_fen == 0:
-                continue
+        for day in self.fare_days.on_credit(payer, MAX_BILLS):
             status = self._status(day.bill)
             if day.overdue:
                 status = "OVERDUE"

@@ -3,7 +3,7 @@ const SHELL = "mycity-shell-v1";
 const FILES = [
   "/app/", "/app/app.css", "/app/app.js", "/app/session.js", "/app/code.js", "/app/wallet.js", "/app/apply.js",
   "/app/money.js", "/app/privacy.js", "/app/manifest.webmanifest", "/app/icon.svg", "/lib/api.js", "/lib/codec.js",
-  "/lib/dom.js", "/lib/i18n.js", "/lib/json.js", "/lib/licence_full.js", "/lib/qr.js", "/lib/verify.js",
+  "/lib/dom.js", "/lib/i18n.js", "/lib/json.js", "/lib/licence_full.js", "/lib/qr.js", "/lib/trust.js", "/lib/verify.js",
   "/vendor/graphql-ws/graphql-ws.min.js",
   "/vendor/qrcode-generator/qrcode.mjs",
 ];

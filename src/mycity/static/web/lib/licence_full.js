@@ -3,16 +3,14 @@
 // zlib and gzip through the browser's DecompressionStream, never inflated past their bounds.
 import { base45Decode, b64urlDecode, hex } from "./codec.js";
 import { canonical, integer, members, parseJson, string } from "./json.js";
+import { FIELD_NAME, ISSUER, KID, MAX_QR_TEXT, keyFor, timeFailure, verifies } from "./trust.js";
 
-const KID = /^[A-Za-z0-9._:-]{1,64}$/;
-const ISSUER = /^[A-Z][A-Z0-9-]{0,31}$/;
-const FIELD_NAME = /^[a-z][a-z0-9_]{0,31}$/;
 const HOLDER = /^[A-Za-z0-9._:-]{1,128}$/;
 const DATE = /^([0-9]{4})-([0-9]{2})-([0-9]{2})$/;
 const ANY = /^[\s\S]*$/;
 const IDENTIFIER = /^1\.2\.156\.3005\.2\.([0-9A-Z]{18}[0-9]{3})\.([0-9A-Z]{18})\.([0-9]{10})\.([0-9]{3})\.([0-9A-Z])$/;
 const ALPHANUMERIC = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-const MAX_QR_TEXT = 4296, MAX_INFLATED = 65536, MAX_LIFETIME = 300, MAX_STATUS_TEXT = 6_000_000;
+const MAX_INFLATED = 65536, MAX_STATUS_TEXT = 6_000_000;
 const MIN_SIZE = 131072, MAX_SIZE = 2 ** 24, BEIJING = 8 * 3600;
 const PRESENTATION = ["typ", "credential", "disclosures", "issued_at", "expires_at", "nonce", "kid", "sig"];
 const CREDENTIAL = ["typ", "licence_id", "type_name", "issuer", "holder", "valid_from", "valid_until", "status_index", "digests", "kid", "sig"];
@@ -20,7 +18,6 @@ const STATUS = ["typ", "issuer", "issued_at", "valid_until", "size", "revocation
 const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const encode = (text) => new TextEncoder().encode(text);
 
-const verifies = (key, signature, message) => crypto.subtle.verify({ name: "Ed25519" }, key, signature, message);
 const sha256 = async (bytes) => new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
 
 /** The bytes a zlib ("deflate") or gzip stream inflates to: one stream, nothing after it,
@@ -108,12 +105,6 @@ async function readPresentation(text) {
 
 const unsigned = (document) => encode(canonical(new Map([...document].filter(([k]) => k !== "sig"))));
 
-function keyFor(keys, kid, use, issuer = null) {
-  const key = keys.get(kid);
-  if (!key) return "unknown_key";
-  return key.use !== use || key.issuer !== issuer ? "wrong_key" : key;
-}
-
 /** verify_presentation for an `LC1:` text. `statusLists`: null (status not checked), or
  * what readStatusList answered by issuer (a list, or the reason it refused one). */
 export async function verifyFull(text, keys, now, { statusLists = null, seen = null, skew = 30 } = {}) {
@@ -130,12 +121,7 @@ export async function verifyFull(text, keys, now, { statusLists = null, seen = n
     const digest = await sha256(new Uint8Array([...salt, ...encode(canonical([name, value]))]));
     if (!c.digests.has(name) || hex(b64urlDecode(c.digests.get(name))) !== hex(digest)) return { ok: false, reason: "field_mismatch" };
   }
-  let reason = null, statusChecked = false;
-  if (p.expiresAt - p.issuedAt > MAX_LIFETIME) reason = "too_long_lived";
-  else if (!(now >= p.issuedAt - skew)) reason = "not_yet_valid";
-  else if (!(now <= p.expiresAt + skew)) reason = "expired";
-  else if (!(now >= c.validFrom * 86400 - BEIJING)) reason = "licence_not_yet_valid";
-  else if (c.validUntil !== null && !(now < (c.validUntil + 1) * 86400 - BEIJING)) reason = "licence_expired";
+  let reason = timeFailure(p.issuedAt, p.expiresAt, now, skew) ?? licenceDateFailure(c, now), statusChecked = false;
   if (reason === null && statusLists !== null) {
     reason = statusOf(c, statusLists[c.issuer], now);
     statusChecked = [null, "revoked", "suspended"].includes(reason);
@@ -148,6 +134,13 @@ export async function verifyFull(text, keys, now, { statusLists = null, seen = n
     statusIndex: c.statusIndex, disclosed: Object.fromEntries(p.shown.map((d) => [d.name, d.value])),
     issuedAt: p.issuedAt, expiresAt: p.expiresAt, nonce: hex(p.nonce), statusChecked,
   };
+}
+
+/** Valid from 00:00 Beijing time on its first day to the end of its last, or why not. */
+function licenceDateFailure(credential, now) {
+  if (!(now >= credential.validFrom * 86400 - BEIJING)) return "licence_not_yet_valid";
+  if (credential.validUntil !== null && !(now < (credential.validUntil + 1) * 86400 - BEIJING)) return "licence_expired";
+  return null;
 }
 
 function statusOf(credential, list, now) {

@@ -6,17 +6,13 @@
 import { base45Decode, b64urlDecode, cborDecode, hex } from "./codec.js";
 import { parseJson } from "./json.js";
 import { verifyFull } from "./licence_full.js";
+import { FIELD_NAME, ISSUER, KID, MAX_QR_TEXT, keyFor, timeFailure, verifies } from "./trust.js";
 
 export { readStatusList } from "./licence_full.js";
 
-const KID = /^[A-Za-z0-9._:-]{1,64}$/;
-const ISSUER = /^[A-Z][A-Z0-9-]{0,31}$/;
 const TYPE_CODE = /^[0-9A-Z]{18}[0-9]{3}$/;
-const FIELD_NAME = /^[a-z][a-z0-9_]{0,31}$/;
 const CONTROL = /[\x00-\x1f\x7f-\x9f]/;
 const MAX_INT = 2n ** 53n - 1n;
-const MAX_LIFETIME = 300;
-const MAX_QR_TEXT = 4296;
 export const SKEW = 30;
 
 const PURPOSES = ["identity", "transit", "health", "payment"];
@@ -25,8 +21,6 @@ const COLOURS = ["green", "yellow", "red"];
 const CODE_TEXT_LENGTH = 150;
 
 const importKey = (x) => crypto.subtle.importKey("raw", x, { name: "Ed25519" }, false, ["verify"]);
-const verifies = (key, signature, message) =>
-  crypto.subtle.verify({ name: "Ed25519" }, key, signature, message);
 
 // The key lists are read as the Python loaders read them: strict JSON (no key twice, no
 // fraction), objects as Maps, a member's absence told from its null.
@@ -143,15 +137,11 @@ export async function verifyPresentation(text, keys, now, { seen = null, skew = 
   if (!(typeof text === "string" && text.startsWith("LC2:"))) return verifyFull(text, keys, now, { statusLists, seen, skew });
   const statement = readCompact(text);
   if (!statement) return { ok: false, reason: "malformed" };
-  const key = keys.get(statement.kid);
-  if (!key) return { ok: false, reason: "unknown_key" };
-  if (key.use !== "licence" || key.issuer !== statement.issuer) return { ok: false, reason: "wrong_key" };
+  const key = keyFor(keys, statement.kid, "licence", statement.issuer);
+  if (typeof key === "string") return { ok: false, reason: key };
   if (!(await verifies(key.publicKey, statement.signature, statement.signed))) return { ok: false, reason: "bad_signature" };
-  let reason = "valid";
-  if (statement.expiresAt - statement.issuedAt > MAX_LIFETIME) reason = "too_long_lived";
-  else if (!(now >= statement.issuedAt - skew)) reason = "not_yet_valid";
-  else if (!(now <= statement.expiresAt + skew)) reason = "expired";
-  else if (seen && seen(hex(statement.nonce))) reason = "replayed";
+  let reason = timeFailure(statement.issuedAt, statement.expiresAt, now, skew) ?? "valid";
+  if (reason === "valid" && seen && seen(hex(statement.nonce))) reason = "replayed";
   return {
     ok: reason === "valid", reason, typeCode: statement.typeCode, typeName: statement.typeName,
     issuer: statement.issuer, disclosed: statement.fields, issuedAt: statement.issuedAt,

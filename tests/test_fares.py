@@ -120,6 +120,29 @@ def test_a_day_on_credit_stays_billed_behind_later_days_paid_at_the_gate(
     assert (bill.kind, bill.amount_fen, bill.status) == ("FARE", 200, "UNPAID")
 
 
+def test_a_day_on_credit_stays_owed_behind_a_later_day_whose_bill_was_paid(
+    paying: City, provider: LocalProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A paid bill takes no place in the list: the older day whose bill failed is the one
+    day read (fails when paid bills count toward the limit)."""
+    monkeypatch.setattr(payments_reads, "MAX_BILLS", 1)
+    person = rider(paying, provider, fen=0, pay_later=True)
+    tap(paying, BUS, person)
+    tap(paying, BUS, person)  # day 0: 400 on credit
+    settle(paying)
+    paying.clock.ahead = timedelta(days=1)
+    assert paying.fare_billing.sweep() == 1  # nothing in the account: the bill fails
+    tap(paying, BUS, person)  # day 1: 200 on credit
+    provider.open(paying.ids.payer(person.id), "payer", 300)  # enough for day 1 only
+    settle(paying)
+    paying.clock.ahead = timedelta(days=2)
+    assert paying.fare_billing.sweep() == 2  # day 0 tried again and failing, day 1 paid
+    settle(paying)
+    [bill] = paying.reads.payments.bills(person.principal, None)
+    assert (bill.amount_fen, bill.status) == (400, "FAILED")
+    assert provider.balance("transit:CDBUS") == 200
+
+
 def test_an_unpaid_bill_is_tried_each_night_and_falls_overdue_after_its_days(
     paying: City, provider: LocalProvider
 ) -> None:

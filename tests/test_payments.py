@@ -22,6 +22,7 @@ from mycity.domain.till import enterprise_payee
 from mycity.identity.principal import Principal, Role
 from mycity.integrations.payments import HttpProvider
 from mycity.processes.payees import city_day
+from mycity.reads.payments import MAX_BILLS
 from mycity.settings import Settings
 from mycity.verifier.city_code import Purpose
 from tests.domain_helpers import refused
@@ -206,6 +207,27 @@ def test_a_fee_is_paid_once_and_the_application_completes(
         paying.payments.pay_fee(applicant.principal, application.id, "fee-key-02")
     paying.applications.complete(PSB, application.id)
     assert provider.balance("dept:PSB") == 800
+
+
+def test_bills_list_100_fees_owed_and_a_paid_one_takes_no_place(
+    paying: City, provider: LocalProvider, folks: CitizenFactory
+) -> None:
+    """`MAX_BILLS` at its bound: 100 fees owed are all listed, the 101st is not, until one
+    is paid."""
+    applicant = funded(folks, provider, 5000)
+    papers = documents(paying, applicant, "PSB-005")  # one upload, used by every application
+    address = {"household_address": "常德市武陵区朗州路9号"}
+    applications = [
+        paying.applications.submit(applicant.principal, "PSB-005", address, papers).application
+        for _ in range(MAX_BILLS + 1)
+    ]
+    settle(paying)
+    listed = [b.application for b in paying.reads.payments.bills(applicant.principal, None)]
+    assert listed == [a.id for a in applications[:MAX_BILLS]]  # the oldest first
+    paying.payments.pay_fee(applicant.principal, applications[0].id, "fee-first-1")
+    settle(paying)
+    listed = [b.application for b in paying.reads.payments.bills(applicant.principal, None)]
+    assert listed == [a.id for a in applications[1:]]
 
 
 def test_an_officer_of_the_department_refunds_a_fee_and_no_other_officer_does(

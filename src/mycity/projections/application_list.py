@@ -19,6 +19,7 @@ from mycity.domain.application import Application
 from mycity.domain.application_status import FEE_PAYABLE, Grade, Status
 from mycity.projections.fold import RowProjection, touched
 from mycity.projections.keysets import cursor, keyset, newest_first
+from mycity.projections.payment_list import PAID
 from mycity.projections.store import LiveRows, Row, TableSpec, ViewsById
 from mycity.projections.subject_history import utc
 
@@ -255,10 +256,15 @@ class ApplicationLists(ViewsById[ApplicationRow]):
         found = newest_first(self.rows, where, [*ids, *ids], "submitted_at", first, after)
         return [ApplicationRow.of(row) for row in found]
 
-    def with_fees(self, applicant: UUID, limit: int) -> list[ApplicationRow]:
-        """The applicant's open applications that take a fee (paid or not), oldest first."""
+    def unpaid_fees(self, applicant: UUID, payments: LiveRows, limit: int) -> list[ApplicationRow]:
+        """The applicant's open applications whose fee is not paid, oldest first: no
+        payment of it in `payments` (the payment list, beside this one in the store)
+        succeeded and kept whole. Paid ones are left out before the limit, so however many
+        there are they never crowd out one still owed."""
+        view = self.rows.view
         return self._select(
-            "WHERE applicant = ? AND fee_fen > 0 AND status IN (?, ?, ?) "
+            "WHERE applicant = ? AND fee_fen > 0 AND status IN (?, ?, ?) AND NOT EXISTS "
+            f"(SELECT 1 FROM {payments.view} p WHERE p.paying_for = {view}.id AND {PAID}) "
             "ORDER BY submitted_at, id LIMIT ?",
             [str(applicant), *(s.value for s in FEE_PAYABLE), limit],
         )

@@ -11,6 +11,7 @@ from uuid import UUID
 
 from mycity.domain.fare import Fare
 from mycity.projections.fold import RowProjection
+from mycity.projections.payment_list import PAID
 from mycity.projections.store import LiveRows, Row, TableSpec
 
 
@@ -114,11 +115,16 @@ class FareDayList:
     def __init__(self, rows: LiveRows) -> None:
         self.rows = rows
 
-    def on_credit(self, rider: UUID, first: int) -> list[FareDay]:
-        """The rider's days with fares on credit (what a bill may be owed for), the latest
-        first: the days paid at the gate never crowd them out."""
+    def owed(self, rider: UUID, payments: LiveRows, first: int) -> list[FareDay]:
+        """The rider's days with fares on credit whose bill is not paid (none made yet, or
+        its payment in `payments`, the payment list beside this one, not paid whole), the
+        latest first. Days paid at the gate or on a paid bill are left out before the
+        limit, so they never crowd out one still owed."""
+        view = self.rows.view
         found = self.rows.select(
-            "WHERE rider = ? AND deferred_fen > 0 ORDER BY day DESC, id DESC LIMIT ?",
+            "WHERE rider = ? AND deferred_fen > 0 AND NOT EXISTS "
+            f"(SELECT 1 FROM {payments.view} p WHERE p.id = {view}.bill AND {PAID}) "
+            "ORDER BY day DESC, id DESC LIMIT ?",
             [str(rider), first],
         )
         return [FareDay.of(row) for row in found]

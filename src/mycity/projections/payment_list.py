@@ -19,10 +19,14 @@ from mycity.projections.fold import RowProjection
 from mycity.projections.keysets import cursor, newest_first
 from mycity.projections.store import LiveRows, Row, TableSpec
 
+# A row of this list aliased `p` is a payment that settles what it pays for: it succeeded
+# and nothing of it was given back (what bills join on).
+PAID = "p.status = 'SUCCEEDED' AND p.refunded_fen = 0"
+
 
 class PaymentList(RowProjection):
     name = "payment_list"
-    version = 1
+    version = 2
     creating = (Payment.Requested,)
     spec = TableSpec(
         columns=(
@@ -47,6 +51,7 @@ class PaymentList(RowProjection):
             ("payee", "requested_at"),
             ("status", "requested_at"),
             ("refunds_pending",),
+            ("paying_for",),
         ),
         personal=frozenset({"description", "place"}),
         retention=Retention.SERVICE_ACTIVITY,

@@ -27,7 +27,7 @@ from mycity.reads.door import Door
 from mycity.store.files import CityFiles
 
 PAYMENT_READ = "payment"
-MAX_BILLS = 100  # of each kind: a citizen owes far fewer
+MAX_BILLS = 100  # of each kind owed: a citizen owes far fewer
 
 
 def payee_party(payee: str) -> UUID:
@@ -78,18 +78,18 @@ class PaymentReads:
     def bills(self, principal: Principal, enterprise_id: UUID | None) -> list[Bill]:
         """The citizen's own bills (or an enterprise's they act for in payments): fees of
         open applications not paid, and days of fares ridden on credit whose bill is not
-        paid."""
+        paid; at most `MAX_BILLS` of each kind, counting only what is owed."""
         payer = self._payer(principal, enterprise_id)
+        paid = self.payments.rows
         found = [
             bill
-            for row in self.applications.with_fees(payer, MAX_BILLS)
+            for row in self.applications.unpaid_fees(payer, paid, MAX_BILLS)
             if (bill := self._fee_bill(row.id, row.fee_fen)) is not None
         ]
-        for day in self.fare_days.on_credit(payer, MAX_BILLS):
+        for day in self.fare_days.owed(payer, paid, MAX_BILLS):
             status = self._status(day.bill)
-            if day.overdue:
-                status = "OVERDUE"
             if status != "PAID":
+                status = "OVERDUE" if day.overdue else status
                 found.append(
                     Bill("FARE", day.deferred_fen, status, None, day.operator, day.day, day.bill)
                 )

@@ -1,3 +1,4 @@
 from mycity.cli import main
 
-main()
+if __name__ == "__main__":  # not when a rebuild's shard process imports it
+    main()

@@ -11,9 +11,9 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from mycity.bootstrap_credit import build_credit, credit_standing
+from mycity.bootstrap_log import ShardedFolds, open_log
 from mycity.bootstrap_payments import build_payments, fees
 from mycity.bootstrap_reads import Reads, build_reads
 from mycity.clock import Clock
@@ -50,12 +50,10 @@ from mycity.reads.door import Door
 from mycity.reads.licences import LicenceReads
 from mycity.settings import Settings
 from mycity.store.checkpoints import Checkpoints
-from mycity.store.environment import eventsourcing_env, schema_of
 from mycity.store.files import CityFiles
 from mycity.store.shred_ledger import ShredLedger
 from mycity.store.sql import Database
 from mycity.store.unavailable import is_unavailable
-from mycity.store.vault import Vault
 from mycity.usecases.applications import Applications
 from mycity.usecases.audit import Audit
 from mycity.usecases.citizens import Citizens
@@ -181,16 +179,8 @@ def build(
     ids = SubjectIds(keys.identity_hash)
     real_names = real_names or PopulationRegister(settings.population_register)
     sms = sms or OutboxSms(settings.sms_outbox)
-    vault = Vault(keys.data_key_master)
+    vault, files, db = open_log(settings, keys)
     vault.ledger = ShredLedger(settings.shred_ledger)
-    files = CityFiles(eventsourcing_env(settings, keys.event_cipher), vault)
-    datastore: Any = files.recorder.datastore  # type: ignore[attr-defined]
-    db = Database(
-        datastore,
-        "postgres" if settings.is_postgres else "sqlite",
-        schema_of(settings) if settings.is_postgres else "",
-    )
-    vault.attach(db)
     clients = Clients(db)
     tokens = Tokens(keys.token_signing, db, settings.tokens, Holders(files, clients).current)
     phone_codes = PhoneCodes(db, sms, ids, settings.phone_codes)
@@ -200,6 +190,7 @@ def build(
         page_size=settings.read_models.page_size,
         wait_seconds=settings.read_models.wait_seconds,
     )
+    read_models.shards = ShardedFolds(settings, settings.read_models.rebuild_workers)
     door = Door(files)
     tree = MerkleTree(files, db, page_size=settings.read_models.page_size)
     checkpoints = Checkpoints(db)

@@ -14,6 +14,8 @@ from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.persistence import Notification
+
 from mycity.domain.enterprise import MAX_INVITATIONS, AgentScope, Enterprise
 from mycity.projections.fold import RowProjection
 from mycity.projections.store import LiveRows, Row, TableSpec
@@ -38,6 +40,10 @@ class AgentInvitations(RowProjection):
 
     def key(self, event: Any) -> str:
         return f"{event.originator_id}/{event.agent_id}"
+
+    def shard_key(self, record: Notification) -> str | None:
+        """Each row folds events of one enterprise's stream."""
+        return str(record.originator_id)
 
     @singledispatchmethod
     def apply(self, event: Any, row: Row | None) -> Row | None:

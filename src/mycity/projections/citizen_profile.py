@@ -8,11 +8,25 @@ from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.persistence import Notification
+from eventsourcing.utils import get_topic
+
 from mycity.domain.citizen import Citizen, RealNameLevel
 from mycity.domain.enterprise import AgentScope, Enterprise
 from mycity.domain.personal import Kind, masked
 from mycity.projections.fold import RowProjection, touched
 from mycity.projections.store import LiveRows, Row, TableSpec, ViewsById
+
+# Enterprise events that land on a citizen's row, whose key only the decoded event tells.
+ELSEWHERE = frozenset(
+    get_topic(c)
+    for c in (
+        Enterprise.Registered,
+        Enterprise.AgentAuthorised,
+        Enterprise.AgentAccepted,
+        Enterprise.AgentRevoked,
+    )
+)
 
 
 class CitizenProfile(RowProjection):
@@ -43,9 +57,12 @@ class CitizenProfile(RowProjection):
             return str(event.legal_representative_id)
         if isinstance(
             event, Enterprise.AgentAuthorised | Enterprise.AgentAccepted | Enterprise.AgentRevoked
-        ):
+        ):  # each of ELSEWHERE's
             return str(event.agent_id)
         return str(event.originator_id)
+
+    def shard_key(self, record: Notification) -> str | None:
+        return None if record.topic in ELSEWHERE else str(record.originator_id)
 
     @singledispatchmethod
     def apply(self, event: Any, row: Row | None) -> Row | None:

@@ -39,6 +39,14 @@ class KeyedFold(Projection[ReadModelStore]):
     def apply(self, item: Any, row: Row | None) -> Row | None:
         raise NotImplementedError
 
+    def shard_key(self, record: Notification) -> str | None:
+        """What a sharded rebuild splits the log by, told from the stored record before it
+        is decoded: records of one shard key fold in one worker, so every row an item's
+        fold reads or writes must be of its shard key. The stream's by default, right where
+        `key` is kept (an item folds into its stream's row); None where only the decoded
+        item tells, and then its `key` is the shard key."""
+        return str(record.originator_id) if type(self).key is KeyedFold.key else None
+
     def creates(self, item: Any) -> bool:
         """Whether `apply` ignores the current row for this item: then it is not loaded."""
         return False

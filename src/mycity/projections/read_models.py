@@ -6,7 +6,9 @@ import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
+
+from eventsourcing.persistence import Tracking
 
 from mycity.projections.agent_invitations import AgentInvitations
 from mycity.projections.application_list import ApplicationList
@@ -37,6 +39,26 @@ log = logging.getLogger(__name__)
 # A rebuild folds the log a page per transaction: larger pages than a live runner's spend
 # less on commits, and nobody waits for any one of them.
 REBUILD_PAGE_SIZE = 5000
+# A log this long is rebuilt in shards, each in a process of its own, if the city gives
+# them (`ReadModels.shards`); a shorter one is done before the processes would have started.
+SHARDED_FROM = 50_000
+
+
+class Shards(Protocol):
+    @property
+    def workers(self) -> int: ...
+
+    def __call__(
+        self,
+        name: str,
+        generation: int,
+        head: int,
+        page_size: int,
+        progress: Callable[[int, int], None] | None,
+    ) -> int:
+        """Fold a read model's generation up to `head`, shard by shard; how many folded."""
+        ...
+
 
 PROJECTIONS: tuple[type[KeyedFold], ...] = (
     CitizenProfile,
@@ -89,6 +111,8 @@ class ReadModels:
         self._versions: dict[str, int] = {}  # the rules version of each live generation
         self._lock = threading.Lock()
         self.wake = threading.Event()
+        self.shards: Shards | None = None  # how a long log is rebuilt, if not in one process
+        self.sharded_from = SHARDED_FROM
 
     def setup(self) -> None:
         """Create what is missing; a read model seen for the first time starts empty at 0."""
@@ -206,6 +230,11 @@ class ReadModels:
         catchup = Catchup(self.app, self.projection(name, store), self.rebuild_page_size)
         started = time.perf_counter()
         events = 0
+        head = self.app.head()
+        if self.shards is not None and self.shards.workers > 1 and head >= self.sharded_from:
+            events = self.shards(name, store.generation, head, self.rebuild_page_size, progress)
+            with self.db.transaction() as cur:  # then what came since, as in one process
+                store.advance(cur, Tracking(self.app.name, head), None)
         while folded := catchup.run_once(progress):
             events += folded
         seconds = time.perf_counter() - started

@@ -106,6 +106,10 @@ class SubjectHistory(RawProjection):
     def key(self, item: Notification) -> str:
         return str(item.id)
 
+    def shard_key(self, record: Notification) -> str | None:
+        """A stream's events in one shard: each needs its stream's first row."""
+        return str(record.originator_id)
+
     def creates(self, item: Any) -> bool:
         return True
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from mycity.bootstrap_log import ShardFailed
 from mycity.cli.app import UNAVAILABLE, Failure
 from mycity.cli.city import open_city
 from mycity.cli.progress import progress_bar
@@ -64,6 +65,8 @@ def rebuild(
                     raise Failure(
                         f"{name} is being rebuilt by another process: wait for it", UNAVAILABLE
                     ) from None
+                except ShardFailed as e:
+                    raise Failure(f"{name} not rebuilt, readers keep the live one: {e}") from None
             rate = r["events"] / r["seconds"] if r["seconds"] else 0.0
             typer.echo(
                 f"{name}: generation {r['generation']}, {r['events']} events in "

@@ -1,0 +1,137 @@
+"""A long log rebuilt in shards, each in a process of its own: every read model rebuilt by
+shards equals the live one (erased people in the log), a shard's process that dies
+abandons the rebuild and leaves readers on the live generation, and the length of log
+from which a rebuild is sharded is kept exactly."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from mycity.bootstrap import City
+from mycity.bootstrap_log import ShardedFolds, ShardFailed
+from mycity.projections.read_models import PROJECTIONS, ReadModels
+from mycity.projections.shards import fold_shard, shard_of
+from mycity.settings import Settings, SettingsError
+from tests.helpers import CitizenFactory
+from tests.test_rebuild_after_erasure import a_city_with_the_erased, rows
+
+
+@dataclass
+class InProcess:
+    """The shards folded one after the other in this process, in pages of 7: the same
+    folds as the processes', cheap enough to run for every read model."""
+
+    models: ReadModels
+    workers: int = 3
+    heads: list[int] = field(default_factory=list)
+
+    def __call__(
+        self,
+        name: str,
+        generation: int,
+        head: int,
+        page_size: int,
+        progress: Callable[[int, int], None] | None,
+    ) -> int:
+        self.heads.append(head)
+        projection = self.models.projection(name, self.models.store(name, generation))
+        return sum(
+            fold_shard(self.models.app, projection, shard, self.workers, head, 7)
+            for shard in range(self.workers)
+        )
+
+
+def sharded(city: City, shards: Any) -> None:
+    city.read_models.shards = shards
+    city.read_models.sharded_from = 0
+
+
+def test_every_read_model_rebuilt_in_shards_equals_the_live_one(
+    city: City, people: CitizenFactory
+) -> None:
+    a_city_with_the_erased(city, people)
+    live = {p.name: rows(city, p.name) for p in PROJECTIONS}
+    shards = InProcess(city.read_models)
+    sharded(city, shards)
+    for projection in PROJECTIONS:
+        city.read_models.rebuild(projection.name)
+        assert rows(city, projection.name) == live[projection.name], projection.name
+    assert shards.heads == [city.files.head()] * len(PROJECTIONS)
+
+
+def test_shards_in_processes_of_their_own_fold_what_one_process_would(
+    city: City, people: CitizenFactory
+) -> None:
+    a_city_with_the_erased(city, people)
+    names = ("citizen_profile", "subject_history")  # a key told only by some events; raw
+    live = {name: rows(city, name) for name in names}
+    sharded(city, ShardedFolds(city.settings, 2))
+    for name in names:
+        seen: list[tuple[int, int]] = []
+        result = city.read_models.rebuild(name, lambda at, head, into=seen: into.append((at, head)))
+        assert rows(city, name) == live[name], name
+        assert result["generation"] == 2 and result["position"] == city.files.head()
+        assert seen and seen[-1] == (city.files.head(), city.files.head())
+
+
+def dies(*args: Any, **kwargs: Any) -> None:
+    """A shard's process killed mid-fold, as by kill -9: no word back."""
+    os._exit(9)
+
+
+def test_a_shard_that_dies_abandons_the_rebuild_and_readers_keep_the_live_one(
+    city: City, people: CitizenFactory
+) -> None:
+    a_city_with_the_erased(city, people)
+    before = rows(city, "directory")
+    sharded(city, ShardedFolds(city.settings, 2, target=dies))
+    with pytest.raises(ShardFailed, match="ended with 9"):
+        city.read_models.rebuild("directory")
+    assert city.read_models.generations.active("directory")[0] == 1
+    assert rows(city, "directory") == before
+    sharded(city, ShardedFolds(city.settings, 2))
+    assert city.read_models.rebuild("directory")["generation"] == 2
+    assert rows(city, "directory") == before
+
+
+@pytest.mark.parametrize(("from_head", "in_shards"), [(0, True), (1, False)])
+def test_a_log_is_sharded_from_exactly_its_length(
+    city: City, people: CitizenFactory, from_head: int, in_shards: bool
+) -> None:
+    people.register("分片", verified=True)
+    shards = InProcess(city.read_models)
+    sharded(city, shards)
+    city.read_models.sharded_from = city.files.head() + from_head
+    city.read_models.rebuild("citizen_profile")
+    assert bool(shards.heads) is in_shards
+
+
+def test_one_worker_rebuilds_in_one_process(city: City, people: CitizenFactory) -> None:
+    people.register("一个", verified=True)
+    shards = InProcess(city.read_models, workers=1)
+    sharded(city, shards)
+    city.read_models.rebuild("citizen_profile")
+    assert shards.heads == []
+
+
+def test_every_key_has_one_shard_spread_evenly() -> None:
+    keys = [f"{n:08x}-0000-4000-8000-000000000000" for n in range(3000)]
+    counts = [sum(1 for k in keys if shard_of(k, 3) == s) for s in range(3)]
+    assert all(900 < c < 1100 for c in counts), counts
+    assert all(shard_of(k, 3) == shard_of(k, 3) for k in keys[:10])
+
+
+@pytest.mark.parametrize(("value", "workers"), [("1", 1), ("2", 2), ("", os.cpu_count() or 1)])
+def test_rebuild_workers_are_set_by_the_environment(value: str, workers: int) -> None:
+    found = Settings.from_env({"MYCITY_REBUILD_WORKERS": value})
+    assert found.read_models.rebuild_workers == workers
+
+
+def test_no_rebuild_workers_is_refused() -> None:
+    with pytest.raises(SettingsError, match="MYCITY_REBUILD_WORKERS"):
+        Settings.from_env({"MYCITY_REBUILD_WORKERS": "0"})

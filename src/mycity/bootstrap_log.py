@@ -25,10 +25,15 @@ log = logging.getLogger(__name__)
 POLL_S = 0.2  # how often the rebuild looks at its shards' progress and health
 
 
-def open_log(settings: Settings, keys: Keys) -> tuple[Vault, CityFiles, Database]:
-    """The people's keys, the log and the database beside it."""
+def open_log(
+    settings: Settings, keys: Keys, *, create: bool = True
+) -> tuple[Vault, CityFiles, Database]:
+    """The people's keys, the log and the database beside it; its tables made if missing,
+    unless they are known to be there (processes opening at once would race to make them:
+    PostgreSQL refuses one with "tuple concurrently updated")."""
     vault = Vault(keys.data_key_master)
-    files = CityFiles(eventsourcing_env(settings, keys.event_cipher), vault)
+    env = eventsourcing_env(settings, keys.event_cipher)
+    files = CityFiles(env if create else env | {"CREATE_TABLE": "n"}, vault)
     datastore: Any = files.recorder.datastore  # type: ignore[attr-defined]
     db = Database(
         datastore,
@@ -57,7 +62,7 @@ def fold_in_process(
     files = None
     try:
         keys = KeyStore(settings.keys_dir, generate_missing=False).load()
-        _, files, db = open_log(settings, keys)
+        _, files, db = open_log(settings, keys, create=False)
         read_models = ReadModels(files, db)
         projection = read_models.projection(name, read_models.store(name, generation))
 

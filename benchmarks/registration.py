@@ -8,9 +8,12 @@ For SQLite and PostgreSQL, in one run:
    `recorder.insert_events`, one registration per call, into a fresh store.
    `raw_append_batched` is the same with 1000 registrations per call: it fills the store
    (then, on PostgreSQL, the log is ANALYZEd).
-2. `rebuild_<read model>`: events/s of `ReadModels.rebuild`, against `read_<read model>`:
-   `select_notifications` (pages of 1000, the read model's topics) + `to_domain_event` of
-   the same events. `read_log` is that raw read over the whole log, every topic.
+2. `rebuild_<read model>`: events/s of `ReadModels.rebuild` as the city runs it (in shards,
+   one process each, from a log of `SHARDED_FROM` events: the full run's), against
+   `rebuild_<read model>_one_process`: the same rebuild in one process, alternating; that
+   one against `read_<read model>`: `select_notifications` (pages of 1000, the read
+   model's topics, their people's keys prefetched) + `to_domain_event` of the same events.
+   `read_log` is that raw read over the whole log, every topic.
 """
 
 from __future__ import annotations
@@ -119,6 +122,7 @@ def read(city: City, topics: Sequence[str] = ()) -> int:
         page = recorder.select_notifications(
             position, limit=PAGE, topics=topics, inclusive_of_start=False
         )
+        mapper.prefetch(page)  # the page's people's keys in one query, as a rebuild does
         for notification in page:
             mapper.to_domain_event(notification)
         count += len(page)
@@ -170,25 +174,35 @@ def fill(report: Report, store: str, city: City, first: int, log_events: int) ->
 
 
 def bench_rebuilds(report: Report, store: str, city: City) -> None:
-    """Each read model's rebuild vs a raw read of the same events, alternating, REPEATS times."""
+    """Each read model's rebuild vs a raw read of the same events, and vs the same rebuild
+    in one process (no shards), alternating, REPEATS times."""
     log_rates: list[float] = []
     read_rates: dict[str, list[float]] = {name: [] for name in READ_MODELS}
     rebuild_rates: dict[str, list[float]] = {name: [] for name in READ_MODELS}
+    one_rates: dict[str, list[float]] = {name: [] for name in READ_MODELS}
+    shards = city.read_models.shards
     report.sizes[store]["log_events"] = read(city)  # also warms the caches
+    report.sizes[store]["rebuild_workers"] = city.settings.read_models.rebuild_workers
+    report.sizes[store]["sharded"] = city.files.head() >= city.read_models.sharded_from
     for repeat in range(REPEATS):
         note(f"[{store}] rebuilds {repeat + 1}/{REPEATS}, each after a raw read")
         log_rates.append(per_second(partial(read, city)))
         for name in READ_MODELS:
             topics = city.read_models.classes[name].topics
             read_rates[name].append(per_second(partial(read, city, topics)))
-            result = city.read_models.rebuild(name)
-            rebuild_rates[name].append(result["events"] / result["seconds"])
+            for rates, given in ((rebuild_rates, shards), (one_rates, None)):
+                city.read_models.shards = given
+                result = city.read_models.rebuild(name)
+                rates[name].append(result["events"] / result["seconds"])
+            city.read_models.shards = shards
             report.sizes[store][f"{name}_events"] = result["events"]
     report.add(f"{store}.read_log", median(log_rates), "events/s")
     for name in READ_MODELS:
         read_name = f"{store}.read_{name}"
+        one_name = f"{store}.rebuild_{name}_one_process"
         report.add(read_name, median(read_rates[name]), "events/s")
-        report.add(f"{store}.rebuild_{name}", median(rebuild_rates[name]), "events/s", read_name)
+        report.add(one_name, median(one_rates[name]), "events/s", read_name)
+        report.add(f"{store}.rebuild_{name}", median(rebuild_rates[name]), "events/s", one_name)
 
 
 def run(quick: bool) -> Report:

@@ -157,25 +157,15 @@ class RowCodec:
     def select(
         self, cur: Cursor, table: str, keys: Iterable[str], *, to_fold: bool = False
     ) -> dict[str, Row]:
-        """Rows by key. PostgreSQL takes several keys as one array parameter (one prepared
-        statement whatever their number); SQLite takes them 500 at a time."""
+        """Rows by key (several as `Cursor.select_any` asks them)."""
         keys = list(keys)
         key = self.spec.key
         if not keys:
             return {}
         if len(keys) == 1:  # the commonest read: one row, with no array to build
             found = cur.execute(f"SELECT * FROM {table} WHERE {key} = ?", keys).fetchall()
-        elif cur.dialect == "postgres":
-            cur.execute(f"SELECT * FROM {table} WHERE {key} = ANY(?)", (keys,))
-            found = cur.fetchall()
         else:
-            found = []
-            for i in range(0, len(keys), 500):
-                chunk = keys[i : i + 500]
-                marks = ", ".join("?" * len(chunk))
-                found += cur.execute(
-                    f"SELECT * FROM {table} WHERE {key} IN ({marks})", chunk
-                ).fetchall()
+            found = cur.select_any(f"SELECT * FROM {table} WHERE {key}", keys)
         return {row[key]: self.decoded(row, to_fold=to_fold) for row in found}
 
 

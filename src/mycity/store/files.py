@@ -179,16 +179,12 @@ class CityFiles(Application[UUID]):
         wanted = list(dict.fromkeys(ids))  # each once: SQLite asks in chunks
         table = db.table(self.recorder.events_table_name)  # type: ignore[attr-defined]
         query = f"SELECT {columns} FROM {table} WHERE {condition} AND originator_id"
-        rows: list[Any] = []
+        if not wanted:
+            return []
         with db.read() as cur:
-            if db.dialect == "postgres" and wanted:
-                rows = cur.execute(f"{query} = ANY(?)", (wanted,)).fetchall()
-            elif wanted:
-                for i in range(0, len(wanted), 500):
-                    chunk = [w.hex for w in wanted[i : i + 500]]  # as eventsourcing keeps them
-                    marks = ", ".join("?" * len(chunk))
-                    rows += cur.execute(f"{query} IN ({marks})", chunk).fetchall()
-        return rows
+            if db.dialect == "postgres":
+                return cur.select_any(query, wanted)
+            return cur.select_any(query, [w.hex for w in wanted])  # as eventsourcing keeps them
 
     def head(self) -> int:
         """The position of the last event in the global log (0 when it is empty)."""

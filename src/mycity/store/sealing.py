@@ -89,7 +89,7 @@ class SealingMapper(Mapper[UUID]):
     def prefetch(self, records: Iterable[Notification]) -> None:
         """Load in one query the keys of the files these stored events are on, before they
         are decoded (a page of the log: one round trip, not one per person)."""
-        files = [UUID(str(r.originator_id)) for r in records if _declares(r.topic)]
+        files = [_uuid(r.originator_id) for r in records if _declares(r.topic)]
         self.vault.prefetch(key_id(f, r) for f in files for r in Retention)
 
     def subjects(self, events: Iterable[Any]) -> set[UUID]:
@@ -183,3 +183,8 @@ def _with_state(domain_event: Any, state: dict[str, Any]) -> Any:
     copy = object.__new__(type(domain_event))
     object.__setattr__(copy, "__dict__", state)
     return copy
+
+
+def _uuid(value: Any) -> UUID:
+    """A stored event's originator: a UUID from the store, as eventsourcing gives it."""
+    return value if type(value) is UUID else UUID(str(value))

@@ -205,11 +205,8 @@ class Vault:
 
     def _select(self, subjects: list[UUID]) -> dict[UUID, bytes | None]:
         names = [str(s) for s in subjects]
-        marks = ", ".join("?" * len(names))
         with self.db.read() as cur:
-            rows = cur.execute(
-                f"SELECT subject, wrapped FROM {self.table} WHERE subject IN ({marks})", names
-            ).fetchall()
+            rows = cur.select_any(f"SELECT subject, wrapped FROM {self.table} WHERE subject", names)
         return {UUID(r["subject"]): _bytes(r["wrapped"]) for r in rows}
 
     def _upsert(self, subjects: list[UUID]) -> dict[UUID, bytes | None]:

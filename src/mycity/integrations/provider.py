@@ -13,15 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import hmac
-import http.client
 import json
 import logging
 import re
 import secrets
 import threading
-import time
-import urllib.error
-import urllib.request
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date
 from pathlib import Path
@@ -36,8 +32,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from mycity.integrations.provider_courier import Courier
 from mycity.integrations.provider_ledger import Answer, Ledger, Message
-from mycity.integrations.webhooks import public_key_text, sign
+from mycity.integrations.webhooks import public_key_text
 from mycity.private import write_private, write_private_bytes
 
 KEY_FILE = "provider.key"
@@ -86,19 +83,24 @@ class Provider:
 
     def work(self, stop: threading.Event) -> None:
         """Settle and notify until stopped; a round that fails is logged, the next tries again."""
-        while not stop.wait(POLL_S):
-            try:
-                if self.settle_after > 0:
-                    self.ledger.settle_due()
-                if self.notify_url is not None:
-                    for message in self.ledger.due_messages():
-                        self._deliver(message, self.notify_url)
-            except Exception:
-                log.exception("settling or notifying failed; trying again")
+        courier = Courier(self.notify_url, self.key, TIMEOUT_S) if self.notify_url else None
+        try:
+            while not stop.wait(POLL_S):
+                try:
+                    if self.settle_after > 0:
+                        self.ledger.settle_due()
+                    if courier is not None:
+                        for message in self.ledger.due_messages():
+                            self._deliver(message, courier)
+                except Exception:
+                    log.exception("settling or notifying failed; trying again")
+        finally:
+            if courier is not None:
+                courier.close()
 
-    def _deliver(self, message: Message, url: str) -> None:
+    def _deliver(self, message: Message, courier: Courier) -> None:
         """One attempt at one message, and what it leaves to do: nothing, a retry, or none."""
-        status = _post(url, self.key, message)
+        status = courier.post(message)
         attempts = message.attempts + 1
         if status is not None and (200 <= status < 300 or status == 409):
             self.ledger.delivered(message.id)
@@ -242,35 +244,6 @@ def _day(text: str) -> date | None:
 def _error(status: int, error: str, detail: str | None = None) -> JSONResponse:
     body = {"error": error} | ({"detail": detail} if detail else {})
     return JSONResponse(body, status_code=status)
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A notification goes where it was configured to go, or is retried: never re-sent elsewhere
-    (urllib would turn the POST into a GET without its body)."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirects)
-
-
-def _post(url: str, key: Ed25519PrivateKey, message: Message) -> int | None:
-    """One delivery attempt, signed now: the status the city answered, or None if it did not."""
-    headers = sign(key, message.id, int(time.time()), message.body)
-    headers["content-type"] = "application/json"
-    request = urllib.request.Request(  # noqa: S310  (http or https: Provider checked it)
-        url, data=message.body, headers=headers, method="POST"
-    )
-    try:
-        with _OPENER.open(request, timeout=TIMEOUT_S) as answer:
-            return int(answer.status)
-    except urllib.error.HTTPError as e:
-        e.close()
-        return e.code
-    except (OSError, http.client.HTTPException) as e:
-        log.info("notification %s: no answer (%s)", message.id, e)
-        return None
 
 
 def _signing_key(path: Path) -> Ed25519PrivateKey:

@@ -241,7 +241,9 @@ def test_a_notification_is_sent_again_until_2xx_or_409_and_given_up_on_400(
 
 
 def test_a_pending_charge_settles_in_the_background_and_notifies(tmp_path: Path) -> None:
-    with serving(tmp_path / "provider", "--settle-after", "0.5") as served:
+    # Settled 3 s after the charge: time enough to see it pending on a loaded machine (with
+    # 0.5 s, CI once found it settled before the balances were asked).
+    with serving(tmp_path / "provider", "--settle-after", "3") as served:
         pending = charge(served).json()
         assert (pending["status"], pending["settled_at"]) == ("pending", None)
         assert balances(served) == (10_000, 0)

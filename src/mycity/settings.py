@@ -87,12 +87,15 @@ class UploadSettings:
     unverified_bytes_per_day: int = 30 * 1024 * 1024
 
 
+CPUS = os.cpu_count() or 1  # a rebuild's processes by default
+
+
 @dataclass(frozen=True)
 class ReadModelSettings:
     inline: bool = True  # each server process runs the runner in a thread
     page_size: int = 1000
     wait_seconds: float = 5.0  # read-your-writes: how long an answer waits for its views
-    rebuild_workers: int = field(default_factory=lambda: os.cpu_count() or 1)  # processes
+    rebuild_workers: int = CPUS  # processes
 
 
 MIN_RETENTION_DAYS = 183  # MLPS 2.0: access records and audit logs for six months at least
@@ -257,7 +260,7 @@ class Settings:
             ),
             read_models=ReadModelSettings(
                 inline=_flag(env.get("MYCITY_INLINE_PROJECTIONS"), True),
-                rebuild_workers=_count(env, "MYCITY_REBUILD_WORKERS", os.cpu_count() or 1),
+                rebuild_workers=_count(env, "MYCITY_REBUILD_WORKERS", CPUS),
             ),
             audit=AuditSettings(
                 origin=_origin(env),

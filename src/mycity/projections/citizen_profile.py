@@ -17,16 +17,11 @@ from mycity.domain.personal import Kind, masked
 from mycity.projections.fold import RowProjection, touched
 from mycity.projections.store import LiveRows, Row, TableSpec, ViewsById
 
-# Enterprise events that land on a citizen's row, whose key only the decoded event tells.
-ELSEWHERE = frozenset(
-    get_topic(c)
-    for c in (
-        Enterprise.Registered,
-        Enterprise.AgentAuthorised,
-        Enterprise.AgentAccepted,
-        Enterprise.AgentRevoked,
-    )
-)
+# Enterprise events that land on a citizen's row, not their own stream's: the agent's.
+AGENT_EVENTS = (Enterprise.AgentAuthorised, Enterprise.AgentAccepted, Enterprise.AgentRevoked)
+# Their topics and the registration's (the legal representative's row): whose row a stored
+# one of these lands on only the decoded event tells.
+ELSEWHERE = frozenset(get_topic(c) for c in (Enterprise.Registered, *AGENT_EVENTS))
 
 
 class CitizenProfile(RowProjection):
@@ -55,9 +50,7 @@ class CitizenProfile(RowProjection):
         """Enterprise events land on the row of the citizen they concern."""
         if isinstance(event, Enterprise.Registered):
             return str(event.legal_representative_id)
-        if isinstance(
-            event, Enterprise.AgentAuthorised | Enterprise.AgentAccepted | Enterprise.AgentRevoked
-        ):  # each of ELSEWHERE's
+        if isinstance(event, AGENT_EVENTS):
             return str(event.agent_id)
         return str(event.originator_id)
 

@@ -60,12 +60,12 @@ def _mine(
         unknown = [record for record, key in zip(records, keys, strict=True) if key is None]
         mapper.prefetch(unknown)
         decoded = {record.id: mapper.to_domain_event(record) for record in unknown}
-    mine = [
-        record
-        for record, key in zip(records, keys, strict=True)
-        if shard_of(projection.key(decoded.get(record.id, record)) if key is None else key, shards)
-        == shard
-    ]
+    mine = []
+    for record, key in zip(records, keys, strict=True):
+        if key is None:  # told by the item itself: the event decoded above, or the record
+            key = projection.key(decoded.get(record.id, record))
+        if shard_of(key, shards) == shard:
+            mine.append(record)
     if projection.raw:
         return mine
     mapper.prefetch([record for record in mine if record.id not in decoded])

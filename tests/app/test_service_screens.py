@@ -89,6 +89,8 @@ def test_a_completed_application_is_rated_with_the_grade_chosen(app: Page, demo:
     shown_soon(app, "apply", f"#apply-mine li[data-application='{applied}']", "已办结")
     rating = f"#apply-mine li[data-application='{applied}'] form.rating"
     app.select_option(f"{rating} select", "SATISFIED")
+    shown_soon(app, "apply", "#apply-mine", "已办结")  # the list drawn again: the choice kept
+    assert app.input_value(f"{rating} select") == "SATISFIED"
     app.click(f"{rating} button")
     row = shown_soon(app, "apply", f"#apply-mine li[data-application='{applied}']", "· 满意")
     assert row.endswith("· 满意") and not app.query_selector(rating)

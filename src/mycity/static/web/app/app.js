@@ -46,6 +46,7 @@ function signedInAs(signedIn) {
     return showScreen(shown ?? "code");
   }
   screens.code.forget();
+  screens.apply.forget();
   session.api.close();
   for (const section of document.querySelectorAll("section.screen")) section.hidden = true;
   for (const list of document.querySelectorAll("[data-personal]")) list.replaceChildren(); // nobody's data left behind

@@ -22,6 +22,7 @@ export class ApplyScreen {
     this.session = session;
     this.items = [];
     this.licences = [];
+    this.chosen = new Map(); // a grade picked and not sent yet, by application: a refresh keeps it
   }
 
   async open() {
@@ -97,14 +98,22 @@ export class ApplyScreen {
 
   /** The five grades of 好差评, best first, and a button to send the one chosen. */
   rating(applicationId) {
-    const grades = el("select", { name: "grade", "aria-label": t("rate") }, ...GRADES.map((g) => el("option", { value: g }, t(g))));
+    const grades = el("select", { name: "grade", "aria-label": t("rate"), onchange: () => this.chosen.set(applicationId, grades.value) },
+      ...GRADES.map((g) => el("option", { value: g }, t(g))));
+    grades.value = this.chosen.get(applicationId) ?? GRADES[0];
     return el("form", { class: "rating", onsubmit: (event) => this.rate(event, applicationId, grades.value) },
       grades, el("button", { type: "submit", "data-i18n": "rate" }));
   }
 
   async rate(event, applicationId, grade) {
     event.preventDefault();
+    this.chosen.delete(applicationId);
     await this.session.api.run(RATE, { applicationId, grade }).catch((e) => say($("#apply-status"), e.message, "error"));
     await this.mine();
+  }
+
+  /** Nothing of the person's kept once they log out. */
+  forget() {
+    this.chosen.clear();
   }
 }

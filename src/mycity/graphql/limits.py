@@ -21,8 +21,10 @@ from typing import Any
 import strawberry
 from graphql import (
     SKIP,
+    ASTValidationRule,
     FieldNode,
     GraphQLError,
+    GraphQLSchema,
     ValidationRule,
     get_named_type,
     is_introspection_type,
@@ -87,7 +89,15 @@ def rules_for(context: Any) -> tuple[type[ValidationRule], ...]:
 
 
 parse_cached = functools.lru_cache(maxsize=CACHED_DOCUMENTS)(parse)
-validate_cached = functools.lru_cache(maxsize=CACHED_DOCUMENTS)(validate_document)
+
+
+@functools.lru_cache(maxsize=CACHED_DOCUMENTS)
+def validate_cached(
+    schema: GraphQLSchema, query: str, rules: tuple[type[ASTValidationRule], ...]
+) -> list[GraphQLError]:
+    """The validation errors of a query, cached by its text: a parsed document is a frozen
+    dataclass whose hash walks every node of it, at every request."""
+    return validate_document(schema, parse_cached(query, max_tokens=MAX_TOKENS), rules)
 
 
 class CityRequest(MaskInternalErrors):
@@ -114,9 +124,14 @@ class CityRequest(MaskInternalErrors):
 
     def on_validate(self) -> Iterator[None]:
         execution = self.execution_context
-        execution.pre_execution_errors = validate_cached(
-            execution.schema._schema, execution.graphql_document, execution.validation_rules
-        )
+        schema, rules, query = execution.schema._schema, execution.validation_rules, execution.query
+        if query is not None:
+            execution.pre_execution_errors = validate_cached(schema, query, rules)
+        else:  # a document given already parsed
+            assert execution.graphql_document is not None
+            execution.pre_execution_errors = validate_document(
+                schema, execution.graphql_document, rules
+            )
         yield
 
     async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import StrEnum
 from uuid import UUID
@@ -39,6 +40,7 @@ class Principal:
     def of_citizen(cls, citizen_id: UUID, name: str) -> Principal:
         return cls(str(citizen_id), Role.CITIZEN, name=name)
 
-    @property
+    @functools.cached_property
     def citizen_id(self) -> UUID | None:
+        """Parsed once: a principal is remembered with its token, and asked every request."""
         return UUID(self.subject) if self.role is Role.CITIZEN else None

@@ -106,7 +106,7 @@ class CityRequest(MaskInternalErrors):
     request's checks, as one extension."""
 
     def __init__(self) -> None:
-        super().__init__(should_mask_error=should_mask_error)
+        super().__init__(should_mask=should_mask_error)
 
     def on_operation(self) -> Iterator[None]:
         execution = self.execution_context

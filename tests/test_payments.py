@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
@@ -77,6 +78,39 @@ def test_a_shop_charges_by_the_code_and_the_money_moves_once(
     with refused(ErrorCode.ALREADY_USED, "payload"):  # a new key cannot spend the code again
         paying.payments.charge_by_code(SHOP, payload, 1250, "order-0002", "两斤茶叶")
     assert provider.balance(SHOP_ACCOUNT) == 1250
+
+
+def test_a_charge_at_the_till_settles_the_payment_it_recorded_without_reading_it_back(
+    paying: City, provider: LocalProvider, folks: CitizenFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    payer = funded(folks, provider, 10_000)
+    loaded: list[UUID] = []
+    load = paying.files.repository.get
+
+    def spied(file_id: UUID, **options: Any) -> Any:
+        loaded.append(file_id)
+        return load(file_id, **options)
+
+    monkeypatch.setattr(paying.files.repository, "get", spied)
+    payment, _ = paying.payments.charge_by_code(SHOP, code(paying, payer), 900, "order-0003", "茶")
+    assert payment.id not in loaded
+    assert payment.status is PaymentStatus.SUCCEEDED and payment.version == 2
+    stored: Payment = load(payment.id)
+    assert (stored.version, stored.status, stored.charge) == (2, payment.status, payment.charge)
+
+
+def test_a_payment_settled_first_by_the_notification_is_read_again_and_settled_once(
+    paying: City, provider: LocalProvider, folks: CitizenFactory
+) -> None:
+    payer = funded(folks, provider, 10_000)
+    payment, _ = paying.payments.charge_by_code(SHOP, code(paying, payer), 900, "order-0004", "茶")
+    before: Payment = paying.files.repository.get(
+        payment.id, version=1
+    )  # as recorded, still pending
+    answer = paying.payments._provider().get_charge(payment.charge)
+    again, _ = paying.payments.settle(payment.id, answer, recorded=before)
+    assert again.status is PaymentStatus.SUCCEEDED and again.version == 2
+    assert paying.files.repository.get(payment.id).version == 2  # nothing recorded twice
 
 
 def test_twenty_requests_with_one_key_make_one_charge(

@@ -100,13 +100,16 @@ class Payments:
         request = fingerprint(kind="TILL", code=payload, amount=amount, text=text, place=where)
         payee = self.tills.payee_of(merchant)
 
+        made: list[Payment] = []
+
         def payment(citizen: UUID, told: object) -> list[Payment]:
-            return [
+            made.append(
                 self.new(
                     pid, PaymentKind.TILL, citizen, payee.account,
                     payee.name, amount, text, where, "", request, merchant.subject,
                 )
-            ]  # fmt: skip
+            )  # fmt: skip
+            return made
 
         # The same key again collides in the store (the payment's id, and with the same code
         # the scan's): only then is the payment asked for, not before every charge.
@@ -116,7 +119,7 @@ class Payments:
                 return self._again(pid, request, provider)
             refusal = _CODE_REFUSALS.get(answer.outcome, ErrorCode.CODE_INVALID)
             raise UserError(refusal, f"The payment code was refused: {answer.outcome}", "payload")
-        return self.charge(pid, provider)
+        return self.charge(pid, provider, recorded=made[0])
 
     # -- fees -----------------------------------------------------------------------------
 
@@ -245,8 +248,12 @@ class Payments:
             return found, self.files.head()
         return self.settle(payment, answer)
 
-    def settle(self, payment: UUID, answer: Settlement) -> tuple[Payment, int]:
-        """Record what the provider said of the payment's charge (twice is once)."""
+    def settle(
+        self, payment: UUID, answer: Settlement, recorded: Payment | None = None
+    ) -> tuple[Payment, int]:
+        """Record what the provider said of the payment's charge (twice is once). A payment
+        `recorded` here a moment ago is changed as it is, unless its file moved on since
+        (the provider's notification recorded first): then it is read again."""
 
         def apply(p: Payment) -> None:
             if answer.status == "succeeded":
@@ -256,16 +263,25 @@ class Payments:
             else:
                 p.submitted(answer.id)
 
+        if recorded is not None:
+            apply(recorded)
+            try:
+                return recorded, self.files.commit(recorded)
+            except IntegrityError:
+                pass
         position = self.files.update(Payment, payment, apply)
         return self.files.read(Payment, payment), position
 
     # -- helpers --------------------------------------------------------------------------
 
-    def charge(self, pid: UUID, provider: PaymentProvider | None = None) -> tuple[Payment, int]:
+    def charge(
+        self, pid: UUID, provider: PaymentProvider | None = None, recorded: Payment | None = None
+    ) -> tuple[Payment, int]:
         """Ask the provider to charge a recorded payment (again: by its key, once) and
-        record its answer; out of reach, the payment stays pending for the sweep."""
+        record its answer; out of reach, the payment stays pending for the sweep. The
+        payment just `recorded` here is taken as it is, not read back from the store."""
         provider = provider or self._provider()
-        payment = self.files.read(Payment, pid)
+        payment = recorded or self.files.read(Payment, pid)
         try:
             answer = provider.charge(
                 key=str(pid),
@@ -281,7 +297,7 @@ class Payments:
             if e.error == PROVIDER_BUSY:
                 return payment, self.files.head()
             answer = Settlement("", "failed", e.error or f"refused_{e.status}", 0, "")
-        return self.settle(pid, answer)
+        return self.settle(pid, answer, recorded)
 
     def _again(self, pid: UUID, request: str, provider: PaymentProvider) -> tuple[Payment, int]:
         """The same key again: the same payment, if it is the same request."""

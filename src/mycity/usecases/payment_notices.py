@@ -13,9 +13,11 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from uuid import UUID
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from mycity.domain.errors import UserError
 from mycity.domain.payment import Payment, PaymentStatus, reference_id
 from mycity.integrations.payments import Settlement
 from mycity.integrations.webhooks import NotificationRefused, Refusal, verify
@@ -106,12 +108,9 @@ class PaymentNotices:
     def _record(self, kind: str, settlement: Settlement) -> None:
         """Record what the notification says, unless the payment (or the refund) already
         has its outcome: the provider's answer usually comes first."""
-        files = self.payments.files
         charge = kind in CHARGE_TYPES
         payment = reference_id(settlement.reference if charge else settlement.charge_reference)
-        found = (
-            None if payment is None or not files.exists(payment) else files.read(Payment, payment)
-        )
+        found = None if payment is None else self._payment(payment)
         if found is None or payment is None:
             log.warning("payment notification for no payment of this city: %s", settlement.id)
             return
@@ -123,6 +122,13 @@ class PaymentNotices:
         state = found.refunds.get(refund) if refund else None
         if refund is not None and state is not None and state["status"] == PaymentStatus.PENDING:
             self.payments.record_refund(payment, refund, settlement)
+
+    def _payment(self, payment: UUID) -> Payment | None:
+        """The payment, read once (asked whether it exists first, it was loaded twice)."""
+        try:
+            return self.payments.files.read(Payment, payment)
+        except UserError:  # no payment of this city
+            return None
 
 
 def _parse(body: bytes) -> tuple[str, Settlement]:

@@ -10,7 +10,6 @@ from typing import Any
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 
 from mycity.bootstrap import City
@@ -314,7 +313,7 @@ def test_the_provider_out_of_reach_leaves_the_payment_pending_and_the_sweep_sett
         payment, _ = city.payments.charge_by_code(SHOP, payload, 100, "order-down", "x")
         assert payment.status is PaymentStatus.PENDING
         with provider_process(tmp_path / "p2") as again:
-            city.payments.provider.client.base_url = httpx.URL(again.url)  # type: ignore[union-attr]
+            city.payments.provider = HttpProvider(again.url, again.api_key)
             settled, _ = city.payments.charge_again(payment.id)
             assert settled.status is PaymentStatus.SUCCEEDED
             assert again.balance(SHOP_ACCOUNT) == 100

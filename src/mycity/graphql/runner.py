@@ -65,23 +65,7 @@ class AsyncStage:
         return await self._hook.__aexit__(*exc)
 
 
-class Nothing:
-    """A stage the extension has no hook for."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: Any) -> None:
-        return None
-
-    async def __aenter__(self) -> None:
-        return None
-
-    async def __aexit__(self, *exc: Any) -> None:
-        return None
-
-
-NOTHING = Nothing()
+NOTHING = contextlib.nullcontext()  # a stage the extension has no hook for
 Hook = tuple[Callable[[SchemaExtension], Any], type[SyncStage | AsyncStage]] | None
 
 

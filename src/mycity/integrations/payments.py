@@ -76,8 +76,10 @@ class HttpProvider:
     at half httpx's CPU a call (a charge makes one, on the till's critical path)."""
 
     def __init__(self, address: str, api_key: str, timeout: float = TIMEOUT_S) -> None:
+        address = address.rstrip("/")
+        self.prefix = urllib3.util.parse_url(address).path or ""  # a bank's API under a path
         self.pool = urllib3.connection_from_url(
-            address.rstrip("/"),
+            address,
             maxsize=POOL_SIZE,
             headers={"authorization": f"Bearer {api_key}"},
             timeout=urllib3.Timeout(connect=timeout, read=timeout),
@@ -144,7 +146,10 @@ class HttpProvider:
             headers["content-type"] = "application/json"
         try:
             return self.pool.request(
-                method, path, body=None if body is None else json.dumps(body), headers=headers
+                method,
+                self.prefix + path,
+                body=None if body is None else json.dumps(body),
+                headers=headers,
             )
         except urllib3.exceptions.HTTPError as e:
             raise ProviderUnreachable(str(e)) from None

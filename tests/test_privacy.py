@@ -292,6 +292,7 @@ def test_a_lost_key_table_is_an_error_not_an_erasure(city: City, people: Citizen
     with city.db.transaction() as cur:
         cur.execute(f"DELETE FROM {city.db.table('data_keys')}")
     city.files.vault._keys.clear()  # as a fresh process would start
+    city.files.vault._opening.clear()
     city.files.repository.cache = None  # type: ignore[assignment]
     with pytest.raises(DataKeyMissing):
         city.files.repository.get(person.id)

@@ -89,8 +89,11 @@ class SealingMapper(Mapper[UUID]):
     def prefetch(self, records: Iterable[Notification]) -> None:
         """Load in one query the keys of the files these stored events are on, before they
         are decoded (a page of the log: one round trip, not one per person)."""
-        files = [_uuid(r.originator_id) for r in records if _declares(r.topic)]
-        self.vault.prefetch(key_id(f, r) for f in files for r in Retention)
+        self.vault.prefetch(
+            key_id(_uuid(r.originator_id), retention)
+            for r in records
+            for retention in _retentions(r.topic)
+        )
 
     def subjects(self, events: Iterable[Any]) -> set[UUID]:
         """The keys these events' personal fields would be sealed under (to make them
@@ -172,10 +175,13 @@ def _snapshot_subject(declared: Personal, snapshot: Snapshot) -> UUID:
 
 
 @functools.lru_cache(maxsize=1024)
-def _declares(topic: str) -> bool:
-    """Whether events of this topic have personal fields of their own file's person."""
+def _retentions(topic: str) -> tuple[Retention, ...]:
+    """The retention classes of the personal fields that events of this topic hold of their
+    own file's person: the keys decoding one will ask for."""
     declared = personal_of(resolve_topic(topic))
-    return declared is not None and declared.subject == "originator_id"
+    if declared is None or declared.subject != "originator_id":
+        return ()
+    return tuple(declared.by_retention)
 
 
 def _with_state(domain_event: Any, state: dict[str, Any]) -> Any:

@@ -244,3 +244,35 @@ def test_many_short_files_read_in_one_query_are_the_files_as_loaded(
     again = city.files.read_many(city.db, CodeHolder, [ids[0]] * 1200)  # past SQLite's chunks
     assert again[ids[0]].version == found[ids[0]].version
     assert city.files.read_many(city.db, CodeHolder, []) == {}
+
+
+def test_ids_looked_up_many_at_once_are_the_rows_asked_and_nothing_else(city: City) -> None:
+    """Past one chunk of 500 (the last chunk of one), missing ids left out, each row's
+    values by position; a cursor used after it still answers by name."""
+    db = city.files.vault.db
+    table = db.table("id_probe")
+    blob = "BYTEA" if db.dialect == "postgres" else "BLOB"
+    db.create_tables([f"CREATE TABLE IF NOT EXISTS {table} (id TEXT PRIMARY KEY, body {blob})"])
+    stored = {str(uuid4()): bytes([i % 256]) * 3 for i in range(1001)}
+    with db.transaction() as cur:
+        cur.executemany(f"INSERT INTO {table} (id, body) VALUES (?, ?)", list(stored.items()))
+    asked = [*stored, str(uuid4())]
+    with db.read() as cur:
+        rows = cur.select_ids(f"SELECT id, body FROM {table} WHERE id", asked)
+        assert {r[0]: bytes(r[1]) for r in rows} == stored and len(rows) == 1001
+        assert cur.execute(f"SELECT count(*) AS n FROM {table}").fetchone()["n"] == 1001
+        assert cur.select_ids(f"SELECT id, body FROM {table} WHERE id", []) == []
+
+
+@pytest.mark.parametrize("bad", ['a"b', "a\\b"])
+def test_an_id_that_would_break_out_of_its_array_is_refused(city: City, bad: str) -> None:
+    """PostgreSQL gets the ids as one array literal: an id that could end it is refused,
+    not quoted; SQLite's placeholders take any text."""
+    db = city.files.vault.db
+    query = f"SELECT subject FROM {db.table('data_keys')} WHERE subject"
+    with db.read() as cur:
+        if db.dialect == "sqlite":
+            assert cur.select_ids(query, [bad]) == []
+            return
+        with pytest.raises(ValueError, match="quote or a backslash"):
+            cur.select_ids(query, [bad])

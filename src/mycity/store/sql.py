@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
+from psycopg.rows import tuple_row
+
 Dialect = Literal["sqlite", "postgres"]
 
 
@@ -49,6 +51,29 @@ class Cursor:
                 rows += self.execute(
                     f"{query} IN ({', '.join('?' * len(chunk))})", chunk
                 ).fetchall()
+        return rows
+
+    def select_ids(self, query: str, ids: Sequence[str]) -> list[Sequence[Any]]:
+        """`select_any` for text ids (no quote or backslash in them: UUIDs), rows by
+        position. PostgreSQL gets each 500 as one array literal and answers in binary,
+        as tuples: psycopg's array dumper and dict rows cost a data key's look-up five
+        times the client's CPU (2.4 against 0.5 us)."""
+        if self.dialect == "sqlite":
+            return self.select_any(query, ids)  # sqlite3.Row: by position too
+        raw = self._raw
+        factory = raw.row_factory
+        raw.row_factory = tuple_row
+        rows: list[Sequence[Any]] = []
+        try:
+            for i in range(0, len(ids), 500):
+                chunk = ids[i : i + 500]
+                literal = '{"' + '","'.join(chunk) + '"}'
+                if literal.count('"') != 2 * len(chunk) or "\\" in literal:
+                    raise ValueError("An id to look up holds a quote or a backslash")
+                raw.execute(f"{query} = ANY(%s::text[])", (literal,), binary=True)
+                rows += raw.fetchall()
+        finally:
+            raw.row_factory = factory
         return rows
 
     def fetchone(self) -> Any:

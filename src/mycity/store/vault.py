@@ -215,8 +215,8 @@ class Vault:
         asked = {str(s): s for s in subjects}
         names = sorted(asked)  # in the index's order: fewer of its pages touched
         with self.db.read() as cur:
-            rows = cur.select_any(f"SELECT subject, wrapped FROM {self.table} WHERE subject", names)
-        return {asked[r["subject"]]: _bytes(r["wrapped"]) for r in rows}
+            rows = cur.select_ids(f"SELECT subject, wrapped FROM {self.table} WHERE subject", names)
+        return {asked[subject]: _bytes(wrapped) for subject, wrapped in rows}
 
     def _upsert(self, subjects: list[UUID]) -> dict[UUID, bytes | None]:
         """A new key for each person who has none, and every one's key as stored, in one

@@ -37,6 +37,7 @@ def to_json(value: Any) -> str:
     every call)."""
     return orjson.dumps(value).decode()
 
+
 OPENED = "_opened"  # in a loaded row: its personal values as opened, and their seal
 
 

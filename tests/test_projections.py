@@ -14,6 +14,7 @@ from mycity.domain.citizen import Citizen
 from mycity.projections.catchup import Catchup
 from mycity.projections.directory import Directory
 from mycity.projections.read_models import PROJECTIONS, ReadModels, RebuildRunning
+from mycity.store.sql import Database
 from tests.counting import EventCount
 from tests.helpers import OFFICER, WHY, CitizenFactory, join_all, killed_after
 from tests.services import licensed, paid_and_rode, scanned
@@ -284,6 +285,19 @@ def test_a_rebuild_already_running_elsewhere_is_refused(city: City, people: Citi
         with other.db.exclusive("rebuild-directory") as again:
             assert not again
     assert city.read_models.rebuild("directory")["generation"] == 2  # free again
+
+
+def test_a_rebuild_in_another_schema_of_the_database_is_not_refused(city: City) -> None:
+    """PostgreSQL's advisory locks are the database's: two cities in two schemas of one
+    database rebuild the same read model at once."""
+    if city.db.dialect != "postgres":
+        pytest.skip("SQLite: a store is a file of its own, and its lock files lie beside it")
+    neighbour = Database(city.db.datastore, "postgres", schema=f"{city.db.schema}_neighbour")
+    with city.db.exclusive("rebuild-directory") as held:
+        with neighbour.exclusive("rebuild-directory") as theirs:
+            assert held and theirs
+        with city.db.exclusive("rebuild-directory") as again:
+            assert not again
 
 
 def test_a_runner_of_older_rules_leaves_a_newer_generation_alone(

@@ -6,6 +6,8 @@ from which a rebuild is sharded is kept exactly."""
 from __future__ import annotations
 
 import os
+import random
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,8 +16,9 @@ import pytest
 
 from mycity.bootstrap import City
 from mycity.bootstrap_log import ShardedFolds, ShardFailed
+from mycity.projections.citizen_profile import ELSEWHERE, CitizenProfile
 from mycity.projections.read_models import PROJECTIONS, ReadModels
-from mycity.projections.shards import fold_shard, shard_of
+from mycity.projections.shards import _shard_select, fold_shard, shard_of
 from mycity.settings import Settings, SettingsError
 from tests.helpers import CitizenFactory
 from tests.test_rebuild_after_erasure import a_city_with_the_erased, rows
@@ -119,11 +122,48 @@ def test_one_worker_rebuilds_in_one_process(city: City, people: CitizenFactory) 
     assert shards.heads == []
 
 
-def test_every_key_has_one_shard_spread_evenly() -> None:
-    keys = [f"{n:08x}-0000-4000-8000-000000000000" for n in range(3000)]
+@pytest.mark.parametrize(
+    "keys",
+    [
+        [str(uuid.UUID(int=random.Random(n).getrandbits(128))) for n in range(3000)],  # streams
+        [f"{uuid.UUID(int=n)}/{n}" for n in range(3000)],  # other keys: hashed
+    ],
+)
+def test_every_key_has_one_shard_spread_evenly(keys: list[str]) -> None:
     counts = [sum(1 for k in keys if shard_of(k, 3) == s) for s in range(3)]
     assert all(900 < c < 1100 for c in counts), counts
     assert all(shard_of(k, 3) == shard_of(k, 3) for k in keys[:10])
+
+
+@pytest.mark.parametrize("shards", [2, 3])
+def test_the_database_leaves_out_exactly_the_other_shards_streams(
+    city: City, people: CitizenFactory, shards: int
+) -> None:
+    """What PostgreSQL sends a shard is what the shard would keep of the whole log, and
+    every record of the topics whose shard only decoding tells."""
+    models = city.read_models
+    profile = models.projection("citizen_profile", models.store("citizen_profile", 1))
+    if city.db.dialect != "postgres":
+        assert _shard_select(city.files, profile, 0, shards) is None
+        return
+    a_city_with_the_erased(city, people)
+    head = city.files.head()
+    every = city.files.recorder.select_notifications(0, limit=head + 1, stop=head)
+    assert len({r.originator_id for r in every}) > 10
+    topics = CitizenProfile.topics
+    for shard in range(shards):
+        select = _shard_select(city.files, profile, shard, shards)
+        assert select is not None
+        sent = [r.id for r in select(0, head + 1, head, topics)]
+        wanted = [
+            r.id
+            for r in every
+            if r.topic in topics
+            and (r.topic in ELSEWHERE or shard_of(str(r.originator_id), shards) == shard)
+        ]
+        assert sent == wanted
+        paged = [r.id for r in select(0, 3, head, topics)]
+        assert paged == wanted[:3]
 
 
 @pytest.mark.parametrize(("value", "workers"), [("1", 1), ("2", 2), ("", os.cpu_count() or 1)])

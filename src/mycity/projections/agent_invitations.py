@@ -14,8 +14,6 @@ from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import Notification
-
 from mycity.domain.enterprise import MAX_INVITATIONS, AgentScope, Enterprise
 from mycity.projections.fold import RowProjection
 from mycity.projections.store import LiveRows, Row, TableSpec
@@ -37,13 +35,10 @@ class AgentInvitations(RowProjection):
         indexes=(("agent", "invited_at"), ("enterprise", "invited_at")),
         json_columns=frozenset({"scopes"}),
     )
+    elsewhere = frozenset()  # each row folds events of one enterprise's stream
 
     def key(self, event: Any) -> str:
         return f"{event.originator_id}/{event.agent_id}"
-
-    def shard_key(self, record: Notification) -> str | None:
-        """Each row folds events of one enterprise's stream."""
-        return str(record.originator_id)
 
     @singledispatchmethod
     def apply(self, event: Any, row: Row | None) -> Row | None:

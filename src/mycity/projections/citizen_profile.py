@@ -8,7 +8,6 @@ from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 
 from mycity.domain.citizen import Citizen, RealNameLevel
@@ -28,6 +27,7 @@ class CitizenProfile(RowProjection):
     name = "citizen_profile"
     version = 3  # 3: personal values sealed together
     creating = (Citizen.Registered,)
+    elsewhere = ELSEWHERE
     spec = TableSpec(
         columns=(
             ("id", "TEXT"),
@@ -53,9 +53,6 @@ class CitizenProfile(RowProjection):
         if isinstance(event, AGENT_EVENTS):
             return str(event.agent_id)
         return str(event.originator_id)
-
-    def shard_key(self, record: Notification) -> str | None:
-        return None if record.topic in ELSEWHERE else str(record.originator_id)
 
     @singledispatchmethod
     def apply(self, event: Any, row: Row | None) -> Row | None:

@@ -32,6 +32,15 @@ class KeyedFold(Projection[ReadModelStore]):
     version: ClassVar[int] = 1  # raise it when the table or the rules change: then rebuild
     raw: ClassVar[bool] = False  # whether it reads stored records instead of domain events
     mapper: Any  # the log's mapper, for raw ones that decode what they read
+    # The topics whose items fold into a row other than their stream's: a sharded rebuild
+    # learns their shard by decoding them. None: every topic's (a read model that keys its
+    # rows otherwise than by stream and does not say).
+    elsewhere: ClassVar[frozenset[str] | None] = frozenset()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "key" in cls.__dict__ and "elsewhere" not in cls.__dict__:
+            cls.elsewhere = None
 
     def key(self, item: Any) -> str:
         return str(item.originator_id)
@@ -42,10 +51,13 @@ class KeyedFold(Projection[ReadModelStore]):
     def shard_key(self, record: Notification) -> str | None:
         """What a sharded rebuild splits the log by, told from the stored record before it
         is decoded: records of one shard key fold in one worker, so every row an item's
-        fold reads or writes must be of its shard key. The stream's by default, right where
-        `key` is kept (an item folds into its stream's row); None where only the decoded
-        item tells, and then its `key` is the shard key."""
-        return str(record.originator_id) if type(self).key is KeyedFold.key else None
+        fold reads or writes must be of its shard key. The stream's, but None for the
+        topics `elsewhere` names: only the decoded item tells, and its `key` is the shard
+        key."""
+        elsewhere = self.elsewhere
+        if elsewhere is None or record.topic in elsewhere:
+            return None
+        return str(record.originator_id)
 
     def creates(self, item: Any) -> bool:
         """Whether `apply` ignores the current row for this item: then it is not loaded."""

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+
+# Up to a limit of records after a position, up to a head, of these topics.
+Select = Callable[[int, int, int, Sequence[str]], Sequence[Any]]
 
 
 @dataclass(frozen=True)
@@ -31,8 +34,10 @@ def read_pages(
     topics: Sequence[str] = (),
     raw: bool = False,
     page_size: int = 1000,
+    select: Select | None = None,
 ) -> Iterator[Iterator[Page]]:
-    """The pages after `start` up to `head`; the reader thread ends with the block."""
+    """The pages after `start` up to `head`; the reader thread ends with the block.
+    `select` reads a page of records instead of the recorder (a shard's, filtered)."""
     pending: queue.Queue[Page | BaseException | None] = queue.Queue(maxsize=2)
     abandoned = threading.Event()
 
@@ -48,13 +53,16 @@ def read_pages(
         position = start
         try:
             while position < head and not abandoned.is_set():
-                notifications = app.recorder.select_notifications(
-                    start=position,
-                    limit=page_size,
-                    stop=head,
-                    topics=topics,
-                    inclusive_of_start=False,
-                )
+                if select is None:
+                    notifications = app.recorder.select_notifications(
+                        start=position,
+                        limit=page_size,
+                        stop=head,
+                        topics=topics,
+                        inclusive_of_start=False,
+                    )
+                else:
+                    notifications = select(position, page_size, head, topics)
                 if not raw:
                     app.mapper.prefetch(notifications)  # the pages' people's keys, at once
                 items = (

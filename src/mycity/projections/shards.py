@@ -3,8 +3,9 @@ told by its shard key, and only the worker's own records decoded and folded, a p
 transaction.
 
 A rebuild that folds in one process spends a core on decoding and folding while the
-others idle; split by shard key, every worker reads the whole log (reading a record
-costs little) and decodes and folds its share. The shards' rows are disjoint by
+others idle; split by shard key, every worker reads the log (on PostgreSQL only its own
+streams' records and those whose shard only decoding tells, `store.shard_pages`; on
+SQLite all of them) and decodes and folds its share. The shards' rows are disjoint by
 `KeyedFold.shard_key`'s promise, so the workers never write the same row and their
 pages may commit in any order. Nothing of theirs is tracked: the rebuild moves the
 generation's position to the head once every shard is done, or starts over.
@@ -13,15 +14,25 @@ generation's position to the head once every shard is done, or starts over.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from eventsourcing.postgres import PostgresApplicationRecorder
+
 from mycity.projections.fold import KeyedFold
-from mycity.projections.pages import read_pages
+from mycity.projections.pages import Select, read_pages
+from mycity.store.shard_pages import select_shard
 
 
 def shard_of(key: str, shards: int) -> int:
-    """A key's shard: a stable hash (the same in every process), spread evenly."""
+    """A key's shard, the same in every process: for a stream's id (the text of a UUID),
+    its last byte, which the database can tell too (`store.shard_pages`); for any other
+    key a stable hash. Both spread evenly."""
+    if len(key) == 36:
+        try:
+            return int(key[34:], 16) % shards
+        except ValueError:
+            pass
     return zlib.crc32(key.encode()) % shards
 
 
@@ -37,7 +48,11 @@ def fold_shard(
     """Fold this shard's records of the log up to `head` into the projection's store;
     returns how many it folded. `progress` hears the position reached after each page."""
     folded = 0
-    with read_pages(app, 0, head, topics=projection.topics, raw=True, page_size=page_size) as pages:
+    select = _shard_select(app, projection, shard, shards)
+    reading = read_pages(
+        app, 0, head, topics=projection.topics, raw=True, page_size=page_size, select=select
+    )
+    with reading as pages:
         for page in pages:
             if mine := _mine(app.mapper, projection, page.items, shard, shards):
                 with projection.view.db.transaction() as cur:
@@ -46,6 +61,24 @@ def fold_shard(
             if progress:
                 progress(page.last)
     return folded
+
+
+def _shard_select(app: Any, projection: KeyedFold, shard: int, shards: int) -> Select | None:
+    """On PostgreSQL (a stream's id stored as a UUID), pages with the other shards'
+    streams left out by the database; elsewhere every record comes, and `_mine` sorts."""
+    recorder = app.recorder
+    everywhere = projection.elsewhere
+    if (
+        everywhere is None
+        or not isinstance(recorder, PostgresApplicationRecorder)
+        or recorder.datastore.originator_id_type != "uuid"
+    ):
+        return None
+
+    def select(start: int, limit: int, stop: int, topics: Sequence[str]) -> Sequence[Any]:
+        return select_shard(recorder, start, limit, stop, topics, everywhere, shard, shards)
+
+    return select
 
 
 def _mine(

@@ -50,6 +50,7 @@ class SubjectHistory(RawProjection):
             ("file", "position"),
         ),
     )
+    elsewhere = frozenset()  # a stream's events in one shard: each needs its stream's first row
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -105,10 +106,6 @@ class SubjectHistory(RawProjection):
 
     def key(self, item: Notification) -> str:
         return str(item.id)
-
-    def shard_key(self, record: Notification) -> str | None:
-        """A stream's events in one shard: each needs its stream's first row."""
-        return str(record.originator_id)
 
     def creates(self, item: Any) -> bool:
         return True

@@ -172,6 +172,7 @@ class Database:
         is held. PostgreSQL's session advisory lock, on a connection kept for the block; on
         SQLite, a lock file beside the database. A process that dies lets go of either."""
         if self.dialect == "postgres":
+            key = f"{self.schema}/{key}"  # advisory locks are the database's, not a schema's
             with self.datastore.get_connection() as conn:
                 row = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (key,)).fetchone()
                 held = bool(next(iter(row.values())))

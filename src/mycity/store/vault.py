@@ -34,7 +34,6 @@ from mycity.store.seals import (
     DataKey,
     Sealed,
     StreamSealer,
-    data_key,
     key_id,
 )
 from mycity.store.shred_ledger import ShredLedger
@@ -197,7 +196,7 @@ class Vault:
     def _remember(self, found: dict[UUID, bytes | None]) -> dict[UUID, DataKey | None]:
         """Unwrap and cache the keys found; the live ones also by their sealed header, so
         that opening a value of theirs (a page of the log just prefetched) asks nothing."""
-        keys = {s: None if w is None else data_key(self._unwrap(s, w)) for s, w in found.items()}
+        keys = {s: None if w is None else DataKey(self._unwrap(s, w)) for s, w in found.items()}
         opening = self._opening
         if len(opening) + len(keys) > self.cache_size:
             opening.clear()

@@ -14,6 +14,13 @@ from typing import Any, Literal
 from psycopg.rows import tuple_row
 
 Dialect = Literal["sqlite", "postgres"]
+MANY = 500  # values a statement of `select_any` and `select_ids` asks for
+
+
+def chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    """The values, MANY at a time."""
+    for i in range(0, len(values), MANY):
+        yield values[i : i + MANY]
 
 
 class Cursor:
@@ -36,17 +43,16 @@ class Cursor:
 
     def select_any(self, query: str, values: Sequence[Any]) -> list[Any]:
         """The rows of `query`, which ends with the column to match, whose column is any of
-        the values, 500 at a time: on PostgreSQL as one array parameter (one query text
+        the values, MANY at a time: on PostgreSQL as one array parameter (one query text
         whatever their number; psycopg parses a query of more than 50 placeholders afresh
-        each time), on SQLite as placeholders. On PostgreSQL more at
-        once would be fewer round trips but dearer: from some two thousand values the
-        planner scans the whole table (hashing the values), two to three times the server's
-        CPU of looking each one up in the index. Never prepared: a prepared statement's
-        generic plan, made without the array, may scan the whole table comparing each row
-        with every value (half a second for 500 keys among 200,000)."""
+        each time), on SQLite as placeholders. On PostgreSQL more at once would be fewer
+        round trips but dearer: from some two thousand values the planner scans the whole
+        table (hashing the values), two to three times the server's CPU of looking each one
+        up in the index. Never prepared: a prepared statement's generic plan, made without
+        the array, may scan the whole table comparing each row with every value (half a
+        second for 500 keys among 200,000)."""
         rows: list[Any] = []
-        for i in range(0, len(values), 500):
-            chunk = values[i : i + 500]
+        for chunk in chunks(values):
             if self.dialect == "postgres":
                 sql = self._sql(f"{query} = ANY(?)")
                 rows += self._raw.execute(sql, (list(chunk),), prepare=False).fetchall()
@@ -58,7 +64,7 @@ class Cursor:
 
     def select_ids(self, query: str, ids: Sequence[str]) -> list[Sequence[Any]]:
         """`select_any` for text ids (no quote or backslash in them: UUIDs), rows by
-        position. PostgreSQL gets each 500 as one array literal and answers in binary,
+        position. PostgreSQL gets each MANY as one array literal and answers in binary,
         as tuples: psycopg's array dumper and dict rows cost a data key's look-up five
         times the client's CPU (2.4 against 0.5 us)."""
         if self.dialect == "sqlite":
@@ -68,8 +74,7 @@ class Cursor:
         raw.row_factory = tuple_row
         rows: list[Sequence[Any]] = []
         try:
-            for i in range(0, len(ids), 500):
-                chunk = ids[i : i + 500]
+            for chunk in chunks(ids):
                 literal = '{"' + '","'.join(chunk) + '"}'
                 if literal.count('"') != 2 * len(chunk) or "\\" in literal:
                     raise ValueError("An id to look up holds a quote or a backslash")

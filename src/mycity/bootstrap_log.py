@@ -1,6 +1,11 @@
 """Opening the log and its store, for the city and for the processes a sharded rebuild
-starts: each shard of a read model folded in a process of its own (a fresh interpreter,
-nothing inherited but the settings), the rebuild waiting for them all."""
+starts: each shard of a read model folded in a process of its own, the rebuild waiting
+for them all.
+
+The shards' processes are forked by a server process (multiprocessing's `forkserver`)
+that was itself started fresh and has imported this module once: a shard inherits
+nothing of the city's but the settings it is sent (no threads, no connections), and
+does not import the code again (half a second or more a process, every rebuild)."""
 
 from __future__ import annotations
 
@@ -98,7 +103,7 @@ class ShardedFolds:
         page_size: int,
         progress: Callable[[int, int], None] | None,
     ) -> int:
-        context = multiprocessing.get_context("spawn")
+        context = shard_processes()
         reached = context.Array("q", self.workers, lock=False)
         results: Any = context.Queue()
         shards = [
@@ -135,6 +140,15 @@ class ShardedFolds:
                 process.join()
             results.close()
         return sum(folded.values())
+
+
+def shard_processes() -> Any:
+    """Where shard processes come from: forked by a server that has imported this module
+    and the program's main one (started by the first rebuild that needs it, ended with
+    this process)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["__main__", __name__])
+    return context
 
 
 def _check_alive(shards: list[Any], folded: dict[int, int]) -> None:

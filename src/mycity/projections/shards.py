@@ -3,9 +3,9 @@ told by its shard key, and only the worker's own records decoded and folded, a p
 transaction.
 
 A rebuild that folds in one process spends a core on decoding and folding while the
-others idle; split by shard key, every worker reads the log (on PostgreSQL only its own
-streams' records and those whose shard only decoding tells, `store.shard_pages`; on
-SQLite all of them) and decodes and folds its share. The shards' rows are disjoint by
+others idle; split by shard key, every worker reads the log (only its own streams'
+records and those whose shard only decoding tells, `store.shard_pages`) and decodes and
+folds its share. The shards' rows are disjoint by
 `KeyedFold.shard_key`'s promise, so the workers never write the same row and their
 pages may commit in any order. Nothing of theirs is tracked: the rebuild moves the
 generation's position to the head once every shard is done, or starts over.
@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from mycity.projections.fold import KeyedFold
 from mycity.projections.pages import Select, read_pages
@@ -64,13 +65,13 @@ def fold_shard(
 
 
 def _shard_select(app: Any, projection: KeyedFold, shard: int, shards: int) -> Select | None:
-    """On PostgreSQL (a stream's id stored as a UUID), pages with the other shards'
-    streams left out by the database; elsewhere every record comes, and `_mine` sorts."""
+    """Pages with the other shards' streams left out by the database (streams named by
+    UUIDs, in PostgreSQL or SQLite); else every record comes, and `_mine` sorts."""
     recorder = app.recorder
     everywhere = projection.elsewhere
     if (
         everywhere is None
-        or not isinstance(recorder, PostgresApplicationRecorder)
+        or not isinstance(recorder, PostgresApplicationRecorder | SQLiteApplicationRecorder)
         or recorder.datastore.originator_id_type != "uuid"
     ):
         return None

@@ -1,4 +1,4 @@
-"""A page of the log for one worker of a sharded rebuild, filtered by PostgreSQL.
+"""A page of the log for one worker of a sharded rebuild, filtered by the database.
 
 A worker folds only the streams of its shard, but without this it reads every record of
 its topics from the database and drops the others' in Python: with N workers, each reads
@@ -8,6 +8,9 @@ leaves out records of other shards' streams: a stream's shard is the last byte o
 modulo the number of shards, as `projections.shards.shard_of` computes it from the id's
 text. Records of the `everywhere` topics, whose shard only the decoded event tells, are
 sent to every worker.
+
+PostgreSQL stores a stream's id as a UUID, whose last byte it reads as such; SQLite stores
+its 32 hex digits, whose last two it reads (`_LAST_BYTE_OF_TEXT`).
 """
 
 from __future__ import annotations
@@ -16,11 +19,19 @@ from collections.abc import Collection, Sequence
 
 from eventsourcing.persistence import Notification
 from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.sql import SQL, Identifier
+
+# A stream id's last byte from its text (lower-case hex, as eventsourcing stores it), in SQL.
+_DIGITS = "'0123456789abcdef'"
+_LAST_BYTE_OF_TEXT = (
+    f"((instr({_DIGITS}, substr(originator_id, -2, 1)) - 1) * 16 "
+    f"+ instr({_DIGITS}, substr(originator_id, -1)) - 1)"
+)
 
 
 def select_shard(
-    recorder: PostgresApplicationRecorder,
+    recorder: PostgresApplicationRecorder | SQLiteApplicationRecorder,
     start: int,
     limit: int,
     stop: int,
@@ -31,6 +42,9 @@ def select_shard(
 ) -> list[Notification]:
     """Up to `limit` records after `start` up to `stop`, of these topics (all if none), of
     this shard's streams or of the `everywhere` topics, in the log's order."""
+    others = [s for s in range(shards) if s != shard]
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        return _select_sqlite(recorder, start, limit, stop, topics, everywhere, shards, others)
     query = SQL(
         "SELECT * FROM {0}.{1} WHERE notification_id > %s AND notification_id <= %s"
         "{2} AND (topic = ANY(%s) OR get_byte(uuid_send(originator_id), 15) %% %s <> ALL(%s)) "
@@ -44,7 +58,6 @@ def select_shard(
     # expression holds for one row in 200, takes a page for a scan of the whole range,
     # and sends it to parallel workers (ten times the page's cost); an inequality it
     # guesses holds for nearly every row, and it reads the index in order up to the limit.
-    others = [s for s in range(shards) if s != shard]
     params = [start, stop, *([list(topics)] if topics else []), list(everywhere), shards, others]
     with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
         curs.execute(query, [*params, limit], prepare=True)
@@ -57,4 +70,38 @@ def select_shard(
                 state=bytes(row["state"]),
             )
             for row in curs.fetchall()
+        ]
+
+
+def _select_sqlite(
+    recorder: SQLiteApplicationRecorder,
+    start: int,
+    limit: int,
+    stop: int,
+    topics: Sequence[str],
+    everywhere: Collection[str],
+    shards: int,
+    others: list[int],
+) -> list[Notification]:
+    def marks(values: Collection[object]) -> str:
+        return ", ".join("?" * len(values))
+
+    query = (
+        f"SELECT rowid, * FROM {recorder.events_table_name} WHERE rowid > ? AND rowid <= ?"
+        f"{f' AND topic IN ({marks(topics)})' if topics else ''} AND (topic IN "
+        f"({marks(everywhere)}) OR {_LAST_BYTE_OF_TEXT} % ? NOT IN ({marks(others)})) "
+        "ORDER BY rowid LIMIT ?"
+    )
+    params = [start, stop, *topics, *everywhere, shards, *others, limit]
+    with recorder.datastore.transaction(commit=False) as cursor:
+        cursor.execute(query, params)
+        return [
+            Notification(
+                id=row["rowid"],
+                originator_id=recorder.convert_originator_id(row["originator_id"]),
+                originator_version=row["originator_version"],
+                topic=row["topic"],
+                state=row["state"],
+            )
+            for row in cursor.fetchall()
         ]

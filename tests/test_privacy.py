@@ -103,12 +103,37 @@ def test_an_event_stored_with_each_field_sealed_on_its_own_still_opens_and_is_er
     assert [as_stored[f]["_type_"] for f in fields] == ["sealed"] * 3
     opened = mapper.to_domain_event(stored)
     assert (opened.id_number, opened.name, opened.phone) == (person.id_number, "旧名", person.phone)
+    unread = mapper.decode(stored, frozenset({Retention.SERVICE_ACTIVITY}))  # all statutory
+    assert (unread.id_number, unread.name, unread.phone) == (None, None, None)
     close_account(city, people, person)
     kept = mapper.to_domain_event(stored)
     assert (kept.id_number, kept.name) == (person.id_number, "旧名")
     past_retention(city, person)
     erased = mapper.to_domain_event(stored)
     assert (erased.id_number, erased.name, erased.phone) == (None, None, None)
+
+
+def test_a_rebuild_opens_only_the_retention_classes_its_read_model_reads(
+    city: City, people: CitizenFactory
+) -> None:
+    """A read model that reads no contacts (the directory) is rebuilt from events whose
+    service-activity fields stay sealed: their key is neither looked up nor used."""
+    person = people.register("只读")
+    vault, mapper = city.files.vault, city.files.mapper
+    registered = next(
+        r
+        for r in city.files.recorder.select_notifications(0, limit=100)
+        if r.originator_id == person.id and r.topic == get_topic(Citizen.Registered)
+    )
+    statutory = frozenset({Retention.STATUTORY_RECORD})
+    for opens, known in ((statutory, {person.id}), (None, {person.id, _service(person)})):
+        vault._keys.clear()
+        vault._opening.clear()
+        mapper.prefetch([registered], opens)
+        event = mapper.decode(registered, opens)
+        assert {person.id, _service(person)} & vault._keys.keys() == known
+        assert (event.id_number, event.name) == (person.id_number, person.name)
+        assert event.phone == (None if opens else person.phone)
 
 
 def text_of(mapper: Mapper[UUID], stored: StoredEvent) -> str:

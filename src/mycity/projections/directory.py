@@ -14,7 +14,7 @@ from uuid import UUID
 
 from mycity.domain.citizen import Citizen, RealNameLevel
 from mycity.domain.enterprise import Enterprise
-from mycity.domain.personal import Kind, masked
+from mycity.domain.personal import Kind, Retention, masked
 from mycity.projections.fold import RowProjection
 from mycity.projections.store import LiveRows, Row, TableSpec
 
@@ -23,6 +23,7 @@ class Directory(RowProjection):
     name = "directory"
     version = 3
     creating = (Citizen.Registered, Enterprise.Registered)
+    opens = frozenset({Retention.STATUTORY_RECORD})  # names and ID numbers, not contacts
     spec = TableSpec(
         columns=(
             ("id", "TEXT"),

@@ -21,6 +21,7 @@ from eventsourcing.persistence import Notification, Tracking
 from eventsourcing.projection import Projection
 from eventsourcing.utils import get_topic
 
+from mycity.domain.personal import Retention
 from mycity.projections.store import ReadModelStore, Row, TableSpec
 from mycity.store.sql import Cursor
 
@@ -36,6 +37,9 @@ class KeyedFold(Projection[ReadModelStore]):
     # learns their shard by decoding them. None: every topic's (a read model that keys its
     # rows otherwise than by stream and does not say).
     elsewhere: ClassVar[frozenset[str] | None] = frozenset()
+    # The retention classes of the personal fields its rules read: a sharded rebuild looks
+    # up the keys of, and opens, only these (the others fold as None). None: every class.
+    opens: ClassVar[frozenset[Retention] | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -87,13 +87,14 @@ def _mine(
 ) -> list[Any]:
     """The shard's items of a page: stored records for a raw read model, else events, each
     decoded once (those whose shard only the event tells first), a page's people's keys
-    looked up together."""
+    looked up together: of the retention classes the read model `opens` only."""
     keys = [projection.shard_key(record) for record in records]
     decoded: dict[int, Any] = {}
+    opens = projection.opens
     if not projection.raw:
         unknown = [record for record, key in zip(records, keys, strict=True) if key is None]
-        mapper.prefetch(unknown)
-        decoded = {record.id: mapper.to_domain_event(record) for record in unknown}
+        mapper.prefetch(unknown, opens)
+        decoded = {record.id: mapper.decode(record, opens) for record in unknown}
     mine = []
     for record, key in zip(records, keys, strict=True):
         if key is None:  # told by the item itself: the event decoded above, or the record
@@ -102,5 +103,5 @@ def _mine(
             mine.append(record)
     if projection.raw:
         return mine
-    mapper.prefetch([record for record in mine if record.id not in decoded])
-    return [decoded.get(r.id) or mapper.to_domain_event(r) for r in mine]
+    mapper.prefetch([record for record in mine if record.id not in decoded], opens)
+    return [decoded.get(r.id) or mapper.decode(r, opens) for r in mine]

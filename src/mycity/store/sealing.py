@@ -86,13 +86,31 @@ class SealingMapper(Mapper[UUID]):
             self._open(domain_event.state)
         return domain_event
 
-    def prefetch(self, records: Iterable[Notification]) -> None:
+    def decode(self, stored_event: StoredEvent, opens: frozenset[Retention] | None) -> Any:
+        """The event with only its personal fields of these retention classes opened (all
+        if None); the others stay None, as an erased person's do. What a rebuild of a read
+        model that reads no others decodes: no key looked up, nothing decrypted for them."""
+        if opens is None:
+            return self.to_domain_event(stored_event)
+        domain_event = super().to_domain_event(stored_event)
+        state = vars(domain_event)
+        declared = personal_of(type(domain_event))
+        person = None if declared is None else state.get(declared.subject)
+        wanted = set() if person is None else {key_id(_uuid(person), r).bytes for r in opens}
+        self._open(state, wanted)
+        return domain_event
+
+    def prefetch(
+        self, records: Iterable[Notification], opens: frozenset[Retention] | None = None
+    ) -> None:
         """Load in one query the keys of the files these stored events are on, before they
-        are decoded (a page of the log: one round trip, not one per person)."""
+        are decoded (a page of the log: one round trip, not one per person); only those of
+        the retention classes `opens` names, if given."""
         self.vault.prefetch(
             key_id(_uuid(r.originator_id), retention)
             for r in records
             for retention in _retentions(r.topic)
+            if opens is None or retention in opens
         )
 
     def subjects(self, events: Iterable[Any]) -> set[UUID]:
@@ -141,19 +159,26 @@ class SealingMapper(Mapper[UUID]):
             seals = self.vault.seal_each(to_seal)  # the keys looked up together
             state[SEALED_FIELDS] = seals[0] if len(seals) == 1 else seals
 
-    def _open(self, state: MutableMapping[str, Any]) -> None:
+    def _open(self, state: MutableMapping[str, Any], wanted: set[bytes] | None = None) -> None:
+        """Open the event's seals (only those under the keys `wanted` names, if given)."""
         together = state.pop(SEALED_FIELDS, None)
         if together is None:
-            self._open_each(state)
+            self._open_each(state, wanted)
             return
         seals = together if isinstance(together, list) else [together]
+        if wanted is not None:
+            seals = [seal for seal in seals if seal.blob[1:17] in wanted]
         for opened in self.vault.open_all(seals):
             if opened is not None:  # else the fields stay null: that key was shredded
                 state.update(self.transcoder.decode(opened))
 
-    def _open_each(self, state: MutableMapping[str, Any]) -> None:
+    def _open_each(self, state: MutableMapping[str, Any], wanted: set[bytes] | None) -> None:
         """An event stored when each of its personal fields was sealed on its own."""
         sealed = {field: value for field, value in state.items() if isinstance(value, Sealed)}
+        if wanted is not None:
+            for field in [f for f, seal in sealed.items() if seal.blob[1:17] not in wanted]:
+                state[field] = None
+                del sealed[field]
         if not sealed:
             return
         opened = self.vault.open_all(list(sealed.values()))

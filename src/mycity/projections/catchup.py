@@ -81,6 +81,7 @@ class Catchup:
                 topics=self.projection.topics,
                 raw=self.projection.raw,
                 page_size=self.page_size,
+                opens=self.projection.opens,
             ) as pages:
                 for page in pages:
                     try:

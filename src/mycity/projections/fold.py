@@ -37,8 +37,9 @@ class KeyedFold(Projection[ReadModelStore]):
     # learns their shard by decoding them. None: every topic's (a read model that keys its
     # rows otherwise than by stream and does not say).
     elsewhere: ClassVar[frozenset[str] | None] = frozenset()
-    # The retention classes of the personal fields its rules read: a sharded rebuild looks
-    # up the keys of, and opens, only these (the others fold as None). None: every class.
+    # The retention classes of the personal fields its rules read: reading the log for it
+    # alone (a rebuild), only these keys are looked up and opened; the others' fields
+    # fold as None. None: every class.
     opens: ClassVar[frozenset[Retention] | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

@@ -35,9 +35,11 @@ def read_pages(
     raw: bool = False,
     page_size: int = 1000,
     select: Select | None = None,
+    opens: frozenset[Any] | None = None,
 ) -> Iterator[Iterator[Page]]:
     """The pages after `start` up to `head`; the reader thread ends with the block.
-    `select` reads a page of records instead of the recorder (a shard's, filtered)."""
+    `select` reads a page of records instead of the recorder (a shard's, filtered);
+    `opens` names the retention classes of personal fields to open (None: all)."""
     pending: queue.Queue[Page | BaseException | None] = queue.Queue(maxsize=2)
     abandoned = threading.Event()
 
@@ -64,9 +66,9 @@ def read_pages(
                 else:
                     notifications = select(position, page_size, head, topics)
                 if not raw:
-                    app.mapper.prefetch(notifications)  # the pages' people's keys, at once
+                    app.mapper.prefetch(notifications, opens)  # the page's people's keys
                 items = (
-                    notifications if raw else [app.mapper.to_domain_event(n) for n in notifications]
+                    notifications if raw else [app.mapper.decode(n, opens) for n in notifications]
                 )
                 full = len(notifications) == page_size
                 position = notifications[-1].id if full else head

@@ -269,6 +269,7 @@ class ReadModels:
             topics=projection.topics,
             raw=projection.raw,
             page_size=self.page_size,
+            opens=projection.opens,
         ) as pages:
             for page in pages:
                 for item in page.items:

@@ -136,6 +136,25 @@ def test_a_rebuild_opens_only_the_retention_classes_its_read_model_reads(
         assert event.phone == (None if opens else person.phone)
 
 
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"name": "王伟", "phone": "13800000000", "level": 2, "none": None},
+        {"born": datetime(1990, 1, 2, tzinfo=UTC)},  # a typed value: an object in JSON
+        {"answers": {"since": datetime(2020, 1, 1, tzinfo=UTC)}, "tags": ["a"]},
+        {"beyond_64_bits": 2**70, "half": 0.5},  # orjson would read the first as a float
+    ],
+)
+def test_a_seals_fields_read_back_exactly_as_the_transcoder_would(
+    city: City, fields: dict[str, Any]
+) -> None:
+    transcoder = city.files.mapper.transcoder
+    encoded = transcoder.encode(fields)
+    opened = city.files.mapper._fields(encoded)
+    assert opened == transcoder.decode(encoded) == fields
+    assert [type(v) for v in opened.values()] == [type(v) for v in fields.values()]
+
+
 def text_of(mapper: Mapper[UUID], stored: StoredEvent) -> str:
     assert mapper.cipher is not None
     return mapper.cipher.decrypt(stored.state).decode()

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+import orjson
 from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import Mapper, Notification, StoredEvent, Transcoder, Transcoding
 from eventsourcing.utils import resolve_topic
@@ -170,7 +171,17 @@ class SealingMapper(Mapper[UUID]):
             seals = [seal for seal in seals if seal.blob[1:17] in wanted]
         for opened in self.vault.open_all(seals):
             if opened is not None:  # else the fields stay null: that key was shredded
-                state.update(self.transcoder.decode(opened))
+                state.update(self._fields(opened))
+
+    def _fields(self, opened: bytes) -> dict[str, Any]:
+        """A seal's fields: most are flat text, which orjson reads at a tenth of the
+        cost of the transcoder's hook on every object. A value that is an object or a
+        list may hold a typed value (a date, a UUID), which only the transcoder revives;
+        orjson reads an integer beyond 64 bits as a float, so a float is read again too."""
+        fields: dict[str, Any] = orjson.loads(opened)
+        if any(isinstance(value, dict | list | float) for value in fields.values()):
+            return self.transcoder.decode(opened)  # type: ignore[no-any-return]
+        return fields
 
     def _open_each(self, state: MutableMapping[str, Any], wanted: set[bytes] | None) -> None:
         """An event stored when each of its personal fields was sealed on its own."""

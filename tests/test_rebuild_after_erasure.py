@@ -50,6 +50,22 @@ def test_every_read_model_rebuilt_with_erased_people_equals_the_live_one(
         assert rows(city, projection.name) == live[projection.name], projection.name
 
 
+def test_read_models_that_read_no_personal_field_rebuild_with_no_key(
+    city: City, people: CitizenFactory
+) -> None:
+    """Declared to open no retention class, they look up, unwrap and open no person's key
+    (and rebuild equal to the live one, above)."""
+    a_city_with_the_erased(city, people)
+    vault = city.files.vault
+    keyless = [p.name for p in PROJECTIONS if p.opens == frozenset()]
+    assert len(keyless) >= 4
+    for name in keyless:
+        vault._keys.clear()
+        vault._opening.clear()
+        city.read_models.rebuild(name)
+        assert [s for s, key in vault._keys.items() if key is not None] == [], name
+
+
 def test_rebuild_all_succeeds_on_a_store_with_erased_people(
     city: City, people: CitizenFactory, env: dict[str, str]
 ) -> None:

@@ -30,6 +30,7 @@ RUNNING = (Status.ACCEPTED, Status.APPROVED)  # the promised date runs from acce
 
 class ApplicationList(RowProjection):
     name = "application_list"
+    opens = frozenset()  # the form and reasons stay in the file
     version = 1
     creating = (Application.Submitted,)
     spec = TableSpec(

@@ -26,6 +26,7 @@ from mycity.store.sql import Cursor
 
 class DataAccess(KeyedFold):
     name = "data_access"
+    opens = frozenset()  # who read what and when: no personal field
     version = 2  # 2: scans of city codes
     topics = (get_topic(AccessRecord.Recorded), get_topic(Scan.Recorded))
     spec = TableSpec(

@@ -21,6 +21,7 @@ from mycity.projections.store import LiveRows, Row, TableSpec
 
 class Ratings(RowProjection):
     name = "rating_statistics"
+    opens = frozenset()  # grades only: the comment stays in the file
     version = 1
     creating = (Application.Submitted,)
     spec = TableSpec(

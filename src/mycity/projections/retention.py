@@ -28,6 +28,7 @@ CITIZEN = "CITIZEN"
 
 class RetentionSchedule(RowProjection):
     name = "retention"
+    opens = frozenset()  # ids, kinds and dates only
     version = 1
     creating = (Citizen.Registered, Application.Submitted, Licence.Issued)
     spec = TableSpec(

@@ -6,8 +6,9 @@ A rebuild that folds in one process spends a core on decoding and folding while 
 others idle; split by shard key, every worker reads the log (only its own streams'
 records and those whose shard only decoding tells, `store.shard_pages`) and decodes and
 folds its share. The shards' rows are disjoint by `KeyedFold.shard_key`'s promise, so the
-workers never write the same row and their pages may commit in any order. Nothing of theirs is tracked: the rebuild moves the
-generation's position to the head once every shard is done, or starts over.
+workers never write the same row and their pages may commit in any order. Nothing of
+theirs is tracked: the rebuild moves the generation's position to the head once every
+shard is done, or starts over.
 """
 
 from __future__ import annotations

@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from mycity.domain.personal import Retention
+
 # Up to a limit of records after a position, up to a head, of these topics.
 Select = Callable[[int, int, int, Sequence[str]], Sequence[Any]]
 
@@ -35,7 +37,7 @@ def read_pages(
     raw: bool = False,
     page_size: int = 1000,
     select: Select | None = None,
-    opens: frozenset[Any] | None = None,
+    opens: frozenset[Retention] | None = None,
 ) -> Iterator[Iterator[Page]]:
     """The pages after `start` up to `head`; the reader thread ends with the block.
     `select` reads a page of records instead of the recorder (a shard's, filtered);

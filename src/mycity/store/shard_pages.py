@@ -15,7 +15,9 @@ its 32 hex digits, whose last two it reads (`_LAST_BYTE_OF_TEXT`).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
+from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import Notification
 from eventsourcing.postgres import PostgresApplicationRecorder
@@ -61,16 +63,7 @@ def select_shard(
     params = [start, stop, *([list(topics)] if topics else []), list(everywhere), shards, others]
     with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
         curs.execute(query, [*params, limit], prepare=True)
-        return [
-            Notification(
-                id=row["notification_id"],
-                originator_id=row["originator_id"],
-                originator_version=row["originator_version"],
-                topic=row["topic"],
-                state=bytes(row["state"]),
-            )
-            for row in curs.fetchall()
-        ]
+        return _notifications(curs.fetchall(), "notification_id", lambda stored: stored)
 
 
 def _select_sqlite(
@@ -95,13 +88,21 @@ def _select_sqlite(
     params = [start, stop, *topics, *everywhere, shards, *others, limit]
     with recorder.datastore.transaction(commit=False) as cursor:
         cursor.execute(query, params)
-        return [
-            Notification(
-                id=row["rowid"],
-                originator_id=recorder.convert_originator_id(row["originator_id"]),
-                originator_version=row["originator_version"],
-                topic=row["topic"],
-                state=row["state"],
-            )
-            for row in cursor.fetchall()
-        ]
+        return _notifications(cursor.fetchall(), "rowid", recorder.convert_originator_id)
+
+
+def _notifications(
+    rows: Iterable[Any], id_column: str, originator_id: Callable[[Any], UUID | str]
+) -> list[Notification]:
+    """The records as eventsourcing's recorders return them; a stream's id as each store
+    gives it back (`originator_id`)."""
+    return [
+        Notification(
+            id=row[id_column],
+            originator_id=originator_id(row["originator_id"]),
+            originator_version=row["originator_version"],
+            topic=row["topic"],
+            state=bytes(row["state"]),
+        )
+        for row in rows
+    ]

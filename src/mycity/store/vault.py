@@ -37,7 +37,7 @@ from mycity.store.seals import (
     key_id,
 )
 from mycity.store.shred_ledger import ShredLedger
-from mycity.store.sql import Database
+from mycity.store.sql import Database, chunks
 
 log = logging.getLogger(__name__)
 
@@ -267,12 +267,11 @@ class Vault:
 
     def shred_again(self, subjects: Iterable[UUID]) -> int:
         """Destroy the keys of these people that a restored store holds again (they are in
-        the ledger already), 500 a statement; how many there were."""
+        the ledger already), `MANY` a statement; how many there were."""
         names = sorted({str(s) for s in subjects})
         shredded = self.shredded_again = 0
         with self.db.transaction() as cur:
-            for i in range(0, len(names), 500):
-                chunk = names[i : i + 500]
+            for chunk in chunks(names):
                 shredded += cur.execute(
                     f"UPDATE {self.table} SET wrapped = NULL, shredded_at = ? "
                     f"WHERE wrapped IS NOT NULL AND subject IN ({', '.join('?' * len(chunk))})",
@@ -286,7 +285,7 @@ class Vault:
 
     def shred_with_their_people(self) -> int:
         """Shred the service-activity key of everyone whose own key is shredded, in one
-        statement per 500: erasures made before there were retention classes shredded a
+        statement per `MANY`: erasures made before there were retention classes shredded a
         person's own key alone (in this scheme it goes last). A person's own id is a
         version-8 UUID (`identity.subjects`); a service key's never is."""
         with self.db.read() as cur:
@@ -299,8 +298,7 @@ class Vault:
         missing = [m for m in missing if UUID(m) not in shredded]
         now = time.time()
         with self.db.transaction() as cur:
-            for i in range(0, len(missing), 500):
-                chunk = missing[i : i + 500]
+            for chunk in chunks(missing):
                 marks = ", ".join("(?, NULL, ?, ?, ?)" for _ in chunk)
                 cur.execute(
                     f"INSERT INTO {self.table} (subject, wrapped, master, created_at, "

@@ -12,7 +12,7 @@ from mycity.cli import cli
 from mycity.domain.citizen import ErasureGround
 from mycity.projections.read_models import PROJECTIONS, ReadModels
 from tests.helpers import ADMIN, CitizenFactory, Person
-from tests.services import licensed, scanned, settle
+from tests.services import licensed, paid_and_rode, scanned, settle
 from tests.test_applications import marry
 
 
@@ -23,12 +23,14 @@ def rows(city: City, name: str) -> list[dict[str, Any]]:
 
 
 def a_city_with_the_erased(city: City, people: CitizenFactory) -> list[Person]:
-    """A person erased in each kind of file: scans, applications and a licence and its
-    use, a marriage (the bride erased, the groom not), an enterprise's representative."""
+    """A person erased in each kind of file: scans, payments and fares, applications and a
+    licence and its use, a marriage (the bride erased, the groom not), an enterprise's
+    representative."""
     scanned_one, founder, bride, groom = (
         people.register(name, verified=True) for name in ("扫码", "创业", "新娘", "新郎")
     )
     scanned(city, scanned_one)
+    paid_and_rode(city, scanned_one)  # a payment, a refund and a ride on credit
     licensed(city, founder)  # AMR-001: an enterprise, its representative, a licence used
     marry(city, bride, groom)
     settle(city)

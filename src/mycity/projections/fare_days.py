@@ -19,6 +19,7 @@ class FareDays(RowProjection):
     name = "fare_days"
     version = 1
     creating = (Fare.Opened,)
+    opens = frozenset()  # amounts and days: the stations stay in the file
     spec = TableSpec(
         columns=(
             ("id", "TEXT"),

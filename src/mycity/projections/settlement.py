@@ -17,6 +17,7 @@ class Settlement(RowProjection):
     name = "settlement"
     version = 1
     creating = (PayeeDay.Opened,)
+    opens = frozenset()  # a payee's totals: no payer's field
     spec = TableSpec(
         columns=(
             ("id", "TEXT"),  # the payee's book of the day

@@ -20,7 +20,9 @@ from mycity.bootstrap_log import ShardedFolds, ShardFailed
 from mycity.projections.citizen_profile import ELSEWHERE, CitizenProfile
 from mycity.projections.read_models import PROJECTIONS, ReadModels
 from mycity.projections.shards import _shard_select, fold_shard, shard_of
+from mycity.projections.store import ReadModelStore
 from mycity.settings import Settings, SettingsError
+from mycity.store.sql import Database
 from tests.helpers import CitizenFactory
 from tests.test_rebuild_after_erasure import a_city_with_the_erased, rows
 
@@ -66,6 +68,52 @@ def test_every_read_model_rebuilt_in_shards_equals_the_live_one(
         city.read_models.rebuild(projection.name)
         assert rows(city, projection.name) == live[projection.name], projection.name
     assert shards.heads == [city.files.head()] * len(PROJECTIONS)
+
+
+def indexes(db: Database, view: str) -> set[str]:
+    """The names of a table's indexes other than its key's."""
+    with db.read() as cur:
+        if db.dialect == "sqlite":
+            found = cur.execute(  # a key's index has no statement of its own
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+                "AND sql IS NOT NULL",
+                [view],
+            ).fetchall()
+            return {row["name"] for row in found}
+        found = cur.execute(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = ? AND tablename = ?",
+            [db.schema, view],
+        ).fetchall()
+        return {row["indexname"] for row in found} - {f"{view}_pkey"}
+
+
+@pytest.mark.parametrize("in_shards", [False, True], ids=["one process", "shards"])
+def test_a_rebuild_indexes_its_table_once_full_unless_its_fold_reads_an_index(
+    city: City, people: CitizenFactory, monkeypatch: pytest.MonkeyPatch, in_shards: bool
+) -> None:
+    """Rows written into an unindexed table, then indexed at once, cost less than each
+    row's index entries; a fold that looks rows up by an index finds it there from the
+    start."""
+    a_city_with_the_erased(city, people)
+    if in_shards:
+        sharded(city, InProcess(city.read_models))
+    while_folding: dict[str, set[str]] = {}
+    write_rows = ReadModelStore.write_rows
+
+    def noting_the_indexes(store: ReadModelStore, cur: Any, changed: Any) -> None:
+        while_folding.setdefault(store.view_name, indexes(city.db, store.view_name))
+        write_rows(store, cur, changed)
+
+    monkeypatch.setattr(ReadModelStore, "write_rows", noting_the_indexes)
+    for projection in PROJECTIONS:
+        view = f"{projection.name}_g{city.read_models.rebuild(projection.name)['generation']}"
+        declared = {f"{view}_{'_'.join(index)}" for index in projection.spec.indexes}
+        assert indexes(city.db, view) == declared, view
+        if view in while_folding:
+            assert while_folding[view] == (declared if projection.folds_by_index else set())
+    folded = {view.rsplit("_g", 1)[0]: found for view, found in while_folding.items()}
+    assert {"directory", "subject_history", "fare_days"} <= set(folded)
+    assert [name for name, found in folded.items() if found] == ["subject_history"]
 
 
 def test_shards_in_processes_of_their_own_fold_what_one_process_would(

@@ -41,6 +41,9 @@ class KeyedFold(Projection[ReadModelStore]):
     # alone (a rebuild), only these keys are looked up and opened; the others' fields
     # fold as None. None: every class.
     opens: ClassVar[frozenset[Retention] | None] = None
+    # Whether its fold queries its own table by an index other than the key: a rebuild
+    # then indexes the new table before folding, not once after (a scan a page, else).
+    folds_by_index: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

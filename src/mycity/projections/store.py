@@ -192,11 +192,18 @@ class ReadModelStore(TrackingRecorder):
         self.table = db.table(self.view_name)
         self.tracking = db.table(self.TRACKING_TABLE)
 
-    def create_table(self) -> None:
+    def create_table(self, *, indexed: bool = True) -> None:
+        """The table with its key; its other indexes too unless not `indexed` (a rebuild
+        fills it first and indexes it once, `create_indexes`, rather than row by row)."""
         columns = ", ".join(f"{n} {t}" for n, t in self.spec.stored)
-        statements = [
-            f"CREATE TABLE IF NOT EXISTS {self.table} ({columns}, PRIMARY KEY ({self.spec.key}))"
-        ]
+        self.db.create_tables(
+            [f"CREATE TABLE IF NOT EXISTS {self.table} ({columns}, PRIMARY KEY ({self.spec.key}))"]
+        )
+        if indexed:
+            self.create_indexes()
+
+    def create_indexes(self) -> None:
+        statements = []
         for index in self.spec.indexes:
             index_name = f"{self.view_name}_{'_'.join(index)}"
             statements.append(

@@ -51,6 +51,7 @@ class SubjectHistory(RawProjection):
         ),
     )
     elsewhere = frozenset()  # a stream's events in one shard: each needs its stream's first row
+    folds_by_index = True  # a stream's first row, by (subject, version)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -188,8 +188,16 @@ class Vault:
 
     def prefetch(self, subjects: Iterable[UUID]) -> None:
         """Load the keys of these people in one query, if they have keys (a page of the log
-        about to be decoded: one round trip instead of one per person)."""
-        wanted = [s for s in set(subjects) if s not in self._keys]
+        about to be decoded: one round trip instead of one per person). Those in memory
+        become the freshest: else loading the others could evict them before they are used,
+        and each would then be looked up alone (a page of people last seen long ago)."""
+        wanted = []
+        with self._lock:
+            for subject in set(subjects):
+                if subject in self._keys:
+                    self._keys.move_to_end(subject)
+                else:
+                    wanted.append(subject)
         if wanted:
             self._remember(self._select(wanted))
 

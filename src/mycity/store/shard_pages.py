@@ -22,6 +22,7 @@ from uuid import UUID
 from eventsourcing.persistence import Notification
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
 # A stream id's last byte from its text (lower-case hex, as eventsourcing stores it), in SQL.
@@ -48,7 +49,8 @@ def select_shard(
     if isinstance(recorder, SQLiteApplicationRecorder):
         return _select_sqlite(recorder, start, limit, stop, topics, everywhere, shards, others)
     query = SQL(
-        "SELECT * FROM {0}.{1} WHERE notification_id > %s AND notification_id <= %s"
+        "SELECT notification_id, originator_id, originator_version, topic, state "
+        "FROM {0}.{1} WHERE notification_id > %s AND notification_id <= %s"
         "{2} AND (topic = ANY(%s) OR get_byte(uuid_send(originator_id), 15) %% %s <> ALL(%s)) "
         "ORDER BY notification_id LIMIT %s"
     ).format(
@@ -61,9 +63,10 @@ def select_shard(
     # and sends it to parallel workers (ten times the page's cost); an inequality it
     # guesses holds for nearly every row, and it reads the index in order up to the limit.
     params = [start, stop, *([list(topics)] if topics else []), list(everywhere), shards, others]
-    with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
-        curs.execute(query, [*params, limit], prepare=True)
-        return _notifications(curs.fetchall(), "notification_id", lambda stored: stored)
+    # Rows as tuples, in binary: no dict a row, and a UUID and the state's bytes as sent.
+    with recorder.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+        curs.execute(query, [*params, limit], prepare=True, binary=True)
+        return _notifications(curs.fetchall(), lambda stored: stored)
 
 
 def _select_sqlite(
@@ -80,7 +83,8 @@ def _select_sqlite(
         return ", ".join("?" * len(values))
 
     query = (
-        f"SELECT rowid, * FROM {recorder.events_table_name} WHERE rowid > ? AND rowid <= ?"
+        "SELECT rowid, originator_id, originator_version, topic, state "
+        f"FROM {recorder.events_table_name} WHERE rowid > ? AND rowid <= ?"
         f"{f' AND topic IN ({marks(topics)})' if topics else ''} AND (topic IN "
         f"({marks(everywhere)}) OR {_LAST_BYTE_OF_TEXT} % ? NOT IN ({marks(others)})) "
         "ORDER BY rowid LIMIT ?"
@@ -88,21 +92,21 @@ def _select_sqlite(
     params = [start, stop, *topics, *everywhere, shards, *others, limit]
     with recorder.datastore.transaction(commit=False) as cursor:
         cursor.execute(query, params)
-        return _notifications(cursor.fetchall(), "rowid", recorder.convert_originator_id)
+        return _notifications(cursor.fetchall(), recorder.convert_originator_id)
 
 
 def _notifications(
-    rows: Iterable[Any], id_column: str, originator_id: Callable[[Any], UUID | str]
+    rows: Iterable[Sequence[Any]], originator_id: Callable[[Any], UUID | str]
 ) -> list[Notification]:
-    """The records as eventsourcing's recorders return them; a stream's id as each store
-    gives it back (`originator_id`)."""
+    """The rows (position, stream, version, topic, state) as eventsourcing's recorders
+    return them; a stream's id as each store gives it back (`originator_id`)."""
     return [
         Notification(
-            id=row[id_column],
-            originator_id=originator_id(row["originator_id"]),
-            originator_version=row["originator_version"],
-            topic=row["topic"],
-            state=bytes(row["state"]),
+            id=position,
+            originator_id=originator_id(stream),
+            originator_version=version,
+            topic=topic,
+            state=bytes(state),
         )
-        for row in rows
+        for position, stream, version, topic, state in rows
     ]

@@ -168,7 +168,7 @@ class SealingMapper(Mapper[UUID]):
             return
         seals = together if isinstance(together, list) else [together]
         if wanted is not None:
-            seals = [seal for seal in seals if seal.blob[1:17] in wanted]
+            seals = [seal for seal in seals if seal.subject_bytes in wanted]
         for opened in self.vault.open_all(seals):
             if opened is not None:  # else the fields stay null: that key was shredded
                 state.update(self._fields(opened))
@@ -187,7 +187,7 @@ class SealingMapper(Mapper[UUID]):
         """An event stored when each of its personal fields was sealed on its own."""
         sealed = {field: value for field, value in state.items() if isinstance(value, Sealed)}
         if wanted is not None:
-            for field in [f for f, seal in sealed.items() if seal.blob[1:17] not in wanted]:
+            for field in [f for f, seal in sealed.items() if seal.subject_bytes not in wanted]:
                 state[field] = None
                 del sealed[field]
         if not sealed:

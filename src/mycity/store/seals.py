@@ -41,7 +41,12 @@ class Sealed:
 
     @property
     def subject(self) -> UUID:
-        return UUID(bytes=self.blob[1:17])
+        return UUID(bytes=self.subject_bytes)
+
+    @property
+    def subject_bytes(self) -> bytes:
+        """The id of the key it is sealed under, as stored: compared without a UUID made."""
+        return self.blob[1:17]
 
 
 class Nonces:

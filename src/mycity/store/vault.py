@@ -152,7 +152,7 @@ class Vault:
             if key is None:
                 if blob[:1] != SEALED_V1:
                     raise ValueError("Not a sealed value of a known version")
-                key = self._key(UUID(bytes=blob[1:17]), create=False)
+                key = self._key(sealed.subject, create=False)
                 if key is not None:
                     if len(opening) >= self.cache_size:
                         opening.clear()

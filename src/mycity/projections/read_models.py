@@ -226,7 +226,8 @@ class ReadModels:
                 cur.execute(f"ANALYZE {log_table} (notification_id, topic)")
         store = self.store(name, (active[0] if active else 0) + 1)
         store.drop_table()
-        store.create_table(indexed=self.classes[name].folds_by_index)  # else indexed once full
+        indexed_first = self.classes[name].folds_by_index  # else indexed once full
+        store.create_table(indexed=indexed_first)
         catchup = Catchup(self.app, self.projection(name, store), self.rebuild_page_size)
         started = time.perf_counter()
         events = 0
@@ -237,7 +238,8 @@ class ReadModels:
                 store.advance(cur, Tracking(self.app.name, head), None)
         while folded := catchup.run_once(progress):
             events += folded
-        store.create_indexes()
+        if not indexed_first:
+            store.create_indexes()
         seconds = time.perf_counter() - started
         self.generations.activate(name, store, self.classes[name].version)
         self.announcer.advanced(name, catchup.position())

@@ -53,6 +53,10 @@ class PostgresCityRecorder(PostgresProcessRecorder):
             Identifier(self.events_table_name),
             Identifier(self.datastore.originator_id_type),
         )
+        # eventsourcing's own insert function is never called here (its insert is this
+        # one's), and being replaced at every opening, it made one of two processes opening
+        # the store at once fail ("tuple concurrently updated").
+        self.sql_create_statements.remove(self.sql_create_pg_function_insert_events)
         self.insert_function = f"{self.events_table_name}_insert_v1"
         self.check_identifier_length(self.insert_function)
         self.sql_create_statements.append(self._create_insert_function())

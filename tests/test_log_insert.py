@@ -11,7 +11,7 @@ from uuid import uuid4
 
 import psycopg
 import pytest
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
 
 from mycity.bootstrap import City
 from mycity.bootstrap_log import open_log
@@ -52,6 +52,29 @@ def test_a_refused_commit_keeps_nothing_of_its_batch(city: City) -> None:
 def test_an_empty_commit_asks_nothing(city: City) -> None:
     head = city.files.head()
     assert list(city.files.recorder.insert_events([]) or []) == []
+    assert city.files.head() == head
+
+
+def test_a_process_page_moves_its_position_with_its_events_or_keeps_nothing(
+    city: City,
+) -> None:
+    """A process's page is saved with its position in one statement: a position not
+    ahead of the one recorded, or a page whose start another runner moved, is refused,
+    and nothing of the page is kept."""
+    recorder = city.files.recorder
+    recorder.insert_events(events(1), tracking=Tracking("greeter", 5))
+    assert recorder.max_tracking_id("greeter") == 5
+    head = city.files.head()
+    for refused in (
+        {"tracking": Tracking("greeter", 5)},  # not ahead
+        {"tracking": Tracking("greeter", 9), "tracked_from": 4},  # its start moved
+    ):
+        with pytest.raises(IntegrityError):
+            recorder.insert_events(events(2), **refused)
+        assert city.files.head() == head
+        assert recorder.max_tracking_id("greeter") == 5
+    recorder.insert_events([], tracking=Tracking("greeter", 7), tracked_from=5)
+    assert recorder.max_tracking_id("greeter") == 7
     assert city.files.head() == head
 
 

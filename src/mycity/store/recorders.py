@@ -45,8 +45,9 @@ def _refused(tracking: Tracking, start: int) -> IntegrityError:
 # The bodies of the log's functions (`{schema}`, `{table}`, `{tracking}`, `{channel}` are
 # filled in). The insert: the table's exclusive lock (commit order is log order), the
 # wake-up of every process listening, the events. Tracked: first the page's claim on the
-# position it started from (a compare-and-set, as SQLite's `_insert_events` below), then the new
-# position, refused if not ahead (as eventsourcing's); each refusal an IntegrityError.
+# position it started from (a compare-and-set, as SQLite's `_insert_events` below), then
+# the new position, refused if not ahead (as eventsourcing's); each refusal is an
+# IntegrityError.
 INSERT = (
     "IF cardinality(ids) > 0 THEN "
     "PERFORM set_config('lock_timeout', timeout, true); "

@@ -1,7 +1,8 @@
-"""A command's commit to the log: on PostgreSQL one call of the log's own function (the
-table lock, the wake-up and the insert in one statement), with what eventsourcing's six
-statements gave: ids in the order of the events, a wake-up for every follower, nothing of
-a refused batch kept, and a store opened at once by many processes."""
+"""Saves to the log, a command's and a process's page: on PostgreSQL one call of a function
+of the log's own (the page's claim and position, the table lock, the wake-up and the insert
+in one statement), with what eventsourcing's statements gave: ids in the order of the
+events, a wake-up for every follower, nothing of a refused batch or page kept, and a store
+opened at once by many processes."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ def test_a_refused_commit_keeps_nothing_of_its_batch(city: City) -> None:
     assert recorder.select_notifications(head + 1, limit=10) == []
 
 
-def test_an_empty_commit_asks_nothing(city: City) -> None:
+def test_an_empty_commit_saves_nothing(city: City) -> None:
     head = city.files.head()
     assert list(city.files.recorder.insert_events([]) or []) == []
     assert city.files.head() == head

@@ -91,18 +91,21 @@ class PostgresCityRecorder(PostgresProcessRecorder):
         ):
             self.check_identifier_length(name)
             self.sql_create_statements.append(self._create_function(name, parameters, body))
-        self.call_insert_function, self.call_insert_tracked_function = (
-            SQL("SELECT * FROM {0}.{1}(%b::{2}[], %b::bigint[], %b::text[], %b::bytea[], %s"
-                + tracked + ")").format(
-                Identifier(self.datastore.schema),
-                Identifier(name),
-                Identifier(self.datastore.originator_id_type),
-            )
-            for name, tracked in (
-                (self.insert_function, ""),
-                (self.insert_tracked_function, ", %s, %s, %s"),
-            )
-        )  # fmt: skip
+        self.call_insert_function = self._call_of(self.insert_function, 0)
+        self.call_insert_tracked_function = self._call_of(self.insert_tracked_function, 3)
+
+    def _call_of(self, name: str, more: int) -> Composed:
+        """A call of a function of the log's: the events as four binary arrays, the lock
+        timeout, and `more` arguments after them."""
+        return SQL(
+            "SELECT * FROM {0}.{1}(%b::{2}[], %b::bigint[], %b::text[], %b::bytea[], %s"
+            + ", %s" * more
+            + ")"
+        ).format(
+            Identifier(self.datastore.schema),
+            Identifier(name),
+            Identifier(self.datastore.originator_id_type),
+        )
 
     def _create_function(self, name: str, parameters: str, body: str) -> Composed:
         """A function of the log's, made once: processes opening at once wait for each

@@ -84,11 +84,12 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def ledger(tmp_path: Path, clock: Clock) -> Ledger:
+def ledger(tmp_path: Path, clock: Clock) -> Iterator[Ledger]:
     ledger = Ledger(tmp_path / "provider", clock)
     opened(ledger, PAYER, "payer", 10_000)
     opened(ledger, PAYEE, "payee")
-    return ledger
+    yield ledger
+    ledger.close()
 
 
 def test_every_transfer_adds_up_to_zero_and_each_balance_is_its_entries(ledger: Ledger) -> None:
@@ -269,6 +270,31 @@ def test_racing_charges_never_spend_the_same_money_twice(ledger: Ledger) -> None
     assert join_all(threads)
     assert sorted(body["status"] for _, body in answers) == ["failed"] * 7 + ["succeeded"] * 3
     assert balance(ledger, "p:poor") == 100
+
+
+def test_work_that_fails_midway_keeps_nothing_and_its_thread_answers_the_next_request(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each thread keeps its connection: a transaction broken off must not be left open on
+    it for the thread's next request."""
+
+    def broken(*args: Any) -> None:
+        raise OSError("the disk went away midway")
+
+    monkeypatch.setattr("mycity.integrations.provider_ledger.settle", broken)
+    with pytest.raises(OSError, match="midway"):
+        ledger.create_charge(key(), charge_body(300))
+    monkeypatch.undo()
+    assert charged(ledger, 300)["status"] == "succeeded"
+    with books(ledger) as db:
+        assert db.execute("SELECT count(*) FROM charges").fetchone() == (1,)
+    assert (balance(ledger, PAYER), balance(ledger, PAYEE)) == (9_700, 300)
+
+
+def test_after_close_the_ledger_opens_again_when_asked(ledger: Ledger) -> None:
+    ledger.close()
+    assert balance(ledger, PAYER) == 10_000
+    ledger.close()
 
 
 def test_a_refund_fails_on_a_charge_not_succeeded_beyond_it_or_beyond_the_payee(

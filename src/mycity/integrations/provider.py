@@ -176,6 +176,7 @@ def create_provider_app(provider: Provider) -> Starlette:
         finally:
             stop.set()
             worker.join(timeout=2 * TIMEOUT_S)  # a delivery under way ends within its timeout
+            ledger.close()
 
     api = [
         ("/v1/charges", create_charge, "POST"),

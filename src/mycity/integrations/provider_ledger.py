@@ -3,9 +3,9 @@
 `provider_books.py`; what a request must be, the cap on one amount among it:
 `provider_requests.py`).
 
-Each operation is one `BEGIN IMMEDIATE` transaction, on a connection of its own: two requests
-racing for the same money are decided one after the other, so a balance never goes below zero
-and a charge's refunds never add up to more than it, however they race.
+Each operation is one `BEGIN IMMEDIATE` transaction, on its thread's own connection: two
+requests racing for the same money are decided one after the other, so a balance never goes
+below zero and a charge's refunds never add up to more than it, however they race.
 
 An idempotent request first claims its key (a transaction of its own, so that a second request
 with it sees `idempotency_in_progress`), then moves the money and keeps the answer with the key
@@ -22,9 +22,10 @@ import io
 import json
 import secrets
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -81,7 +82,10 @@ class Ledger:
     def __init__(self, directory: Path, clock: Callable[[], float] = time.time) -> None:
         self.path = private_file(private_dir(directory) / STATE_FILE)
         self._clock = clock
-        with self._connect() as db:
+        self._kept = threading.local()
+        self._opened: list[sqlite3.Connection] = []
+        self._opening = threading.Lock()
+        with closing(self._open()) as db:
             db.execute("PRAGMA journal_mode = WAL")
             db.executescript(SCHEMA)
             db.execute(
@@ -105,8 +109,7 @@ class Ledger:
         return 200, found
 
     def get_account(self, account_id: str) -> Answer:
-        with self._connect() as db:
-            return _found(read_account(db, account_id))
+        return _found(read_account(self._db(), account_id))
 
     def deposit(self, key: str, account_id: str, body: object) -> Answer:
         """`{"amount_fen"}` from outside into a payer's or payee's account, once per key."""
@@ -146,8 +149,7 @@ class Ledger:
         return self._idempotent(key, {"charge": asdict(request)}, make_charge)
 
     def get_charge(self, charge_id: str) -> Answer:
-        with self._connect() as db:
-            return _found(read_charge(db, charge_id))
+        return _found(read_charge(self._db(), charge_id))
 
     def create_refund(self, key: str, body: object) -> Answer:
         """`{"charge", "amount_fen", "reason"?, "reference"}`: money back from the payee to the
@@ -205,15 +207,18 @@ class Ledger:
         """The day's 对账单 (Asia/Shanghai): the charges and refunds settled on it, as CSV."""
         start = datetime(day.year, day.month, day.day, tzinfo=STATEMENT_ZONE)
         bounds = (start.timestamp(), (start + timedelta(days=1)).timestamp())
-        with self._connect() as db:
-            rows = db.execute(
+        rows = (
+            self._db()
+            .execute(
                 "SELECT 'charge', id, '', '', reference, payer, payee, amount, status, settled_at "
                 "FROM charges WHERE settled_at >= ? AND settled_at < ? UNION ALL "
                 "SELECT 'refund', r.id, r.charge, c.reference, r.reference, c.payer, c.payee, "
                 "r.amount, r.status, r.settled_at FROM refunds r JOIN charges c ON c.id = r.charge "
                 "WHERE r.settled_at >= ? AND r.settled_at < ? ORDER BY 10, 2",
                 bounds + bounds,
-            ).fetchall()
+            )
+            .fetchall()
+        )
         text = io.StringIO()
         out = csv.writer(text, lineterminator="\n")
         out.writerow(STATEMENT_COLUMNS.split(","))
@@ -222,12 +227,15 @@ class Ledger:
 
     def due_messages(self, limit: int = 100) -> list[Message]:
         """The notifications due now, the longest due first."""
-        with self._connect() as db:
-            rows = db.execute(
+        rows = (
+            self._db()
+            .execute(
                 "SELECT id, body, attempts FROM outbox WHERE state = 'pending' AND due_at <= ? "
                 "ORDER BY due_at, rowid LIMIT ?",
                 (self._clock(), limit),
-            ).fetchall()
+            )
+            .fetchall()
+        )
         return [Message(row[0], row[1].encode(), row[2]) for row in rows]
 
     def delivered(self, message_id: str) -> None:
@@ -304,29 +312,46 @@ class Ledger:
                 (key, claimed_at),
             )
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        """A connection of its own for each call: requests are answered on many threads."""
-        db = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_S)
-        try:
-            db.execute("PRAGMA foreign_keys = ON")
-            # WAL without a sync at every commit: a crash of the process loses nothing, a
-            # power cut the last moments (the local provider; a bank's ledger syncs).
-            db.execute("PRAGMA synchronous = NORMAL")
-            yield db
-        finally:
+    def close(self) -> None:
+        """Close every thread's connection (at the provider's end)."""
+        with self._opening:
+            opened, self._opened = self._opened, []
+            self._kept = threading.local()
+        for db in opened:
             db.close()
+
+    def _db(self) -> sqlite3.Connection:
+        """This thread's connection, opened on its first call and kept: opening and closing
+        one for each call cost more than the call (and the last one closed checkpoints
+        the WAL). Requests are answered on many threads, each on its own."""
+        db: sqlite3.Connection | None = getattr(self._kept, "db", None)
+        if db is None:
+            db = self._kept.db = self._open()
+            with self._opening:
+                self._opened.append(db)
+        return db
+
+    def _open(self) -> sqlite3.Connection:
+        # Used by one thread only, and closed from the one that calls close().
+        db = sqlite3.connect(
+            self.path, isolation_level=None, timeout=BUSY_TIMEOUT_S, check_same_thread=False
+        )
+        db.execute("PRAGMA foreign_keys = ON")
+        # WAL without a sync at every commit: a crash of the process loses nothing, a
+        # power cut the last moments (the local provider; a bank's ledger syncs).
+        db.execute("PRAGMA synchronous = NORMAL")
+        return db
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._connect() as db:
-            db.execute("BEGIN IMMEDIATE")  # the write lock first: what it reads stays so
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")  # the write lock first: what it reads stays so
+        try:
+            yield db
             db.execute("COMMIT")
+        finally:
+            if db.in_transaction:  # the work failed, or its commit did: nothing is kept
+                db.execute("ROLLBACK")
 
 
 class _Undone(Exception):

@@ -30,6 +30,7 @@ from eventsourcing.persistence import (
     ProcessRecorder,
     StoredEvent,
 )
+from eventsourcing.utils import get_topic
 
 from mycity.domain.errors import ErrorCode, UserError
 from mycity.domain.personal import Retention, personal_of
@@ -152,6 +153,20 @@ class CityFiles(Application[UUID]):
         tell those already recorded)."""
         rows = self._select_streams(db, ids, "originator_id", "originator_version = 1")
         return {UUID(str(row["originator_id"])) for row in rows}
+
+    def holds(self, db: Database, aggregate_id: UUID, kinds: Sequence[type]) -> bool:
+        """Whether the file holds an event of one of these kinds: asked of the log, nothing
+        decoded (a late notification's question: has the payment its outcome already?)."""
+        table = db.table(self.recorder.events_table_name)  # type: ignore[attr-defined]
+        topics = [get_topic(kind) for kind in kinds]
+        file = aggregate_id if db.dialect == "postgres" else aggregate_id.hex
+        with db.read() as cur:
+            found = cur.execute(
+                f"SELECT 1 FROM {table} WHERE originator_id = ? "
+                f"AND topic IN ({', '.join('?' * len(topics))}) LIMIT 1",
+                [file, *topics],
+            ).fetchone()
+        return found is not None
 
     def read_many(self, db: Database, kind: type[A], ids: Iterable[UUID]) -> dict[UUID, A]:
         """Many short files at once, each replayed from its first event, in one query (an

@@ -7,7 +7,7 @@ import fcntl
 import os
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
@@ -112,12 +112,20 @@ class Database:
     def table(self, name: str) -> str:
         return f'"{self.schema}"."{name}"' if self.dialect == "postgres" else f'"{name}"'
 
-    @contextmanager
-    def read(self) -> Iterator[Cursor]:
+    def read(self) -> AbstractContextManager[Cursor]:
         """Reads outside a transaction: on PostgreSQL one round trip per statement (the pool's
         connections autocommit), where `transaction(commit=False)` adds BEGIN and ROLLBACK."""
+        return self._each_statement(commit=False)
+
+    def single(self) -> AbstractContextManager[Cursor]:
+        """A write that is one statement, its own transaction: on PostgreSQL one round trip
+        (autocommit), where `transaction()` adds BEGIN and COMMIT."""
+        return self._each_statement(commit=True)
+
+    @contextmanager
+    def _each_statement(self, *, commit: bool) -> Iterator[Cursor]:
         if self.dialect == "sqlite":
-            with self.transaction(commit=False) as cur:
+            with self.transaction(commit=commit) as cur:
                 yield cur
             return
         with self.datastore.cursor() as raw:

@@ -30,6 +30,7 @@ KEPT_S = 600  # how long an accepted id is remembered
 PRUNE_EVERY_S = 60  # ids older than KEPT_S are let go this often
 CHARGE_TYPES = frozenset({"charge.succeeded", "charge.failed"})
 REFUND_TYPES = frozenset({"refund.succeeded", "refund.failed"})
+OUTCOMES = (Payment.Succeeded, Payment.Failed)  # a charge's: once recorded, nothing to add
 
 
 @dataclass
@@ -77,39 +78,33 @@ class PaymentNotices:
             raise
 
     def _remember(self, message_id: str, now: float) -> bool:
-        """Keep the id; False if it was kept already (and is not older than KEPT_S)."""
-        with self.db.transaction() as cur:
-            if cur.dialect == "postgres":  # a replay guard over recording that is idempotent:
-                cur.execute("SET LOCAL synchronous_commit TO OFF")  # not worth a WAL flush
-            if now - self._pruned_at > PRUNE_EVERY_S:
+        """Keep the id; False if it was kept already (and is not older than KEPT_S). One
+        statement: an id kept longer than promised and not yet pruned is a new delivery."""
+        if now - self._pruned_at > PRUNE_EVERY_S:
+            with self.db.single() as cur:
                 cur.execute(f"DELETE FROM {self.table} WHERE received_at < ?", [now - KEPT_S])
-                self._pruned_at = now
-            cur.execute(
-                f"INSERT INTO {self.table} (webhook_id, received_at) VALUES (?, ?) "
-                "ON CONFLICT (webhook_id) DO NOTHING",
-                [message_id, now],
-            )
-            if cur.rowcount == 1:
-                return True
+            self._pruned_at = now
+        with self.db.single() as cur:
             kept = cur.execute(
-                f"SELECT received_at FROM {self.table} WHERE webhook_id = ?", [message_id]
+                f"INSERT INTO {self.table} AS kept (webhook_id, received_at) VALUES (?, ?) "
+                "ON CONFLICT (webhook_id) DO UPDATE SET received_at = excluded.received_at "
+                "WHERE kept.received_at < ? RETURNING webhook_id",
+                [message_id, now, now - KEPT_S],
             ).fetchone()
-            if kept["received_at"] >= now - KEPT_S:
-                return False
-            cur.execute(  # kept longer than promised, not yet pruned: a new delivery
-                f"UPDATE {self.table} SET received_at = ? WHERE webhook_id = ?", [now, message_id]
-            )
-            return True
+        return kept is not None
 
     def _forget(self, message_id: str) -> None:
-        with self.db.transaction() as cur:
+        with self.db.single() as cur:
             cur.execute(f"DELETE FROM {self.table} WHERE webhook_id = ?", [message_id])
 
     def _record(self, kind: str, settlement: Settlement) -> None:
         """Record what the notification says, unless the payment (or the refund) already
-        has its outcome: the provider's answer usually comes first."""
+        has its outcome: the provider's answer usually comes first. A charge's outcome is
+        asked of the log, without reading the payment."""
         charge = kind in CHARGE_TYPES
         payment = reference_id(settlement.reference if charge else settlement.charge_reference)
+        if charge and payment and self.payments.files.holds(self.db, payment, OUTCOMES):
+            return
         found = None if payment is None else self._payment(payment)
         if found is None or payment is None:
             log.warning("payment notification for no payment of this city: %s", settlement.id)

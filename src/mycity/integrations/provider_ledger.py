@@ -207,18 +207,15 @@ class Ledger:
         """The day's 对账单 (Asia/Shanghai): the charges and refunds settled on it, as CSV."""
         start = datetime(day.year, day.month, day.day, tzinfo=STATEMENT_ZONE)
         bounds = (start.timestamp(), (start + timedelta(days=1)).timestamp())
-        rows = (
-            self._db()
-            .execute(
-                "SELECT 'charge', id, '', '', reference, payer, payee, amount, status, settled_at "
-                "FROM charges WHERE settled_at >= ? AND settled_at < ? UNION ALL "
-                "SELECT 'refund', r.id, r.charge, c.reference, r.reference, c.payer, c.payee, "
-                "r.amount, r.status, r.settled_at FROM refunds r JOIN charges c ON c.id = r.charge "
-                "WHERE r.settled_at >= ? AND r.settled_at < ? ORDER BY 10, 2",
-                bounds + bounds,
-            )
-            .fetchall()
-        )
+        db = self._db()
+        rows = db.execute(
+            "SELECT 'charge', id, '', '', reference, payer, payee, amount, status, settled_at "
+            "FROM charges WHERE settled_at >= ? AND settled_at < ? UNION ALL "
+            "SELECT 'refund', r.id, r.charge, c.reference, r.reference, c.payer, c.payee, "
+            "r.amount, r.status, r.settled_at FROM refunds r JOIN charges c ON c.id = r.charge "
+            "WHERE r.settled_at >= ? AND r.settled_at < ? ORDER BY 10, 2",
+            bounds + bounds,
+        ).fetchall()
         text = io.StringIO()
         out = csv.writer(text, lineterminator="\n")
         out.writerow(STATEMENT_COLUMNS.split(","))
@@ -227,15 +224,12 @@ class Ledger:
 
     def due_messages(self, limit: int = 100) -> list[Message]:
         """The notifications due now, the longest due first."""
-        rows = (
-            self._db()
-            .execute(
-                "SELECT id, body, attempts FROM outbox WHERE state = 'pending' AND due_at <= ? "
-                "ORDER BY due_at, rowid LIMIT ?",
-                (self._clock(), limit),
-            )
-            .fetchall()
-        )
+        db = self._db()
+        rows = db.execute(
+            "SELECT id, body, attempts FROM outbox WHERE state = 'pending' AND due_at <= ? "
+            "ORDER BY due_at, rowid LIMIT ?",
+            (self._clock(), limit),
+        ).fetchall()
         return [Message(row[0], row[1].encode(), row[2]) for row in rows]
 
     def delivered(self, message_id: str) -> None:

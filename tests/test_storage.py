@@ -246,6 +246,21 @@ def test_many_short_files_read_in_one_query_are_the_files_as_loaded(
     assert city.files.read_many(city.db, CodeHolder, []) == {}
 
 
+def test_a_file_is_asked_whether_it_holds_an_event_of_a_kind(
+    city: City, people: CitizenFactory
+) -> None:
+    feed = Principal("feed-health", Role.AUTHORITY_FEED, "HEALTH", "卫健委")
+    person = people.register("问")
+    holder = code_holder_id(person.id)
+    city.health.link_card(feed, person.id_number, "E_HEALTH", "EH-1000")
+    linked, unlinked = CodeHolder.CardLinked, CodeHolder.CardUnlinked
+    assert city.files.holds(city.db, holder, [linked])
+    assert city.files.holds(city.db, holder, [unlinked, linked])
+    assert not city.files.holds(city.db, holder, [unlinked, CodeHolder.HealthStatusSet])
+    assert not city.files.holds(city.db, uuid4(), [linked])  # no such file
+    assert not city.files.holds(city.db, person.id, [linked])  # another file's kinds
+
+
 def test_ids_looked_up_many_at_once_are_the_rows_asked_and_nothing_else(city: City) -> None:
     """Past one chunk of 500 (the last chunk of one), missing ids left out, each row's
     values by position; a cursor used after it still answers by name."""

@@ -291,6 +291,36 @@ def test_work_that_fails_midway_keeps_nothing_and_its_thread_answers_the_next_re
     assert (balance(ledger, PAYER), balance(ledger, PAYEE)) == (9_700, 300)
 
 
+def ledger_files_open(ledger: Ledger) -> int:
+    """The descriptors this process holds on the ledger's files (Linux)."""
+    fds = Path("/proc/self/fd")
+    return sum(1 for fd in fds.iterdir() if str(ledger.path) in str(fd.resolve()))
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts /proc/self/fd (Linux)")
+def test_connections_are_as_many_as_requests_at_once_not_as_threads_that_lived(
+    ledger: Ledger,
+) -> None:
+    """The provider's thread pool ends idle threads and starts new ones: their connections
+    are taken up again, not left open."""
+    balance(ledger, PAYER)
+    one = ledger_files_open(ledger)  # the fixture's requests came one at a time
+    ten = threading.Barrier(10)
+
+    def read() -> None:
+        ten.wait()
+        balance(ledger, PAYER)
+
+    for _ in range(3):
+        threads = [threading.Thread(target=read) for _ in range(10)]
+        for thread in threads:
+            thread.start()
+        assert join_all(threads)
+    assert 0 < one <= ledger_files_open(ledger) <= 10 * one
+    ledger.close()
+    assert ledger_files_open(ledger) == 0
+
+
 def test_after_close_the_ledger_opens_again_when_asked(ledger: Ledger) -> None:
     ledger.close()
     assert balance(ledger, PAYER) == 10_000

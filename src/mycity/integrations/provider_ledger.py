@@ -3,9 +3,10 @@
 `provider_books.py`; what a request must be, the cap on one amount among it:
 `provider_requests.py`).
 
-Each operation is one `BEGIN IMMEDIATE` transaction, on its thread's own connection: two
-requests racing for the same money are decided one after the other, so a balance never goes
-below zero and a charge's refunds never add up to more than it, however they race.
+Each operation is one `BEGIN IMMEDIATE` transaction, on a connection of its own while it lasts
+(taken from the idle ones): two requests racing for the same money are decided one after the
+other, so a balance never goes below zero and a charge's refunds never add up to more than
+it, however they race.
 
 An idempotent request first claims its key (a transaction of its own, so that a second request
 with it sees `idempotency_in_progress`), then moves the money and keeps the answer with the key
@@ -20,9 +21,9 @@ import csv
 import hashlib
 import io
 import json
+import queue
 import secrets
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
@@ -82,9 +83,7 @@ class Ledger:
     def __init__(self, directory: Path, clock: Callable[[], float] = time.time) -> None:
         self.path = private_file(private_dir(directory) / STATE_FILE)
         self._clock = clock
-        self._kept = threading.local()
-        self._opened: list[sqlite3.Connection] = []
-        self._opening = threading.Lock()
+        self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         with closing(self._open()) as db:
             db.execute("PRAGMA journal_mode = WAL")
             db.executescript(SCHEMA)
@@ -109,7 +108,8 @@ class Ledger:
         return 200, found
 
     def get_account(self, account_id: str) -> Answer:
-        return _found(read_account(self._db(), account_id))
+        with self._connection() as db:
+            return _found(read_account(db, account_id))
 
     def deposit(self, key: str, account_id: str, body: object) -> Answer:
         """`{"amount_fen"}` from outside into a payer's or payee's account, once per key."""
@@ -149,7 +149,8 @@ class Ledger:
         return self._idempotent(key, {"charge": asdict(request)}, make_charge)
 
     def get_charge(self, charge_id: str) -> Answer:
-        return _found(read_charge(self._db(), charge_id))
+        with self._connection() as db:
+            return _found(read_charge(db, charge_id))
 
     def create_refund(self, key: str, body: object) -> Answer:
         """`{"charge", "amount_fen", "reason"?, "reference"}`: money back from the payee to the
@@ -207,15 +208,15 @@ class Ledger:
         """The day's 对账单 (Asia/Shanghai): the charges and refunds settled on it, as CSV."""
         start = datetime(day.year, day.month, day.day, tzinfo=STATEMENT_ZONE)
         bounds = (start.timestamp(), (start + timedelta(days=1)).timestamp())
-        db = self._db()
-        rows = db.execute(
-            "SELECT 'charge', id, '', '', reference, payer, payee, amount, status, settled_at "
-            "FROM charges WHERE settled_at >= ? AND settled_at < ? UNION ALL "
-            "SELECT 'refund', r.id, r.charge, c.reference, r.reference, c.payer, c.payee, "
-            "r.amount, r.status, r.settled_at FROM refunds r JOIN charges c ON c.id = r.charge "
-            "WHERE r.settled_at >= ? AND r.settled_at < ? ORDER BY 10, 2",
-            bounds + bounds,
-        ).fetchall()
+        with self._connection() as db:
+            rows = db.execute(
+                "SELECT 'charge', id, '', '', reference, payer, payee, amount, status, settled_at "
+                "FROM charges WHERE settled_at >= ? AND settled_at < ? UNION ALL "
+                "SELECT 'refund', r.id, r.charge, c.reference, r.reference, c.payer, c.payee, "
+                "r.amount, r.status, r.settled_at FROM refunds r JOIN charges c ON c.id = r.charge "
+                "WHERE r.settled_at >= ? AND r.settled_at < ? ORDER BY 10, 2",
+                bounds + bounds,
+            ).fetchall()
         text = io.StringIO()
         out = csv.writer(text, lineterminator="\n")
         out.writerow(STATEMENT_COLUMNS.split(","))
@@ -224,12 +225,12 @@ class Ledger:
 
     def due_messages(self, limit: int = 100) -> list[Message]:
         """The notifications due now, the longest due first."""
-        db = self._db()
-        rows = db.execute(
-            "SELECT id, body, attempts FROM outbox WHERE state = 'pending' AND due_at <= ? "
-            "ORDER BY due_at, rowid LIMIT ?",
-            (self._clock(), limit),
-        ).fetchall()
+        with self._connection() as db:
+            rows = db.execute(
+                "SELECT id, body, attempts FROM outbox WHERE state = 'pending' AND due_at <= ? "
+                "ORDER BY due_at, rowid LIMIT ?",
+                (self._clock(), limit),
+            ).fetchall()
         return [Message(row[0], row[1].encode(), row[2]) for row in rows]
 
     def delivered(self, message_id: str) -> None:
@@ -307,26 +308,32 @@ class Ledger:
             )
 
     def close(self) -> None:
-        """Close every thread's connection (at the provider's end)."""
-        with self._opening:
-            opened, self._opened = self._opened, []
-            self._kept = threading.local()
-        for db in opened:
-            db.close()
+        """Close the idle connections (at the provider's end, nothing being answered)."""
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                return
 
-    def _db(self) -> sqlite3.Connection:
-        """This thread's connection, opened on its first call and kept: opening and closing
-        one for each call cost more than the call (and the last one closed checkpoints
-        the WAL). Requests are answered on many threads, each on its own."""
-        db: sqlite3.Connection | None = getattr(self._kept, "db", None)
-        if db is None:
-            db = self._kept.db = self._open()
-            with self._opening:
-                self._opened.append(db)
-        return db
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        """An idle connection, or a new one, given back when done: opening and closing one
+        for each call cost more than the call (and the last one closed checkpoints the
+        WAL). As many are open as requests were ever answered at once, on any threads."""
+        try:
+            db = self._idle.get_nowait()
+        except queue.Empty:
+            db = self._open()
+        try:
+            yield db
+        finally:
+            if db.in_transaction:  # its rollback failed too: not given to the next
+                db.close()
+            else:
+                self._idle.put(db)
 
     def _open(self) -> sqlite3.Connection:
-        # Used by one thread only, and closed from the one that calls close().
+        # One thread at a time uses it, not always the same one.
         db = sqlite3.connect(
             self.path, isolation_level=None, timeout=BUSY_TIMEOUT_S, check_same_thread=False
         )
@@ -338,14 +345,15 @@ class Ledger:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        db = self._db()
-        db.execute("BEGIN IMMEDIATE")  # the write lock first: what it reads stays so
-        try:
-            yield db
-            db.execute("COMMIT")
-        finally:
-            if db.in_transaction:  # the work failed, or its commit did: nothing is kept
-                db.execute("ROLLBACK")
+        with self._connection() as db:
+            db.execute("BEGIN IMMEDIATE")  # the write lock first: what it reads stays so
+            try:
+                yield db
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:  # the work failed, or its commit did: nothing is kept
+                    db.execute("ROLLBACK")
+                raise
 
 
 class _Undone(Exception):

@@ -272,11 +272,11 @@ def test_racing_charges_never_spend_the_same_money_twice(ledger: Ledger) -> None
     assert balance(ledger, "p:poor") == 100
 
 
-def test_work_that_fails_midway_keeps_nothing_and_its_thread_answers_the_next_request(
+def test_work_that_fails_midway_keeps_nothing_and_the_next_request_is_answered(
     ledger: Ledger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Each thread keeps its connection: a transaction broken off must not be left open on
-    it for the thread's next request."""
+    """Connections are taken up again: a transaction broken off must not be left open on
+    one for the next request."""
 
     def broken(*args: Any) -> None:
         raise OSError("the disk went away midway")

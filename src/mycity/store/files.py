@@ -157,14 +157,12 @@ class CityFiles(Application[UUID]):
     def holds(self, db: Database, aggregate_id: UUID, kinds: Sequence[type]) -> bool:
         """Whether the file holds an event of one of these kinds: asked of the log, nothing
         decoded (a late notification's question: has the payment its outcome already?)."""
-        table = db.table(self.recorder.events_table_name)  # type: ignore[attr-defined]
         topics = [get_topic(kind) for kind in kinds]
-        file = aggregate_id if db.dialect == "postgres" else aggregate_id.hex
         with db.read() as cur:
             found = cur.execute(
-                f"SELECT 1 FROM {table} WHERE originator_id = ? "
+                f"SELECT 1 FROM {self._events(db)} WHERE originator_id = ? "
                 f"AND topic IN ({', '.join('?' * len(topics))}) LIMIT 1",
-                [file, *topics],
+                [_as_kept(db, aggregate_id), *topics],
             ).fetchone()
         return found is not None
 
@@ -192,14 +190,14 @@ class CityFiles(Application[UUID]):
         self, db: Database, ids: Iterable[UUID], columns: str, condition: str
     ) -> list[Any]:
         wanted = list(dict.fromkeys(ids))  # each once: SQLite asks in chunks
-        table = db.table(self.recorder.events_table_name)  # type: ignore[attr-defined]
-        query = f"SELECT {columns} FROM {table} WHERE {condition} AND originator_id"
+        query = f"SELECT {columns} FROM {self._events(db)} WHERE {condition} AND originator_id"
         if not wanted:
             return []
         with db.read() as cur:
-            if db.dialect == "postgres":
-                return cur.select_any(query, wanted)
-            return cur.select_any(query, [w.hex for w in wanted])  # as eventsourcing keeps them
+            return cur.select_any(query, [_as_kept(db, w) for w in wanted])
+
+    def _events(self, db: Database) -> str:
+        return db.table(self.recorder.events_table_name)  # type: ignore[attr-defined]
 
     def head(self) -> int:
         """The position of the last event in the global log (0 when it is empty)."""
@@ -275,6 +273,12 @@ def _person_of(aggregate: Any) -> UUID | None:
     if declared.subject == "originator_id":
         return aggregate.id  # type: ignore[no-any-return]
     return getattr(aggregate, declared.subject, None)
+
+
+def _as_kept(db: Database, file: UUID) -> UUID | str:
+    """A file's id as eventsourcing keeps it in the log: a uuid on PostgreSQL, its hex on
+    SQLite."""
+    return file if db.dialect == "postgres" else file.hex
 
 
 def _replayed(events: Iterable[Any]) -> Any:
